@@ -1,0 +1,176 @@
+//! The `dashboard` example: SPEC §8's command line over the crm-metrics library.
+//!
+//! ```text
+//! cargo run --release --example dashboard -- [DATA_DIR] [--as-of RFC3339] [--tz ZONE]
+//!     [--period PRESET | --from YYYY-MM-DD --to YYYY-MM-DD]
+//!     [--source S]... [--product-type T]... [--fanpage F]...
+//!     [--customer ID] [--strict] [--format text|json] [--out FILE]
+//! ```
+//! Without DATA_DIR it reports on a generated sample whose history leads up to `--as-of`
+//! (default: now), so the current month always has data. Every metric is computed by the
+//! library; this file only parses arguments and prints. Exit status 2 with a one-line
+//! message on bad arguments, a bad folder, or a bad row under `--strict`.
+
+mod text;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, ValueEnum};
+use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
+use crm_metrics::sample::SampleOptions;
+use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions};
+
+/// Customer-analytics dashboard (SPEC §8) over a folder of CSV files or a generated sample.
+#[derive(Parser, Debug)]
+#[command(name = "dashboard", version, about)]
+struct Args {
+    /// Folder with customers.csv, orders.csv, ... (SPEC §2). Default: a generated sample.
+    data_dir: Option<PathBuf>,
+    /// The instant the report is computed at (RFC 3339). Default: now.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Time zone: an offset like +07:00 or an IANA name like Europe/Berlin.
+    #[arg(long, default_value = "+07:00", allow_hyphen_values = true)]
+    tz: String,
+    /// today, yesterday, this_week, last_week, this_month, last_month, this_year,
+    /// last_7_days, last_28_days, last_30_days, last_90_days. Default: this_month.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// First day of a custom period (YYYY-MM-DD), with --to.
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day of a custom period (YYYY-MM-DD), with --from.
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// Marketing source filter (repeatable; none = all).
+    #[arg(long = "source")]
+    sources: Vec<String>,
+    /// Product type filter (repeatable; none = all).
+    #[arg(long = "product-type")]
+    product_types: Vec<String>,
+    /// Fanpage filter for the social section (repeatable; none = all).
+    #[arg(long = "fanpage")]
+    fanpages: Vec<String>,
+    /// Show the profile of this customer id.
+    #[arg(long)]
+    customer: Option<String>,
+    /// Stop at the first bad row instead of rejecting it.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or("bad arguments");
+            eprintln!("dashboard: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("dashboard: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("--{flag} {text:?} is not a date YYYY-MM-DD"))
+}
+
+fn options(args: &Args) -> Result<ReportOptions, String> {
+    let as_of: DateTime<Utc> = match &args.as_of {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|_| format!("--as-of {text:?} is not an RFC 3339 timestamp with an offset"))?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    let calendar: BusinessCalendar = args
+        .tz
+        .parse()
+        .map_err(|e: crm_metrics::Error| e.to_string())?;
+    let period = match (&args.period, &args.from, &args.to) {
+        (_, Some(from), Some(to)) => {
+            let period = Period::new(parse_date("from", from)?, parse_date("to", to)?)
+                .map_err(|e| e.to_string())?;
+            PeriodSpec::Custom(period)
+        }
+        (Some(name), _, _) => {
+            PeriodSpec::Preset(name.parse::<Preset>().map_err(|e| e.to_string())?)
+        }
+        _ => PeriodSpec::default(),
+    };
+    Ok(ReportOptions::new(as_of).time_zone(calendar).period(period))
+}
+
+fn load(args: &Args, options: &ReportOptions) -> Result<(Dataset, String), String> {
+    match &args.data_dir {
+        Some(dir) => {
+            let mut builder = DatasetBuilder::new().strict(args.strict);
+            builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
+            let dataset = builder.build().map_err(|e| e.to_string())?;
+            Ok((dataset, dir.display().to_string()))
+        }
+        None => {
+            let sample = SampleOptions::new(2_000).seed(42).as_of(options.as_of);
+            let dataset = sample.dataset().map_err(|e| e.to_string())?;
+            Ok((
+                dataset,
+                "generated sample (2,000 customers, seed 42)".to_owned(),
+            ))
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let options = options(args)?;
+    let started = Instant::now();
+    let (dataset, source) = load(args, &options)?;
+    let load_time = started.elapsed();
+    let report: Report = crm_metrics::report(&dataset, &options).map_err(|e| e.to_string())?;
+    let output = match args.format {
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+            json.push('\n');
+            json
+        }
+        Format::Text => text::render(&report, &source, load_time),
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, output).map_err(|e| format!("writing {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = stdout.write_all(output.as_bytes());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! [`Period`]: an inclusive range of local dates.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// An inclusive range of local dates `[start, end]` (SPEC §1).
+///
+/// Invariant: `start <= end`. In a [`BusinessCalendar`](super::BusinessCalendar) it
+/// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`
+/// ([`BusinessCalendar::range`](super::BusinessCalendar::range)).
+/// Serializes as `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawPeriod")]
+pub struct Period {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+#[derive(Deserialize)]
+struct RawPeriod {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+impl TryFrom<RawPeriod> for Period {
+    type Error = Error;
+    fn try_from(raw: RawPeriod) -> Result<Period> {
+        Period::new(raw.start, raw.end)
+    }
+}
+
+impl Period {
+    /// The period `[start, end]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `end < start`.
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use crm_metrics::calendar::Period;
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    /// let p = Period::new(d(9, 20), d(10, 10))?;
+    /// assert_eq!(p.days(), 21);
+    /// assert!(Period::new(d(10, 10), d(9, 20)).is_err());
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
+        if end < start {
+            return Err(Error::InvalidArgument(format!(
+                "period end {end} is before its start {start}"
+            )));
+        }
+        Ok(Period { start, end })
+    }
+
+    /// A one-day period.
+    pub fn day(date: NaiveDate) -> Period {
+        Period {
+            start: date,
+            end: date,
+        }
+    }
+
+    /// First day (inclusive).
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+
+    /// Last day (inclusive).
+    pub fn end(&self) -> NaiveDate {
+        self.end
+    }
+
+    /// Number of days, at least 1.
+    pub fn days(&self) -> u32 {
+        // OK because start <= end, and chrono dates span fewer than 2^32 days.
+        u32::try_from((self.end - self.start).num_days() + 1).unwrap_or(u32::MAX)
+    }
+
+    /// Whether `date` is in the period.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.start <= date && date <= self.end
+    }
+
+    /// Every date of the period, in order.
+    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.start.iter_days().take_while(move |d| *d <= self.end)
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} .. {}", self.start, self.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_shape_and_invariant() {
+        let p = Period::new(
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        )
+        .unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"start":"2026-11-01","end":"2026-11-30"}"#);
+        assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), p);
+        assert!(
+            serde_json::from_str::<Period>(r#"{"start":"2026-11-02","end":"2026-11-01"}"#).is_err()
+        );
+        assert_eq!(p.dates().count(), 30);
+        assert_eq!(p.days(), 30);
+    }
+}

@@ -1,0 +1,269 @@
+//! [`Dataset`]: validated, interned, sorted, read-only input for every report.
+//!
+//! Build one with a [`DatasetBuilder`] (from structs, or with the `csv` feature from a
+//! folder of CSV files). Building validates every row (SPEC §2, §9.3-§9.11), records
+//! what it rejected in [`DataQuality`], and indexes the accepted rows once so that
+//! reports never sort: ids become dense integers, each customer's orders and
+//! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
+
+mod builder;
+mod index;
+mod intern;
+mod quality;
+mod stage;
+mod validate;
+pub(crate) mod values;
+
+pub use builder::DatasetBuilder;
+pub use index::CustomerIdx;
+pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCounts, TablesMap};
+
+pub(crate) use index::{
+    CampaignInfo, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
+    InteractionRow, LineRow, OrderRow,
+};
+pub(crate) use intern::Interner;
+pub(crate) use stage::{Arena, FieldError, Span, TableStage};
+pub(crate) use stage::{
+    StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage, StagedInteraction,
+    StagedLine, StagedOrder, StagedStaff,
+};
+
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+
+use crate::calendar::Ts;
+use crate::model::Customer;
+
+/// A validated, indexed dataset: the input of every report. Read-only once built;
+/// `Send + Sync`, so one dataset can serve concurrent reports.
+///
+/// # Example
+/// ```
+/// use crm_metrics::{Dataset, sample};
+///
+/// let dataset = sample::SampleOptions::new(200).seed(7).dataset()?;
+/// assert_eq!(dataset.customer_count(), 200);
+/// assert!(dataset.quality().is_clean());
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Dataset {
+    /// Accepted customers by [`CustomerIdx`]: sorted by (created_at, input order).
+    pub(crate) customers: Vec<CustomerRow>,
+    /// Customer ids; key `k` is the `k`-th accepted customer in input order.
+    pub(crate) customer_ids: Interner,
+    /// Input position (customer id key) to `CustomerIdx`.
+    pub(crate) customer_by_load: Vec<CustomerIdx>,
+    pub(crate) customer_text: CustomerText,
+    /// Run offsets into `orders`, one per customer plus one.
+    pub(crate) order_runs: Vec<u32>,
+    /// Accepted orders, customer by customer, each run sorted by (created_at, id).
+    pub(crate) orders: Vec<OrderRow>,
+    pub(crate) order_ids: Interner,
+    /// Run offsets into `lines`, one per order plus one.
+    pub(crate) line_runs: Vec<u32>,
+    /// Accepted order lines, order by order, in input order.
+    pub(crate) lines: Vec<LineRow>,
+    pub(crate) products: Interner,
+    /// Run offsets into `interactions`, one per customer plus one.
+    pub(crate) interaction_runs: Vec<u32>,
+    /// Accepted interactions, customer by customer, each run sorted by (at, input order).
+    pub(crate) interactions: Vec<InteractionRow>,
+    /// `ref_id`s of interactions (games and surveys).
+    pub(crate) refs: Interner,
+    /// Accepted deals sorted by (created_at, input order).
+    pub(crate) deals: Vec<DealRow>,
+    /// Accepted costs sorted by (date, input order).
+    pub(crate) costs: Vec<CostRow>,
+    /// Deal and cost sources (free text).
+    pub(crate) marketing_sources: Interner,
+    /// Deal and cost product types (free text).
+    pub(crate) product_types: Interner,
+    pub(crate) staff: Entities<String>,
+    pub(crate) fanpages: Entities<FanpageInfo>,
+    pub(crate) campaigns: Entities<CampaignInfo>,
+    pub(crate) quality: DataQuality,
+}
+
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dataset")
+            .field("customers", &self.customers.len())
+            .field("orders", &self.orders.len())
+            .field("order_lines", &self.lines.len())
+            .field("deals", &self.deals.len())
+            .field("costs", &self.costs.len())
+            .field("interactions", &self.interactions.len())
+            .field("rejected", &self.quality.rejections.len())
+            .finish()
+    }
+}
+
+impl Dataset {
+    /// A new [`DatasetBuilder`].
+    pub fn builder() -> DatasetBuilder {
+        DatasetBuilder::new()
+    }
+
+    /// What validation accepted, rejected and warned about.
+    pub fn quality(&self) -> &DataQuality {
+        &self.quality
+    }
+
+    /// Accepted customers (of any creation date).
+    pub fn customer_count(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Accepted orders.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Accepted order lines.
+    pub fn order_line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Accepted deals.
+    pub fn deal_count(&self) -> usize {
+        self.deals.len()
+    }
+
+    /// Accepted costs.
+    pub fn cost_count(&self) -> usize {
+        self.costs.len()
+    }
+
+    /// Accepted interactions.
+    pub fn interaction_count(&self) -> usize {
+        self.interactions.len()
+    }
+
+    /// The index of the accepted customer with this id. `O(1)` (a hash look-up).
+    pub fn customer_idx(&self, id: &str) -> Option<CustomerIdx> {
+        self.customer_ids
+            .get(id)
+            .map(|key| self.customer_by_load[key as usize])
+    }
+
+    /// Every customer index, in (created_at, input order) order.
+    pub fn customer_indices(&self) -> impl ExactSizeIterator<Item = CustomerIdx> + '_ {
+        (0..self.customers.len() as u32).map(CustomerIdx)
+    }
+
+    /// The customers that exist at `as_of` (`created_at <= as_of`, SPEC §9.20): a prefix
+    /// of the indices, found by binary search.
+    pub fn customers_at(&self, as_of: DateTime<Utc>) -> Range<CustomerIdx> {
+        CustomerIdx(0)..CustomerIdx(self.existing(Ts::from_datetime(as_of)) as u32)
+    }
+
+    /// Number of customers with `created_at <= as_of`.
+    pub(crate) fn existing(&self, as_of: Ts) -> usize {
+        self.customers.partition_point(|c| c.created_at <= as_of)
+    }
+
+    /// The stored row of a customer (SPEC §4 `customer`). `None` for an index not of
+    /// this dataset.
+    pub fn customer(&self, idx: CustomerIdx) -> Option<Customer> {
+        let row = self.customers.get(idx.index())?;
+        let spans = self.customer_text.rows.get(row.load as usize)?;
+        let arena = &self.customer_text.arena;
+        let text = |i: usize| arena.opt(spans[i]).map(str::to_owned);
+        Some(Customer {
+            id: arena.get(spans[0]).to_owned(),
+            created_at: row.created_at.to_datetime(),
+            source: row.source,
+            name: text(1),
+            phone: text(2),
+            email: text(3),
+            gender: row.gender,
+            birth_date: row.birth_date,
+            zalo_id: text(4),
+            facebook_id: text(5),
+            notes: text(6),
+        })
+    }
+
+    /// A customer's orders, sorted by (created_at, id).
+    pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
+        let i = idx.index();
+        &self.orders[self.order_runs[i] as usize..self.order_runs[i + 1] as usize]
+    }
+
+    /// The position of a customer's first order in `orders`.
+    pub(crate) fn first_order_position(&self, idx: CustomerIdx) -> usize {
+        self.order_runs[idx.index()] as usize
+    }
+
+    /// The lines of the order at `position` in `orders`, in input order.
+    pub(crate) fn lines_of(&self, position: usize) -> &[LineRow] {
+        &self.lines[self.line_runs[position] as usize..self.line_runs[position + 1] as usize]
+    }
+
+    /// A customer's interactions, sorted by (at, input order).
+    pub(crate) fn interactions_of(&self, idx: CustomerIdx) -> &[InteractionRow] {
+        let i = idx.index();
+        &self.interactions[self.interaction_runs[i] as usize..self.interaction_runs[i + 1] as usize]
+    }
+
+    /// Heap memory held by the dataset, in bytes (an estimate from capacities).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.customers.capacity() * size_of::<CustomerRow>()
+            + self.customer_ids.heap_bytes()
+            + self.customer_by_load.capacity() * 4
+            + self.customer_text.arena.heap_bytes()
+            + self.customer_text.rows.capacity() * size_of::<[Span; 7]>()
+            + (self.order_runs.capacity()
+                + self.line_runs.capacity()
+                + self.interaction_runs.capacity())
+                * 4
+            + self.orders.capacity() * size_of::<OrderRow>()
+            + self.order_ids.heap_bytes()
+            + self.lines.capacity() * size_of::<LineRow>()
+            + self.products.heap_bytes()
+            + self.interactions.capacity() * size_of::<InteractionRow>()
+            + self.refs.heap_bytes()
+            + self.deals.capacity() * size_of::<DealRow>()
+            + self.costs.capacity() * size_of::<CostRow>()
+            + self.marketing_sources.heap_bytes()
+            + self.product_types.heap_bytes()
+            + self.staff.keys.heap_bytes()
+            + self.fanpages.keys.heap_bytes()
+            + self.campaigns.keys.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    #[test]
+    fn row_sizes_stay_compact() {
+        // The memory per row documented on `DatasetBuilder::build`.
+        assert!(
+            size_of::<CustomerRow>() <= 32,
+            "{}",
+            size_of::<CustomerRow>()
+        );
+        assert!(size_of::<OrderRow>() <= 80, "{}", size_of::<OrderRow>());
+        assert_eq!(size_of::<LineRow>(), 16);
+        assert!(
+            size_of::<InteractionRow>() <= 40,
+            "{}",
+            size_of::<InteractionRow>()
+        );
+        assert!(size_of::<DealRow>() <= 128, "{}", size_of::<DealRow>());
+        assert!(size_of::<CostRow>() <= 32, "{}", size_of::<CostRow>());
+    }
+
+    #[test]
+    fn dataset_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Dataset>();
+    }
+}

@@ -1,0 +1,220 @@
+//! [`DataQuality`]: what validation kept, rejected and warned about (SPEC §2, §8).
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::error::{Reason, Rejection, Table, Warning};
+
+/// Rows read, accepted and rejected in one table. Always `read == accepted + rejected`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TableCounts {
+    /// Records read (SPEC §9.8: a blank line or a line of empty fields is not a record).
+    pub read: u64,
+    /// Rows kept.
+    pub accepted: u64,
+    /// Rows rejected, each with a [`Rejection`].
+    pub rejected: u64,
+}
+
+/// The outcome of validating a dataset (SPEC §2 "nothing is lost silently").
+///
+/// Validation ignores `as_of` (SPEC §9.6): rows dated after it are counted like the
+/// others. Every rejection is kept, in SPEC §9.7's order (tables in SPEC §2's order,
+/// then file order); [`DataQuality::section`] gives the report's `data_quality`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataQuality {
+    pub(crate) tables: [TableCounts; 9],
+    pub(crate) rejections: Vec<Rejection>,
+    pub(crate) warnings: [u64; 3],
+}
+
+impl DataQuality {
+    /// Counts for one table.
+    pub fn table(&self, table: Table) -> TableCounts {
+        self.tables[table.index()]
+    }
+
+    /// Every rejected row, in SPEC §9.7's order.
+    pub fn rejections(&self) -> &[Rejection] {
+        &self.rejections
+    }
+
+    /// Rejected rows for one reason.
+    pub fn rejected_by(&self, reason: Reason) -> u64 {
+        self.rejections
+            .iter()
+            .filter(|r| r.reason == reason)
+            .count() as u64
+    }
+
+    /// Warnings of one kind, on accepted rows.
+    pub fn warnings(&self, warning: Warning) -> u64 {
+        self.warnings[warning as usize]
+    }
+
+    /// Whether every row of every table was accepted.
+    pub fn is_clean(&self) -> bool {
+        self.rejections.is_empty()
+    }
+
+    /// The report's `data_quality` section, listing the first `limit` rejected rows
+    /// (SPEC §8 uses 100).
+    pub fn section(&self, limit: usize) -> DataQualitySection {
+        let mut by_reason = [0u64; 9];
+        for r in &self.rejections {
+            by_reason[r.reason as usize] += 1;
+        }
+        DataQualitySection {
+            tables: TablesMap(self.tables),
+            rejected_by_reason: NonZero {
+                names: Reason::ALL.map(Reason::name).to_vec(),
+                counts: by_reason.to_vec(),
+            },
+            rejected: self
+                .rejections
+                .iter()
+                .take(limit)
+                .map(RejectedRow::from)
+                .collect(),
+            warnings_by_reason: NonZero {
+                names: Warning::ALL.map(Warning::name).to_vec(),
+                counts: self.warnings.to_vec(),
+            },
+        }
+    }
+}
+
+/// SPEC §8's `data_quality` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DataQualitySection {
+    /// `{table: {read, accepted, rejected}}` for all nine tables, in SPEC §2's order.
+    pub tables: TablesMap,
+    /// Rejected rows per reason; only non-zero reasons, in SPEC §2's order.
+    pub rejected_by_reason: NonZero,
+    /// The first rejected rows (SPEC §9.7 order).
+    pub rejected: Vec<RejectedRow>,
+    /// Warnings per kind; only non-zero ones.
+    pub warnings_by_reason: NonZero,
+}
+
+/// The nine tables' counts, serialized as an object keyed by table name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TablesMap(pub [TableCounts; 9]);
+
+impl Serialize for TablesMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(9))?;
+        for table in Table::ALL {
+            map.serialize_entry(table.name(), &self.0[table.index()])?;
+        }
+        map.end()
+    }
+}
+
+/// Counts by name, serialized as an object of the non-zero ones, in a fixed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonZero {
+    names: Vec<&'static str>,
+    counts: Vec<u64>,
+}
+
+impl NonZero {
+    /// The count for `name` (0 when absent).
+    pub fn get(&self, name: &str) -> u64 {
+        self.names
+            .iter()
+            .position(|n| *n == name)
+            .map_or(0, |i| self.counts[i])
+    }
+}
+
+impl Serialize for NonZero {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, count) in self.names.iter().zip(&self.counts) {
+            if *count > 0 {
+                map.serialize_entry(name, count)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// One entry of `data_quality.rejected`: SPEC §8's five keys. The column at fault is
+/// written at the start of `detail`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    /// The row's table.
+    pub table: Table,
+    /// The line where the record starts.
+    pub line: u64,
+    /// The raw id text; null for tables without an id or an empty id.
+    pub id: Option<String>,
+    /// Why.
+    pub reason: Reason,
+    /// Free text for people.
+    pub detail: String,
+}
+
+impl From<&Rejection> for RejectedRow {
+    fn from(r: &Rejection) -> RejectedRow {
+        let detail = match r.column {
+            Some(column) => format!("column {column}: {}", r.detail),
+            None => r.detail.clone(),
+        };
+        RejectedRow {
+            table: r.table,
+            line: r.line,
+            id: r.id.clone(),
+            reason: r.reason,
+            detail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_shape() {
+        let mut q = DataQuality::default();
+        q.tables[Table::Orders.index()] = TableCounts {
+            read: 3,
+            accepted: 2,
+            rejected: 1,
+        };
+        q.rejections.push(Rejection {
+            table: Table::Orders,
+            line: 3,
+            id: Some("DH1".into()),
+            column: Some("total"),
+            reason: Reason::NegativeAmount,
+            detail: "-5".into(),
+        });
+        q.warnings[Warning::UnknownStaff as usize] = 2;
+        let json = serde_json::to_value(q.section(100)).unwrap();
+        assert_eq!(
+            json["tables"]["orders"],
+            serde_json::json!({"read": 3, "accepted": 2, "rejected": 1})
+        );
+        assert_eq!(
+            json["tables"]["fanpages"],
+            serde_json::json!({"read": 0, "accepted": 0, "rejected": 0})
+        );
+        assert_eq!(json["tables"].as_object().unwrap().len(), 9);
+        assert_eq!(
+            json["rejected_by_reason"],
+            serde_json::json!({"negative_amount": 1})
+        );
+        assert_eq!(
+            json["warnings_by_reason"],
+            serde_json::json!({"unknown_staff": 2})
+        );
+        assert_eq!(
+            json["rejected"][0],
+            serde_json::json!({"table": "orders", "line": 3, "id": "DH1", "reason": "negative_amount", "detail": "column total: -5"})
+        );
+        assert_eq!(q.section(0).rejected.len(), 0);
+    }
+}

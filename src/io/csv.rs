@@ -1,0 +1,697 @@
+//! Reading the nine CSV files of SPEC §2 into a [`DatasetBuilder`].
+//!
+//! Any column order; unknown extra columns ignored; an empty field is absent; RFC 4180
+//! quoting (see [`records`](super::records) for line numbers, BOM and line ends). A
+//! missing optional file is an empty table; a missing required file or required column
+//! is an error naming it. Each record's fields are parsed with SPEC §9.9's grammar in
+//! SPEC §2's column order, so a bad row is a `parse_error` naming its first bad column.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::dataset::values;
+use crate::dataset::{
+    Arena, DatasetBuilder, FieldError, StagedCampaign, StagedCost, StagedCustomer, StagedDeal,
+    StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
+};
+use crate::error::{Error, Reason, Rejection, Result, Table};
+use crate::io::records::{Record, RecordReader};
+use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
+
+/// A column of SPEC §2: its name and whether a file must have it.
+type Column = (&'static str, bool);
+
+const CUSTOMERS: &[Column] = &[
+    ("id", true),
+    ("created_at", true),
+    ("source", true),
+    ("name", false),
+    ("phone", false),
+    ("email", false),
+    ("gender", false),
+    ("birth_date", false),
+    ("zalo_id", false),
+    ("facebook_id", false),
+    ("notes", false),
+];
+const ORDERS: &[Column] = &[
+    ("id", true),
+    ("customer_id", true),
+    ("created_at", true),
+    ("status", true),
+    ("total", true),
+    ("cost_of_goods", false),
+    ("source", false),
+    ("fanpage_id", false),
+    ("staff_id", false),
+    ("voucher_code", false),
+];
+const ORDER_LINES: &[Column] = &[
+    ("order_id", true),
+    ("product_id", true),
+    ("product_name", false),
+    ("product_type", false),
+    ("quantity", true),
+    ("unit_price", true),
+];
+const DEALS: &[Column] = &[
+    ("id", true),
+    ("customer_id", false),
+    ("created_at", true),
+    ("source", true),
+    ("product_type", false),
+    ("handed_over_at", false),
+    ("opportunity_at", false),
+    ("won_at", false),
+    ("revenue", false),
+];
+const COSTS: &[Column] = &[
+    ("date", true),
+    ("source", true),
+    ("product_type", false),
+    ("amount", true),
+];
+const INTERACTIONS: &[Column] = &[
+    ("id", true),
+    ("customer_id", true),
+    ("at", true),
+    ("channel", true),
+    ("kind", true),
+    ("direction", true),
+    ("fanpage_id", false),
+    ("staff_id", false),
+    ("automated", false),
+    ("campaign_id", false),
+    ("ref_id", false),
+];
+const CAMPAIGNS: &[Column] = &[("id", true), ("name", true), ("channel", false)];
+const STAFF: &[Column] = &[("id", true), ("name", true)];
+const FANPAGES: &[Column] = &[
+    ("id", true),
+    ("name", true),
+    ("channel", false),
+    ("activated", true),
+    ("linked_accounts", true),
+];
+
+/// SPEC §2's columns of a table, in SPEC's order.
+pub(crate) fn columns(table: Table) -> &'static [Column] {
+    match table {
+        Table::Customers => CUSTOMERS,
+        Table::Orders => ORDERS,
+        Table::OrderLines => ORDER_LINES,
+        Table::Deals => DEALS,
+        Table::Costs => COSTS,
+        Table::Interactions => INTERACTIONS,
+        Table::Campaigns => CAMPAIGNS,
+        Table::Staff => STAFF,
+        Table::Fanpages => FANPAGES,
+    }
+}
+
+/// A record seen through a table's header: field `k` of SPEC's column list.
+struct Fields<'a> {
+    record: &'a Record,
+    /// For each SPEC column, its position in the record (`usize::MAX`: not in the file).
+    map: &'a [usize],
+    names: &'static [Column],
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    fn raw(&self, k: usize) -> &'a [u8] {
+        self.record.field(self.map[k])
+    }
+
+    #[inline]
+    fn name(&self, k: usize) -> &'static str {
+        self.names[k].0
+    }
+
+    #[inline]
+    fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError> {
+        let raw = self.raw(k);
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        std::str::from_utf8(raw)
+            .map(Some)
+            .map_err(|_| FieldError::new(self.name(k), "invalid UTF-8", raw))
+    }
+
+    #[inline]
+    fn required_text(&self, k: usize) -> Result<&'a str, FieldError> {
+        self.text(k)?
+            .ok_or_else(|| FieldError::missing(self.name(k)))
+    }
+
+    #[inline]
+    fn parse<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, FieldError> {
+        let raw = self.raw(k);
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        parse(raw)
+            .map(Some)
+            .map_err(|problem| FieldError::new(self.name(k), problem, raw))
+    }
+
+    #[inline]
+    fn required<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<T, FieldError> {
+        self.parse(k, parse)?
+            .ok_or_else(|| FieldError::missing(self.name(k)))
+    }
+}
+
+fn enumeration<T>(
+    from: fn(&[u8]) -> Option<T>,
+    what: &'static str,
+) -> impl Fn(&[u8]) -> Result<T, &'static str> {
+    move |raw| from(raw).ok_or(what)
+}
+
+fn parse_customer(
+    f: &Fields<'_>,
+    line: u64,
+    arena: &mut Arena,
+) -> Result<StagedCustomer, FieldError> {
+    let id = f.required_text(0)?;
+    let created_at = f.required(1, values::timestamp)?;
+    let source = f.required(
+        2,
+        enumeration(Source::from_bytes, "not a customer source of SPEC §2"),
+    )?;
+    let name = f.text(3)?;
+    let phone = f.text(4)?;
+    let email = f.text(5)?;
+    let gender = f.parse(
+        6,
+        enumeration(
+            Gender::from_bytes,
+            "not a gender (male, female, other or empty)",
+        ),
+    )?;
+    let birth_date = f.parse(7, values::date)?;
+    let zalo_id = f.text(8)?;
+    let facebook_id = f.text(9)?;
+    let notes = f.text(10)?;
+    Ok(StagedCustomer {
+        line,
+        id: arena.push(id),
+        created_at,
+        source,
+        gender,
+        birth_date,
+        text: [name, phone, email, zalo_id, facebook_id, notes].map(|s| arena.push_opt(s)),
+    })
+}
+
+fn parse_order(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedOrder, FieldError> {
+    let id = f.required_text(0)?;
+    let customer_id = f.required_text(1)?;
+    let created_at = f.required(2, values::timestamp)?;
+    let status = f.required(
+        3,
+        enumeration(OrderStatus::from_bytes, "not an order status"),
+    )?;
+    let total = f.required(4, values::decimal)?;
+    let cost_of_goods = f.parse(5, values::decimal)?;
+    let source = f.text(6)?;
+    let fanpage_id = f.text(7)?;
+    let staff_id = f.text(8)?;
+    let voucher_code = f.text(9)?;
+    Ok(StagedOrder {
+        line,
+        id: arena.push(id),
+        customer_id: arena.push(customer_id),
+        created_at,
+        status,
+        total,
+        cost_of_goods,
+        source: arena.push_opt(source),
+        fanpage_id: arena.push_opt(fanpage_id),
+        staff_id: arena.push_opt(staff_id),
+        voucher_code: arena.push_opt(voucher_code),
+    })
+}
+
+fn parse_order_line(
+    f: &Fields<'_>,
+    line: u64,
+    arena: &mut Arena,
+) -> Result<StagedLine, FieldError> {
+    let order_id = f.required_text(0)?;
+    let product_id = f.required_text(1)?;
+    f.text(2)?;
+    f.text(3)?;
+    let quantity = f.required(4, values::integer)?;
+    let unit_price = f.required(5, values::decimal)?;
+    Ok(StagedLine {
+        line,
+        order_id: arena.push(order_id),
+        product_id: arena.push(product_id),
+        quantity,
+        unit_price,
+    })
+}
+
+fn parse_deal(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedDeal, FieldError> {
+    let id = f.required_text(0)?;
+    let customer_id = f.text(1)?;
+    let created_at = f.required(2, values::timestamp)?;
+    let source = f.required_text(3)?;
+    let product_type = f.text(4)?;
+    let handed_over_at = f.parse(5, values::timestamp)?;
+    let opportunity_at = f.parse(6, values::timestamp)?;
+    let won_at = f.parse(7, values::timestamp)?;
+    let revenue = f.parse(8, values::decimal)?;
+    Ok(StagedDeal {
+        line,
+        id: arena.push(id),
+        customer_id: arena.push_opt(customer_id),
+        created_at,
+        source: arena.push(source),
+        product_type: arena.push_opt(product_type),
+        handed_over_at,
+        opportunity_at,
+        won_at,
+        revenue,
+    })
+}
+
+fn parse_cost(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedCost, FieldError> {
+    let date = f.required(0, values::date)?;
+    let source = f.required_text(1)?;
+    let product_type = f.text(2)?;
+    let amount = f.required(3, values::decimal)?;
+    Ok(StagedCost {
+        line,
+        date,
+        source: arena.push(source),
+        product_type: arena.push_opt(product_type),
+        amount,
+    })
+}
+
+fn parse_interaction(
+    f: &Fields<'_>,
+    line: u64,
+    arena: &mut Arena,
+) -> Result<StagedInteraction, FieldError> {
+    let id = f.required_text(0)?;
+    let customer_id = f.required_text(1)?;
+    let at = f.required(2, values::timestamp)?;
+    let channel = f.required(3, enumeration(Channel::from_bytes, "not a channel"))?;
+    let kind = f.required(
+        4,
+        enumeration(InteractionKind::from_bytes, "not an interaction kind"),
+    )?;
+    let direction = f.required(
+        5,
+        enumeration(
+            Direction::from_bytes,
+            "not a direction (inbound or outbound)",
+        ),
+    )?;
+    let fanpage_id = f.text(6)?;
+    let staff_id = f.text(7)?;
+    let automated = f.parse(8, values::boolean)?.unwrap_or(false);
+    let campaign_id = f.text(9)?;
+    let ref_id = f.text(10)?;
+    Ok(StagedInteraction {
+        line,
+        id: arena.push(id),
+        customer_id: arena.push(customer_id),
+        at,
+        channel,
+        kind,
+        direction,
+        fanpage_id: arena.push_opt(fanpage_id),
+        staff_id: arena.push_opt(staff_id),
+        automated,
+        campaign_id: arena.push_opt(campaign_id),
+        ref_id: arena.push_opt(ref_id),
+    })
+}
+
+fn parse_campaign(
+    f: &Fields<'_>,
+    line: u64,
+    arena: &mut Arena,
+) -> Result<StagedCampaign, FieldError> {
+    let id = f.required_text(0)?;
+    let name = f.required_text(1)?;
+    let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
+    Ok(StagedCampaign {
+        line,
+        id: arena.push(id),
+        name: arena.push(name),
+        channel,
+    })
+}
+
+fn parse_staff(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedStaff, FieldError> {
+    let id = f.required_text(0)?;
+    let name = f.required_text(1)?;
+    Ok(StagedStaff {
+        line,
+        id: arena.push(id),
+        name: arena.push(name),
+    })
+}
+
+fn linked_accounts(raw: &[u8]) -> Result<u64, &'static str> {
+    let n = values::integer(raw)?;
+    u64::try_from(n).map_err(|_| "a count cannot be negative")
+}
+
+fn parse_fanpage(
+    f: &Fields<'_>,
+    line: u64,
+    arena: &mut Arena,
+) -> Result<StagedFanpage, FieldError> {
+    let id = f.required_text(0)?;
+    let name = f.required_text(1)?;
+    let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
+    let activated = f.required(3, values::boolean)?;
+    let linked_accounts = f.required(4, linked_accounts)?;
+    Ok(StagedFanpage {
+        line,
+        id: arena.push(id),
+        name: arena.push(name),
+        channel,
+        activated,
+        linked_accounts,
+    })
+}
+
+/// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
+/// SPEC column.
+fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
+    let names = columns(table);
+    let mut map = vec![usize::MAX; names.len()];
+    if let Some(header) = header {
+        for i in 0..header.len() {
+            let name = String::from_utf8_lossy(header.field(i));
+            let name = name.trim().trim_start_matches('\u{feff}');
+            if let Some(k) = names.iter().position(|(n, _)| *n == name) {
+                if map[k] != usize::MAX {
+                    return Err(Error::DuplicateColumn {
+                        table,
+                        column: names[k].0,
+                    });
+                }
+                map[k] = i;
+            }
+        }
+    }
+    if let Some(k) = (0..names.len()).find(|&k| names[k].1 && map[k] == usize::MAX) {
+        return Err(Error::MissingColumn {
+            table,
+            column: names[k].0,
+        });
+    }
+    Ok(map)
+}
+
+/// Reads one table's records into its stage with `parse`.
+fn read_table<R: Read, T>(
+    table: Table,
+    source: R,
+    path: &Path,
+    stage: &mut TableStage<T>,
+    parse: fn(&Fields<'_>, u64, &mut Arena) -> Result<T, FieldError>,
+) -> Result<()> {
+    let io_error = |source: io::Error| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut reader = RecordReader::new(source);
+    let mut record = Record::default();
+    // Header: the first record that is not blank.
+    let mut has_header = false;
+    while reader.read_record(&mut record).map_err(io_error)? {
+        if !record.is_blank() {
+            has_header = true;
+            break;
+        }
+    }
+    if !has_header && !table.is_required() {
+        return Ok(()); // an empty (0-byte) optional file is an empty table (SPEC §9.20)
+    }
+    let map = header_map(table, has_header.then_some(&record))?;
+    let width = record.len();
+    let names = columns(table);
+    let id_column = table.has_id().then_some(map[0]);
+    while reader.read_record(&mut record).map_err(io_error)? {
+        if record.is_blank() {
+            continue;
+        }
+        stage.read += 1;
+        let line = record.line;
+        let fields = Fields {
+            record: &record,
+            map: &map,
+            names,
+        };
+        let parsed = if record.len() != width || record.unclosed_quote {
+            Err(None)
+        } else {
+            parse(&fields, line, &mut stage.arena).map_err(Some)
+        };
+        match parsed {
+            Ok(row) => stage.rows.push(row),
+            Err(problem) => {
+                let id = id_column
+                    .map(|i| String::from_utf8_lossy(record.field(i)).into_owned())
+                    .filter(|id| !id.is_empty());
+                stage.rejections.push(match problem {
+                    Some(e) => e.into_rejection(table, line, id),
+                    None => shape_rejection(table, &record, width, id),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn shape_rejection(table: Table, record: &Record, width: usize, id: Option<String>) -> Rejection {
+    let detail = if record.unclosed_quote {
+        "a quoted field is never closed before the end of the file".to_owned()
+    } else {
+        format!(
+            "the record has {} fields, the header has {width}",
+            record.len()
+        )
+    };
+    Rejection {
+        table,
+        line: record.line,
+        id,
+        column: None,
+        reason: Reason::ParseError,
+        detail,
+    }
+}
+
+impl DatasetBuilder {
+    /// Adds the rows of one table read as CSV from `source` (SPEC §2's layout, with a
+    /// header). `path` names the source in errors.
+    ///
+    /// # Errors
+    /// * [`Error::MissingColumn`] / [`Error::DuplicateColumn`] for a bad header; a
+    ///   required table with an empty source has no header, hence a missing column.
+    /// * [`Error::Io`] when reading fails.
+    ///
+    /// Bad rows are not errors: they are rejected at [`build`](DatasetBuilder::build).
+    pub fn read_csv<R: Read>(
+        &mut self,
+        table: Table,
+        source: R,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let stage = &mut self.stage;
+        match table {
+            Table::Customers => {
+                read_table(table, source, path, &mut stage.customers, parse_customer)
+            }
+            Table::Orders => read_table(table, source, path, &mut stage.orders, parse_order),
+            Table::OrderLines => read_table(
+                table,
+                source,
+                path,
+                &mut stage.order_lines,
+                parse_order_line,
+            ),
+            Table::Deals => read_table(table, source, path, &mut stage.deals, parse_deal),
+            Table::Costs => read_table(table, source, path, &mut stage.costs, parse_cost),
+            Table::Interactions => read_table(
+                table,
+                source,
+                path,
+                &mut stage.interactions,
+                parse_interaction,
+            ),
+            Table::Campaigns => {
+                read_table(table, source, path, &mut stage.campaigns, parse_campaign)
+            }
+            Table::Staff => read_table(table, source, path, &mut stage.staff, parse_staff),
+            Table::Fanpages => read_table(table, source, path, &mut stage.fanpages, parse_fanpage),
+        }
+    }
+
+    /// Adds the rows of the nine files `<table>.csv` in `dir` (SPEC §2). Optional files
+    /// may be missing.
+    ///
+    /// # Errors
+    /// * [`Error::MissingFile`] when `customers.csv` or `orders.csv` is missing.
+    /// * [`Error::MissingColumn`], [`Error::DuplicateColumn`], [`Error::Io`] as for
+    ///   [`read_csv`](DatasetBuilder::read_csv).
+    ///
+    /// # Example
+    /// ```no_run
+    /// use crm_metrics::DatasetBuilder;
+    ///
+    /// let mut builder = DatasetBuilder::new();
+    /// builder.read_csv_dir("data/")?;
+    /// let dataset = builder.build()?;
+    /// println!("{} customers", dataset.customer_count());
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn read_csv_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        for table in Table::ALL {
+            let path = table_path(dir, table);
+            match File::open(&path) {
+                Ok(file) => self.read_csv(table, file, &path)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if table.is_required() {
+                        if !dir.is_dir() {
+                            return Err(Error::Io {
+                                path: dir.to_owned(),
+                                source: e,
+                            });
+                        }
+                        return Err(Error::MissingFile { table });
+                    }
+                }
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<dir>/<table>.csv`.
+pub fn table_path(dir: &Path, table: Table) -> PathBuf {
+    dir.join(format!("{}.csv", table.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(table: Table, csv: &str) -> crate::Result<DatasetBuilder> {
+        let mut b = DatasetBuilder::new();
+        b.read_csv(table, csv.as_bytes(), "test.csv")?;
+        Ok(b)
+    }
+
+    #[test]
+    fn header_errors_name_file_and_column() {
+        let err = load(Table::Orders, "id,customer_id,created_at,status\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), "orders.csv: missing required column total");
+        let err = load(Table::Staff, "id,name,id\n").err().unwrap();
+        assert!(matches!(err, Error::DuplicateColumn { column: "id", .. }));
+        // A repeated unknown column is fine.
+        assert!(load(Table::Staff, "id,name,x,x\nNV1,Lan,1,2\n").is_ok());
+        // An empty required file has no header.
+        assert!(matches!(
+            load(Table::Customers, "").err().unwrap(),
+            Error::MissingColumn { .. }
+        ));
+        // An empty optional file is an empty table.
+        assert_eq!(load(Table::Deals, "").unwrap().stage.deals.read, 0);
+    }
+
+    #[test]
+    fn any_column_order_and_extra_columns() {
+        let b = load(Table::Staff, "extra,name,id\nx,Lan,NV1\n").unwrap();
+        let s = &b.stage.staff;
+        assert_eq!(s.rows.len(), 1);
+        assert_eq!(s.arena.get(s.rows[0].id), "NV1");
+        assert_eq!(s.arena.get(s.rows[0].name), "Lan");
+    }
+
+    #[test]
+    fn first_bad_column_in_spec_order() {
+        // created_at and source are both bad; created_at comes first in SPEC §2.
+        let b = load(
+            Table::Customers,
+            "source,created_at,id\nfacebook,yesterday,KH1\n",
+        )
+        .unwrap();
+        let r = &b.stage.customers.rejections[0];
+        assert_eq!(
+            (r.line, r.column, r.reason),
+            (2, Some("created_at"), Reason::ParseError)
+        );
+        assert_eq!(r.id.as_deref(), Some("KH1"));
+    }
+
+    #[test]
+    fn wrong_field_counts_and_blank_lines() {
+        let csv = "id,name\nNV1,Lan\n\n,\nNV2\nNV3,A,B\nNV4,\"x\n";
+        let b = load(Table::Staff, csv).unwrap();
+        let s = &b.stage.staff;
+        assert_eq!(s.read, 4); // lines 2, 5, 6, 7; lines 3 and 4 are not records
+        assert_eq!(s.rows.len(), 1);
+        let lines: Vec<_> = s
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.id.clone(), r.column))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (5, Some("NV2".into()), None),
+                (6, Some("NV3".into()), None),
+                (7, Some("NV4".into()), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn optional_columns_may_be_missing() {
+        let b = load(Table::Interactions, "id,customer_id,at,channel,kind,direction\nT1,KH1,2026-01-01T00:00:00Z,zalo,follow,inbound\n").unwrap();
+        let i = &b.stage.interactions.rows[0];
+        assert!(!i.automated);
+        assert!(i.fanpage_id.is_empty());
+    }
+
+    #[test]
+    fn negative_linked_accounts_is_a_parse_error() {
+        let b = load(
+            Table::Fanpages,
+            "id,name,activated,linked_accounts\nFP1,Page,true,-1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            b.stage.fanpages.rejections[0].column,
+            Some("linked_accounts")
+        );
+    }
+}

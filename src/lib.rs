@@ -1,0 +1,82 @@
+//! An embeddable customer-analytics metrics engine.
+//!
+//! Online shops, restaurants and sales teams run CRM dashboards: customer growth,
+//! customer 360 profiles, marketing ROI and deal funnels, visit and return-cycle
+//! statistics, social-chat care and conversion. This crate models customers, orders,
+//! deals, interactions, campaigns and costs as plain structs and computes those
+//! dashboards exactly: money in [`Decimal`](rust_decimal::Decimal), days in the shop's
+//! own time zone, every formula from one specification (SPEC.md, cited as "SPEC §n").
+//!
+//! # Quick start
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use crm_metrics::{ReportOptions, calendar::Preset, sample::SampleOptions};
+//!
+//! let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+//! // A seeded sample; a service would fill a `DatasetBuilder` from its own rows.
+//! let dataset = SampleOptions::new(500).seed(7).as_of(as_of).dataset()?;
+//! let options = ReportOptions::new(as_of)
+//!     .time_zone("+07:00".parse()?)
+//!     .period(Preset::ThisMonth);
+//! let report = crm_metrics::report(&dataset, &options)?;
+//! assert_eq!(report.period.start().to_string(), "2026-11-01");
+//! assert_eq!(report.data_quality.tables.0[0].read, 500);
+//! # Ok::<(), crm_metrics::Error>(())
+//! ```
+//!
+//! # Data flow
+//! ```text
+//! CSV folder (io::csv) or structs (model) -> DatasetBuilder -> Dataset (validated, indexed)
+//!     -> sections (one module per SPEC §3-§7) -> Report -> JSON / text / HTML (examples)
+//! ```
+//! Building validates every row (SPEC §2): each row is accepted or rejected with a
+//! [`Reason`], `read = accepted + rejected` per table, and [`DataQuality`] says so.
+//! Sections never read files and `io` never computes.
+//!
+//! # Formula index
+//! | SPEC | item |
+//! | --- | --- |
+//! | §1 calendar, periods, presets | [`calendar`] |
+//! | §1 cmp, ratios, money | [`money::Cmp`], [`money::ratio`], [`money::DecimalSum`] |
+//! | §2 model, validation | [`model`], [`DatasetBuilder`], [`Reason`], [`Warning`] |
+//! | §8 report, `data_quality` | [`report()`], [`Report`], [`DataQualitySection`] |
+//!
+//! # Crate features
+//! * `csv` (default): read a folder of CSV files ([`DatasetBuilder::read_csv_dir`]).
+//!   Without it the crate is a pure core for services that build datasets from their
+//!   own database.
+//! * `parallel`: use every core (rayon) for report sections and CSV parsing. Results
+//!   are identical to single-threaded ones.
+//!
+//! # Panics and accuracy
+//! No input panics: bad rows become rejections, bad arguments and arithmetic overflow
+//! become [`Error`] values. Money is exact: sums are exact decimal sums (or an
+//! [`Error::Overflow`] naming the metric, never a wrapped or rounded value); a ratio is
+//! `rust_decimal`'s quotient rounded half-to-even at 28 digits, `None` when its
+//! denominator is zero. Rounding for display is the caller's business.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::print_stdout,
+        clippy::print_stderr
+    )
+)]
+
+pub mod calendar;
+pub mod dataset;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod money;
+pub mod report;
+pub mod sample;
+
+pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
+pub use error::{Error, Reason, Rejection, Result, Table, Warning};
+pub use report::{Context, Report, ReportOptions, report};

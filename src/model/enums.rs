@@ -1,0 +1,269 @@
+//! The enumerations of SPEC §2, lower-case (snake_case) in files and JSON.
+//!
+//! Every enum implements `Display` and `FromStr` with exactly SPEC's names; parsing is
+//! exact (no trimming, no case folding): anything else is a `parse_error` (SPEC §9.9).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The error of parsing one of this module's enums from text that is not one of its
+/// SPEC §2 names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseEnumError {
+    /// The enum, e.g. `order status`.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for ParseEnumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a valid {}", self.expected)
+    }
+}
+
+impl std::error::Error for ParseEnumError {}
+
+macro_rules! spec_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $what:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in SPEC §2's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The SPEC name, as written in files and JSON.
+            pub const fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+
+            /// Parses SPEC's exact lower-case name from bytes (no allocation).
+            pub(crate) fn from_bytes(text: &[u8]) -> Option<$name> {
+                match text {
+                    $(t if t == $text.as_bytes() => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The position in [`Self::ALL`], for dense per-value arrays.
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseEnumError;
+            fn from_str(s: &str) -> Result<$name, ParseEnumError> {
+                $name::from_bytes(s.as_bytes()).ok_or(ParseEnumError { expected: $what })
+            }
+        }
+    };
+}
+
+spec_enum! {
+    /// Where a customer came from (`customers.source`, SPEC §2, §9.10).
+    ///
+    /// Groups of SPEC §3: [`Source::is_synced`] and [`Source::is_imported`].
+    Source, "customer source" {
+        /// Synced from a Haravan shop.
+        Haravan = "haravan",
+        /// Synced from Shopee.
+        Shopee = "shopee",
+        /// Synced from Lazada.
+        Lazada = "lazada",
+        /// Synced from another order management system.
+        OtherOms = "other_oms",
+        /// Imported from a spreadsheet.
+        ExcelImport = "excel_import",
+        /// Created by hand.
+        Manual = "manual",
+        /// Followed the shop's Zalo official account.
+        ZaloOa = "zalo_oa",
+        /// Subscribed to web push notifications.
+        Webpush = "webpush",
+        /// Filled in a web form.
+        Form = "form",
+        /// Wrote to a fanpage in social chat.
+        SocialChat = "social_chat",
+        /// Registered at a point of sale.
+        Pos = "pos",
+    }
+}
+
+impl Source {
+    /// Synced automatically from an order system: haravan, shopee, lazada, other_oms (S0).
+    pub const fn is_synced(self) -> bool {
+        matches!(
+            self,
+            Source::Haravan | Source::Shopee | Source::Lazada | Source::OtherOms
+        )
+    }
+
+    /// Imported from Excel or created by hand: excel_import, manual (S0).
+    pub const fn is_imported(self) -> bool {
+        matches!(self, Source::ExcelImport | Source::Manual)
+    }
+}
+
+spec_enum! {
+    /// A customer's gender; an absent value is "unknown".
+    Gender, "gender" {
+        /// Male.
+        Male = "male",
+        /// Female.
+        Female = "female",
+        /// Other.
+        Other = "other",
+    }
+}
+
+spec_enum! {
+    /// An order's status. A *purchase* is a `completed` order; a *placed* order is any
+    /// order that is not `cancelled` (SPEC §1).
+    OrderStatus, "order status" {
+        /// Created, not yet completed.
+        Pending = "pending",
+        /// Paid and delivered: a purchase.
+        Completed = "completed",
+        /// Failed (payment or delivery).
+        Failed = "failed",
+        /// Cancelled: not a placed order.
+        Cancelled = "cancelled",
+    }
+}
+
+spec_enum! {
+    /// The channel of an interaction, campaign or fanpage.
+    Channel, "channel" {
+        /// Facebook.
+        Facebook = "facebook",
+        /// Zalo.
+        Zalo = "zalo",
+        /// Instagram.
+        Instagram = "instagram",
+        /// TikTok.
+        Tiktok = "tiktok",
+        /// The shop's web site.
+        Web = "web",
+        /// SMS.
+        Sms = "sms",
+        /// E-mail.
+        Email = "email",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+spec_enum! {
+    /// What an interaction is.
+    InteractionKind, "interaction kind" {
+        /// A chat message.
+        Message = "message",
+        /// A comment on a post.
+        Comment = "comment",
+        /// A message sent by a marketing campaign (names its `campaign_id`).
+        CampaignMessage = "campaign_message",
+        /// A click on a tracked URL.
+        UrlClick = "url_click",
+        /// A play of a minigame (names the game in `ref_id`).
+        MinigamePlay = "minigame_play",
+        /// A survey answer (names the survey in `ref_id`).
+        SurveyResponse = "survey_response",
+        /// A follow of a page or account.
+        Follow = "follow",
+        /// A submitted form.
+        FormSubmit = "form_submit",
+        /// A web push subscription.
+        WebpushSubscribe = "webpush_subscribe",
+    }
+}
+
+impl InteractionKind {
+    /// A `message` or a `comment`: what S4 counts as reach (inbound) and care (outbound).
+    pub const fn is_message_or_comment(self) -> bool {
+        matches!(self, InteractionKind::Message | InteractionKind::Comment)
+    }
+}
+
+spec_enum! {
+    /// Who an interaction came from.
+    Direction, "direction" {
+        /// From the customer.
+        Inbound = "inbound",
+        /// To the customer (a reply by a person or by automation, or a campaign).
+        Outbound = "outbound",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T>(all: &[T])
+    where
+        T: Copy
+            + fmt::Display
+            + FromStr
+            + PartialEq
+            + fmt::Debug
+            + Serialize
+            + for<'a> Deserialize<'a>,
+        <T as FromStr>::Err: fmt::Debug,
+    {
+        for v in all {
+            let text = v.to_string();
+            assert_eq!(text.parse::<T>().unwrap(), *v);
+            let json = serde_json::to_string(v).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<T>(&json).unwrap(), *v);
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips() {
+        round_trip(Source::ALL);
+        round_trip(Gender::ALL);
+        round_trip(OrderStatus::ALL);
+        round_trip(Channel::ALL);
+        round_trip(InteractionKind::ALL);
+        round_trip(Direction::ALL);
+        assert_eq!(Source::ALL.len(), 11);
+        assert_eq!(InteractionKind::ALL.len(), 9);
+    }
+
+    #[test]
+    fn parsing_is_exact() {
+        assert!("Male".parse::<Gender>().is_err());
+        assert!(" male".parse::<Gender>().is_err());
+        assert!("in".parse::<Direction>().is_err());
+        assert!("shipped".parse::<OrderStatus>().is_err());
+        assert_eq!(
+            "myspace".parse::<Channel>().unwrap_err().to_string(),
+            "not a valid channel"
+        );
+    }
+
+    #[test]
+    fn groups() {
+        let synced: Vec<_> = Source::ALL.iter().filter(|s| s.is_synced()).collect();
+        assert_eq!(synced.len(), 4);
+        let imported: Vec<_> = Source::ALL.iter().filter(|s| s.is_imported()).collect();
+        assert_eq!(imported, [&Source::ExcelImport, &Source::Manual]);
+    }
+}

@@ -1,0 +1,26 @@
+//! The data model of SPEC §2: plain structs with serde derives, one per input table,
+//! and the enumerations.
+//!
+//! These are what a service builds a [`Dataset`](crate::Dataset) from
+//! ([`DatasetBuilder`](crate::DatasetBuilder)); the CSV reader produces the same rows.
+//! Instants are `DateTime<Utc>`, local dates `NaiveDate`, money `Decimal`.
+
+mod campaign;
+mod cost;
+mod customer;
+mod deal;
+mod enums;
+mod fanpage;
+mod interaction;
+mod order;
+mod staff;
+
+pub use campaign::Campaign;
+pub use cost::Cost;
+pub use customer::Customer;
+pub use deal::Deal;
+pub use enums::{Channel, Direction, Gender, InteractionKind, OrderStatus, ParseEnumError, Source};
+pub use fanpage::Fanpage;
+pub use interaction::Interaction;
+pub use order::{Order, OrderLine};
+pub use staff::Staff;
