@@ -69,13 +69,19 @@
 )]
 
 pub mod calendar;
+pub mod customer_picture;
+pub mod customers;
 pub mod dataset;
 pub mod error;
+pub mod fold;
 pub mod io;
+pub mod marketing;
 pub mod model;
 pub mod money;
+pub mod profile;
 pub mod report;
 pub mod sample;
+pub mod social;
 
 pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
 pub use error::{Error, Reason, Rejection, Result, Table, Warning};

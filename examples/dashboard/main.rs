@@ -126,7 +126,16 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
         }
         _ => PeriodSpec::default(),
     };
-    Ok(ReportOptions::new(as_of).time_zone(calendar).period(period))
+    let mut options = ReportOptions::new(as_of)
+        .time_zone(calendar)
+        .period(period)
+        .sources(args.sources.iter().cloned())
+        .product_types(args.product_types.iter().cloned())
+        .fanpages(args.fanpages.iter().cloned());
+    if let Some(id) = &args.customer {
+        options = options.customer(id.clone());
+    }
+    Ok(options)
 }
 
 fn load(args: &Args, options: &ReportOptions) -> Result<(Dataset, String), String> {

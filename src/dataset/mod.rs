@@ -154,10 +154,10 @@ impl Dataset {
         (0..self.customers.len() as u32).map(CustomerIdx)
     }
 
-    /// The customers that exist at `as_of` (`created_at <= as_of`, SPEC §9.20): a prefix
-    /// of the indices, found by binary search.
-    pub fn customers_at(&self, as_of: DateTime<Utc>) -> Range<CustomerIdx> {
-        CustomerIdx(0)..CustomerIdx(self.existing(Ts::from_datetime(as_of)) as u32)
+    /// The customers that exist at `as_of` (`created_at <= as_of`, SPEC §9.20): the
+    /// indices `0..n`, since indices follow creation time; `n` is found by binary search.
+    pub fn customers_at(&self, as_of: DateTime<Utc>) -> Range<usize> {
+        0..self.existing(Ts::from_datetime(as_of))
     }
 
     /// Number of customers with `created_at <= as_of`.

@@ -2,12 +2,16 @@
 //! and the [`Report`] with its JSON-only parts (`period`, `data_quality`). Sections own
 //! their own structs.
 
+use std::collections::BTreeSet;
+use std::ops::Range;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts};
+use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts, epoch_day};
 use crate::dataset::{DataQualitySection, Dataset};
 use crate::error::Result;
+use crate::{customer_picture, customers, marketing, profile, social};
 
 /// What a report covers: `as_of`, the calendar, the period and the filters (SPEC §8).
 ///
@@ -32,6 +36,14 @@ pub struct ReportOptions {
     pub calendar: BusinessCalendar,
     /// The period. Default `this_month`.
     pub period: PeriodSpec,
+    /// Marketing sources to keep (SPEC §5); empty = all.
+    pub sources: BTreeSet<String>,
+    /// Product types to keep (SPEC §5); empty = all.
+    pub product_types: BTreeSet<String>,
+    /// Fanpages to keep (SPEC §7); empty = all.
+    pub fanpages: BTreeSet<String>,
+    /// The customer whose profile to include (SPEC §4); `None` = no profile.
+    pub customer: Option<String>,
     /// Report limit for `data_quality.rejected` (SPEC §8: 100).
     pub rejected_limit: usize,
 }
@@ -43,8 +55,45 @@ impl ReportOptions {
             as_of,
             calendar: BusinessCalendar::default(),
             period: PeriodSpec::default(),
+            sources: BTreeSet::new(),
+            product_types: BTreeSet::new(),
+            fanpages: BTreeSet::new(),
+            customer: None,
             rejected_limit: 100,
         }
+    }
+
+    /// Keeps only these marketing sources (SPEC §5); none = all.
+    pub fn sources<S: Into<String>>(
+        mut self,
+        sources: impl IntoIterator<Item = S>,
+    ) -> ReportOptions {
+        self.sources = sources.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Keeps only these product types (SPEC §5); none = all.
+    pub fn product_types<S: Into<String>>(
+        mut self,
+        types: impl IntoIterator<Item = S>,
+    ) -> ReportOptions {
+        self.product_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Keeps only these fanpages in the social section (SPEC §7); none = all.
+    pub fn fanpages<S: Into<String>>(
+        mut self,
+        fanpages: impl IntoIterator<Item = S>,
+    ) -> ReportOptions {
+        self.fanpages = fanpages.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Includes the profile of this customer (SPEC §4).
+    pub fn customer(mut self, id: impl Into<String>) -> ReportOptions {
+        self.customer = Some(id.into());
+        self
     }
 
     /// Sets the business calendar (time zone).
@@ -74,7 +123,14 @@ impl ReportOptions {
             today,
             period,
             previous,
+            sources: self.sources.clone(),
+            product_types: self.product_types.clone(),
+            fanpages: self.fanpages.clone(),
+            customer: self.customer.clone(),
             as_of_ts: Ts::from_datetime(self.as_of),
+            current: self.calendar.range_ts(period),
+            prior: self.calendar.range_ts(previous),
+            first_day: epoch_day(period.start()),
         })
     }
 }
@@ -92,7 +148,50 @@ pub struct Context {
     pub period: Period,
     /// The previous period.
     pub previous: Period,
+    /// Marketing sources to keep; empty = all.
+    pub sources: BTreeSet<String>,
+    /// Product types to keep; empty = all.
+    pub product_types: BTreeSet<String>,
+    /// Fanpages to keep; empty = all.
+    pub fanpages: BTreeSet<String>,
+    /// The customer whose profile to include.
+    pub customer: Option<String>,
     pub(crate) as_of_ts: Ts,
+    /// UTC instants of `period`: `[start 00:00 local, (end + 1) 00:00 local)`.
+    pub(crate) current: Range<Ts>,
+    /// UTC instants of `previous`.
+    pub(crate) prior: Range<Ts>,
+    /// `period.start()` as an epoch day.
+    pub(crate) first_day: i64,
+}
+
+impl Context {
+    /// Whether an instant is in the period and not after `as_of` (SPEC §1).
+    #[inline]
+    pub(crate) fn in_current(&self, at: Ts) -> bool {
+        self.current.start <= at && at < self.current.end && at <= self.as_of_ts
+    }
+
+    /// Whether an instant is in the previous period and not after `as_of`.
+    #[inline]
+    pub(crate) fn in_previous(&self, at: Ts) -> bool {
+        self.prior.start <= at && at < self.prior.end && at <= self.as_of_ts
+    }
+
+    /// The row of a daily list (0 = `period.start()`) of an instant in the period and
+    /// not after `as_of`; `None` otherwise.
+    #[inline]
+    pub(crate) fn period_day(&self, at: Ts) -> Option<usize> {
+        if !self.in_current(at) {
+            return None;
+        }
+        usize::try_from(self.calendar.local_day(at) - self.first_day).ok()
+    }
+
+    /// Number of days (rows of a daily list) of the period.
+    pub(crate) fn period_days(&self) -> usize {
+        self.period.days() as usize
+    }
 }
 
 /// The report of SPEC §8. Keys serialize in SPEC's order.
@@ -106,6 +205,18 @@ pub struct Report {
     pub period: Period,
     /// The previous period.
     pub previous_period: Period,
+    /// SPEC §3.
+    pub customers: customers::CustomersSection,
+    /// SPEC §5.
+    pub marketing: marketing::MarketingSection,
+    /// SPEC §6.
+    pub customer_picture: customer_picture::CustomerPictureSection,
+    /// SPEC §7.
+    pub social: social::SocialSection,
+    /// SPEC §4; only when [`ReportOptions::customer`] is set (absent from the JSON
+    /// otherwise, SPEC §9.21).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<profile::ProfileSection>,
     /// What validation accepted, rejected and warned about.
     pub data_quality: DataQualitySection,
 }
@@ -113,15 +224,26 @@ pub struct Report {
 /// Computes the report of SPEC §8 for `dataset` under `options`.
 ///
 /// # Errors
-/// [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
-/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a period out of range.
+/// * [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
+/// * [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a period out of range;
+/// * [`Error::UnknownCustomer`](crate::Error::UnknownCustomer) when the profile's
+///   customer has no accepted row or is created after `as_of`.
 pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     let context = options.resolve()?;
+    let profile = match &context.customer {
+        Some(id) => Some(profile::section(dataset, &context, id)?),
+        None => None,
+    };
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
         period: context.period,
         previous_period: context.previous,
+        customers: customers::section(dataset, &context)?,
+        marketing: marketing::section(dataset, &context)?,
+        customer_picture: customer_picture::section(dataset, &context)?,
+        social: social::section(dataset, &context)?,
+        profile,
         data_quality: dataset.quality().section(options.rejected_limit),
     })
 }

@@ -1,1 +1,4 @@
-mod x {}
+//! End-to-end tests, one binary (Cargo names it `integration`).
+
+mod compare;
+mod fixtures;
