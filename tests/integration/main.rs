@@ -2,3 +2,10 @@
 
 mod compare;
 mod fixtures;
+
+// Sections (SPEC §3-§7): fixtures, properties and shard-merge tests of each.
+mod customer_picture;
+mod customers;
+mod marketing;
+mod profile;
+mod social;

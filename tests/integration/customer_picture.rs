@@ -1,0 +1,1 @@
+//! Tests of the `customer_picture` section (filled in by its issue).

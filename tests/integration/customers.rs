@@ -1,0 +1,1 @@
+//! Tests of the `customers` section (filled in by its issue).

@@ -1,0 +1,1 @@
+//! Tests of the `marketing` section (filled in by its issue).

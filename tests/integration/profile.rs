@@ -1,0 +1,1 @@
+//! Tests of the `profile` section (filled in by its issue).

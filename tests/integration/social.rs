@@ -1,0 +1,1 @@
+//! Tests of the `social` section (filled in by its issue).
