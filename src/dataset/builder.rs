@@ -507,6 +507,12 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         });
     }
 
+    let engagement = super::engagement::EngagementIndex::build(
+        &customers,
+        &interaction_runs,
+        &interactions,
+        campaigns.keys.len(),
+    );
     Ok(Dataset {
         customers,
         customer_ids: valid_customers.ids,
@@ -529,5 +535,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         fanpages,
         campaigns,
         quality,
+        engagement,
     })
 }

@@ -7,6 +7,7 @@
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
 mod builder;
+mod engagement;
 mod index;
 mod intern;
 mod quality;
@@ -85,6 +86,8 @@ pub struct Dataset {
     pub(crate) fanpages: Entities<FanpageInfo>,
     pub(crate) campaigns: Entities<CampaignInfo>,
     pub(crate) quality: DataQuality,
+    /// All-customer time indexes for SPEC §4 `engagement` shares.
+    pub(crate) engagement: engagement::EngagementIndex,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -234,6 +237,7 @@ impl Dataset {
             + self.staff.keys.heap_bytes()
             + self.fanpages.keys.heap_bytes()
             + self.campaigns.keys.heap_bytes()
+            + self.engagement.heap_bytes()
     }
 }
 
