@@ -148,6 +148,13 @@ pub struct HistoryOrder {
 /// Cost: an `O(1)` id look-up, then [`profile_of`]: the customer's own runs and a few
 /// binary searches, never a scan of the dataset.
 ///
+/// # Edge cases
+/// * No purchase: `total_spend` 0, `avg_spend_per_order`, the purchase dates and
+///   products `None`; one purchase: `avg_days_between_purchases` `None`.
+/// * `first_product` / `last_product` are `None` when that purchase has no accepted line;
+///   `most_purchased_product` ties go to the smallest id in string order (SPEC §9.16).
+/// * Purchases dated before the customer's `created_at` count (SPEC §9.20).
+///
 /// # Errors
 /// * [`Error::UnknownCustomer`] when no accepted customer row has this id (unknown or
 ///   rejected, SPEC §9.16), or when it is created after `as_of` (SPEC §9.20).
@@ -517,9 +524,8 @@ pub fn engagement(dataset: &Dataset, context: &Context, customer: CustomerIdx) -
     let month_start_on = first_of_month(context.today);
     let previous_start_on = sub_months(month_start_on, 1).unwrap_or(month_start_on);
     let month_start = calendar.day_start_ts(month_start_on);
-    let current = month_start..calendar.day_start_ts_after(crate::calendar::last_of_month(
-        context.today,
-    ));
+    let current =
+        month_start..calendar.day_start_ts_after(crate::calendar::last_of_month(context.today));
     let previous = calendar.day_start_ts(previous_start_on)..month_start;
 
     // The customer's own counts: [current, previous] per tile.
@@ -684,9 +690,8 @@ pub fn year_over_year(
     let calendar = &context.calendar;
     let as_of = context.as_of_ts;
     let year = context.today.year();
-    let year_ago = one_year_earlier_ts(calendar, as_of).ok_or_else(|| {
-        Error::InvalidArgument("as_of minus one year is out of range".to_owned())
-    })?;
+    let year_ago = one_year_earlier_ts(calendar, as_of)
+        .ok_or_else(|| Error::InvalidArgument("as_of minus one year is out of range".to_owned()))?;
     let orders = Orders::new(dataset, customer, as_of);
     let tally = |from: Ts, to: Ts| {
         let mut spend = DecimalSum::new();
@@ -740,7 +745,10 @@ pub fn year_over_year(
 /// assert_eq!(one_year_earlier(&berlin, spring), earlier);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn one_year_earlier(calendar: &BusinessCalendar, as_of: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn one_year_earlier(
+    calendar: &BusinessCalendar,
+    as_of: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     one_year_earlier_ts(calendar, Ts::from_datetime(as_of)).map(Ts::to_datetime)
 }
 
@@ -820,4 +828,395 @@ pub fn purchase_history(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, Interaction, Order, OrderLine, Source};
+    use crate::{DatasetBuilder, ReportOptions};
+    use std::str::FromStr;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    struct Data(DatasetBuilder, u32);
+
+    impl Data {
+        fn new() -> Data {
+            Data(DatasetBuilder::new(), 0)
+        }
+
+        fn customer(&mut self, id: &str, created_at: &str) -> &mut Data {
+            self.0.push_customer(&Customer {
+                id: id.into(),
+                created_at: utc(created_at),
+                source: Source::Pos,
+                name: Some("Lan".into()),
+                phone: Some("0901".into()),
+                email: None,
+                gender: None,
+                birth_date: None,
+                zalo_id: None,
+                facebook_id: None,
+                notes: None,
+            });
+            self
+        }
+
+        fn order(
+            &mut self,
+            id: &str,
+            customer: &str,
+            at: &str,
+            status: OrderStatus,
+            total: &str,
+        ) -> &mut Data {
+            self.0.push_order(&Order {
+                id: id.into(),
+                customer_id: customer.into(),
+                created_at: utc(at),
+                status,
+                total: d(total),
+                cost_of_goods: None,
+                source: None,
+                fanpage_id: None,
+                staff_id: None,
+                voucher_code: None,
+            });
+            self
+        }
+
+        fn line(&mut self, order: &str, product: &str, quantity: i64) -> &mut Data {
+            self.0.push_order_line(&OrderLine {
+                order_id: order.into(),
+                product_id: product.into(),
+                product_name: None,
+                product_type: None,
+                quantity,
+                unit_price: Decimal::ONE,
+            });
+            self
+        }
+
+        fn interaction(
+            &mut self,
+            customer: &str,
+            at: &str,
+            kind: InteractionKind,
+            direction: Direction,
+            campaign: Option<&str>,
+            ref_id: Option<&str>,
+        ) -> &mut Data {
+            self.1 += 1;
+            self.0.push_interaction(&Interaction {
+                id: format!("I{}", self.1),
+                customer_id: customer.into(),
+                at: utc(at),
+                channel: Channel::Zalo,
+                kind,
+                direction,
+                fanpage_id: None,
+                staff_id: None,
+                automated: false,
+                campaign_id: campaign.map(Into::into),
+                ref_id: ref_id.map(Into::into),
+            });
+            self
+        }
+
+        fn build(&self) -> Dataset {
+            self.0.clone().build().unwrap()
+        }
+    }
+
+    fn at(as_of: &str) -> Context {
+        ReportOptions::new(utc(as_of)).resolve().unwrap()
+    }
+
+    #[test]
+    fn one_purchase_has_no_average_gap() {
+        use OrderStatus::*;
+        let mut data = Data::new();
+        data.customer("KH1", "2026-01-01T00:00:00+07:00")
+            .order(
+                "DH1",
+                "KH1",
+                "2026-03-01T10:00:00+07:00",
+                Completed,
+                "250000",
+            )
+            .line("DH1", "SP1", 2)
+            .line("DH1", "SP2", 1)
+            .order(
+                "DH2",
+                "KH1",
+                "2026-04-01T10:00:00+07:00",
+                Cancelled,
+                "90000",
+            )
+            .line("DH2", "SP3", 9)
+            .order("DH3", "KH1", "2026-05-01T10:00:00+07:00", Pending, "10000")
+            .order("DH4", "KH1", "2026-12-01T10:00:00+07:00", Completed, "1"); // after as_of
+        let p = section(&data.build(), &at("2026-11-15T10:00:00+07:00"), "KH1").unwrap();
+        assert_eq!(p.successful_orders, 1);
+        assert_eq!(p.total_orders, 3); // DH1, DH2, DH3; DH4 is after as_of
+        assert_eq!(p.failed_orders, 1); // DH2 cancelled
+        assert_eq!(p.total_spend, d("250000"));
+        assert_eq!(p.avg_spend_per_order, Some(d("250000"))); // 250000 / 1
+        assert_eq!(p.items_purchased, 3); // 2 + 1; DH2's 9 is not a purchase
+        assert_eq!(p.avg_days_between_purchases, None); // one purchase: no gap
+        assert_eq!(p.first_purchase_at, p.last_purchase_at);
+        assert_eq!(p.first_product.as_deref(), Some("SP1")); // first line of DH1
+        assert_eq!(p.last_product.as_deref(), Some("SP2")); // last line of DH1
+        assert_eq!(p.most_purchased_product.as_deref(), Some("SP1")); // 2 > 1
+        let history: Vec<(&str, u64)> = p
+            .purchase_history
+            .iter()
+            .map(|o| (o.id.as_str(), o.items))
+            .collect();
+        assert_eq!(history, [("DH3", 0), ("DH2", 9), ("DH1", 3)]); // newest first
+        assert_eq!(p.customer.phone.as_deref(), Some("0901"));
+        assert_eq!(p.customer.email, None);
+    }
+
+    #[test]
+    fn products_ties_and_missing_lines() {
+        use OrderStatus::*;
+        let mut data = Data::new();
+        data.customer("KH1", "2026-01-01T00:00:00+07:00")
+            // No accepted line on the first purchase: first_product is null.
+            .order("DH1", "KH1", "2026-02-01T10:00:00+07:00", Completed, "1")
+            // SP9 is interned before SP10, yet "SP10" < "SP9" in string order.
+            .order("DH2", "KH1", "2026-02-02T10:00:00+07:00", Completed, "1")
+            .line("DH2", "SP9", 2)
+            .line("DH2", "SP10", 1)
+            .order("DH3", "KH1", "2026-02-03T10:00:00+07:00", Completed, "1")
+            .line("DH3", "SP10", 1);
+        let p = section(&data.build(), &at("2026-11-15T10:00:00+07:00"), "KH1").unwrap();
+        assert_eq!(p.first_product, None);
+        assert_eq!(p.last_product.as_deref(), Some("SP10"));
+        // SP9: 2, SP10: 1 + 1 = 2, a tie: the smaller id in string order.
+        assert_eq!(p.most_purchased_product.as_deref(), Some("SP10"));
+        // Feb 1 .. Feb 3 over 2 gaps: 2 / 2 = 1 day.
+        assert_eq!(p.avg_days_between_purchases, Some(Decimal::ONE));
+    }
+
+    #[test]
+    fn year_over_year_on_feb_29() {
+        use OrderStatus::*;
+        let mut data = Data::new();
+        data.customer("KH1", "2020-01-01T00:00:00+07:00")
+            .order("A", "KH1", "2026-12-31T23:59:00+07:00", Completed, "1") // before Jan 1 2027
+            .order("B", "KH1", "2027-01-01T00:00:00+07:00", Completed, "10") // previous span
+            .order("C", "KH1", "2027-02-28T09:00:00+07:00", Completed, "20") // previous span
+            .order("D", "KH1", "2027-02-28T10:00:00+07:00", Completed, "40") // = as_of - 1y
+            .order("E", "KH1", "2027-02-28T10:30:00+07:00", Completed, "80") // after it
+            .order("F", "KH1", "2028-01-01T00:00:00+07:00", Completed, "100") // this year
+            .order("G", "KH1", "2028-02-29T10:00:00+07:00", Completed, "200") // = as_of
+            .order("H", "KH1", "2028-02-29T10:00:01+07:00", Completed, "400"); // after as_of
+        let p = section(&data.build(), &at("2028-02-29T10:00:00+07:00"), "KH1").unwrap();
+        let yoy = p.year_over_year;
+        assert_eq!((yoy.orders.current, yoy.orders.previous), (2, 3)); // F, G vs B, C, D
+        assert_eq!(yoy.spend.current, d("300")); // 100 + 200
+        assert_eq!(yoy.spend.previous, d("70")); // 10 + 20 + 40
+        assert_eq!(yoy.spend.delta, Some(d("230") / d("70"))); // (300 - 70) / 70
+        // spending_by_month is 2028: January 100, February 200.
+        assert_eq!(p.spending_by_month[0].spend, d("100"));
+        assert_eq!(
+            (
+                p.spending_by_month[1].month.as_str(),
+                p.spending_by_month[1].orders
+            ),
+            ("2028-02", 1)
+        );
+        assert!(p.spending_by_month[2..].iter().all(|m| m.orders == 0));
+    }
+
+    #[test]
+    fn one_year_earlier_in_a_dst_overlap_takes_the_earlier_instant() {
+        let berlin: BusinessCalendar = "Europe/Berlin".parse().unwrap();
+        // 2027-10-25 02:30 CEST (00:30Z; DST ends on the 31st in 2027) -> 2026-10-25
+        // 02:30, which happens twice: 00:30Z (CEST, the offset before the change) and
+        // 01:30Z (CET).
+        assert_eq!(
+            one_year_earlier(&berlin, utc("2027-10-25T00:30:00Z")),
+            Some(utc("2026-10-25T00:30:00Z"))
+        );
+        // Ordinary times keep their wall clock across the offset change: 12:00 CET on
+        // 2027-01-10 -> 12:00 CET; 12:00 CEST in July -> 12:00 CEST.
+        assert_eq!(
+            one_year_earlier(&berlin, utc("2027-01-10T11:00:00Z")),
+            Some(utc("2026-01-10T11:00:00Z"))
+        );
+        assert_eq!(
+            one_year_earlier(&berlin, utc("2027-07-10T10:00:00.5Z")),
+            Some(utc("2026-07-10T10:00:00.5Z"))
+        );
+    }
+
+    #[test]
+    fn engagement_counts_months_and_shares_over_existing_customers() {
+        use Direction::*;
+        use InteractionKind::*;
+        let mut data = Data::new();
+        data.customer("KH1", "2026-01-01T00:00:00+07:00")
+            .customer("KH2", "2026-01-01T00:00:00+07:00")
+            // Created after as_of, with history before its creation: never counted.
+            .customer("KH3", "2026-12-01T00:00:00+07:00")
+            // November (1st 00:00 local up to as_of).
+            .interaction(
+                "KH1",
+                "2026-11-01T00:00:00+07:00",
+                CampaignMessage,
+                Outbound,
+                Some("CP1"),
+                None,
+            )
+            .interaction(
+                "KH1",
+                "2026-11-02T00:00:00+07:00",
+                CampaignMessage,
+                Outbound,
+                Some("CP1"),
+                None,
+            )
+            .interaction(
+                "KH1",
+                "2026-11-03T00:00:00+07:00",
+                Message,
+                Outbound,
+                None,
+                None,
+            )
+            .interaction(
+                "KH1",
+                "2026-11-03T00:00:00+07:00",
+                UrlClick,
+                Inbound,
+                None,
+                None,
+            )
+            .interaction(
+                "KH2",
+                "2026-11-04T00:00:00+07:00",
+                CampaignMessage,
+                Outbound,
+                Some("CP2"),
+                None,
+            )
+            .interaction(
+                "KH2",
+                "2026-11-04T00:00:00+07:00",
+                UrlClick,
+                Inbound,
+                None,
+                None,
+            )
+            .interaction(
+                "KH3",
+                "2026-11-05T00:00:00+07:00",
+                CampaignMessage,
+                Outbound,
+                Some("CP3"),
+                None,
+            )
+            .interaction(
+                "KH3",
+                "2026-11-05T00:00:00+07:00",
+                SurveyResponse,
+                Inbound,
+                None,
+                None,
+            )
+            // After as_of: ignored.
+            .interaction(
+                "KH1",
+                "2026-11-20T00:00:00+07:00",
+                Message,
+                Outbound,
+                None,
+                None,
+            )
+            // October: the previous month (31st 23:59 local is still October).
+            .interaction(
+                "KH1",
+                "2026-10-31T23:59:00+07:00",
+                Message,
+                Outbound,
+                None,
+                None,
+            )
+            .interaction(
+                "KH1",
+                "2026-10-01T00:00:00+07:00",
+                SurveyResponse,
+                Inbound,
+                None,
+                None,
+            )
+            // Games: two plays of G1, one without a ref, one outbound (not a play).
+            .interaction(
+                "KH1",
+                "2026-05-01T00:00:00+07:00",
+                MinigamePlay,
+                Inbound,
+                None,
+                Some("G1"),
+            )
+            .interaction(
+                "KH1",
+                "2026-05-02T00:00:00+07:00",
+                MinigamePlay,
+                Inbound,
+                None,
+                Some("G1"),
+            )
+            .interaction(
+                "KH1",
+                "2026-05-03T00:00:00+07:00",
+                MinigamePlay,
+                Inbound,
+                None,
+                None,
+            )
+            .interaction(
+                "KH1",
+                "2026-05-03T00:00:00+07:00",
+                MinigamePlay,
+                Outbound,
+                None,
+                Some("G2"),
+            );
+        let dataset = data.build();
+        let p = section(&dataset, &at("2026-11-15T10:00:00+07:00"), "KH1").unwrap();
+        let e = p.engagement;
+        // Campaigns: KH1 got CP1 (twice) -> 1; all existing: CP1, CP2 -> 2 (CP3 is KH3's).
+        assert_eq!((e.campaigns.current, e.campaigns.previous), (1, 0));
+        assert_eq!(e.campaigns.share, Some(d("0.5"))); // 1 / 2
+        // Messages: 2 campaign + 1 message = 3; all: 3 + KH2's 1 = 4. October: 1.
+        assert_eq!((e.messages.current, e.messages.previous), (3, 1));
+        assert_eq!(e.messages.delta, Some(d("2"))); // (3 - 1) / 1
+        assert_eq!(e.messages.share, Some(d("0.75"))); // 3 / 4
+        // URL clicks: 1 of 2.
+        assert_eq!(e.url_clicks.share, Some(d("0.5")));
+        // Surveys: none this month (KH3's does not count): share null; October 1.
+        assert_eq!(
+            (e.surveys.current, e.surveys.previous, e.surveys.share),
+            (0, 1, None)
+        );
+        assert_eq!(p.minigames, Minigames { games: 1, plays: 3 });
+        // KH3 has no profile yet.
+        assert!(matches!(
+            section(&dataset, &at("2026-11-15T10:00:00+07:00"), "KH3"),
+            Err(Error::UnknownCustomer { id }) if id == "KH3"
+        ));
+    }
 }

@@ -37,7 +37,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::calendar::{Ts, weekday_index};
-use crate::dataset::{CustomerIdx, Dataset};
+use crate::dataset::{CustomerIdx, Dataset, InteractionRow, OrderRow};
 use crate::error::{Error, Result};
 use crate::fold::{CustomerFold, fold_customers};
 use crate::money::{Cmp, DecimalSum, count_ratio};
@@ -134,6 +134,16 @@ pub struct StaffRow {
 /// of the earlier of the two periods (found by binary search) up to `as_of`, plus the
 /// scan of a customer's interactions up to their first inbound social message; memory
 /// `O(period days + staff)` per shard.
+///
+/// # Edge cases
+/// * Social means any `fanpage_id`, also one with no accepted fanpage row; a filter id
+///   that no row names selects nothing, and `activated_pages` / `linked_accounts` count
+///   accepted fanpages only (SPEC §9.19).
+/// * `cared` counts automated replies; `top_staff.customers_cared` does not. A staff
+///   member with only a cancelled social order is listed with revenue 0 (SPEC §9.19).
+/// * Rows of a customer created after `as_of` count nowhere, even when dated before
+///   `as_of` (SPEC §9.20).
+/// * Days of the period after `today` are zero rows of `reach_daily` (SPEC §9.12).
 ///
 /// # Errors
 /// [`Error::Overflow`] when a money sum does not fit in a decimal.
@@ -371,10 +381,24 @@ impl<'a> SocialFold<'a> {
         }
     }
 
-    /// Whether a row with this `fanpage_id` key is social and in scope.
+    /// Whether a social interaction is on a selected page.
     #[inline]
-    fn in_scope(&self, fanpage: Option<u32>) -> bool {
-        fanpage.is_some_and(|key| self.pages.contains(key))
+    fn selects_interaction(&self, row: &InteractionRow) -> bool {
+        row.is_social()
+            && row
+                .fanpage
+                .get()
+                .is_some_and(|key| self.pages.contains(key))
+    }
+
+    /// Whether a social order is on a selected page.
+    #[inline]
+    fn selects_order(&self, row: &OrderRow) -> bool {
+        row.is_social()
+            && row
+                .fanpage
+                .get()
+                .is_some_and(|key| self.pages.contains(key))
     }
 
     /// `Some(CURRENT)`, `Some(PREVIOUS)` or `None` for an instant.
@@ -407,12 +431,9 @@ impl CustomerFold for SocialFold<'_> {
 
         // Interactions. First contact: all time up to as_of, on the selected pages.
         let interactions = dataset.interactions_of(customer);
-        let first_contact = interactions
-            .iter()
-            .take_while(|i| i.at <= as_of)
-            .find(|i| {
-                i.is_inbound() && i.kind.is_message_or_comment() && self.in_scope(i.fanpage.get())
-            });
+        let first_contact = interactions.iter().take_while(|i| i.at <= as_of).find(|i| {
+            i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i)
+        });
         if let Some(period) = first_contact.and_then(|i| self.period_of(i.at)) {
             self.new_customers[period] += 1;
         }
@@ -423,7 +444,7 @@ impl CustomerFold for SocialFold<'_> {
             if i.at > as_of {
                 break;
             }
-            if !self.in_scope(i.fanpage.get()) {
+            if !self.selects_interaction(i) {
                 continue;
             }
             let Some(period) = self.period_of(i.at) else {
@@ -475,7 +496,7 @@ impl CustomerFold for SocialFold<'_> {
             if o.created_at > as_of {
                 break;
             }
-            if !self.in_scope(o.fanpage.get()) {
+            if !self.selects_order(o) {
                 continue;
             }
             let Some(period) = self.period_of(o.created_at) else {
@@ -588,7 +609,11 @@ impl CustomerFold for SocialFold<'_> {
 
     fn finish(self, dataset: &Dataset) -> Result<SocialSection> {
         let money = |sums: &[DecimalSum; 2], what: &'static str| -> Result<Cmp<Decimal>> {
-            Cmp::amounts(what, sums[CURRENT].finish(what)?, sums[PREVIOUS].finish(what)?)
+            Cmp::amounts(
+                what,
+                sums[CURRENT].finish(what)?,
+                sums[PREVIOUS].finish(what)?,
+            )
         };
         let counts = |c: [u64; 2]| Cmp::counts(c[CURRENT], c[PREVIOUS]);
         let (activated_pages, linked_accounts) = page_counts(dataset, self.context)?;
@@ -636,5 +661,470 @@ impl CustomerFold for SocialFold<'_> {
             interactions_by_weekday_hour: self.weekday_hour,
             top_staff,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReportOptions;
+    use crate::calendar::Period;
+    use crate::model::{
+        Channel, Customer, Direction, Fanpage, Interaction, InteractionKind, Order, OrderStatus,
+        Source, Staff,
+    };
+    use crate::{DatasetBuilder, fold::fold_shard};
+    use chrono::{DateTime, Utc};
+    use std::str::FromStr;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::from_str(text).unwrap()
+    }
+
+    /// A hand-made dataset: customers, staff NV1 (Lan) and NV2 (Minh), fanpages FP1
+    /// (activated, 2 accounts), FP2 (not activated, 3 accounts), FP3 (activated, 1).
+    struct Data(DatasetBuilder, u32);
+
+    impl Data {
+        fn new() -> Data {
+            let mut b = DatasetBuilder::new();
+            for (id, name) in [("NV1", "Lan"), ("NV2", "Minh")] {
+                b.push_staff(&Staff {
+                    id: id.into(),
+                    name: name.into(),
+                });
+            }
+            for (id, activated, linked) in [("FP1", true, 2), ("FP2", false, 3), ("FP3", true, 1)] {
+                b.push_fanpage(&Fanpage {
+                    id: id.into(),
+                    name: id.into(),
+                    channel: Some(Channel::Facebook),
+                    activated,
+                    linked_accounts: linked,
+                });
+            }
+            Data(b, 0)
+        }
+
+        fn customer(&mut self, id: &str, created_at: &str) -> &mut Data {
+            self.0.push_customer(&Customer {
+                id: id.into(),
+                created_at: utc(created_at),
+                source: Source::SocialChat,
+                name: None,
+                phone: None,
+                email: None,
+                gender: None,
+                birth_date: None,
+                zalo_id: None,
+                facebook_id: None,
+                notes: None,
+            });
+            self
+        }
+
+        /// An interaction: `who` is `None` for no staff; `page` `None` for not social.
+        #[allow(clippy::too_many_arguments)]
+        fn interaction(
+            &mut self,
+            customer: &str,
+            at: &str,
+            kind: InteractionKind,
+            direction: Direction,
+            page: Option<&str>,
+            who: Option<&str>,
+            automated: bool,
+        ) -> &mut Data {
+            self.1 += 1;
+            self.0.push_interaction(&Interaction {
+                id: format!("I{}", self.1),
+                customer_id: customer.into(),
+                at: utc(at),
+                channel: Channel::Facebook,
+                kind,
+                direction,
+                fanpage_id: page.map(Into::into),
+                staff_id: who.map(Into::into),
+                automated,
+                campaign_id: None,
+                ref_id: None,
+            });
+            self
+        }
+
+        fn inbound(&mut self, customer: &str, at: &str, page: &str) -> &mut Data {
+            self.interaction(
+                customer,
+                at,
+                InteractionKind::Message,
+                Direction::Inbound,
+                Some(page),
+                None,
+                false,
+            )
+        }
+
+        fn reply(
+            &mut self,
+            customer: &str,
+            at: &str,
+            who: Option<&str>,
+            automated: bool,
+        ) -> &mut Data {
+            self.interaction(
+                customer,
+                at,
+                InteractionKind::Message,
+                Direction::Outbound,
+                Some("FP1"),
+                who,
+                automated,
+            )
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn order(
+            &mut self,
+            id: &str,
+            customer: &str,
+            at: &str,
+            status: OrderStatus,
+            total: &str,
+            cost: Option<&str>,
+            page: Option<&str>,
+            who: Option<&str>,
+        ) -> &mut Data {
+            self.0.push_order(&Order {
+                id: id.into(),
+                customer_id: customer.into(),
+                created_at: utc(at),
+                status,
+                total: d(total),
+                cost_of_goods: cost.map(d),
+                source: None,
+                fanpage_id: page.map(Into::into),
+                staff_id: who.map(Into::into),
+                voucher_code: None,
+            });
+            self
+        }
+
+        fn build(&self) -> Dataset {
+            self.0.clone().build().unwrap()
+        }
+    }
+
+    /// `this_month` at 2026-11-15 10:00 +07:00: period Nov 1-30, previous October.
+    fn november() -> Context {
+        ReportOptions::new(utc("2026-11-15T10:00:00+07:00"))
+            .resolve()
+            .unwrap()
+    }
+
+    #[test]
+    fn automated_reply_counts_as_cared_but_not_for_top_staff() {
+        let mut data = Data::new();
+        data.customer("C1", "2026-01-01T00:00:00+07:00")
+            .customer("C2", "2026-01-01T00:00:00+07:00")
+            .inbound("C1", "2026-11-10T09:00:00+07:00", "FP1")
+            // Automation replies to C1, even though the row names NV1.
+            .reply("C1", "2026-11-10T09:01:00+07:00", Some("NV1"), true)
+            .inbound("C2", "2026-11-10T09:00:00+07:00", "FP1")
+            // NV2 replies to C2 in person, twice: one customer cared.
+            .reply("C2", "2026-11-10T09:05:00+07:00", Some("NV2"), false)
+            .reply("C2", "2026-11-11T09:05:00+07:00", Some("NV2"), false);
+        let s = section(&data.build(), &november()).unwrap();
+        assert_eq!(s.reached.current, 2); // two inbound messages
+        assert_eq!(s.cared.current, 2); // C1 by automation + C2 by NV2
+        assert_eq!(s.funnel.cared, 2);
+        // Only NV2 is listed: NV1's only row was automated.
+        assert_eq!(s.top_staff.len(), 1);
+        let nv2 = &s.top_staff[0];
+        assert_eq!(
+            (nv2.staff_id.as_str(), nv2.name.as_deref()),
+            ("NV2", Some("Minh"))
+        );
+        assert_eq!(nv2.customers_cared, 1); // two replies to one customer
+        assert_eq!(nv2.conversion_rate, Some(Decimal::ZERO)); // 0 ordered / 1 cared
+    }
+
+    #[test]
+    fn sunday_2330_local_lands_in_sundays_row_and_hour_23() {
+        // +07:00: 2026-11-15 is a Sunday; 23:30 local is 16:30Z.
+        let mut data = Data::new();
+        data.customer("C1", "2026-01-01T00:00:00+07:00")
+            .inbound("C1", "2026-11-15T23:30:00+07:00", "FP1")
+            // Monday 00:30 local, the next day: outside the period.
+            .inbound("C1", "2026-11-16T00:30:00+07:00", "FP1")
+            // An inbound follow on the page: in the grid, not in reach.
+            .interaction(
+                "C1",
+                "2026-11-15T23:45:00+07:00",
+                InteractionKind::Follow,
+                Direction::Inbound,
+                Some("FP2"),
+                None,
+                false,
+            );
+        let week = Period::new(day("2026-11-09"), day("2026-11-15")).unwrap();
+        let context = ReportOptions::new(utc("2026-11-17T00:00:00Z"))
+            .period(week)
+            .resolve()
+            .unwrap();
+        let s = section(&data.build(), &context).unwrap();
+        assert_eq!(s.reached.current, 1); // only Sunday's message
+        assert_eq!(s.reach_by_hour[23], 1);
+        assert_eq!(s.reach_daily[6].date, day("2026-11-15")); // 7th row = Sunday
+        assert_eq!(s.reach_daily[6].count, 1);
+        assert_eq!(s.interactions_by_weekday_hour[6][23], 2); // message + follow
+        let grid: u64 = s.interactions_by_weekday_hour.iter().flatten().sum();
+        assert_eq!(grid, 2);
+    }
+
+    #[test]
+    fn sunday_2330_in_berlin_on_the_dst_change_day() {
+        // 2026-10-25 (Sunday) is 25 hours long in Berlin: 03:00 CEST -> 02:00 CET.
+        let mut data = Data::new();
+        data.customer("C1", "2026-01-01T00:00:00Z")
+            .inbound("C1", "2026-10-25T22:30:00Z", "FP1") // 23:30 CET
+            .inbound("C1", "2026-10-25T00:30:00Z", "FP1") // 02:30 CEST
+            .inbound("C1", "2026-10-25T01:30:00Z", "FP1") // 02:30 CET, again
+            .inbound("C1", "2026-10-25T23:00:00Z", "FP1"); // Monday 00:00 CET
+        let week = Period::new(day("2026-10-19"), day("2026-10-25")).unwrap();
+        let context = ReportOptions::new(utc("2026-11-01T00:00:00Z"))
+            .time_zone("Europe/Berlin".parse().unwrap())
+            .period(week)
+            .resolve()
+            .unwrap();
+        let s = section(&data.build(), &context).unwrap();
+        assert_eq!(s.reached.current, 3); // Monday 00:00 is the next week
+        let sunday = &s.interactions_by_weekday_hour[6];
+        assert_eq!((sunday[23], sunday[2]), (1, 2)); // 23:30, and 02:30 twice
+        assert_eq!(s.reach_by_hour[23], 1);
+        assert_eq!(s.reach_daily[6].count, 3); // all three on Sunday's row
+        assert_eq!(s.interactions_by_weekday_hour[0].iter().sum::<u64>(), 0);
+    }
+
+    #[test]
+    fn first_social_message_before_the_period_is_not_new() {
+        let mut data = Data::new();
+        data.customer("OLD", "2026-01-01T00:00:00+07:00")
+            .customer("NEW", "2026-01-01T00:00:00+07:00")
+            .customer("PAGE", "2026-01-01T00:00:00+07:00")
+            // OLD first wrote in October (the previous period), again in November.
+            .inbound("OLD", "2026-10-20T10:00:00+07:00", "FP1")
+            .inbound("OLD", "2026-11-05T10:00:00+07:00", "FP1")
+            // NEW wrote before, but not on a fanpage: its first *social* message is new.
+            .interaction(
+                "NEW",
+                "2026-09-01T10:00:00+07:00",
+                InteractionKind::Message,
+                Direction::Inbound,
+                None,
+                None,
+                false,
+            )
+            .inbound("NEW", "2026-11-06T10:00:00+07:00", "FP1")
+            // PAGE wrote to FP2 in September, to FP1 in November.
+            .inbound("PAGE", "2026-09-01T10:00:00+07:00", "FP2")
+            .inbound("PAGE", "2026-11-07T10:00:00+07:00", "FP1");
+        let dataset = data.build();
+        let s = section(&dataset, &november()).unwrap();
+        // New in November: NEW only (OLD is new in October, PAGE in September).
+        assert_eq!((s.new_customers.current, s.new_customers.previous), (1, 1));
+        assert_eq!(s.reached_customers.current, 3);
+        // Under a filter on FP1, PAGE's FP2 message is not looked at: PAGE is new too.
+        let fp1 = ReportOptions::new(utc("2026-11-15T10:00:00+07:00"))
+            .fanpages(["FP1"])
+            .resolve()
+            .unwrap();
+        let s = section(&dataset, &fp1).unwrap();
+        assert_eq!((s.new_customers.current, s.new_customers.previous), (2, 1));
+    }
+
+    #[test]
+    fn orders_revenue_profit_and_staff() {
+        let mut data = Data::new();
+        use OrderStatus::*;
+        data.customer("C1", "2026-01-01T00:00:00+07:00")
+            .customer("C2", "2026-01-01T00:00:00+07:00")
+            .customer("LATE", "2026-12-01T00:00:00+07:00")
+            .inbound("C1", "2026-11-02T10:00:00+07:00", "FP1")
+            .reply("C1", "2026-11-02T10:10:00+07:00", Some("NV1"), false)
+            .order(
+                "O1",
+                "C1",
+                "2026-11-03T10:00:00+07:00",
+                Completed,
+                "100",
+                Some("60"),
+                Some("FP1"),
+                Some("NV1"),
+            )
+            .order(
+                "O2",
+                "C1",
+                "2026-11-04T10:00:00+07:00",
+                Pending,
+                "50",
+                None,
+                Some("FP1"),
+                Some("NV1"),
+            )
+            .order(
+                "O3",
+                "C2",
+                "2026-11-04T10:00:00+07:00",
+                Failed,
+                "30.5",
+                Some("10"),
+                Some("FP_GONE"),
+                Some("NV1"),
+            )
+            .order(
+                "O4",
+                "C2",
+                "2026-11-05T10:00:00+07:00",
+                Cancelled,
+                "999",
+                None,
+                Some("FP1"),
+                Some("NV9"),
+            )
+            .order(
+                "O5",
+                "C2",
+                "2026-10-05T10:00:00+07:00",
+                Completed,
+                "40",
+                Some("45"),
+                Some("FP1"),
+                None,
+            )
+            .order(
+                "O6",
+                "C2",
+                "2026-11-05T10:00:00+07:00",
+                Completed,
+                "70",
+                None,
+                None,
+                Some("NV2"),
+            )
+            // After as_of, and a customer created after as_of: ignored.
+            .order(
+                "O7",
+                "C1",
+                "2026-11-20T10:00:00+07:00",
+                Completed,
+                "1000",
+                None,
+                Some("FP1"),
+                Some("NV1"),
+            )
+            .order(
+                "O8",
+                "LATE",
+                "2026-11-03T10:00:00+07:00",
+                Completed,
+                "1000",
+                None,
+                Some("FP1"),
+                Some("NV1"),
+            );
+        let dataset = data.build();
+        let s = section(&dataset, &november()).unwrap();
+        // Placed social orders of November: O1, O2, O3 (unknown page counts).
+        assert_eq!((s.orders.current, s.orders.previous), (3, 1)); // October: O5
+        assert_eq!(s.cancelled_orders.current, 1); // O4
+        assert_eq!(s.revenue.current, d("180.5")); // 100 + 50 + 30.5
+        assert_eq!(s.gross_profit.current, d("60.5")); // (100 - 60) + (30.5 - 10)
+        assert_eq!(s.gross_profit.previous, d("-5")); // 40 - 45
+        assert_eq!(s.orders_missing_cost, 1); // O2
+        // Funnel: C1 reached, cared, ordered, delivered (O1 completed).
+        assert_eq!(
+            s.funnel,
+            Funnel {
+                reached: 1,
+                cared: 1,
+                ordered: 1,
+                delivered: 1
+            }
+        );
+        // Staff: NV1 180.5 (O1 + O2 + O3) from C1 and C2, cared for C1: rate 2 / 1 = 2.
+        // NV9 (unknown) is listed for a cancelled order, revenue 0. NV2's O6 is not social.
+        let rows: Vec<_> = s
+            .top_staff
+            .iter()
+            .map(|r| {
+                (
+                    r.staff_id.as_str(),
+                    r.name.is_some(),
+                    r.revenue,
+                    r.customers_cared,
+                    r.ordered_customers,
+                    r.conversion_rate,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("NV1", true, d("180.5"), 1, 2, Some(Decimal::from(2))),
+                ("NV9", false, Decimal::ZERO, 0, 0, None),
+            ]
+        );
+        // Pages: all accepted ones without a filter; FP2 counts its 3 accounts.
+        assert_eq!((s.activated_pages, s.linked_accounts), (2, 6)); // FP1 + FP3; 2 + 3 + 1
+        let some = ReportOptions::new(utc("2026-11-15T10:00:00+07:00"))
+            .fanpages(["FP2", "FP_GONE"])
+            .resolve()
+            .unwrap();
+        let s = section(&dataset, &some).unwrap();
+        assert_eq!((s.activated_pages, s.linked_accounts), (0, 3)); // FP2 only is accepted
+        assert_eq!((s.orders.current, s.revenue.current), (1, d("30.5"))); // O3 on FP_GONE
+    }
+
+    #[test]
+    fn shards_merge_to_the_whole() {
+        let mut data = Data::new();
+        for c in ["A", "B", "C"] {
+            data.customer(c, "2026-01-01T00:00:00+07:00")
+                .inbound(c, "2026-11-02T10:00:00+07:00", "FP1")
+                .reply(c, "2026-11-02T10:10:00+07:00", Some("NV1"), false)
+                .order(
+                    &format!("O{c}"),
+                    c,
+                    "2026-11-03T10:00:00+07:00",
+                    OrderStatus::Completed,
+                    "10",
+                    None,
+                    Some("FP1"),
+                    Some("NV1"),
+                );
+        }
+        let dataset = data.build();
+        let context = november();
+        let all: Vec<CustomerIdx> = dataset.customer_indices().collect();
+        let mut left = SocialFold::new(&dataset, &context);
+        fold_shard(&mut left, &dataset, all[..1].iter().copied());
+        let mut right = SocialFold::new(&dataset, &context);
+        fold_shard(&mut right, &dataset, all[1..].iter().copied());
+        left.merge(right);
+        let merged = left.finish(&dataset).unwrap();
+        assert_eq!(merged, section(&dataset, &context).unwrap());
+        // NV1 cared for 3 distinct customers across the two shards.
+        assert_eq!(merged.top_staff[0].customers_cared, 3);
+        assert_eq!(merged.top_staff[0].revenue, d("30"));
     }
 }

@@ -42,7 +42,9 @@ pub fn render(out: &mut String, section: &ProfileSection) {
     }
 
     let at = |v: &Option<chrono::DateTime<chrono::Utc>>| {
-        v.map_or("—".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        v.map_or("—".to_owned(), |t| {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        })
     };
     let mut table = TextTable::new(&["", "value"]);
     let rows: [(&str, String); 14] = [
@@ -65,7 +67,10 @@ pub fn render(out: &mut String, section: &ProfileSection) {
                 .avg_days_between_purchases
                 .map_or("n/a".to_owned(), |d| d.round_dp(2).normalize().to_string()),
         ),
-        ("most purchased product", text(&section.most_purchased_product)),
+        (
+            "most purchased product",
+            text(&section.most_purchased_product),
+        ),
         ("first product", text(&section.first_product)),
         ("last product", text(&section.last_product)),
         ("minigames joined", count(section.minigames.games)),
@@ -76,7 +81,10 @@ pub fn render(out: &mut String, section: &ProfileSection) {
     }
     table.render(out);
 
-    let _ = writeln!(out, "\n  engagement this month (vs last month, share of all customers)");
+    let _ = writeln!(
+        out,
+        "\n  engagement this month (vs last month, share of all customers)"
+    );
     let mut engagement = TextTable::new(&["", "this month", "last month", "change", "share"]);
     let e = &section.engagement;
     let mut tile = |label: &str, item: &EngagementItem| {

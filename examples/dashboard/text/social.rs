@@ -76,7 +76,11 @@ pub fn render(out: &mut String, section: &SocialSection) {
     }
 
     let hour_peak = section.reach_by_hour.iter().copied().max().unwrap_or(0);
-    let _ = writeln!(out, "\n  reach by hour (00 .. 23, peak {})", count(hour_peak));
+    let _ = writeln!(
+        out,
+        "\n  reach by hour (00 .. 23, peak {})",
+        count(hour_peak)
+    );
     let _ = writeln!(out, "  {}", sparkline(&section.reach_by_hour, hour_peak));
 
     let _ = writeln!(out, "\n  inbound interactions by weekday and hour");
