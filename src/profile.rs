@@ -237,9 +237,11 @@ pub fn section(dataset: &Dataset, context: &Context, id: &str) -> Result<Profile
 /// assert!(p.successful_orders <= p.total_orders);
 /// assert_eq!(p.purchase_history.len() as u64, p.total_orders);
 ///
-/// // The newest customers of the sample are created after as_of.
+/// // A customer has no profile before it is created.
 /// let newest = dataset.customer_indices().last().unwrap();
-/// assert!(profile::profile_of(&dataset, &context, newest).is_err());
+/// let created_at = dataset.customer(newest).unwrap().created_at;
+/// let before = ReportOptions::new(created_at - chrono::Duration::seconds(1)).resolve()?;
+/// assert!(profile::profile_of(&dataset, &before, newest).is_err());
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn profile_of(
