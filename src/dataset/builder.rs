@@ -531,3 +531,156 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         quality,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, Direction, InteractionKind, OrderStatus, Source};
+    use chrono::{DateTime, TimeZone, Utc};
+    use rust_decimal::Decimal;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+    }
+
+    fn customer(id: &str, created: DateTime<Utc>) -> Customer {
+        Customer {
+            id: id.into(),
+            created_at: created,
+            source: Source::Pos,
+            name: None,
+            phone: Some("0901".into()),
+            email: Some(String::new()), // empty = absent
+            gender: None,
+            birth_date: None,
+            zalo_id: None,
+            facebook_id: None,
+            notes: None,
+        }
+    }
+
+    fn order(id: &str, customer: &str, created: DateTime<Utc>) -> Order {
+        Order {
+            id: id.into(),
+            customer_id: customer.into(),
+            created_at: created,
+            status: OrderStatus::Completed,
+            total: Decimal::from(10),
+            cost_of_goods: None,
+            source: None,
+            fanpage_id: None,
+            staff_id: None,
+            voucher_code: None,
+        }
+    }
+
+    fn line(order: &str, product: &str) -> OrderLine {
+        OrderLine {
+            order_id: order.into(),
+            product_id: product.into(),
+            product_name: None,
+            product_type: None,
+            quantity: 1,
+            unit_price: Decimal::ONE,
+        }
+    }
+
+    fn interaction(id: &str, customer: &str, when: DateTime<Utc>) -> Interaction {
+        Interaction {
+            id: id.into(),
+            customer_id: customer.into(),
+            at: when,
+            channel: Channel::Zalo,
+            kind: InteractionKind::Message,
+            direction: Direction::Inbound,
+            fanpage_id: None,
+            staff_id: None,
+            automated: false,
+            campaign_id: None,
+            ref_id: None,
+        }
+    }
+
+    #[test]
+    fn indexes_are_sorted_once() {
+        let mut b = DatasetBuilder::new();
+        // Input order KH_B, KH_A, KH_C; KH_A and KH_C are created at the same instant.
+        b.push_customer(&customer("KH_B", at(5, 0)));
+        b.push_customer(&customer("KH_A", at(1, 0)));
+        b.push_customer(&customer("KH_C", at(1, 0)));
+        // KH_A's orders out of order, two at the same instant: ties go by id, as text.
+        b.push_order(&order("DH10", "KH_A", at(3, 0)));
+        b.push_order(&order("DH9", "KH_A", at(3, 0)));
+        b.push_order(&order("DH1", "KH_A", at(4, 0)));
+        b.push_order(&order("DH0", "KH_A", at(2, 0)));
+        b.push_order(&order("DH5", "KH_B", at(6, 0)));
+        // Lines in input order within an order, interleaved across orders.
+        b.push_order_line(&line("DH10", "SP2"));
+        b.push_order_line(&line("DH5", "SP9"));
+        b.push_order_line(&line("DH10", "SP1"));
+        b.push_interaction(&interaction("T2", "KH_A", at(9, 0)));
+        b.push_interaction(&interaction("T1", "KH_A", at(8, 0)));
+        b.push_interaction(&interaction("T3", "KH_C", at(8, 0)));
+        let d = b.build().unwrap();
+
+        // Customers by (created_at, input order): KH_A, KH_C, KH_B.
+        let ids: Vec<String> = d.customer_indices().map(|i| d.customer(i).unwrap().id).collect();
+        assert_eq!(ids, ["KH_A", "KH_C", "KH_B"]);
+        let a = d.customer_idx("KH_A").unwrap();
+        let order_ids: Vec<&str> = d.orders_of(a).iter().map(|o| d.order_ids.resolve(o.id)).collect();
+        // DH0 (2nd), then DH10 and DH9 at the same instant ("DH10" < "DH9" as text), DH1.
+        assert_eq!(order_ids, ["DH0", "DH10", "DH9", "DH1"]);
+        let dh10 = d.first_order_position(a) + 1;
+        let products: Vec<&str> = d.lines_of(dh10).iter().map(|l| d.products.resolve(l.product)).collect();
+        assert_eq!(products, ["SP2", "SP1"]);
+        let times: Vec<u32> = d
+            .interactions_of(a)
+            .iter()
+            .map(|i| chrono::Datelike::day(&i.at.to_datetime()))
+            .collect();
+        assert_eq!(times, [8, 9]);
+        assert_eq!(d.interactions_of(d.customer_idx("KH_C").unwrap()).len(), 1);
+        assert!(d.interactions_of(d.customer_idx("KH_B").unwrap()).is_empty());
+        // Contacts: a phone, and an empty email that is absent.
+        let row = d.customers[a.index()];
+        assert!(row.contacts.has(Contacts::PHONE));
+        assert!(!row.contacts.has(Contacts::EMAIL));
+        assert_eq!(d.customer(a).unwrap().email, None);
+        // Customers existing at the end of March 1st: KH_A and KH_C.
+        assert_eq!(d.customers_at(at(1, 23)), 0..2);
+        assert_eq!(d.customers_at(at(1, 0) - chrono::Duration::seconds(1)), 0..0);
+    }
+
+    #[test]
+    fn struct_rows_with_empty_required_text_are_parse_errors() {
+        let mut b = DatasetBuilder::new();
+        b.push_customer(&customer("", at(1, 0)));
+        b.push_customer(&customer("KH1", at(1, 0)));
+        b.push_order_line(&line("DH1", ""));
+        let d = b.build().unwrap();
+        let r: Vec<(Table, u64, Option<&str>)> = d
+            .quality()
+            .rejections()
+            .iter()
+            .map(|r| (r.table, r.line, r.column))
+            .collect();
+        // Struct rows are numbered by their position in their table.
+        assert_eq!(r, [(Table::Customers, 1, Some("id")), (Table::OrderLines, 1, Some("product_id"))]);
+    }
+
+    #[test]
+    fn unknown_references_are_kept_and_named() {
+        let mut b = DatasetBuilder::new();
+        b.push_staff(&Staff { id: "NV1".into(), name: "Lan".into() });
+        b.push_customer(&customer("KH1", at(1, 0)));
+        let mut o = order("DH1", "KH1", at(2, 0));
+        o.staff_id = Some("NV9".into());
+        b.push_order(&o);
+        let d = b.build().unwrap();
+        let staff = d.orders[0].staff.get().unwrap();
+        assert_eq!(d.staff.id(staff), "NV9");
+        assert!(d.staff.info(staff).is_none());
+        assert_eq!(d.staff.info(d.staff.keys.get("NV1").unwrap()).map(String::as_str), Some("Lan"));
+        assert_eq!(d.quality().warnings(Warning::UnknownStaff), 1);
+    }
+}

@@ -17,98 +17,7 @@ use crate::dataset::{
 };
 use crate::error::{Error, Reason, Rejection, Result, Table};
 use crate::io::records::{Record, RecordReader};
-use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
-
-/// A column of SPEC §2: its name and whether a file must have it.
-type Column = (&'static str, bool);
-
-const CUSTOMERS: &[Column] = &[
-    ("id", true),
-    ("created_at", true),
-    ("source", true),
-    ("name", false),
-    ("phone", false),
-    ("email", false),
-    ("gender", false),
-    ("birth_date", false),
-    ("zalo_id", false),
-    ("facebook_id", false),
-    ("notes", false),
-];
-const ORDERS: &[Column] = &[
-    ("id", true),
-    ("customer_id", true),
-    ("created_at", true),
-    ("status", true),
-    ("total", true),
-    ("cost_of_goods", false),
-    ("source", false),
-    ("fanpage_id", false),
-    ("staff_id", false),
-    ("voucher_code", false),
-];
-const ORDER_LINES: &[Column] = &[
-    ("order_id", true),
-    ("product_id", true),
-    ("product_name", false),
-    ("product_type", false),
-    ("quantity", true),
-    ("unit_price", true),
-];
-const DEALS: &[Column] = &[
-    ("id", true),
-    ("customer_id", false),
-    ("created_at", true),
-    ("source", true),
-    ("product_type", false),
-    ("handed_over_at", false),
-    ("opportunity_at", false),
-    ("won_at", false),
-    ("revenue", false),
-];
-const COSTS: &[Column] = &[
-    ("date", true),
-    ("source", true),
-    ("product_type", false),
-    ("amount", true),
-];
-const INTERACTIONS: &[Column] = &[
-    ("id", true),
-    ("customer_id", true),
-    ("at", true),
-    ("channel", true),
-    ("kind", true),
-    ("direction", true),
-    ("fanpage_id", false),
-    ("staff_id", false),
-    ("automated", false),
-    ("campaign_id", false),
-    ("ref_id", false),
-];
-const CAMPAIGNS: &[Column] = &[("id", true), ("name", true), ("channel", false)];
-const STAFF: &[Column] = &[("id", true), ("name", true)];
-const FANPAGES: &[Column] = &[
-    ("id", true),
-    ("name", true),
-    ("channel", false),
-    ("activated", true),
-    ("linked_accounts", true),
-];
-
-/// SPEC §2's columns of a table, in SPEC's order.
-pub(crate) fn columns(table: Table) -> &'static [Column] {
-    match table {
-        Table::Customers => CUSTOMERS,
-        Table::Orders => ORDERS,
-        Table::OrderLines => ORDER_LINES,
-        Table::Deals => DEALS,
-        Table::Costs => COSTS,
-        Table::Interactions => INTERACTIONS,
-        Table::Campaigns => CAMPAIGNS,
-        Table::Staff => STAFF,
-        Table::Fanpages => FANPAGES,
-    }
-}
+use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
 /// A record seen through a table's header: field `k` of SPEC's column list.
 struct Fields<'a> {
@@ -126,7 +35,7 @@ impl<'a> Fields<'a> {
 
     #[inline]
     fn name(&self, k: usize) -> &'static str {
-        self.names[k].0
+        self.names[k].name
     }
 
     #[inline]
@@ -397,27 +306,27 @@ fn parse_fanpage(
 /// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
 /// SPEC column.
 fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
-    let names = columns(table);
+    let names = table.columns();
     let mut map = vec![usize::MAX; names.len()];
     if let Some(header) = header {
         for i in 0..header.len() {
             let name = String::from_utf8_lossy(header.field(i));
             let name = name.trim().trim_start_matches('\u{feff}');
-            if let Some(k) = names.iter().position(|(n, _)| *n == name) {
+            if let Some(k) = names.iter().position(|c| c.name == name) {
                 if map[k] != usize::MAX {
                     return Err(Error::DuplicateColumn {
                         table,
-                        column: names[k].0,
+                        column: names[k].name,
                     });
                 }
                 map[k] = i;
             }
         }
     }
-    if let Some(k) = (0..names.len()).find(|&k| names[k].1 && map[k] == usize::MAX) {
+    if let Some(k) = (0..names.len()).find(|&k| names[k].required && map[k] == usize::MAX) {
         return Err(Error::MissingColumn {
             table,
-            column: names[k].0,
+            column: names[k].name,
         });
     }
     Ok(map)
@@ -450,7 +359,7 @@ fn read_table<R: Read, T>(
     }
     let map = header_map(table, has_header.then_some(&record))?;
     let width = record.len();
-    let names = columns(table);
+    let names = table.columns();
     let id_column = table.has_id().then_some(map[0]);
     while reader.read_record(&mut record).map_err(io_error)? {
         if record.is_blank() {
