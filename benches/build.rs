@@ -20,10 +20,14 @@ fn sizes() -> Vec<usize> {
 
 /// The CSV folder for `customers`, generated once (seed 1).
 fn csv_dir(customers: usize) -> (PathBuf, u64) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/csv-{customers}"));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-data/csv-{customers}"));
     let done = dir.join(".complete");
     if !done.exists() {
-        let summary: CsvSummary = SampleOptions::new(customers).seed(1).write_csv(&dir).unwrap();
+        let summary: CsvSummary = SampleOptions::new(customers)
+            .seed(1)
+            .write_csv(&dir)
+            .unwrap();
         std::fs::write(&done, summary.total_bytes().to_string()).unwrap();
     }
     let bytes = std::fs::read_to_string(&done).unwrap().parse().unwrap();

@@ -249,10 +249,14 @@ impl SampleRows {
     pub fn push_into(&self, builder: &mut DatasetBuilder) {
         self.customers.iter().for_each(|r| builder.push_customer(r));
         self.orders.iter().for_each(|r| builder.push_order(r));
-        self.order_lines.iter().for_each(|r| builder.push_order_line(r));
+        self.order_lines
+            .iter()
+            .for_each(|r| builder.push_order_line(r));
         self.deals.iter().for_each(|r| builder.push_deal(r));
         self.costs.iter().for_each(|r| builder.push_cost(r));
-        self.interactions.iter().for_each(|r| builder.push_interaction(r));
+        self.interactions
+            .iter()
+            .for_each(|r| builder.push_interaction(r));
         self.campaigns.iter().for_each(|r| builder.push_campaign(r));
         self.staff.iter().for_each(|r| builder.push_staff(r));
         self.fanpages.iter().for_each(|r| builder.push_fanpage(r));

@@ -18,12 +18,6 @@ pub(crate) struct Ts {
 }
 
 impl Ts {
-    /// The earliest representable instant; before every event.
-    pub(crate) const MIN: Ts = Ts {
-        secs: i64::MIN,
-        nanos: 0,
-    };
-
     pub(crate) const fn from_secs(secs: i64) -> Ts {
         Ts { secs, nanos: 0 }
     }
@@ -36,7 +30,7 @@ impl Ts {
     }
 
     /// Back to chrono. Every `Ts` of a dataset came from a `DateTime<Utc>`; the fallback
-    /// to the epoch is unreachable for those and only guards `Ts::MIN`-like sentinels.
+    /// to the epoch is unreachable for those and only guards sentinels such as `i64::MAX` seconds.
     pub(crate) fn to_datetime(self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.secs, self.nanos).unwrap_or_default()
     }

@@ -624,14 +624,25 @@ mod tests {
         let d = b.build().unwrap();
 
         // Customers by (created_at, input order): KH_A, KH_C, KH_B.
-        let ids: Vec<String> = d.customer_indices().map(|i| d.customer(i).unwrap().id).collect();
+        let ids: Vec<String> = d
+            .customer_indices()
+            .map(|i| d.customer(i).unwrap().id)
+            .collect();
         assert_eq!(ids, ["KH_A", "KH_C", "KH_B"]);
         let a = d.customer_idx("KH_A").unwrap();
-        let order_ids: Vec<&str> = d.orders_of(a).iter().map(|o| d.order_ids.resolve(o.id)).collect();
+        let order_ids: Vec<&str> = d
+            .orders_of(a)
+            .iter()
+            .map(|o| d.order_ids.resolve(o.id))
+            .collect();
         // DH0 (2nd), then DH10 and DH9 at the same instant ("DH10" < "DH9" as text), DH1.
         assert_eq!(order_ids, ["DH0", "DH10", "DH9", "DH1"]);
         let dh10 = d.first_order_position(a) + 1;
-        let products: Vec<&str> = d.lines_of(dh10).iter().map(|l| d.products.resolve(l.product)).collect();
+        let products: Vec<&str> = d
+            .lines_of(dh10)
+            .iter()
+            .map(|l| d.products.resolve(l.product))
+            .collect();
         assert_eq!(products, ["SP2", "SP1"]);
         let times: Vec<u32> = d
             .interactions_of(a)
@@ -640,7 +651,10 @@ mod tests {
             .collect();
         assert_eq!(times, [8, 9]);
         assert_eq!(d.interactions_of(d.customer_idx("KH_C").unwrap()).len(), 1);
-        assert!(d.interactions_of(d.customer_idx("KH_B").unwrap()).is_empty());
+        assert!(
+            d.interactions_of(d.customer_idx("KH_B").unwrap())
+                .is_empty()
+        );
         // Contacts: a phone, and an empty email that is absent.
         let row = d.customers[a.index()];
         assert!(row.contacts.has(Contacts::PHONE));
@@ -648,7 +662,10 @@ mod tests {
         assert_eq!(d.customer(a).unwrap().email, None);
         // Customers existing at the end of March 1st: KH_A and KH_C.
         assert_eq!(d.customers_at(at(1, 23)), 0..2);
-        assert_eq!(d.customers_at(at(1, 0) - chrono::Duration::seconds(1)), 0..0);
+        assert_eq!(
+            d.customers_at(at(1, 0) - chrono::Duration::seconds(1)),
+            0..0
+        );
     }
 
     #[test]
@@ -665,13 +682,22 @@ mod tests {
             .map(|r| (r.table, r.line, r.column))
             .collect();
         // Struct rows are numbered by their position in their table.
-        assert_eq!(r, [(Table::Customers, 1, Some("id")), (Table::OrderLines, 1, Some("product_id"))]);
+        assert_eq!(
+            r,
+            [
+                (Table::Customers, 1, Some("id")),
+                (Table::OrderLines, 1, Some("product_id"))
+            ]
+        );
     }
 
     #[test]
     fn unknown_references_are_kept_and_named() {
         let mut b = DatasetBuilder::new();
-        b.push_staff(&Staff { id: "NV1".into(), name: "Lan".into() });
+        b.push_staff(&Staff {
+            id: "NV1".into(),
+            name: "Lan".into(),
+        });
         b.push_customer(&customer("KH1", at(1, 0)));
         let mut o = order("DH1", "KH1", at(2, 0));
         o.staff_id = Some("NV9".into());
@@ -680,7 +706,12 @@ mod tests {
         let staff = d.orders[0].staff.get().unwrap();
         assert_eq!(d.staff.id(staff), "NV9");
         assert!(d.staff.info(staff).is_none());
-        assert_eq!(d.staff.info(d.staff.keys.get("NV1").unwrap()).map(String::as_str), Some("Lan"));
+        assert_eq!(
+            d.staff
+                .info(d.staff.keys.get("NV1").unwrap())
+                .map(String::as_str),
+            Some("Lan")
+        );
         assert_eq!(d.quality().warnings(Warning::UnknownStaff), 1);
     }
 }

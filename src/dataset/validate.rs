@@ -77,14 +77,14 @@ pub(crate) fn stage_out_of_order(deal: &StagedDeal) -> Option<Problem> {
     let mut latest: Option<(Ts, usize)> = None;
     for (i, stage) in stages.iter().enumerate() {
         let Some(at) = *stage else { continue };
-        if let Some((before, j)) = latest {
-            if at < before {
-                return Some(problem(
-                    Reason::StageOutOfOrder,
-                    STAGES[i],
-                    format!("{} is before {}", STAGES[i], STAGES[j]),
-                ));
-            }
+        if let Some((before, j)) = latest
+            && at < before
+        {
+            return Some(problem(
+                Reason::StageOutOfOrder,
+                STAGES[i],
+                format!("{} is before {}", STAGES[i], STAGES[j]),
+            ));
         }
         latest = Some((at, i));
     }

@@ -134,7 +134,7 @@ fn parse_order(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedOrd
     )?;
     let total = f.required(4, values::decimal)?;
     let cost_of_goods = f.parse(5, values::decimal)?;
-    let source = f.text(6)?;
+    f.text(6)?; // source: free text, validated as UTF-8, not used by any metric
     let fanpage_id = f.text(7)?;
     let staff_id = f.text(8)?;
     let voucher_code = f.text(9)?;
@@ -146,7 +146,6 @@ fn parse_order(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedOrd
         status,
         total,
         cost_of_goods,
-        source: arena.push_opt(source),
         fanpage_id: arena.push_opt(fanpage_id),
         staff_id: arena.push_opt(staff_id),
         voucher_code: arena.push_opt(voucher_code),
@@ -160,7 +159,7 @@ fn parse_order_line(
 ) -> Result<StagedLine, FieldError> {
     let order_id = f.required_text(0)?;
     let product_id = f.required_text(1)?;
-    f.text(2)?;
+    f.text(2)?; // product_name and product_type: validated, not used by any metric
     f.text(3)?;
     let quantity = f.required(4, values::integer)?;
     let unit_price = f.required(5, values::decimal)?;

@@ -69,7 +69,10 @@ impl RowsExt for SampleRows {
         }
         let mut order: Vec<usize> = (0..self.order_lines.len()).collect();
         order.sort_by_key(|&i| keys[i]);
-        self.order_lines = order.into_iter().map(|i| self.order_lines[i].clone()).collect();
+        self.order_lines = order
+            .into_iter()
+            .map(|i| self.order_lines[i].clone())
+            .collect();
     }
 }
 
