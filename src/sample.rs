@@ -567,7 +567,7 @@ impl<'a> Generator<'a> {
         let created = if rng.chance(0.003) {
             self.as_of + rng.below(10 * 86_400) as i64
         } else {
-            self.start + (span * rng.f64().sqrt()) as i64
+            self.start + (span * rng.f64().powf(0.7)) as i64
         };
         let created = self.shop_hour(created).min(self.as_of.max(created));
         let rng = &mut self.rng;
@@ -643,14 +643,14 @@ impl<'a> Generator<'a> {
     fn orders(&mut self, customer: &str, created: i64, source: Source, sink: &mut impl SampleSink) {
         let rng = &mut self.rng;
         let u = rng.f64();
-        let count = if u < 0.28 {
+        let count = if u < 0.22 {
             0
-        } else if u < 0.58 {
+        } else if u < 0.48 {
             1
-        } else if u < 0.70 {
+        } else if u < 0.60 {
             2
-        } else if u < 0.998 {
-            3 + rng.geometric(5.2).min(60)
+        } else if u < 0.997 {
+            3 + rng.geometric(9.0).min(90)
         } else {
             30 + rng.below(120) // a few very loyal customers
         };
@@ -665,11 +665,11 @@ impl<'a> Generator<'a> {
             if n > 0 {
                 let rng = &mut self.rng;
                 let gap_days = match rng.below(100) {
-                    0..10 => 0.0,
-                    10..20 => 1.0 + rng.below(2) as f64,
-                    20..42 => 3.0 + rng.below(11) as f64,
-                    42..77 => 14.0 + rng.below(46) as f64,
-                    77..94 => 60.0 + rng.below(120) as f64,
+                    0..12 => 0.0,
+                    12..24 => 1.0 + rng.below(2) as f64,
+                    24..48 => 3.0 + rng.below(11) as f64,
+                    48..80 => 14.0 + rng.below(46) as f64,
+                    80..95 => 60.0 + rng.below(120) as f64,
                     _ => 180.0 + rng.below(320) as f64,
                 };
                 t += (gap_days * 86_400.0) as i64 + rng.below(6 * 3600) as i64;

@@ -11,7 +11,10 @@ pub(crate) const DAY: i64 = 86_400;
 /// can hold (every `Ts` comes from one), so conversions back never fail. Ordering is
 /// chronological. Unlike an `i64` of nanoseconds it covers every date of RFC 3339
 /// (years 0000 to 9999) exactly.
+/// Packed to 4-byte alignment (12 bytes instead of 16) so that rows holding one stay
+/// small: an interaction row is 32 bytes. Fields are read by value, never by reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(C, packed(4))]
 pub(crate) struct Ts {
     pub(crate) secs: i64,
     pub(crate) nanos: u32,
