@@ -16,7 +16,7 @@ mod text;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
@@ -67,6 +67,12 @@ struct Args {
     /// Write the output to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print one JSON line of timings on stderr: load_ms, build_ms, report_ms, peak RSS.
+    #[arg(long)]
+    timings: bool,
+    /// Compute the report this many times and time the median (with --timings).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -138,38 +144,92 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
     Ok(options)
 }
 
-fn load(args: &Args, options: &ReportOptions) -> Result<(Dataset, String), String> {
-    match &args.data_dir {
+/// Where the rows came from, and how long reading and building took.
+struct Loaded {
+    dataset: Dataset,
+    source: String,
+    load: Duration,
+    build: Duration,
+}
+
+fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let (builder, source) = match &args.data_dir {
         Some(dir) => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
             builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
-            let dataset = builder.build().map_err(|e| e.to_string())?;
-            Ok((dataset, dir.display().to_string()))
+            (builder, dir.display().to_string())
         }
         None => {
-            let sample = SampleOptions::new(2_000).seed(42).as_of(options.as_of);
-            let dataset = sample.dataset().map_err(|e| e.to_string())?;
-            Ok((
-                dataset,
+            let mut builder = DatasetBuilder::new().strict(args.strict);
+            SampleOptions::new(2_000)
+                .seed(42)
+                .as_of(options.as_of)
+                .generate(&mut builder);
+            (
+                builder,
                 "generated sample (2,000 customers, seed 42)".to_owned(),
-            ))
+            )
         }
-    }
+    };
+    let load = started.elapsed();
+    let dataset = builder.build().map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        dataset,
+        source,
+        load,
+        build: started.elapsed() - load,
+    })
+}
+
+/// Peak resident memory in bytes (Linux `VmHWM`), when the platform tells.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn run(args: &Args) -> Result<(), String> {
     let options = options(args)?;
-    let started = Instant::now();
-    let (dataset, source) = load(args, &options)?;
-    let load_time = started.elapsed();
-    let report: Report = crm_metrics::report(&dataset, &options).map_err(|e| e.to_string())?;
+    let loaded = load(args, &options)?;
+    let mut times = Vec::with_capacity(args.repeat as usize);
+    let mut report: Option<Report> = None;
+    for _ in 0..args.repeat {
+        let started = Instant::now();
+        report = Some(crm_metrics::report(&loaded.dataset, &options).map_err(|e| e.to_string())?);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let report_time = times[times.len() / 2];
+    let Some(report) = report else {
+        return Err("--repeat must be at least 1".to_owned());
+    };
+    if args.timings {
+        let timings = serde_json::json!({
+            "load_ms": millis(loaded.load),
+            "build_ms": millis(loaded.build),
+            "report_ms": millis(report_time),
+            "repeat": args.repeat,
+            "peak_rss_bytes": peak_rss(),
+            "customers": loaded.dataset.customer_count(),
+            "orders": loaded.dataset.order_count(),
+            "interactions": loaded.dataset.interaction_count(),
+        });
+        eprintln!("{timings}");
+    }
+    let load_time = loaded.load + loaded.build;
     let output = match args.format {
         Format::Json => {
             let mut json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             json.push('\n');
             json
         }
-        Format::Text => text::render(&report, &source, load_time),
+        Format::Text => text::render(&report, &loaded.source, load_time),
     };
     match &args.out {
         Some(path) => {

@@ -28,7 +28,7 @@ pub(crate) use stage::{
     StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage, StagedInteraction,
     StagedLine, StagedOrder, StagedStaff,
 };
-pub(crate) use stage::{FieldError, Span, Staged, TableStage};
+pub(crate) use stage::{FieldError, Span, Stage, Staged, TableStage};
 
 use std::ops::Range;
 

@@ -414,20 +414,9 @@ impl DatasetBuilder {
         path: &Path,
         bytes: u64,
     ) -> Result<()> {
-        let rows = usize::try_from(bytes / bytes_per_row(table)).unwrap_or(0);
-        let stage = &mut self.stage;
-        match table {
-            Table::Customers => read_table(source, path, rows, &mut stage.customers, customer),
-            Table::Orders => read_table(source, path, rows, &mut stage.orders, order),
-            Table::OrderLines => read_table(source, path, rows, &mut stage.order_lines, order_line),
-            Table::Deals => read_table(source, path, rows, &mut stage.deals, deal),
-            Table::Costs => read_table(source, path, rows, &mut stage.costs, cost),
-            Table::Interactions => {
-                read_table(source, path, rows, &mut stage.interactions, interaction)
-            }
-            Table::Campaigns => read_table(source, path, rows, &mut stage.campaigns, campaign),
-            Table::Staff => read_table(source, path, rows, &mut stage.staff, staff),
-            Table::Fanpages => read_table(source, path, rows, &mut stage.fanpages, fanpage),
+        match self.stage.slots([table]).pop() {
+            Some(slot) => slot.read(source, path, bytes),
+            None => Ok(()),
         }
     }
 
@@ -451,28 +440,102 @@ impl DatasetBuilder {
     /// ```
     pub fn read_csv_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        for table in Table::ALL {
-            let path = table_path(dir, table);
-            match File::open(&path) {
-                Ok(file) => {
-                    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    self.read_csv_sized(table, file, &path, bytes)?
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if table.is_required() {
-                        if !dir.is_dir() {
-                            return Err(Error::Io {
+        // Open every file first; then parse them (concurrently with `parallel`: tables
+        // are staged independently). Errors are reported in table order either way, as
+        // a sequential read would meet them.
+        let opened: Vec<Result<Option<(File, PathBuf, u64)>>> = Table::ALL
+            .iter()
+            .map(|&table| {
+                let path = table_path(dir, table);
+                match File::open(&path) {
+                    Ok(file) => {
+                        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+                        Ok(Some((file, path, bytes)))
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        if !table.is_required() {
+                            Ok(None)
+                        } else if !dir.is_dir() {
+                            Err(Error::Io {
                                 path: dir.to_owned(),
                                 source: e,
-                            });
+                            })
+                        } else {
+                            Err(Error::MissingFile { table })
                         }
-                        return Err(Error::MissingFile { table });
                     }
+                    Err(source) => Err(Error::Io { path, source }),
                 }
-                Err(source) => return Err(Error::Io { path, source }),
+            })
+            .collect();
+        let slots = self.stage.slots(Table::ALL);
+        let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
+        let read = |(slot, opened): (Slot<'_>, Result<Option<(File, PathBuf, u64)>>)| match opened?
+        {
+            Some((file, path, bytes)) => slot.read(file, &path, bytes),
+            None => Ok(()),
+        };
+        #[cfg(feature = "parallel")]
+        let results: Vec<Result<()>> = {
+            use rayon::prelude::*;
+            jobs.into_par_iter().map(read).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
+        results.into_iter().collect()
+    }
+}
+
+/// One table's stage, borrowed on its own so that tables can be read concurrently.
+enum Slot<'a> {
+    Customers(&'a mut TableStage<StagedCustomer>),
+    Orders(&'a mut TableStage<StagedOrder>),
+    OrderLines(&'a mut TableStage<StagedLine>),
+    Deals(&'a mut TableStage<StagedDeal>),
+    Costs(&'a mut TableStage<StagedCost>),
+    Interactions(&'a mut TableStage<StagedInteraction>),
+    Campaigns(&'a mut TableStage<StagedCampaign>),
+    Staff(&'a mut TableStage<StagedStaff>),
+    Fanpages(&'a mut TableStage<StagedFanpage>),
+}
+
+impl Slot<'_> {
+    fn read<R: Read>(self, source: R, path: &Path, bytes: u64) -> Result<()> {
+        let rows = |table| usize::try_from(bytes / bytes_per_row(table)).unwrap_or(0);
+        match self {
+            Slot::Customers(s) => read_table(source, path, rows(Table::Customers), s, customer),
+            Slot::Orders(s) => read_table(source, path, rows(Table::Orders), s, order),
+            Slot::OrderLines(s) => read_table(source, path, rows(Table::OrderLines), s, order_line),
+            Slot::Deals(s) => read_table(source, path, rows(Table::Deals), s, deal),
+            Slot::Costs(s) => read_table(source, path, rows(Table::Costs), s, cost),
+            Slot::Interactions(s) => {
+                read_table(source, path, rows(Table::Interactions), s, interaction)
             }
+            Slot::Campaigns(s) => read_table(source, path, rows(Table::Campaigns), s, campaign),
+            Slot::Staff(s) => read_table(source, path, rows(Table::Staff), s, staff),
+            Slot::Fanpages(s) => read_table(source, path, rows(Table::Fanpages), s, fanpage),
         }
-        Ok(())
+    }
+}
+
+impl crate::dataset::Stage {
+    /// The stages of `tables` (distinct tables; a repeated table is borrowed once).
+    fn slots<const N: usize>(&mut self, tables: [Table; N]) -> Vec<Slot<'_>> {
+        let mut all = [
+            Some(Slot::Customers(&mut self.customers)),
+            Some(Slot::Orders(&mut self.orders)),
+            Some(Slot::OrderLines(&mut self.order_lines)),
+            Some(Slot::Deals(&mut self.deals)),
+            Some(Slot::Costs(&mut self.costs)),
+            Some(Slot::Interactions(&mut self.interactions)),
+            Some(Slot::Campaigns(&mut self.campaigns)),
+            Some(Slot::Staff(&mut self.staff)),
+            Some(Slot::Fanpages(&mut self.fanpages)),
+        ];
+        tables
+            .iter()
+            .filter_map(|t| all[t.index()].take())
+            .collect()
     }
 }
 
