@@ -507,6 +507,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         });
     }
 
+    let deal_index = super::deal_index::DealIndex::new(&deals);
     Ok(Dataset {
         customers,
         customer_ids: valid_customers.ids,
@@ -522,6 +523,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         interactions,
         refs,
         deals,
+        deal_index,
         costs,
         marketing_sources,
         product_types,
