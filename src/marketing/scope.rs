@@ -30,7 +30,8 @@ use super::{ActivityDay, Filter, MarketingSection, ProductTypeRevenue, ProductTy
 #[derive(Clone, Debug)]
 pub struct Scope<'a> {
     dataset: &'a Dataset,
-    /// The report's context, or a copy with a [`Filter`]'s period in place of its own.
+    /// The report's context, or a copy with a [`Filter`]'s period, sources and product
+    /// types in place of its own.
     context: Cow<'a, Context>,
     /// By source key: whether that source's deals and costs pass the filter.
     sources: Vec<bool>,
@@ -122,41 +123,36 @@ impl<'a> Scope<'a> {
     pub fn section(&self) -> Result<MarketingSection> {
         let deals = &self.dataset.deals;
         let index = &self.dataset.deal_index;
-        let deal_at = |position: &u32| {
-            deals
-                .get(*position as usize)
-                .filter(|deal| self.keeps(deal.source, deal.product_type.get()))
-        };
+        let context = &*self.context;
         let mut partial = self.partial();
         let created = deals
-            .get(created_between(deals, &self.context.current))
+            .get(created_between(deals, &context.current))
             .unwrap_or_default();
         for deal in created {
             if self.keeps(deal.source, deal.product_type.get()) {
                 partial.deal_created(deal);
             }
         }
+        // Hand-overs and opportunities only count per day: their index entries hold
+        // all that takes, so the deal rows are not read.
         for (stage, column) in [(DealStage::HandedOver, 1), (DealStage::Opportunity, 2)] {
-            for deal in index
-                .between(deals, stage, &self.context.current)
-                .iter()
-                .filter_map(deal_at)
-            {
-                partial.deal_stage(stage.at(deal), column);
+            for event in index.between(stage, &context.current) {
+                if self.keeps(event.source, event.product_type.get()) {
+                    partial.deal_stage(Some(event.at()), column);
+                }
             }
         }
-        for deal in index
-            .between(deals, DealStage::Won, &self.context.current)
-            .iter()
-            .filter_map(deal_at)
-        {
+        let won = |range| {
+            index
+                .between(DealStage::Won, range)
+                .iter()
+                .filter(|event| self.keeps(event.source, event.product_type.get()))
+                .filter_map(|event| deals.get(event.position as usize))
+        };
+        for deal in won(&context.current) {
             partial.deal_won_current(deal);
         }
-        for deal in index
-            .between(deals, DealStage::Won, &self.context.prior)
-            .iter()
-            .filter_map(deal_at)
-        {
+        for deal in won(&context.prior) {
             partial.deal_won_previous(deal);
         }
         for cost in self.costs_within(self.context.period) {
