@@ -67,7 +67,34 @@ fn customers(_c: &mut Criterion) {}
 
 fn customer_picture(_c: &mut Criterion) {}
 
-fn marketing(_c: &mut Criterion) {}
+fn marketing(c: &mut Criterion) {
+    use crm_metrics::marketing;
+    // Check the answer before timing it: the indexed section equals folding every deal
+    // and cost into one partial state (the naive scan).
+    for customers in sizes() {
+        let data = dataset(customers);
+        let context = options().resolve().unwrap();
+        let scope = marketing::Scope::new(data, &context);
+        let section = scope.section().unwrap();
+        let mut scan = scope.partial();
+        scan.add_deals(0..data.deal_count());
+        scan.add_costs(0..data.cost_count());
+        assert_eq!(scan.finish().unwrap(), section);
+        assert!(section.funnel.created > 0 && section.won_deals > 0);
+    }
+    bench_section(c, "marketing", |d, o| {
+        marketing::section(d, &o.resolve().unwrap()).unwrap()
+    });
+    // The same answer by scanning every deal and cost: what the indexes save.
+    bench_section(c, "marketing_scan", |d, o| {
+        let context = o.resolve().unwrap();
+        let scope = marketing::Scope::new(d, &context);
+        let mut scan = scope.partial();
+        scan.add_deals(0..d.deal_count());
+        scan.add_costs(0..d.cost_count());
+        scan.finish().unwrap()
+    });
+}
 
 fn social(_c: &mut Criterion) {}
 

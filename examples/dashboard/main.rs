@@ -4,8 +4,11 @@
 //! cargo run --release --example dashboard -- [DATA_DIR] [--as-of RFC3339] [--tz ZONE]
 //!     [--period PRESET | --from YYYY-MM-DD --to YYYY-MM-DD]
 //!     [--source S]... [--product-type T]... [--fanpage F]...
-//!     [--customer ID] [--strict] [--format text|json] [--out FILE]
+//!     [--customer ID] [--strict] [--format text|json] [--out FILE] [--view FILE]
 //! ```
+//! `--view FILE` reads a saved marketing view (JSON `{"name", "filter": {"period",
+//! "sources", "product_types"}}`, [`crm_metrics::marketing::SavedView`]) whose filter
+//! replaces `--period`/`--from`/`--to`/`--source`/`--product-type`.
 //! Without DATA_DIR it reports on a generated sample whose history leads up to `--as-of`
 //! (default: now), so the current month always has data. Every metric is computed by the
 //! library; this file only parses arguments and prints. Exit status 2 with a one-line
@@ -21,6 +24,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
+use crm_metrics::marketing::SavedView;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions};
 
@@ -67,6 +71,11 @@ struct Args {
     /// Write the output to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// A saved view (JSON {"name", "filter"}) whose filter replaces the period, sources
+    /// and product types.
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["period", "from", "to", "sources", "product_types"])]
+    view: Option<PathBuf>,
     /// Print one JSON line of timings on stderr: load_ms, build_ms, report_ms, peak RSS.
     #[arg(long)]
     timings: bool,
@@ -140,6 +149,13 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
         .fanpages(args.fanpages.iter().cloned());
     if let Some(id) = &args.customer {
         options = options.customer(id.clone());
+    }
+    if let Some(path) = &args.view {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("--view {}: {e}", path.display()))?;
+        let view: SavedView = serde_json::from_str(&text)
+            .map_err(|e| format!("--view {}: not a saved view: {e}", path.display()))?;
+        options = view.filter.apply(options);
     }
     Ok(options)
 }

@@ -536,6 +536,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         })
         .collect();
 
+    let deal_index = super::deal_index::DealIndex::new(&deals);
     Ok(Dataset {
         customers,
         customer_ids,
@@ -551,6 +552,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         interactions,
         refs,
         deals,
+        deal_index,
         costs,
         marketing_sources,
         product_types,

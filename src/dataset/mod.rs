@@ -7,6 +7,7 @@
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
 mod builder;
+pub(crate) mod deal_index;
 mod index;
 mod intern;
 mod quality;
@@ -76,6 +77,8 @@ pub struct Dataset {
     pub(crate) refs: Interner,
     /// Accepted deals sorted by (created_at, input order).
     pub(crate) deals: Vec<DealRow>,
+    /// Deals by the instant of each later stage (handed over, opportunity, won).
+    pub(crate) deal_index: deal_index::DealIndex,
     /// Accepted costs sorted by (date, input order).
     pub(crate) costs: Vec<CostRow>,
     /// Deal and cost sources (free text).
@@ -229,6 +232,7 @@ impl Dataset {
             + self.interactions.capacity() * size_of::<InteractionRow>()
             + self.refs.heap_bytes()
             + self.deals.capacity() * size_of::<DealRow>()
+            + self.deal_index.heap_bytes()
             + self.costs.capacity() * size_of::<CostRow>()
             + self.marketing_sources.heap_bytes()
             + self.product_types.heap_bytes()
