@@ -1,1 +1,70 @@
-fn main() {}
+//! Dataset build benches: from structs (`build/structs/<customers>`) and from a folder of
+//! CSV files (`build/csv/<customers>`, throughput in bytes of CSV), on generated data of
+//! 10k and 100k customers, and 1M with `CRM_BENCH_1M=1`. Data is generated once, with a
+//! fixed seed, outside the timed loop; CSV folders are cached under
+//! `target/bench-data/` (regenerated when missing).
+
+use std::path::PathBuf;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use crm_metrics::DatasetBuilder;
+use crm_metrics::sample::{CsvSummary, SampleOptions};
+
+fn sizes() -> Vec<usize> {
+    let mut sizes = vec![10_000, 100_000];
+    if std::env::var_os("CRM_BENCH_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    sizes
+}
+
+/// The CSV folder for `customers`, generated once (seed 1).
+fn csv_dir(customers: usize) -> (PathBuf, u64) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-data/csv-{customers}"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let summary: CsvSummary = SampleOptions::new(customers)
+            .seed(1)
+            .write_csv(&dir)
+            .unwrap();
+        std::fs::write(&done, summary.total_bytes().to_string()).unwrap();
+    }
+    let bytes = std::fs::read_to_string(&done).unwrap().parse().unwrap();
+    (dir, bytes)
+}
+
+fn from_structs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build/structs");
+    group.sample_size(10);
+    for customers in sizes() {
+        let rows = SampleOptions::new(customers).seed(1).rows();
+        // Assert the answer before timing it.
+        assert_eq!(rows.builder().build().unwrap().customer_count(), customers);
+        group.throughput(Throughput::Elements(rows.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(customers), &rows, |b, rows| {
+            b.iter(|| rows.builder().build().unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn from_csv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build/csv");
+    group.sample_size(10);
+    for customers in sizes() {
+        let (dir, bytes) = csv_dir(customers);
+        let load = || {
+            let mut builder = DatasetBuilder::new();
+            builder.read_csv_dir(&dir).unwrap();
+            builder.build().unwrap()
+        };
+        assert_eq!(load().customer_count(), customers);
+        group.throughput(Throughput::Bytes(bytes));
+        group.bench_function(BenchmarkId::from_parameter(customers), |b| b.iter(load));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, from_structs, from_csv);
+criterion_main!(benches);

@@ -29,14 +29,17 @@ fn dataset(customers: usize) -> &'static Dataset {
     if let Some((_, d)) = cache.iter().find(|(n, _)| *n == customers) {
         return d;
     }
-    let d: &'static Dataset = Box::leak(Box::new(SampleOptions::new(customers).seed(1).dataset().unwrap()));
+    let d: &'static Dataset = Box::leak(Box::new(
+        SampleOptions::new(customers).seed(1).dataset().unwrap(),
+    ));
     cache.push((customers, d));
     d
 }
 
 /// The options every bench uses: as_of 2026-11-15T03:00Z, +07:00, this_month.
 fn options() -> ReportOptions {
-    ReportOptions::new(Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap()).period(Preset::ThisMonth)
+    ReportOptions::new(Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap())
+        .period(Preset::ThisMonth)
 }
 
 /// Runs `f` on every size under `report/<name>/<customers>`.
@@ -47,7 +50,11 @@ fn bench_section<T>(c: &mut Criterion, name: &str, f: impl Fn(&Dataset, &ReportO
         let data = dataset(customers);
         let opts = options();
         group.throughput(Throughput::Elements(customers as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(customers), &customers, |b, _| b.iter(|| f(data, &opts)));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(customers),
+            &customers,
+            |b, _| b.iter(|| f(data, &opts)),
+        );
     }
     group.finish();
 }
@@ -60,7 +67,34 @@ fn customers(_c: &mut Criterion) {}
 
 fn customer_picture(_c: &mut Criterion) {}
 
-fn marketing(_c: &mut Criterion) {}
+fn marketing(c: &mut Criterion) {
+    use crm_metrics::marketing;
+    // Check the answer before timing it: the indexed section equals folding every deal
+    // and cost into one partial state (the naive scan).
+    for customers in sizes() {
+        let data = dataset(customers);
+        let context = options().resolve().unwrap();
+        let scope = marketing::Scope::new(data, &context);
+        let section = scope.section().unwrap();
+        let mut scan = scope.partial();
+        scan.add_deals(0..data.deal_count());
+        scan.add_costs(0..data.cost_count());
+        assert_eq!(scan.finish().unwrap(), section);
+        assert!(section.funnel.created > 0 && section.won_deals > 0);
+    }
+    bench_section(c, "marketing", |d, o| {
+        marketing::section(d, &o.resolve().unwrap()).unwrap()
+    });
+    // The same answer by scanning every deal and cost: what the indexes save.
+    bench_section(c, "marketing_scan", |d, o| {
+        let context = o.resolve().unwrap();
+        let scope = marketing::Scope::new(d, &context);
+        let mut scan = scope.partial();
+        scan.add_deals(0..d.deal_count());
+        scan.add_costs(0..d.cost_count());
+        scan.finish().unwrap()
+    });
+}
 
 /// `report/social/<customers>`: the social section (SPEC §7), context resolved outside
 /// the timed loop. The answer is checked once per size before timing.
@@ -102,5 +136,13 @@ fn profile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, full_report, customers, customer_picture, marketing, social, profile);
+criterion_group!(
+    benches,
+    full_report,
+    customers,
+    customer_picture,
+    marketing,
+    social,
+    profile
+);
 criterion_main!(benches);

@@ -86,3 +86,8 @@ pub mod social;
 pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
 pub use error::{Error, Reason, Rejection, Result, Table, Warning};
 pub use report::{Context, Report, ReportOptions, report};
+
+// The README's code is a doctest too, so that it always compiles.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -105,6 +105,13 @@ impl SampleOptions {
         Generator::new(self).run(sink);
     }
 
+    /// Every row, collected by table (for tests and benches that need the rows).
+    pub fn rows(&self) -> SampleRows {
+        let mut rows = SampleRows::default();
+        self.generate(&mut rows);
+        rows
+    }
+
     /// Generates into a [`DatasetBuilder`] and builds it.
     ///
     /// # Errors
@@ -204,6 +211,103 @@ impl SampleSink for DatasetBuilder {
     }
     fn fanpage(&mut self, row: &Fanpage) {
         self.push_fanpage(row);
+    }
+}
+
+/// Every generated row, by table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleRows {
+    /// `customers.csv` rows.
+    pub customers: Vec<Customer>,
+    /// `orders.csv` rows.
+    pub orders: Vec<Order>,
+    /// `order_lines.csv` rows.
+    pub order_lines: Vec<OrderLine>,
+    /// `deals.csv` rows.
+    pub deals: Vec<Deal>,
+    /// `costs.csv` rows.
+    pub costs: Vec<Cost>,
+    /// `interactions.csv` rows.
+    pub interactions: Vec<Interaction>,
+    /// `campaigns.csv` rows.
+    pub campaigns: Vec<Campaign>,
+    /// `staff.csv` rows.
+    pub staff: Vec<Staff>,
+    /// `fanpages.csv` rows.
+    pub fanpages: Vec<Fanpage>,
+}
+
+impl SampleRows {
+    /// A builder holding every row, table by table in input order.
+    pub fn builder(&self) -> DatasetBuilder {
+        let mut b = DatasetBuilder::new();
+        self.push_into(&mut b);
+        b
+    }
+
+    /// Pushes every row into `builder`.
+    pub fn push_into(&self, builder: &mut DatasetBuilder) {
+        self.customers.iter().for_each(|r| builder.push_customer(r));
+        self.orders.iter().for_each(|r| builder.push_order(r));
+        self.order_lines
+            .iter()
+            .for_each(|r| builder.push_order_line(r));
+        self.deals.iter().for_each(|r| builder.push_deal(r));
+        self.costs.iter().for_each(|r| builder.push_cost(r));
+        self.interactions
+            .iter()
+            .for_each(|r| builder.push_interaction(r));
+        self.campaigns.iter().for_each(|r| builder.push_campaign(r));
+        self.staff.iter().for_each(|r| builder.push_staff(r));
+        self.fanpages.iter().for_each(|r| builder.push_fanpage(r));
+    }
+
+    /// Rows of all tables.
+    pub fn len(&self) -> usize {
+        self.customers.len()
+            + self.orders.len()
+            + self.order_lines.len()
+            + self.deals.len()
+            + self.costs.len()
+            + self.interactions.len()
+            + self.campaigns.len()
+            + self.staff.len()
+            + self.fanpages.len()
+    }
+
+    /// Whether there are no rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SampleSink for SampleRows {
+    fn customer(&mut self, row: &Customer) {
+        self.customers.push(row.clone());
+    }
+    fn order(&mut self, row: &Order) {
+        self.orders.push(row.clone());
+    }
+    fn order_line(&mut self, row: &OrderLine) {
+        self.order_lines.push(row.clone());
+    }
+    fn deal(&mut self, row: &Deal) {
+        self.deals.push(row.clone());
+    }
+    fn cost(&mut self, row: &Cost) {
+        self.costs.push(row.clone());
+    }
+    fn interaction(&mut self, row: &Interaction) {
+        self.interactions.push(row.clone());
+    }
+    fn campaign(&mut self, row: &Campaign) {
+        self.campaigns.push(row.clone());
+    }
+    fn staff(&mut self, row: &Staff) {
+        self.staff.push(row.clone());
+    }
+    fn fanpage(&mut self, row: &Fanpage) {
+        self.fanpages.push(row.clone());
     }
 }
 
@@ -463,7 +567,7 @@ impl<'a> Generator<'a> {
         let created = if rng.chance(0.003) {
             self.as_of + rng.below(10 * 86_400) as i64
         } else {
-            self.start + (span * rng.f64().sqrt()) as i64
+            self.start + (span * rng.f64().powf(0.7)) as i64
         };
         let created = self.shop_hour(created).min(self.as_of.max(created));
         let rng = &mut self.rng;
@@ -539,14 +643,14 @@ impl<'a> Generator<'a> {
     fn orders(&mut self, customer: &str, created: i64, source: Source, sink: &mut impl SampleSink) {
         let rng = &mut self.rng;
         let u = rng.f64();
-        let count = if u < 0.28 {
+        let count = if u < 0.22 {
             0
-        } else if u < 0.58 {
+        } else if u < 0.48 {
             1
-        } else if u < 0.70 {
+        } else if u < 0.60 {
             2
-        } else if u < 0.998 {
-            3 + rng.geometric(5.2).min(60)
+        } else if u < 0.997 {
+            3 + rng.geometric(9.0).min(90)
         } else {
             30 + rng.below(120) // a few very loyal customers
         };
@@ -561,11 +665,11 @@ impl<'a> Generator<'a> {
             if n > 0 {
                 let rng = &mut self.rng;
                 let gap_days = match rng.below(100) {
-                    0..10 => 0.0,
-                    10..20 => 1.0 + rng.below(2) as f64,
-                    20..42 => 3.0 + rng.below(11) as f64,
-                    42..77 => 14.0 + rng.below(46) as f64,
-                    77..94 => 60.0 + rng.below(120) as f64,
+                    0..12 => 0.0,
+                    12..24 => 1.0 + rng.below(2) as f64,
+                    24..48 => 3.0 + rng.below(11) as f64,
+                    48..80 => 14.0 + rng.below(46) as f64,
+                    80..95 => 60.0 + rng.below(120) as f64,
                     _ => 180.0 + rng.below(320) as f64,
                 };
                 t += (gap_days * 86_400.0) as i64 + rng.below(6 * 3600) as i64;
@@ -936,18 +1040,6 @@ struct CsvSink {
     buf: Vec<u8>,
 }
 
-const HEADERS: [&str; 9] = [
-    "id,created_at,source,name,phone,email,gender,birth_date,zalo_id,facebook_id,notes",
-    "id,customer_id,created_at,status,total,cost_of_goods,source,fanpage_id,staff_id,voucher_code",
-    "order_id,product_id,product_name,product_type,quantity,unit_price",
-    "id,customer_id,created_at,source,product_type,handed_over_at,opportunity_at,won_at,revenue",
-    "date,source,product_type,amount",
-    "id,customer_id,at,channel,kind,direction,fanpage_id,staff_id,automated,campaign_id,ref_id",
-    "id,name,channel",
-    "id,name",
-    "id,name,channel,activated,linked_accounts",
-];
-
 /// Values that break SPEC §9.9's grammar, one per kind of column.
 const CORRUPT_TIME: &[&str] = &[
     "2026-13-45T10:00:00+07:00",
@@ -960,7 +1052,8 @@ const CORRUPT_NUMBER: &[&str] = &["1e5", "12,000", "NaN", "+5", ".5", "1_000"];
 impl CsvSink {
     fn create(dir: &Path, corrupt: f64, seed: u64) -> Result<CsvSink> {
         let mut writers = Vec::with_capacity(9);
-        for (table, header) in Table::ALL.iter().zip(HEADERS) {
+        for table in Table::ALL {
+            let header = table.header();
             let path = dir.join(format!("{}.csv", table.name()));
             let file = File::create(&path).map_err(|source| Error::Io {
                 path: path.clone(),

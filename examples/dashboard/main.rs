@@ -4,8 +4,11 @@
 //! cargo run --release --example dashboard -- [DATA_DIR] [--as-of RFC3339] [--tz ZONE]
 //!     [--period PRESET | --from YYYY-MM-DD --to YYYY-MM-DD]
 //!     [--source S]... [--product-type T]... [--fanpage F]...
-//!     [--customer ID] [--strict] [--format text|json] [--out FILE]
+//!     [--customer ID] [--strict] [--format text|json] [--out FILE] [--view FILE]
 //! ```
+//! `--view FILE` reads a saved marketing view (JSON `{"name", "filter": {"period",
+//! "sources", "product_types"}}`, [`crm_metrics::marketing::SavedView`]) whose filter
+//! replaces `--period`/`--from`/`--to`/`--source`/`--product-type`.
 //! Without DATA_DIR it reports on a generated sample whose history leads up to `--as-of`
 //! (default: now), so the current month always has data. Every metric is computed by the
 //! library; this file only parses arguments and prints. Exit status 2 with a one-line
@@ -16,11 +19,12 @@ mod text;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
+use crm_metrics::marketing::SavedView;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions};
 
@@ -67,6 +71,17 @@ struct Args {
     /// Write the output to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// A saved view (JSON {"name", "filter"}) whose filter replaces the period, sources
+    /// and product types.
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["period", "from", "to", "sources", "product_types"])]
+    view: Option<PathBuf>,
+    /// Print one JSON line of timings on stderr: load_ms, build_ms, report_ms, peak RSS.
+    #[arg(long)]
+    timings: bool,
+    /// Compute the report this many times and time the median (with --timings).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -135,41 +150,102 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
     if let Some(id) = &args.customer {
         options = options.customer(id.clone());
     }
+    if let Some(path) = &args.view {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("--view {}: {e}", path.display()))?;
+        let view: SavedView = serde_json::from_str(&text)
+            .map_err(|e| format!("--view {}: not a saved view: {e}", path.display()))?;
+        options = view.filter.apply(options);
+    }
     Ok(options)
 }
 
-fn load(args: &Args, options: &ReportOptions) -> Result<(Dataset, String), String> {
-    match &args.data_dir {
+/// Where the rows came from, and how long reading and building took.
+struct Loaded {
+    dataset: Dataset,
+    source: String,
+    load: Duration,
+    build: Duration,
+}
+
+fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let (builder, source) = match &args.data_dir {
         Some(dir) => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
             builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
-            let dataset = builder.build().map_err(|e| e.to_string())?;
-            Ok((dataset, dir.display().to_string()))
+            (builder, dir.display().to_string())
         }
         None => {
-            let sample = SampleOptions::new(2_000).seed(42).as_of(options.as_of);
-            let dataset = sample.dataset().map_err(|e| e.to_string())?;
-            Ok((
-                dataset,
+            let mut builder = DatasetBuilder::new().strict(args.strict);
+            SampleOptions::new(2_000)
+                .seed(42)
+                .as_of(options.as_of)
+                .generate(&mut builder);
+            (
+                builder,
                 "generated sample (2,000 customers, seed 42)".to_owned(),
-            ))
+            )
         }
-    }
+    };
+    let load = started.elapsed();
+    let dataset = builder.build().map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        dataset,
+        source,
+        load,
+        build: started.elapsed() - load,
+    })
+}
+
+/// Peak resident memory in bytes (Linux `VmHWM`), when the platform tells.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn run(args: &Args) -> Result<(), String> {
     let options = options(args)?;
-    let started = Instant::now();
-    let (dataset, source) = load(args, &options)?;
-    let load_time = started.elapsed();
-    let report: Report = crm_metrics::report(&dataset, &options).map_err(|e| e.to_string())?;
+    let loaded = load(args, &options)?;
+    let mut times = Vec::with_capacity(args.repeat as usize);
+    let mut report: Option<Report> = None;
+    for _ in 0..args.repeat {
+        let started = Instant::now();
+        report = Some(crm_metrics::report(&loaded.dataset, &options).map_err(|e| e.to_string())?);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let report_time = times[times.len() / 2];
+    let Some(report) = report else {
+        return Err("--repeat must be at least 1".to_owned());
+    };
+    if args.timings {
+        let timings = serde_json::json!({
+            "load_ms": millis(loaded.load),
+            "build_ms": millis(loaded.build),
+            "report_ms": millis(report_time),
+            "repeat": args.repeat,
+            "peak_rss_bytes": peak_rss(),
+            "customers": loaded.dataset.customer_count(),
+            "orders": loaded.dataset.order_count(),
+            "interactions": loaded.dataset.interaction_count(),
+        });
+        eprintln!("{timings}");
+    }
+    let load_time = loaded.load + loaded.build;
     let output = match args.format {
         Format::Json => {
             let mut json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             json.push('\n');
             json
         }
-        Format::Text => text::render(&report, &source, load_time),
+        Format::Text => text::render(&report, &loaded.source, load_time),
     };
     match &args.out {
         Some(path) => {

@@ -6,7 +6,7 @@ use crate::dataset::index::{
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::{DataQuality, TableCounts};
-use crate::dataset::stage::{Arena, Span, Stage, TableStage};
+use crate::dataset::stage::{Stage, TableStage};
 use crate::dataset::{Dataset, validate};
 use crate::error::{Error, Rejection, Result, Table, Warning};
 use crate::model::{Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, Staff};
@@ -115,8 +115,8 @@ impl DatasetBuilder {
     /// Cost: `O(n)` for validation and interning (hash look-ups), plus sorting each
     /// customer's orders and interactions by time and the deals and costs: `O(n log n)`
     /// at worst, near `O(n)` in practice since per-customer runs are short. Memory of the
-    /// result per accepted row: customer 32 bytes + its text, order 80 bytes + its id,
-    /// order line 16, interaction 40, deal 128, cost 32, plus a 4-byte run offset per
+    /// result per accepted row: customer 28 bytes + its text, order 64 bytes + its id,
+    /// order line 16, interaction 32, deal 96, cost 28, plus a 4-byte run offset per
     /// customer and per order ([`Dataset::heap_bytes`] measures it).
     ///
     /// # Errors
@@ -127,7 +127,7 @@ impl DatasetBuilder {
     }
 }
 
-/// Sorts rejections of one table into file order and checks row counts.
+/// Refuses tables of 2^32 rows or more (dense keys are `u32`).
 fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     if stage.rows.len() >= u32::MAX as usize {
         return Err(Error::InvalidArgument(format!(
@@ -160,44 +160,60 @@ fn runs<T: Copy>(groups: usize, items: &[T], group: impl Fn(&T) -> usize) -> (Ve
     (offsets, placed)
 }
 
-/// Interns a reference to a staff member, fanpage or campaign; an id with no accepted
-/// row is kept (so reports can name it) and counted as a warning.
-fn reference<I>(entities: &mut Entities<I>, id: Option<&str>, warnings: &mut u64) -> OptKey {
-    let Some(id) = id else { return OptKey::NONE };
-    match entities.keys.intern(id) {
-        Some((key, _)) => {
-            if key >= entities.known {
+/// Sorts one customer's run; exports usually list a customer's rows in time order
+/// already, so a run is first checked (one pass) and only sorted when it is not.
+fn sort_run<T>(run: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if !run.is_sorted_by(|a, b| compare(a, b).is_le()) {
+        run.sort_by(compare);
+    }
+}
+
+/// Maps a table's local references to keys of `entities`, interning ids that have no
+/// accepted row (so reports can still name them).
+fn references<I>(local: &Interner, entities: &mut Entities<I>) -> Vec<u32> {
+    (0..local.len() as u32)
+        .map(|k| {
+            entities
+                .keys
+                .intern(local.resolve(k))
+                .map_or(u32::MAX, |(key, _)| key)
+        })
+        .collect()
+}
+
+/// A local reference as a key of the dataset, counting a warning when it names no
+/// accepted row (SPEC §9.5: once per row and column, on accepted rows).
+#[inline]
+fn reference(local: OptKey, global: &[u32], known: u32, warnings: &mut u64) -> OptKey {
+    match local.get() {
+        None => OptKey::NONE,
+        Some(k) => {
+            let key = global[k as usize];
+            if key >= known {
                 *warnings += 1;
             }
             OptKey::some(key)
         }
-        None => OptKey::NONE,
     }
 }
 
-fn entities<R, I>(
-    table: Table,
-    stage: &TableStage<R>,
-    line: impl Fn(&R) -> u64,
-    id: impl Fn(&R) -> Span,
-    info: impl Fn(&R, &Arena) -> I,
-    out: &mut Vec<Rejection>,
-) -> Entities<I> {
-    let (keys, accepted) = validate::entities(table, stage, line, id, out);
-    Entities {
-        known: keys.len() as u32,
-        keys,
-        info: accepted
-            .iter()
-            .map(|&i| info(&stage.rows[i as usize], &stage.arena))
-            .collect(),
-    }
+/// Maps a table's local free-text keys into a dataset-wide interner.
+fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
+    (0..local.len() as u32)
+        .map(|k| {
+            global
+                .intern(local.resolve(k))
+                .map_or(u32::MAX, |(key, _)| key)
+        })
+        .collect()
 }
 
+/// Validates and indexes staged rows. Indexing below is by row indices and keys this
+/// function and `validate` produced, always in range (see `validate`'s module docs).
 fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let Stage {
-        customers: customer_stage,
-        orders: order_stage,
+        customers: mut customer_stage,
+        orders: mut order_stage,
         order_lines: line_stage,
         deals: deal_stage,
         costs: cost_stage,
@@ -213,66 +229,36 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     check_size(Table::Costs, &cost_stage)?;
     check_size(Table::Interactions, &interaction_stage)?;
 
-    // Validation, table by table; rejections of each table in `rejected[table]`.
+    // Validation. Staging already rejected parse errors and duplicates; every staged
+    // customer, staff, fanpage and campaign row is accepted.
     let mut rejected: [Vec<Rejection>; 9] = Default::default();
-    let mut staff = entities(
-        Table::Staff,
-        &staff_stage,
-        validate::staff_line,
-        |r| r.id,
-        |r, a| a.get(r.name).to_owned(),
-        &mut rejected[Table::Staff.index()],
-    );
-    let mut fanpages = entities(
-        Table::Fanpages,
-        &fanpage_stage,
-        validate::fanpage_line,
-        |r| r.id,
-        |r, a| FanpageInfo {
-            name: a.get(r.name).to_owned(),
-            channel: r.channel,
-            activated: r.activated,
-            linked_accounts: r.linked_accounts,
-        },
-        &mut rejected[Table::Fanpages.index()],
-    );
-    let mut campaigns = entities(
-        Table::Campaigns,
-        &campaign_stage,
-        validate::campaign_line,
-        |r| r.id,
-        |r, a| CampaignInfo {
-            name: a.get(r.name).to_owned(),
-            channel: r.channel,
-        },
-        &mut rejected[Table::Campaigns.index()],
-    );
-    let valid_customers =
-        validate::customers(&customer_stage, &mut rejected[Table::Customers.index()]);
+    let mut customer_ids = std::mem::take(&mut customer_stage.ids);
     let valid_orders = validate::orders(
         &order_stage,
-        &valid_customers,
+        &mut customer_ids,
         &mut rejected[Table::Orders.index()],
     );
+    let mut order_ids = std::mem::take(&mut order_stage.ids);
     let valid_lines = validate::order_lines(
         &line_stage,
+        &mut order_ids,
         &valid_orders,
         &mut rejected[Table::OrderLines.index()],
     );
     let valid_deals = validate::deals(
         &deal_stage,
-        &valid_customers,
+        &mut customer_ids,
         &mut rejected[Table::Deals.index()],
     );
     let valid_costs = validate::costs(&cost_stage, &mut rejected[Table::Costs.index()]);
     let valid_interactions = validate::interactions(
         &interaction_stage,
-        &valid_customers,
+        &mut customer_ids,
         &mut rejected[Table::Interactions.index()],
     );
 
-    // Data quality: parse errors from staging join the validation rejections, in file
-    // order within each table, tables in SPEC §2's order (SPEC §9.7).
+    // Data quality: staging's rejections join validation's, in file order within each
+    // table, tables in SPEC §2's order (SPEC §9.7).
     let reads = [
         customer_stage.read,
         order_stage.read,
@@ -284,7 +270,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         staff_stage.read,
         fanpage_stage.read,
     ];
-    let parse_errors = [
+    let staged = [
         &customer_stage.rejections,
         &order_stage.rejections,
         &line_stage.rejections,
@@ -298,7 +284,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let mut quality = DataQuality::default();
     for table in Table::ALL {
         let t = table.index();
-        let mut rows: Vec<Rejection> = parse_errors[t]
+        let mut rows: Vec<Rejection> = staged[t]
             .iter()
             .cloned()
             .chain(rejected[t].drain(..))
@@ -316,17 +302,47 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         return Err(Error::Rejected(Box::new(first.clone())));
     }
 
-    // Customers, numbered by (created_at, input order).
-    let mut by_created: Vec<u32> = (0..valid_customers.accepted.len() as u32).collect();
-    let created = |load: u32| {
-        customer_stage.rows[valid_customers.accepted[load as usize] as usize].created_at
+    let mut staff = Entities {
+        known: staff_stage.ids.len() as u32,
+        keys: staff_stage.ids,
+        info: staff_stage.rows.into_iter().map(|r| r.name).collect(),
     };
-    by_created.sort_by_key(|&load| (created(load), load));
+    let mut fanpages = Entities {
+        known: fanpage_stage.ids.len() as u32,
+        keys: fanpage_stage.ids,
+        info: fanpage_stage
+            .rows
+            .into_iter()
+            .map(|r| FanpageInfo {
+                name: r.name,
+                channel: r.channel,
+                activated: r.activated,
+                linked_accounts: r.linked_accounts,
+            })
+            .collect(),
+    };
+    let mut campaigns = Entities {
+        known: campaign_stage.ids.len() as u32,
+        keys: campaign_stage.ids,
+        info: campaign_stage
+            .rows
+            .into_iter()
+            .map(|r| CampaignInfo {
+                name: r.name,
+                channel: r.channel,
+            })
+            .collect(),
+    };
+
+    // Customers, numbered by (created_at, input order); key `k` is staged row `k`.
+    let customer_rows = &customer_stage.rows;
+    let mut by_created: Vec<u32> = (0..customer_rows.len() as u32).collect();
+    by_created.sort_by_key(|&k| (customer_rows[k as usize].created_at, k));
     let mut customer_by_load = vec![CustomerIdx(0); by_created.len()];
     let mut customers = Vec::with_capacity(by_created.len());
     for (idx, &load) in by_created.iter().enumerate() {
         customer_by_load[load as usize] = CustomerIdx(idx as u32);
-        let row = &customer_stage.rows[valid_customers.accepted[load as usize] as usize];
+        let row = &customer_rows[load as usize];
         let has = |i: usize| !row.text[i].is_empty();
         customers.push(CustomerRow {
             created_at: row.created_at,
@@ -334,179 +350,193 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             load,
             source: row.source,
             gender: row.gender,
-            contacts: Contacts::new(has(1), has(2), has(3), has(4)),
+            contacts: Contacts::new(has(2), has(3), has(4), has(5)),
         });
     }
+    drop(by_created);
     let customer_text = CustomerText {
-        rows: valid_customers
-            .accepted
-            .iter()
-            .map(|&i| {
-                let r = &customer_stage.rows[i as usize];
-                [
-                    r.id, r.text[0], r.text[1], r.text[2], r.text[3], r.text[4], r.text[5],
-                ]
-            })
-            .collect(),
+        rows: customer_rows.iter().map(|r| r.text).collect(),
         arena: customer_stage.arena,
     };
+    drop(customer_stage.rows);
     let customer_of = |key: u32| customer_by_load[key as usize];
 
     // Orders: runs per customer, each sorted by (created_at, id).
     let mut warnings = [0u64; 3];
-    let (order_runs, mut order_slots) =
-        runs(customers.len(), &valid_orders.accepted, |&(_, c, _)| {
-            customer_of(c).index()
-        });
-    let order_key =
-        |&(row, _, key): &(u32, u32, u32)| (order_stage.rows[row as usize].created_at, key);
+    let (order_runs, mut order_items) = runs(customers.len(), &valid_orders.accepted, |&(_, c)| {
+        customer_of(c).index()
+    });
+    let order_rows = &order_stage.rows;
+    let by_time_then_id = |&(a, _): &(u32, u32), &(b, _): &(u32, u32)| {
+        let (ra, rb) = (&order_rows[a as usize], &order_rows[b as usize]);
+        ra.created_at
+            .cmp(&rb.created_at)
+            .then_with(|| order_ids.resolve(a).cmp(order_ids.resolve(b)))
+    };
     for run in order_runs.windows(2) {
-        order_slots[run[0] as usize..run[1] as usize].sort_by(|a, b| {
-            let ((ta, ka), (tb, kb)) = (order_key(a), order_key(b));
-            ta.cmp(&tb).then_with(|| {
-                valid_orders
-                    .ids
-                    .resolve(ka)
-                    .cmp(valid_orders.ids.resolve(kb))
-            })
-        });
+        sort_run(
+            &mut order_items[run[0] as usize..run[1] as usize],
+            by_time_then_id,
+        );
     }
+    let order_fanpages = references(&order_stage.keys.fanpage, &mut fanpages);
+    let order_staff = references(&order_stage.keys.staff, &mut staff);
     let mut position_of_slot = vec![0u32; valid_orders.accepted.len()];
-    let mut orders = Vec::with_capacity(order_slots.len());
-    for (position, &(row, _, key)) in order_slots.iter().enumerate() {
-        let o = &order_stage.rows[row as usize];
-        let slot = valid_orders.slot_of_key[key as usize];
-        position_of_slot[slot as usize] = position as u32;
+    let mut orders = Vec::with_capacity(order_items.len());
+    for (position, &(row, _)) in order_items.iter().enumerate() {
+        let o = &order_rows[row as usize];
+        position_of_slot[valid_orders.slot_of_row[row as usize] as usize] = position as u32;
         orders.push(OrderRow {
             created_at: o.created_at,
             total: o.total,
             cost_of_goods: o.cost_of_goods,
-            id: key,
+            id: row,
             fanpage: reference(
-                &mut fanpages,
-                order_stage.arena.opt(o.fanpage_id),
+                o.fanpage,
+                &order_fanpages,
+                fanpages.known,
                 &mut warnings[Warning::UnknownFanpage as usize],
             ),
             staff: reference(
-                &mut staff,
-                order_stage.arena.opt(o.staff_id),
+                o.staff,
+                &order_staff,
+                staff.known,
                 &mut warnings[Warning::UnknownStaff as usize],
             ),
             status: o.status,
-            has_voucher: !o.voucher_code.is_empty(),
+            has_voucher: o.has_voucher,
         });
     }
-    drop(order_slots);
-    let order_ids = valid_orders.ids;
-    drop(order_stage);
+    drop((order_items, order_stage.rows, valid_orders));
 
     // Lines: runs per order, in input order.
-    let mut products = Interner::default();
+    let line_rows = &line_stage.rows;
     let line_items: Vec<(u32, u32)> = valid_lines
         .iter()
         .map(|&(row, slot)| (row, position_of_slot[slot as usize]))
         .collect();
+    drop((valid_lines, position_of_slot));
     let (line_runs, line_items) = runs(orders.len(), &line_items, |&(_, position)| {
         position as usize
     });
-    let mut lines = Vec::with_capacity(line_items.len());
-    for &(row, _) in &line_items {
-        let l = &line_stage.rows[row as usize];
-        let product = match products.intern(line_stage.arena.get(l.product_id)) {
-            Some((key, _)) => key,
-            None => u32::MAX,
-        };
-        lines.push(LineRow {
-            product,
-            quantity: l.quantity,
-        });
-    }
-    drop((line_items, line_stage, position_of_slot));
+    let lines: Vec<LineRow> = line_items
+        .iter()
+        .map(|&(row, _)| {
+            let l = &line_rows[row as usize];
+            LineRow {
+                product: l.product,
+                quantity: l.quantity,
+            }
+        })
+        .collect();
+    let products = line_stage.keys.product;
+    drop((line_items, line_stage.rows));
 
     // Interactions: runs per customer, each sorted by (at, input order).
+    let interaction_rows = &interaction_stage.rows;
     let (interaction_runs, mut interaction_items) =
         runs(customers.len(), &valid_interactions, |&(_, c)| {
             customer_of(c).index()
         });
+    drop(valid_interactions);
     for run in interaction_runs.windows(2) {
-        interaction_items[run[0] as usize..run[1] as usize]
-            .sort_by_key(|&(row, _)| (interaction_stage.rows[row as usize].at, row));
+        sort_run(
+            &mut interaction_items[run[0] as usize..run[1] as usize],
+            |&(a, _), &(b, _)| {
+                (interaction_rows[a as usize].at, a).cmp(&(interaction_rows[b as usize].at, b))
+            },
+        );
     }
-    let mut refs = Interner::default();
-    let mut interactions = Vec::with_capacity(interaction_items.len());
-    for &(row, _) in &interaction_items {
-        let i = &interaction_stage.rows[row as usize];
-        let arena = &interaction_stage.arena;
-        let ref_id = match arena.opt(i.ref_id).and_then(|r| refs.intern(r)) {
-            Some((key, _)) => OptKey::some(key),
-            None => OptKey::NONE,
-        };
-        interactions.push(InteractionRow {
-            at: i.at,
-            fanpage: reference(
-                &mut fanpages,
-                arena.opt(i.fanpage_id),
-                &mut warnings[Warning::UnknownFanpage as usize],
-            ),
-            staff: reference(
-                &mut staff,
-                arena.opt(i.staff_id),
-                &mut warnings[Warning::UnknownStaff as usize],
-            ),
-            campaign: reference(
-                &mut campaigns,
-                arena.opt(i.campaign_id),
-                &mut warnings[Warning::UnknownCampaign as usize],
-            ),
-            ref_id,
-            channel: i.channel,
-            kind: i.kind,
-            direction: i.direction,
-            automated: i.automated,
-        });
-    }
-    drop((interaction_items, interaction_stage));
+    let keys = &interaction_stage.keys;
+    let (page_of, staff_of, campaign_of) = (
+        references(&keys.fanpage, &mut fanpages),
+        references(&keys.staff, &mut staff),
+        references(&keys.campaign, &mut campaigns),
+    );
+    let interactions: Vec<InteractionRow> = interaction_items
+        .iter()
+        .map(|&(row, _)| {
+            let i = &interaction_rows[row as usize];
+            InteractionRow {
+                at: i.at,
+                fanpage: reference(
+                    i.fanpage,
+                    &page_of,
+                    fanpages.known,
+                    &mut warnings[Warning::UnknownFanpage as usize],
+                ),
+                staff: reference(
+                    i.staff,
+                    &staff_of,
+                    staff.known,
+                    &mut warnings[Warning::UnknownStaff as usize],
+                ),
+                campaign: reference(
+                    i.campaign,
+                    &campaign_of,
+                    campaigns.known,
+                    &mut warnings[Warning::UnknownCampaign as usize],
+                ),
+                ref_id: i.reference,
+                channel: i.channel,
+                kind: i.kind,
+                direction: i.direction,
+                automated: i.automated,
+            }
+        })
+        .collect();
+    let refs = interaction_stage.keys.reference;
+    drop((interaction_items, interaction_stage.rows));
     quality.warnings = warnings;
 
-    // Deals by (created_at, input order); costs by (date, input order).
+    // Deals by (created_at, input order); costs by (date, input order). Their sources
+    // and product types share one dataset-wide interner each.
     let mut marketing_sources = Interner::default();
     let mut product_types = Interner::default();
-    let intern_opt =
-        |interner: &mut Interner, text: Option<&str>| match text.and_then(|t| interner.intern(t)) {
-            Some((key, _)) => OptKey::some(key),
-            None => OptKey::NONE,
-        };
+    let deal_sources = merge_into(&deal_stage.keys.source, &mut marketing_sources);
+    let deal_types = merge_into(&deal_stage.keys.product_type, &mut product_types);
     let mut deal_items = valid_deals;
     deal_items.sort_by_key(|&(row, _)| (deal_stage.rows[row as usize].created_at, row));
-    let mut deals = Vec::with_capacity(deal_items.len());
-    for &(row, customer) in &deal_items {
-        let d = &deal_stage.rows[row as usize];
-        let source = intern_opt(&mut marketing_sources, Some(deal_stage.arena.get(d.source)));
-        deals.push(DealRow {
-            created_at: d.created_at,
-            handed_over_at: d.handed_over_at,
-            opportunity_at: d.opportunity_at,
-            won_at: d.won_at,
-            revenue: d.revenue,
-            source: source.get().unwrap_or(u32::MAX),
-            product_type: intern_opt(&mut product_types, deal_stage.arena.opt(d.product_type)),
-            customer: customer.map(customer_of),
-        });
-    }
+    let deals: Vec<DealRow> = deal_items
+        .iter()
+        .map(|&(row, customer)| {
+            let d = &deal_stage.rows[row as usize];
+            DealRow {
+                created_at: d.created_at,
+                handed_over_at: d.handed_over_at,
+                opportunity_at: d.opportunity_at,
+                won_at: d.won_at,
+                revenue: d.revenue,
+                source: deal_sources[d.source as usize],
+                product_type: d
+                    .product_type
+                    .get()
+                    .map_or(OptKey::NONE, |k| OptKey::some(deal_types[k as usize])),
+                customer: customer.map(customer_of),
+            }
+        })
+        .collect();
+    let cost_sources = merge_into(&cost_stage.keys.source, &mut marketing_sources);
+    let cost_types = merge_into(&cost_stage.keys.product_type, &mut product_types);
     let mut cost_items = valid_costs;
     cost_items.sort_by_key(|&row| (cost_stage.rows[row as usize].date, row));
-    let mut costs = Vec::with_capacity(cost_items.len());
-    for &row in &cost_items {
-        let c = &cost_stage.rows[row as usize];
-        let source = intern_opt(&mut marketing_sources, Some(cost_stage.arena.get(c.source)));
-        costs.push(CostRow {
-            date: c.date,
-            source: source.get().unwrap_or(u32::MAX),
-            product_type: intern_opt(&mut product_types, cost_stage.arena.opt(c.product_type)),
-            amount: c.amount,
-        });
-    }
+    let costs: Vec<CostRow> = cost_items
+        .iter()
+        .map(|&row| {
+            let c = &cost_stage.rows[row as usize];
+            CostRow {
+                date: c.date,
+                source: cost_sources[c.source as usize],
+                product_type: c
+                    .product_type
+                    .get()
+                    .map_or(OptKey::NONE, |k| OptKey::some(cost_types[k as usize])),
+                amount: c.amount,
+            }
+        })
+        .collect();
 
+    let deal_index = super::deal_index::DealIndex::new(&deals);
     let engagement = super::engagement::EngagementIndex::build(
         &customers,
         &interaction_runs,
@@ -515,7 +545,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     );
     Ok(Dataset {
         customers,
-        customer_ids: valid_customers.ids,
+        customer_ids,
         customer_by_load,
         customer_text,
         order_runs,
@@ -528,6 +558,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         interactions,
         refs,
         deals,
+        deal_index,
         costs,
         marketing_sources,
         product_types,
@@ -537,4 +568,188 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         quality,
         engagement,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, Direction, InteractionKind, OrderStatus, Source};
+    use chrono::{DateTime, TimeZone, Utc};
+    use rust_decimal::Decimal;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+    }
+
+    fn customer(id: &str, created: DateTime<Utc>) -> Customer {
+        Customer {
+            id: id.into(),
+            created_at: created,
+            source: Source::Pos,
+            name: None,
+            phone: Some("0901".into()),
+            email: Some(String::new()), // empty = absent
+            gender: None,
+            birth_date: None,
+            zalo_id: None,
+            facebook_id: None,
+            notes: None,
+        }
+    }
+
+    fn order(id: &str, customer: &str, created: DateTime<Utc>) -> Order {
+        Order {
+            id: id.into(),
+            customer_id: customer.into(),
+            created_at: created,
+            status: OrderStatus::Completed,
+            total: Decimal::from(10),
+            cost_of_goods: None,
+            source: None,
+            fanpage_id: None,
+            staff_id: None,
+            voucher_code: None,
+        }
+    }
+
+    fn line(order: &str, product: &str) -> OrderLine {
+        OrderLine {
+            order_id: order.into(),
+            product_id: product.into(),
+            product_name: None,
+            product_type: None,
+            quantity: 1,
+            unit_price: Decimal::ONE,
+        }
+    }
+
+    fn interaction(id: &str, customer: &str, when: DateTime<Utc>) -> Interaction {
+        Interaction {
+            id: id.into(),
+            customer_id: customer.into(),
+            at: when,
+            channel: Channel::Zalo,
+            kind: InteractionKind::Message,
+            direction: Direction::Inbound,
+            fanpage_id: None,
+            staff_id: None,
+            automated: false,
+            campaign_id: None,
+            ref_id: None,
+        }
+    }
+
+    #[test]
+    fn indexes_are_sorted_once() {
+        let mut b = DatasetBuilder::new();
+        // Input order KH_B, KH_A, KH_C; KH_A and KH_C are created at the same instant.
+        b.push_customer(&customer("KH_B", at(5, 0)));
+        b.push_customer(&customer("KH_A", at(1, 0)));
+        b.push_customer(&customer("KH_C", at(1, 0)));
+        // KH_A's orders out of order, two at the same instant: ties go by id, as text.
+        b.push_order(&order("DH10", "KH_A", at(3, 0)));
+        b.push_order(&order("DH9", "KH_A", at(3, 0)));
+        b.push_order(&order("DH1", "KH_A", at(4, 0)));
+        b.push_order(&order("DH0", "KH_A", at(2, 0)));
+        b.push_order(&order("DH5", "KH_B", at(6, 0)));
+        // Lines in input order within an order, interleaved across orders.
+        b.push_order_line(&line("DH10", "SP2"));
+        b.push_order_line(&line("DH5", "SP9"));
+        b.push_order_line(&line("DH10", "SP1"));
+        b.push_interaction(&interaction("T2", "KH_A", at(9, 0)));
+        b.push_interaction(&interaction("T1", "KH_A", at(8, 0)));
+        b.push_interaction(&interaction("T3", "KH_C", at(8, 0)));
+        let d = b.build().unwrap();
+
+        // Customers by (created_at, input order): KH_A, KH_C, KH_B.
+        let ids: Vec<String> = d
+            .customer_indices()
+            .map(|i| d.customer(i).unwrap().id)
+            .collect();
+        assert_eq!(ids, ["KH_A", "KH_C", "KH_B"]);
+        let a = d.customer_idx("KH_A").unwrap();
+        let order_ids: Vec<&str> = d
+            .orders_of(a)
+            .iter()
+            .map(|o| d.order_ids.resolve(o.id))
+            .collect();
+        // DH0 (2nd), then DH10 and DH9 at the same instant ("DH10" < "DH9" as text), DH1.
+        assert_eq!(order_ids, ["DH0", "DH10", "DH9", "DH1"]);
+        let dh10 = d.first_order_position(a) + 1;
+        let products: Vec<&str> = d
+            .lines_of(dh10)
+            .iter()
+            .map(|l| d.products.resolve(l.product))
+            .collect();
+        assert_eq!(products, ["SP2", "SP1"]);
+        let times: Vec<u32> = d
+            .interactions_of(a)
+            .iter()
+            .map(|i| chrono::Datelike::day(&i.at.to_datetime()))
+            .collect();
+        assert_eq!(times, [8, 9]);
+        assert_eq!(d.interactions_of(d.customer_idx("KH_C").unwrap()).len(), 1);
+        assert!(
+            d.interactions_of(d.customer_idx("KH_B").unwrap())
+                .is_empty()
+        );
+        // Contacts: a phone, and an empty email that is absent.
+        let row = d.customers[a.index()];
+        assert!(row.contacts.has(Contacts::PHONE));
+        assert!(!row.contacts.has(Contacts::EMAIL));
+        assert_eq!(d.customer(a).unwrap().email, None);
+        // Customers existing at the end of March 1st: KH_A and KH_C.
+        assert_eq!(d.customers_at(at(1, 23)), 0..2);
+        assert_eq!(
+            d.customers_at(at(1, 0) - chrono::Duration::seconds(1)),
+            0..0
+        );
+    }
+
+    #[test]
+    fn struct_rows_with_empty_required_text_are_parse_errors() {
+        let mut b = DatasetBuilder::new();
+        b.push_customer(&customer("", at(1, 0)));
+        b.push_customer(&customer("KH1", at(1, 0)));
+        b.push_order_line(&line("DH1", ""));
+        let d = b.build().unwrap();
+        let r: Vec<(Table, u64, Option<&str>)> = d
+            .quality()
+            .rejections()
+            .iter()
+            .map(|r| (r.table, r.line, r.column))
+            .collect();
+        // Struct rows are numbered by their position in their table.
+        assert_eq!(
+            r,
+            [
+                (Table::Customers, 1, Some("id")),
+                (Table::OrderLines, 1, Some("product_id"))
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_references_are_kept_and_named() {
+        let mut b = DatasetBuilder::new();
+        b.push_staff(&Staff {
+            id: "NV1".into(),
+            name: "Lan".into(),
+        });
+        b.push_customer(&customer("KH1", at(1, 0)));
+        let mut o = order("DH1", "KH1", at(2, 0));
+        o.staff_id = Some("NV9".into());
+        b.push_order(&o);
+        let d = b.build().unwrap();
+        let staff = d.orders[0].staff.get().unwrap();
+        assert_eq!(d.staff.id(staff), "NV9");
+        assert!(d.staff.info(staff).is_none());
+        assert_eq!(
+            d.staff
+                .info(d.staff.keys.get("NV1").unwrap())
+                .map(String::as_str),
+            Some("Lan")
+        );
+        assert_eq!(d.quality().warnings(Warning::UnknownStaff), 1);
+    }
 }

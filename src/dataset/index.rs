@@ -64,11 +64,12 @@ impl Contacts {
     pub(crate) const FACEBOOK: u8 = 8;
 
     pub(crate) fn new(phone: bool, email: bool, zalo: bool, facebook: bool) -> Contacts {
+        let flag = |has: bool, flag: u8| if has { flag } else { 0 };
         Contacts(
-            u8::from(phone) * Contacts::PHONE
-                | u8::from(email) * Contacts::EMAIL
-                | u8::from(zalo) * Contacts::ZALO
-                | u8::from(facebook) * Contacts::FACEBOOK,
+            flag(phone, Contacts::PHONE)
+                | flag(email, Contacts::EMAIL)
+                | flag(zalo, Contacts::ZALO)
+                | flag(facebook, Contacts::FACEBOOK),
         )
     }
 

@@ -1,21 +1,58 @@
 //! [`Interner`]: id strings to dense `u32` indices, without one allocation per id.
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use std::cmp::Ordering;
 use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// Maps strings to dense indices `0, 1, 2, …` in first-seen order.
 ///
 /// The text of every key lives in one arena `String`; the hash table holds only the
-/// indices, so interning a million ids makes no per-id allocation (hashbrown's
-/// `HashTable` looks keys up through the arena). Memory: the key bytes plus about
-/// 13 bytes per key (8 for its end offset, 4 for the table slot, 1 of control byte),
-/// with the table's load factor on top.
-#[derive(Clone, Default)]
+/// indices, so interning millions of ids makes no per-id allocation (hashbrown's
+/// `HashTable` looks keys up through the arena).
+///
+/// **Sorted fast path.** Exports usually list ids in increasing order (`KH0000001`,
+/// `KH0000002`, … or `1, 2, …, 10`). While every new key is greater than the previous
+/// one in `(length, bytes)` order, keys are only appended: no hashing, no random memory
+/// access, and a look-up is a binary search. The first key out of order builds the hash
+/// table once, and interning continues through it. [`resolve`] joins two sorted
+/// interners with one sequential merge.
+///
+/// Memory: the key bytes plus 4 bytes per key (its end offset), and once hashed about
+/// 5 bytes per table slot.
+#[derive(Clone)]
 pub(crate) struct Interner {
     text: String,
-    ends: Vec<usize>,
+    /// End offset of each key in `text` (the text is at most 4 GiB).
+    ends: Vec<u32>,
+    /// Holds every key once `sorted` is false; empty while sorted.
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
+    /// Keys so far are strictly increasing in `(length, bytes)` order.
+    sorted: bool,
+    /// The key returned last by [`Interner::intern_repeated`] (`u32::MAX`: none).
+    last: u32,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Interner({} keys)", self.len())
+    }
+}
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner::with_capacity(0)
+    }
+}
+
+/// The order of the sorted fast path: shorter first, then bytes (numeric ids without
+/// leading zeros sort like numbers).
+#[inline]
+fn order(a: &str, b: &str) -> Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 impl Interner {
@@ -23,9 +60,17 @@ impl Interner {
         Interner {
             text: String::new(),
             ends: Vec::with_capacity(keys),
-            table: HashTable::with_capacity(keys),
+            table: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
+            sorted: true,
+            last: u32::MAX,
         }
+    }
+
+    /// Makes room for `keys` more keys of about `bytes_per_key` bytes each.
+    pub(crate) fn reserve(&mut self, keys: usize, bytes_per_key: usize) {
+        self.ends.reserve(keys);
+        self.text.reserve(keys.saturating_mul(bytes_per_key));
     }
 
     /// Number of distinct keys.
@@ -33,13 +78,14 @@ impl Interner {
         self.ends.len()
     }
 
+    #[inline]
     fn key(&self, index: u32) -> &str {
         let i = index as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
     }
 
-    /// The text of a key. `index` must come from this interner.
+    /// The text of a key; `""` for an index not of this interner.
     pub(crate) fn resolve(&self, index: u32) -> &str {
         match self.ends.get(index as usize) {
             Some(_) => self.key(index),
@@ -47,48 +93,136 @@ impl Interner {
         }
     }
 
+    /// Binary search while sorted.
+    fn search(&self, key: &str) -> Option<u32> {
+        let (mut lo, mut hi) = (0u32, self.ends.len() as u32);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match order(self.key(mid), key) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
     /// The index of `key`, if interned.
     pub(crate) fn get(&self, key: &str) -> Option<u32> {
+        if self.sorted {
+            return self.search(key);
+        }
         let hash = self.hasher.hash_one(key);
         self.table.find(hash, |&i| self.key(i) == key).copied()
     }
 
+    /// Leaves the sorted fast path: puts every key in the hash table.
+    fn hash_all(&mut self) {
+        self.sorted = false;
+        let mut table = HashTable::with_capacity(self.ends.len());
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        let hash_of = |i: u32| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            hasher.hash_one(&text[start..ends[i] as usize])
+        };
+        for i in 0..ends.len() as u32 {
+            table.insert_unique(hash_of(i), i, |&j| hash_of(j));
+        }
+        self.table = table;
+    }
+
     /// The index of `key`, interning it if new; the flag is `true` when it was new.
     ///
-    /// Indices are `u32`: more than 4 billion distinct keys is not a dataset this crate
-    /// can index, and `None` says so.
+    /// Indices and text offsets are `u32`: more than 4 billion distinct keys, or more
+    /// than 4 GiB of key text, is not a dataset this crate can index, and `None` says so.
     pub(crate) fn intern(&mut self, key: &str) -> Option<(u32, bool)> {
+        if self.sorted {
+            let n = self.ends.len();
+            let after_last = n == 0 || order(self.key(n as u32 - 1), key) == Ordering::Less;
+            if after_last {
+                let index = u32::try_from(n).ok()?;
+                let end = u32::try_from(self.text.len() + key.len()).ok()?;
+                self.text.push_str(key);
+                self.ends.push(end);
+                return Some((index, true));
+            }
+            if let Some(found) = self.search(key) {
+                return Some((found, false));
+            }
+            self.hash_all();
+        }
         let hash = self.hasher.hash_one(key);
         let Interner {
             text,
             ends,
             table,
             hasher,
+            ..
         } = self;
         let key_of = |i: u32| -> &str {
             let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            &text[start..ends[i]]
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            &text[start..ends[i] as usize]
         };
         if let Some(&found) = table.find(hash, |&i| key_of(i) == key) {
             return Some((found, false));
         }
         let index = u32::try_from(ends.len()).ok()?;
+        let end = u32::try_from(text.len() + key.len()).ok()?;
         text.push_str(key);
-        ends.push(text.len());
+        ends.push(end);
         let (text, ends) = (&*text, &*ends);
         table.insert_unique(hash, index, |&i| {
             let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            hasher.hash_one(&text[start..ends[i]])
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            hasher.hash_one(&text[start..ends[i] as usize])
         });
         Some((index, true))
     }
 
+    /// [`intern`](Interner::intern), first comparing with the key interned last: rows
+    /// that repeat the previous row's reference (a customer's orders one after another)
+    /// skip the look-up.
+    #[inline]
+    pub(crate) fn intern_repeated(&mut self, key: &str) -> Option<(u32, bool)> {
+        if self.last != u32::MAX && self.key(self.last) == key {
+            return Some((self.last, false));
+        }
+        let found = self.intern(key)?;
+        self.last = found.0;
+        Some(found)
+    }
+
     /// Bytes held (arena, offsets and table), for the memory notes.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 5
+        self.text.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 5
     }
+}
+
+/// For each key of `local`, the index of the same text in `target` (`None` when absent).
+///
+/// When both are sorted (the usual case for exports listing ids in order) this is one
+/// sequential merge of the two key lists; otherwise a hash look-up per key (building
+/// `target`'s table first if it was still sorted).
+pub(crate) fn resolve(local: &Interner, target: &mut Interner) -> Vec<Option<u32>> {
+    let n = local.len() as u32;
+    if local.sorted && target.sorted {
+        let mut out = Vec::with_capacity(n as usize);
+        let (m, mut j) = (target.len() as u32, 0u32);
+        for i in 0..n {
+            let key = local.key(i);
+            while j < m && order(target.key(j), key) == Ordering::Less {
+                j += 1;
+            }
+            out.push((j < m && target.key(j) == key).then_some(j));
+        }
+        return out;
+    }
+    if target.sorted && n as usize > 64 {
+        target.hash_all();
+    }
+    (0..n).map(|i| target.get(local.key(i))).collect()
 }
 
 #[cfg(test)]
@@ -101,7 +235,9 @@ mod tests {
         assert_eq!(i.intern("KH1"), Some((0, true)));
         assert_eq!(i.intern("KH2"), Some((1, true)));
         assert_eq!(i.intern("KH1"), Some((0, false)));
-        assert_eq!(i.intern(""), Some((2, true)));
+        assert!(i.sorted);
+        assert_eq!(i.intern(""), Some((2, true))); // out of order: hashed from now on
+        assert!(!i.sorted);
         assert_eq!(i.get("KH2"), Some(1));
         assert_eq!(i.get("KH3"), None);
         assert_eq!(i.resolve(1), "KH2");
@@ -113,5 +249,56 @@ mod tests {
         }
         assert_eq!(i.get("id9999"), Some(3 + 9999));
         assert_eq!(i.resolve(3 + 5000), "id5000");
+    }
+
+    #[test]
+    fn sorted_path_follows_length_then_bytes() {
+        let mut i = Interner::default();
+        for n in 1..=1000 {
+            assert_eq!(i.intern(&n.to_string()), Some((n - 1, true)));
+        }
+        assert!(
+            i.sorted,
+            "1, 2, ..., 10, ..., 1000 is increasing by (length, bytes)"
+        );
+        assert_eq!(i.get("999"), Some(998));
+        assert_eq!(i.intern("500"), Some((499, false))); // a duplicate found by search
+        assert!(i.sorted);
+        assert_eq!(i.get("0"), None);
+        assert_eq!(i.intern_repeated("7"), Some((6, false)));
+        assert_eq!(i.intern_repeated("7"), Some((6, false)));
+    }
+
+    #[test]
+    fn resolve_merges_or_hashes() {
+        let mut target = Interner::default();
+        for id in ["A1", "A2", "A3", "A10"] {
+            target.intern(id);
+        }
+        let mut local = Interner::default();
+        for id in ["A2", "A3", "A9", "A10"] {
+            local.intern(id);
+        }
+        assert!(local.sorted && target.sorted);
+        assert_eq!(
+            resolve(&local, &mut target),
+            vec![Some(1), Some(2), None, Some(3)]
+        );
+        let mut shuffled = Interner::default();
+        for id in ["A10", "A9", "A2"] {
+            shuffled.intern(id);
+        }
+        assert!(!shuffled.sorted);
+        assert_eq!(
+            resolve(&shuffled, &mut target),
+            vec![Some(3), None, Some(1)]
+        );
+        // Same answers from a hashed target.
+        target.intern("A0");
+        assert!(!target.sorted);
+        assert_eq!(
+            resolve(&local, &mut target),
+            vec![Some(1), Some(2), None, Some(3)]
+        );
     }
 }

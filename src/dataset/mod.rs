@@ -7,6 +7,7 @@
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
 mod builder;
+pub(crate) mod deal_index;
 mod engagement;
 mod index;
 mod intern;
@@ -24,11 +25,12 @@ pub(crate) use index::{
     InteractionRow, LineRow, OrderRow,
 };
 pub(crate) use intern::Interner;
-pub(crate) use stage::{Arena, FieldError, Span, TableStage};
 pub(crate) use stage::{
+    CostFields, CustomerFields, DealFields, InteractionFields, LineFields, OrderFields,
     StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage, StagedInteraction,
     StagedLine, StagedOrder, StagedStaff,
 };
+pub(crate) use stage::{FieldError, Span, Stage, Staged, TableStage};
 
 use std::ops::Range;
 
@@ -76,6 +78,8 @@ pub struct Dataset {
     pub(crate) refs: Interner,
     /// Accepted deals sorted by (created_at, input order).
     pub(crate) deals: Vec<DealRow>,
+    /// Deals by the instant of each later stage (handed over, opportunity, won).
+    pub(crate) deal_index: deal_index::DealIndex,
     /// Accepted costs sorted by (date, input order).
     pub(crate) costs: Vec<CostRow>,
     /// Deal and cost sources (free text).
@@ -231,6 +235,7 @@ impl Dataset {
             + self.interactions.capacity() * size_of::<InteractionRow>()
             + self.refs.heap_bytes()
             + self.deals.capacity() * size_of::<DealRow>()
+            + self.deal_index.heap_bytes()
             + self.costs.capacity() * size_of::<CostRow>()
             + self.marketing_sources.heap_bytes()
             + self.product_types.heap_bytes()
@@ -249,20 +254,17 @@ mod tests {
     #[test]
     fn row_sizes_stay_compact() {
         // The memory per row documented on `DatasetBuilder::build`.
+        assert_eq!(size_of::<Ts>(), 12);
         assert!(
-            size_of::<CustomerRow>() <= 32,
+            size_of::<CustomerRow>() <= 28,
             "{}",
             size_of::<CustomerRow>()
         );
-        assert!(size_of::<OrderRow>() <= 80, "{}", size_of::<OrderRow>());
+        assert!(size_of::<OrderRow>() <= 64, "{}", size_of::<OrderRow>());
         assert_eq!(size_of::<LineRow>(), 16);
-        assert!(
-            size_of::<InteractionRow>() <= 40,
-            "{}",
-            size_of::<InteractionRow>()
-        );
-        assert!(size_of::<DealRow>() <= 128, "{}", size_of::<DealRow>());
-        assert!(size_of::<CostRow>() <= 32, "{}", size_of::<CostRow>());
+        assert_eq!(size_of::<InteractionRow>(), 32);
+        assert!(size_of::<DealRow>() <= 96, "{}", size_of::<DealRow>());
+        assert!(size_of::<CostRow>() <= 28, "{}", size_of::<CostRow>());
     }
 
     #[test]

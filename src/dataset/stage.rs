@@ -1,15 +1,30 @@
 //! Staged rows: what the builder holds before validation.
 //!
-//! A staged row has parsed values and keeps its strings in its table's [`Arena`], so
-//! staging a million rows allocates a handful of growing buffers, not a million strings.
-//! Rows come from the public model structs ([`DatasetBuilder`](super::DatasetBuilder)'s
-//! `push_*`) or from CSV records (`io::csv`); both paths produce the same staged rows,
-//! and validation (`validate.rs`) never knows which.
+//! Both input paths end here: a model struct (`DatasetBuilder::push_*`) or a CSV record
+//! (`io::csv`) is parsed into borrowed `*Fields`, and one `TableStage::push_*` per table
+//! stages it. Staging does the part of validation that needs nothing but the row and its
+//! predecessors in file order:
+//!
+//! * a row that parsed **claims its id** (SPEC §9.4); a later row with a claimed id is
+//!   rejected `duplicate_id` right here (it outranks every later rule, SPEC §9.3), so
+//!   every staged row holds a new id and the `k`-th staged row owns id key `k`
+//!   (a row claims only once everything it refers to is interned, so a claim is never
+//!   left without its row);
+//! * the ids a row refers to (customer, order, product, fanpage, staff, campaign, …) are
+//!   interned into the table's own [`Keys`], so a staged row is a few `u32` keys, and
+//!   validation resolves each distinct key once rather than each row's text.
+//!
+//! Staged rows are compact (an interaction is 48 bytes) and no string is allocated per
+//! row. Tables are staged independently of each other, so files can be parsed in
+//! parallel; everything that needs another table (unknown references, warnings) happens
+//! at validation (`validate.rs`).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::Ts;
+use crate::dataset::index::OptKey;
+use crate::dataset::intern::Interner;
 use crate::error::{Reason, Rejection, Table};
 use crate::model::{
     Campaign, Channel, Cost, Customer, Deal, Direction, Fanpage, Gender, Interaction,
@@ -19,38 +34,37 @@ use crate::model::{
 /// A string in an [`Arena`]; an empty span is an absent value (SPEC §2: empty = absent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
-    start: usize,
-    end: usize,
+    start: u32,
+    len: u32,
 }
 
 impl Span {
     pub(crate) fn is_empty(self) -> bool {
-        self.start == self.end
+        self.len == 0
     }
 }
 
-/// The text of one table's staged rows, in one `String`.
+/// Text in one `String` (at most 4 GiB per table), addressed by [`Span`]s.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Arena {
     text: String,
 }
 
 impl Arena {
-    pub(crate) fn push(&mut self, s: &str) -> Span {
-        let start = self.text.len();
+    /// Adds `s`; `None` when the arena would pass 4 GiB.
+    pub(crate) fn push(&mut self, s: &str) -> Option<Span> {
+        let start = u32::try_from(self.text.len()).ok()?;
+        let len = u32::try_from(s.len()).ok()?;
+        start.checked_add(len)?;
         self.text.push_str(s);
-        Span {
-            start,
-            end: self.text.len(),
-        }
-    }
-
-    pub(crate) fn push_opt(&mut self, s: Option<&str>) -> Span {
-        s.map_or(Span::default(), |s| self.push(s))
+        Some(Span { start, len })
     }
 
     pub(crate) fn get(&self, span: Span) -> &str {
-        self.text.get(span.start..span.end).unwrap_or("")
+        let start = span.start as usize;
+        self.text
+            .get(start..start + span.len as usize)
+            .unwrap_or("")
     }
 
     pub(crate) fn opt(&self, span: Span) -> Option<&str> {
@@ -114,23 +128,56 @@ impl FieldError {
     }
 }
 
-/// One table's staged rows, with the parse errors met while staging.
+/// One table's own interners for the ids and free texts its rows refer to. Which ones
+/// a table uses depends on the table; the others stay empty.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Keys {
+    pub(crate) customer: Interner,
+    pub(crate) order: Interner,
+    pub(crate) product: Interner,
+    pub(crate) fanpage: Interner,
+    pub(crate) staff: Interner,
+    pub(crate) campaign: Interner,
+    pub(crate) reference: Interner,
+    pub(crate) source: Interner,
+    pub(crate) product_type: Interner,
+}
+
+/// The key of `text`; `None` only when the interner is full (4 GiB of distinct ids).
+fn key(interner: &mut Interner, text: &str) -> Option<u32> {
+    interner.intern_repeated(text).map(|(k, _)| k)
+}
+
+fn opt_key(interner: &mut Interner, text: Option<&str>) -> Option<OptKey> {
+    match text {
+        None => Some(OptKey::NONE),
+        Some(t) => key(interner, t).map(OptKey::some),
+    }
+}
+
+/// One table's staged rows, with what staging rejected.
 #[derive(Clone, Debug)]
 pub(crate) struct TableStage<R> {
     pub(crate) rows: Vec<R>,
-    pub(crate) arena: Arena,
-    /// Rows read: staged rows plus parse errors (SPEC §2 `read`).
+    /// Rows read (SPEC §2 `read`): staged rows plus rejections.
     pub(crate) read: u64,
     pub(crate) rejections: Vec<Rejection>,
+    /// Ids claimed by staged rows: key `k` belongs to `rows[k]`.
+    pub(crate) ids: Interner,
+    pub(crate) keys: Keys,
+    /// Text kept for output (customers' stored columns).
+    pub(crate) arena: Arena,
 }
 
 impl<R> Default for TableStage<R> {
     fn default() -> TableStage<R> {
         TableStage {
             rows: Vec::new(),
-            arena: Arena::default(),
             read: 0,
             rejections: Vec::new(),
+            ids: Interner::default(),
+            keys: Keys::default(),
+            arena: Arena::default(),
         }
     }
 }
@@ -140,106 +187,474 @@ impl<R> TableStage<R> {
     pub(crate) fn next_line(&self) -> u64 {
         self.read + 1
     }
+
+    /// Reserves room for about `rows` more rows, with their ids.
+    pub(crate) fn reserve(&mut self, rows: usize)
+    where
+        R: Staged,
+    {
+        self.rows.reserve(rows);
+        if R::TABLE.has_id() {
+            self.ids.reserve(rows, 12);
+        }
+    }
+
+    /// Records a row that failed to parse.
+    #[cold]
+    pub(crate) fn reject(&mut self, table: Table, line: u64, id: Option<&str>, error: FieldError) {
+        self.read += 1;
+        let id = id.filter(|s| !s.is_empty()).map(str::to_owned);
+        self.rejections.push(error.into_rejection(table, line, id));
+    }
+
+    /// Records a record whose shape is wrong (field count, unclosed quote).
+    #[cold]
+    pub(crate) fn reject_record(&mut self, rejection: Rejection) {
+        self.read += 1;
+        self.rejections.push(rejection);
+    }
+
+    /// Claims `id` for a row that parsed (SPEC §9.4). `false`, with a `duplicate_id`
+    /// rejection recorded, when an earlier row claimed it.
+    fn claim(&mut self, table: Table, line: u64, id: &str) -> bool {
+        match self.ids.intern(id) {
+            Some((_, true)) => {
+                self.read += 1;
+                true
+            }
+            Some((_, false)) => {
+                self.read += 1;
+                self.duplicate(table, line, id);
+                false
+            }
+            None => {
+                self.too_large(table, line, Some(id));
+                false
+            }
+        }
+    }
+
+    /// A row whose ids do not fit: the table holds 4 GiB of distinct ids already.
+    #[cold]
+    fn too_large(&mut self, table: Table, line: u64, id: Option<&str>) {
+        let error = FieldError::new(
+            "id",
+            "the table's ids exceed 4 GiB: it cannot be indexed",
+            &[],
+        );
+        self.reject(table, line, id, error);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn duplicate(&mut self, table: Table, line: u64, id: &str) {
+        self.rejections.push(Rejection {
+            table,
+            line,
+            id: Some(id.to_owned()),
+            column: Some("id"),
+            reason: Reason::DuplicateId,
+            detail: format!("{id} is already claimed by an earlier row"),
+        });
+    }
 }
 
+/// A staged row type, knowing its table.
+pub(crate) trait Staged {
+    /// The row's table.
+    const TABLE: Table;
+}
+
+macro_rules! staged {
+    ($($row:ident => $table:ident),* $(,)?) => {
+        $(impl Staged for $row {
+            const TABLE: Table = Table::$table;
+        })*
+    };
+}
+
+staged! {
+    StagedCustomer => Customers,
+    StagedOrder => Orders,
+    StagedLine => OrderLines,
+    StagedDeal => Deals,
+    StagedCost => Costs,
+    StagedInteraction => Interactions,
+    StagedCampaign => Campaigns,
+    StagedStaff => Staff,
+    StagedFanpage => Fanpages,
+}
+
+/// A customer. Its id key is its position. 80 bytes.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedCustomer {
     pub(crate) line: u64,
-    pub(crate) id: Span,
+    pub(crate) created_at: Ts,
+    pub(crate) birth_date: Option<NaiveDate>,
+    pub(crate) source: Source,
+    pub(crate) gender: Option<Gender>,
+    /// id, name, phone, email, zalo_id, facebook_id, notes.
+    pub(crate) text: [Span; 7],
+}
+
+/// An order. Its id key is its position; `customer` is a key in `keys.customer`.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedOrder {
+    pub(crate) line: u64,
+    pub(crate) created_at: Ts,
+    pub(crate) total: Decimal,
+    pub(crate) cost_of_goods: Option<Decimal>,
+    pub(crate) customer: u32,
+    pub(crate) fanpage: OptKey,
+    pub(crate) staff: OptKey,
+    pub(crate) status: OrderStatus,
+    pub(crate) has_voucher: bool,
+}
+
+/// An order line: `order` and `product` are keys in `keys.order` and `keys.product`.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedLine {
+    pub(crate) line: u64,
+    pub(crate) quantity: i64,
+    pub(crate) unit_price: Decimal,
+    pub(crate) order: u32,
+    pub(crate) product: u32,
+}
+
+/// A deal. Its id key is its position.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedDeal {
+    pub(crate) line: u64,
+    pub(crate) created_at: Ts,
+    pub(crate) handed_over_at: Option<Ts>,
+    pub(crate) opportunity_at: Option<Ts>,
+    pub(crate) won_at: Option<Ts>,
+    pub(crate) revenue: Option<Decimal>,
+    pub(crate) customer: OptKey,
+    pub(crate) source: u32,
+    pub(crate) product_type: OptKey,
+}
+
+/// A cost.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedCost {
+    pub(crate) line: u64,
+    pub(crate) date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) source: u32,
+    pub(crate) product_type: OptKey,
+}
+
+/// An interaction. 56 bytes.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedInteraction {
+    pub(crate) line: u64,
+    pub(crate) at: Ts,
+    pub(crate) customer: u32,
+    pub(crate) fanpage: OptKey,
+    pub(crate) staff: OptKey,
+    pub(crate) campaign: OptKey,
+    pub(crate) reference: OptKey,
+    pub(crate) channel: Channel,
+    pub(crate) kind: InteractionKind,
+    pub(crate) direction: Direction,
+    pub(crate) automated: bool,
+}
+
+/// A campaign (small table: names stay strings).
+#[derive(Clone, Debug)]
+pub(crate) struct StagedCampaign {
+    pub(crate) line: u64,
+    pub(crate) name: String,
+    pub(crate) channel: Option<Channel>,
+}
+
+/// A staff member.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedStaff {
+    pub(crate) line: u64,
+    pub(crate) name: String,
+}
+
+/// A fanpage.
+#[derive(Clone, Debug)]
+pub(crate) struct StagedFanpage {
+    pub(crate) line: u64,
+    pub(crate) name: String,
+    pub(crate) channel: Option<Channel>,
+    pub(crate) activated: bool,
+    pub(crate) linked_accounts: u64,
+}
+
+/// A customer row, parsed. Optional texts are `None` when absent.
+pub(crate) struct CustomerFields<'a> {
+    pub(crate) id: &'a str,
     pub(crate) created_at: Ts,
     pub(crate) source: Source,
     pub(crate) gender: Option<Gender>,
     pub(crate) birth_date: Option<NaiveDate>,
     /// name, phone, email, zalo_id, facebook_id, notes.
-    pub(crate) text: [Span; 6],
+    pub(crate) text: [Option<&'a str>; 6],
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedOrder {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) customer_id: Span,
+/// An order row, parsed.
+pub(crate) struct OrderFields<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) customer_id: &'a str,
     pub(crate) created_at: Ts,
     pub(crate) status: OrderStatus,
     pub(crate) total: Decimal,
     pub(crate) cost_of_goods: Option<Decimal>,
-    pub(crate) source: Span,
-    pub(crate) fanpage_id: Span,
-    pub(crate) staff_id: Span,
-    pub(crate) voucher_code: Span,
+    pub(crate) fanpage_id: Option<&'a str>,
+    pub(crate) staff_id: Option<&'a str>,
+    pub(crate) has_voucher: bool,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedLine {
-    pub(crate) line: u64,
-    pub(crate) order_id: Span,
-    pub(crate) product_id: Span,
+/// An order line, parsed.
+pub(crate) struct LineFields<'a> {
+    pub(crate) order_id: &'a str,
+    pub(crate) product_id: &'a str,
     pub(crate) quantity: i64,
     pub(crate) unit_price: Decimal,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedDeal {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) customer_id: Span,
+/// A deal, parsed.
+pub(crate) struct DealFields<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) customer_id: Option<&'a str>,
     pub(crate) created_at: Ts,
-    pub(crate) source: Span,
-    pub(crate) product_type: Span,
+    pub(crate) source: &'a str,
+    pub(crate) product_type: Option<&'a str>,
     pub(crate) handed_over_at: Option<Ts>,
     pub(crate) opportunity_at: Option<Ts>,
     pub(crate) won_at: Option<Ts>,
     pub(crate) revenue: Option<Decimal>,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedCost {
-    pub(crate) line: u64,
+/// A cost, parsed.
+pub(crate) struct CostFields<'a> {
     pub(crate) date: NaiveDate,
-    pub(crate) source: Span,
-    pub(crate) product_type: Span,
+    pub(crate) source: &'a str,
+    pub(crate) product_type: Option<&'a str>,
     pub(crate) amount: Decimal,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedInteraction {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) customer_id: Span,
+/// An interaction, parsed.
+pub(crate) struct InteractionFields<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) customer_id: &'a str,
     pub(crate) at: Ts,
     pub(crate) channel: Channel,
     pub(crate) kind: InteractionKind,
     pub(crate) direction: Direction,
-    pub(crate) fanpage_id: Span,
-    pub(crate) staff_id: Span,
+    pub(crate) fanpage_id: Option<&'a str>,
+    pub(crate) staff_id: Option<&'a str>,
     pub(crate) automated: bool,
-    pub(crate) campaign_id: Span,
-    pub(crate) ref_id: Span,
+    pub(crate) campaign_id: Option<&'a str>,
+    pub(crate) ref_id: Option<&'a str>,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedCampaign {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) name: Span,
-    pub(crate) channel: Option<Channel>,
+impl TableStage<StagedCustomer> {
+    pub(crate) fn push(&mut self, line: u64, f: CustomerFields<'_>) {
+        // Store the text first: a row that cannot be stored must not claim its id.
+        let arena = &mut self.arena;
+        let mut text = [Span::default(); 7];
+        let mut fits = true;
+        for (slot, value) in text
+            .iter_mut()
+            .zip(std::iter::once(Some(f.id)).chain(f.text))
+        {
+            if let Some(value) = value {
+                match arena.push(value) {
+                    Some(span) => *slot = span,
+                    None => fits = false,
+                }
+            }
+        }
+        if !fits {
+            return self.too_large(Table::Customers, line, Some(f.id));
+        }
+        if !self.claim(Table::Customers, line, f.id) {
+            return;
+        }
+        self.rows.push(StagedCustomer {
+            line,
+            created_at: f.created_at,
+            birth_date: f.birth_date,
+            source: f.source,
+            gender: f.gender,
+            text,
+        });
+    }
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedStaff {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) name: Span,
+impl TableStage<StagedOrder> {
+    pub(crate) fn push(&mut self, line: u64, f: OrderFields<'_>) {
+        let keys = &mut self.keys;
+        let (Some(customer), Some(fanpage), Some(staff)) = (
+            key(&mut keys.customer, f.customer_id),
+            opt_key(&mut keys.fanpage, f.fanpage_id),
+            opt_key(&mut keys.staff, f.staff_id),
+        ) else {
+            return self.too_large(Table::Orders, line, Some(f.id));
+        };
+        if !self.claim(Table::Orders, line, f.id) {
+            return;
+        }
+        self.rows.push(StagedOrder {
+            line,
+            created_at: f.created_at,
+            total: f.total,
+            cost_of_goods: f.cost_of_goods,
+            customer,
+            fanpage,
+            staff,
+            status: f.status,
+            has_voucher: f.has_voucher,
+        });
+    }
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct StagedFanpage {
-    pub(crate) line: u64,
-    pub(crate) id: Span,
-    pub(crate) name: Span,
-    pub(crate) channel: Option<Channel>,
-    pub(crate) activated: bool,
-    pub(crate) linked_accounts: u64,
+impl TableStage<StagedLine> {
+    pub(crate) fn push(&mut self, line: u64, f: LineFields<'_>) {
+        let keys = &mut self.keys;
+        let (Some(order), Some(product)) = (
+            key(&mut keys.order, f.order_id),
+            key(&mut keys.product, f.product_id),
+        ) else {
+            return self.too_large(Table::OrderLines, line, None);
+        };
+        self.read += 1;
+        self.rows.push(StagedLine {
+            line,
+            quantity: f.quantity,
+            unit_price: f.unit_price,
+            order,
+            product,
+        });
+    }
+}
+
+impl TableStage<StagedDeal> {
+    pub(crate) fn push(&mut self, line: u64, f: DealFields<'_>) {
+        let keys = &mut self.keys;
+        let (Some(customer), Some(source), Some(product_type)) = (
+            opt_key(&mut keys.customer, f.customer_id),
+            key(&mut keys.source, f.source),
+            opt_key(&mut keys.product_type, f.product_type),
+        ) else {
+            return self.too_large(Table::Deals, line, Some(f.id));
+        };
+        if !self.claim(Table::Deals, line, f.id) {
+            return;
+        }
+        self.rows.push(StagedDeal {
+            line,
+            created_at: f.created_at,
+            handed_over_at: f.handed_over_at,
+            opportunity_at: f.opportunity_at,
+            won_at: f.won_at,
+            revenue: f.revenue,
+            customer,
+            source,
+            product_type,
+        });
+    }
+}
+
+impl TableStage<StagedCost> {
+    pub(crate) fn push(&mut self, line: u64, f: CostFields<'_>) {
+        let keys = &mut self.keys;
+        let (Some(source), Some(product_type)) = (
+            key(&mut keys.source, f.source),
+            opt_key(&mut keys.product_type, f.product_type),
+        ) else {
+            return self.too_large(Table::Costs, line, None);
+        };
+        self.read += 1;
+        self.rows.push(StagedCost {
+            line,
+            date: f.date,
+            amount: f.amount,
+            source,
+            product_type,
+        });
+    }
+}
+
+impl TableStage<StagedInteraction> {
+    pub(crate) fn push(&mut self, line: u64, f: InteractionFields<'_>) {
+        let keys = &mut self.keys;
+        let (Some(customer), Some(fanpage), Some(staff), Some(campaign), Some(reference)) = (
+            key(&mut keys.customer, f.customer_id),
+            opt_key(&mut keys.fanpage, f.fanpage_id),
+            opt_key(&mut keys.staff, f.staff_id),
+            opt_key(&mut keys.campaign, f.campaign_id),
+            opt_key(&mut keys.reference, f.ref_id),
+        ) else {
+            return self.too_large(Table::Interactions, line, Some(f.id));
+        };
+        if !self.claim(Table::Interactions, line, f.id) {
+            return;
+        }
+        self.rows.push(StagedInteraction {
+            line,
+            at: f.at,
+            customer,
+            fanpage,
+            staff,
+            campaign,
+            reference,
+            channel: f.channel,
+            kind: f.kind,
+            direction: f.direction,
+            automated: f.automated,
+        });
+    }
+}
+
+impl TableStage<StagedCampaign> {
+    pub(crate) fn push(&mut self, line: u64, id: &str, name: &str, channel: Option<Channel>) {
+        if self.claim(Table::Campaigns, line, id) {
+            self.rows.push(StagedCampaign {
+                line,
+                name: name.to_owned(),
+                channel,
+            });
+        }
+    }
+}
+
+impl TableStage<StagedStaff> {
+    pub(crate) fn push(&mut self, line: u64, id: &str, name: &str) {
+        if self.claim(Table::Staff, line, id) {
+            self.rows.push(StagedStaff {
+                line,
+                name: name.to_owned(),
+            });
+        }
+    }
+}
+
+impl TableStage<StagedFanpage> {
+    pub(crate) fn push(
+        &mut self,
+        line: u64,
+        (id, name): (&str, &str),
+        channel: Option<Channel>,
+        activated: bool,
+        linked_accounts: u64,
+    ) {
+        if self.claim(Table::Fanpages, line, id) {
+            self.rows.push(StagedFanpage {
+                line,
+                name: name.to_owned(),
+                channel,
+                activated,
+                linked_accounts,
+            });
+        }
+    }
 }
 
 /// All nine tables' staged rows.
@@ -270,203 +685,183 @@ fn optional(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())
 }
 
-/// Stages a row converted from a model struct, or records its parse error.
-fn stage_struct<R>(
+/// Stages a model struct: `fields` checks required texts (a parse error otherwise).
+fn stage_struct<R, F>(
     stage: &mut TableStage<R>,
     table: Table,
     id: Option<&str>,
-    make: impl FnOnce(u64, &mut Arena) -> Result<R, FieldError>,
+    fields: Result<F, FieldError>,
+    push: impl FnOnce(&mut TableStage<R>, u64, F),
 ) {
     let line = stage.next_line();
-    stage.read += 1;
-    match make(line, &mut stage.arena) {
-        Ok(row) => stage.rows.push(row),
-        Err(e) => {
-            let id = id.filter(|s| !s.is_empty()).map(str::to_owned);
-            stage.rejections.push(e.into_rejection(table, line, id));
-        }
+    match fields {
+        Ok(f) => push(stage, line, f),
+        Err(e) => stage.reject(table, line, id, e),
     }
 }
 
 impl Stage {
     pub(crate) fn push_customer(&mut self, c: &Customer) {
+        let fields = required("id", &c.id).map(|id| CustomerFields {
+            id,
+            created_at: Ts::from_datetime(c.created_at),
+            source: c.source,
+            gender: c.gender,
+            birth_date: c.birth_date,
+            text: [
+                &c.name,
+                &c.phone,
+                &c.email,
+                &c.zalo_id,
+                &c.facebook_id,
+                &c.notes,
+            ]
+            .map(optional),
+        });
         stage_struct(
             &mut self.customers,
             Table::Customers,
             Some(&c.id),
-            |line, arena| {
-                let id = required("id", &c.id)?;
-                Ok(StagedCustomer {
-                    line,
-                    id: arena.push(id),
-                    created_at: Ts::from_datetime(c.created_at),
-                    source: c.source,
-                    gender: c.gender,
-                    birth_date: c.birth_date,
-                    text: [
-                        &c.name,
-                        &c.phone,
-                        &c.email,
-                        &c.zalo_id,
-                        &c.facebook_id,
-                        &c.notes,
-                    ]
-                    .map(|s| arena.push_opt(optional(s))),
-                })
-            },
+            fields,
+            TableStage::<StagedCustomer>::push,
         );
     }
 
     pub(crate) fn push_order(&mut self, o: &Order) {
+        let fields = (|| {
+            Ok(OrderFields {
+                id: required("id", &o.id)?,
+                customer_id: required("customer_id", &o.customer_id)?,
+                created_at: Ts::from_datetime(o.created_at),
+                status: o.status,
+                total: o.total,
+                cost_of_goods: o.cost_of_goods,
+                fanpage_id: optional(&o.fanpage_id),
+                staff_id: optional(&o.staff_id),
+                has_voucher: optional(&o.voucher_code).is_some(),
+            })
+        })();
         stage_struct(
             &mut self.orders,
             Table::Orders,
             Some(&o.id),
-            |line, arena| {
-                let (id, customer_id) = (
-                    required("id", &o.id)?,
-                    required("customer_id", &o.customer_id)?,
-                );
-                Ok(StagedOrder {
-                    line,
-                    id: arena.push(id),
-                    customer_id: arena.push(customer_id),
-                    created_at: Ts::from_datetime(o.created_at),
-                    status: o.status,
-                    total: o.total,
-                    cost_of_goods: o.cost_of_goods,
-                    source: arena.push_opt(optional(&o.source)),
-                    fanpage_id: arena.push_opt(optional(&o.fanpage_id)),
-                    staff_id: arena.push_opt(optional(&o.staff_id)),
-                    voucher_code: arena.push_opt(optional(&o.voucher_code)),
-                })
-            },
+            fields,
+            TableStage::<StagedOrder>::push,
         );
     }
 
     pub(crate) fn push_order_line(&mut self, l: &OrderLine) {
+        let fields = (|| {
+            Ok(LineFields {
+                order_id: required("order_id", &l.order_id)?,
+                product_id: required("product_id", &l.product_id)?,
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+            })
+        })();
         stage_struct(
             &mut self.order_lines,
             Table::OrderLines,
             None,
-            |line, arena| {
-                let order_id = required("order_id", &l.order_id)?;
-                let product_id = required("product_id", &l.product_id)?;
-                Ok(StagedLine {
-                    line,
-                    order_id: arena.push(order_id),
-                    product_id: arena.push(product_id),
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                })
-            },
+            fields,
+            TableStage::<StagedLine>::push,
         );
     }
 
     pub(crate) fn push_deal(&mut self, d: &Deal) {
-        stage_struct(&mut self.deals, Table::Deals, Some(&d.id), |line, arena| {
-            let id = required("id", &d.id)?;
-            let source = required("source", &d.source)?;
-            Ok(StagedDeal {
-                line,
-                id: arena.push(id),
-                customer_id: arena.push_opt(optional(&d.customer_id)),
+        let fields = (|| {
+            Ok(DealFields {
+                id: required("id", &d.id)?,
+                customer_id: optional(&d.customer_id),
                 created_at: Ts::from_datetime(d.created_at),
-                source: arena.push(source),
-                product_type: arena.push_opt(optional(&d.product_type)),
+                source: required("source", &d.source)?,
+                product_type: optional(&d.product_type),
                 handed_over_at: d.handed_over_at.map(Ts::from_datetime),
                 opportunity_at: d.opportunity_at.map(Ts::from_datetime),
                 won_at: d.won_at.map(Ts::from_datetime),
                 revenue: d.revenue,
             })
-        });
+        })();
+        stage_struct(
+            &mut self.deals,
+            Table::Deals,
+            Some(&d.id),
+            fields,
+            TableStage::<StagedDeal>::push,
+        );
     }
 
     pub(crate) fn push_cost(&mut self, c: &Cost) {
-        stage_struct(&mut self.costs, Table::Costs, None, |line, arena| {
-            let source = required("source", &c.source)?;
-            Ok(StagedCost {
-                line,
-                date: c.date,
-                source: arena.push(source),
-                product_type: arena.push_opt(optional(&c.product_type)),
-                amount: c.amount,
-            })
+        let fields = required("source", &c.source).map(|source| CostFields {
+            date: c.date,
+            source,
+            product_type: optional(&c.product_type),
+            amount: c.amount,
         });
+        stage_struct(
+            &mut self.costs,
+            Table::Costs,
+            None,
+            fields,
+            TableStage::<StagedCost>::push,
+        );
     }
 
     pub(crate) fn push_interaction(&mut self, i: &Interaction) {
+        let fields = (|| {
+            Ok(InteractionFields {
+                id: required("id", &i.id)?,
+                customer_id: required("customer_id", &i.customer_id)?,
+                at: Ts::from_datetime(i.at),
+                channel: i.channel,
+                kind: i.kind,
+                direction: i.direction,
+                fanpage_id: optional(&i.fanpage_id),
+                staff_id: optional(&i.staff_id),
+                automated: i.automated,
+                campaign_id: optional(&i.campaign_id),
+                ref_id: optional(&i.ref_id),
+            })
+        })();
         stage_struct(
             &mut self.interactions,
             Table::Interactions,
             Some(&i.id),
-            |line, arena| {
-                let (id, customer_id) = (
-                    required("id", &i.id)?,
-                    required("customer_id", &i.customer_id)?,
-                );
-                Ok(StagedInteraction {
-                    line,
-                    id: arena.push(id),
-                    customer_id: arena.push(customer_id),
-                    at: Ts::from_datetime(i.at),
-                    channel: i.channel,
-                    kind: i.kind,
-                    direction: i.direction,
-                    fanpage_id: arena.push_opt(optional(&i.fanpage_id)),
-                    staff_id: arena.push_opt(optional(&i.staff_id)),
-                    automated: i.automated,
-                    campaign_id: arena.push_opt(optional(&i.campaign_id)),
-                    ref_id: arena.push_opt(optional(&i.ref_id)),
-                })
-            },
+            fields,
+            TableStage::<StagedInteraction>::push,
         );
     }
 
     pub(crate) fn push_campaign(&mut self, c: &Campaign) {
+        let fields = (|| Ok((required("id", &c.id)?, required("name", &c.name)?)))();
         stage_struct(
             &mut self.campaigns,
             Table::Campaigns,
             Some(&c.id),
-            |line, arena| {
-                let (id, name) = (required("id", &c.id)?, required("name", &c.name)?);
-                Ok(StagedCampaign {
-                    line,
-                    id: arena.push(id),
-                    name: arena.push(name),
-                    channel: c.channel,
-                })
-            },
+            fields,
+            |s, line, (id, name)| s.push(line, id, name, c.channel),
         );
     }
 
     pub(crate) fn push_staff(&mut self, s: &Staff) {
-        stage_struct(&mut self.staff, Table::Staff, Some(&s.id), |line, arena| {
-            let (id, name) = (required("id", &s.id)?, required("name", &s.name)?);
-            Ok(StagedStaff {
-                line,
-                id: arena.push(id),
-                name: arena.push(name),
-            })
-        });
+        let fields = (|| Ok((required("id", &s.id)?, required("name", &s.name)?)))();
+        stage_struct(
+            &mut self.staff,
+            Table::Staff,
+            Some(&s.id),
+            fields,
+            |stage, line, (id, name)| stage.push(line, id, name),
+        );
     }
 
     pub(crate) fn push_fanpage(&mut self, f: &Fanpage) {
+        let fields = (|| Ok((required("id", &f.id)?, required("name", &f.name)?)))();
         stage_struct(
             &mut self.fanpages,
             Table::Fanpages,
             Some(&f.id),
-            |line, arena| {
-                let (id, name) = (required("id", &f.id)?, required("name", &f.name)?);
-                Ok(StagedFanpage {
-                    line,
-                    id: arena.push(id),
-                    name: arena.push(name),
-                    channel: f.channel,
-                    activated: f.activated,
-                    linked_accounts: f.linked_accounts,
-                })
-            },
+            fields,
+            |stage, line, names| stage.push(line, names, f.channel, f.activated, f.linked_accounts),
         );
     }
 }

@@ -1,24 +1,26 @@
 //! Validation of staged rows: one function per rule of SPEC §2, and one validator per
 //! table applying them in SPEC §9.3's precedence:
-//! `parse_error` (at staging) > `duplicate_id` > `unknown_customer` / `unknown_order` >
-//! `negative_amount` > `invalid_quantity` > `stage_out_of_order` > `stage_skipped` >
-//! `missing_revenue`.
+//! `parse_error` > `duplicate_id` (both at staging) > `unknown_customer` /
+//! `unknown_order` > `negative_amount` > `invalid_quantity` > `stage_out_of_order` >
+//! `stage_skipped` > `missing_revenue`.
 //!
-//! Ids: the first row in file order that parses claims its id even if it is then
-//! rejected for another reason (SPEC §9.4). References: "unknown" means no *accepted* row
-//! with that id, so rejections cascade (SPEC §9.5). Accepted rows are returned as indices
-//! into the staged rows; building the indexed tables is `builder.rs`'s job. No string is
-//! formatted for an accepted row.
+//! References: "unknown" means no *accepted* row with that id, so rejections cascade
+//! (SPEC §9.5). Each table's distinct references are resolved once (a hash look-up per
+//! distinct id, not per row). Accepted rows are returned as indices into the staged rows;
+//! building the indexed tables is `builder.rs`'s job. No string is formatted for an
+//! accepted row.
+//!
+//! Indexing by a staged key cannot go out of range: staged keys come from the table's
+//! own interners (a row whose key could not be interned is rejected at staging), and
+//! each resolution vector has one entry per key of that interner.
 
 use rust_decimal::Decimal;
 
 use crate::calendar::Ts;
-use crate::dataset::intern::Interner;
+use crate::dataset::intern::{Interner, resolve};
 use crate::dataset::stage::{
-    Arena, Span, StagedCampaign, StagedCustomer, StagedDeal, StagedFanpage, StagedInteraction,
-    StagedStaff, TableStage,
+    StagedCost, StagedDeal, StagedInteraction, StagedLine, StagedOrder, TableStage,
 };
-use crate::dataset::stage::{StagedCost, StagedLine, StagedOrder};
 use crate::error::{Reason, Rejection, Table};
 
 /// A rule's verdict on one row: the reason, the column at fault and a detail.
@@ -77,14 +79,14 @@ pub(crate) fn stage_out_of_order(deal: &StagedDeal) -> Option<Problem> {
     let mut latest: Option<(Ts, usize)> = None;
     for (i, stage) in stages.iter().enumerate() {
         let Some(at) = *stage else { continue };
-        if let Some((before, j)) = latest {
-            if at < before {
-                return Some(problem(
-                    Reason::StageOutOfOrder,
-                    STAGES[i],
-                    format!("{} is before {}", STAGES[i], STAGES[j]),
-                ));
-            }
+        if let Some((before, j)) = latest
+            && at < before
+        {
+            return Some(problem(
+                Reason::StageOutOfOrder,
+                STAGES[i],
+                format!("{} is before {}", STAGES[i], STAGES[j]),
+            ));
         }
         latest = Some((at, i));
     }
@@ -120,188 +122,138 @@ pub(crate) fn missing_revenue(deal: &StagedDeal) -> Option<Problem> {
     }
 }
 
-/// Claims `id` for the first row that parsed; later rows are `duplicate_id`.
-fn claim(ids: &mut Interner, id: &str) -> Result<u32, Problem> {
-    match ids.intern(id) {
-        Some((key, true)) => Ok(key),
-        Some((_, false)) => Err(problem(
-            Reason::DuplicateId,
-            "id",
-            format!("{id} is already claimed by an earlier row"),
-        )),
-        None => Err(problem(
-            Reason::DuplicateId,
-            "id",
-            "more than 4 billion ids".into(),
-        )),
-    }
-}
-
-/// Runs `check` on every row, collecting rejections; returns the accepted rows' indices.
-fn validate_rows<R>(
+/// Runs `check` on every staged row, collecting rejections; returns what `check`
+/// returned for the accepted rows, in file order.
+fn validate_rows<R, T>(
     table: Table,
     stage: &TableStage<R>,
     line: impl Fn(&R) -> u64,
-    id: impl Fn(&R) -> Option<Span>,
-    mut check: impl FnMut(usize, &R, &Arena) -> Result<(), Problem>,
+    id: impl Fn(usize) -> Option<String>,
+    mut check: impl FnMut(usize, &R) -> Result<T, Problem>,
     out: &mut Vec<Rejection>,
-) -> Vec<u32> {
+) -> Vec<T> {
     let mut accepted = Vec::with_capacity(stage.rows.len());
     for (i, row) in stage.rows.iter().enumerate() {
-        match check(i, row, &stage.arena) {
-            // OK because a stage never holds more than u32::MAX rows (checked at staging).
-            Ok(()) => accepted.push(i as u32),
-            Err(p) => out.push(rejection(
-                table,
-                line(row),
-                id(row).map(|s| stage.arena.get(s)),
-                p,
-            )),
+        match check(i, row) {
+            Ok(t) => accepted.push(t),
+            Err(p) => out.push(rejection(table, line(row), id(i).as_deref(), p)),
         }
     }
     accepted
 }
 
-/// Accepted customers: ids interned in input order, so key `k` is the `k`-th accepted
-/// customer (every claim is accepted: customers have no other rule).
-pub(crate) struct ValidCustomers {
-    pub(crate) ids: Interner,
-    pub(crate) accepted: Vec<u32>,
+/// The id text of a staged row (its key is its position).
+fn row_id<R>(stage: &TableStage<R>) -> impl Fn(usize) -> Option<String> + '_ {
+    |i| Some(stage.ids.resolve(i as u32).to_owned())
 }
 
-pub(crate) fn customers(
-    stage: &TableStage<StagedCustomer>,
-    out: &mut Vec<Rejection>,
-) -> ValidCustomers {
-    let mut ids = Interner::with_capacity(stage.rows.len());
-    let accepted = validate_rows(
-        Table::Customers,
-        stage,
-        |r| r.line,
-        |r| Some(r.id),
-        |_, row, arena| claim(&mut ids, arena.get(row.id)).map(|_| ()),
-        out,
-    );
-    ValidCustomers { ids, accepted }
+#[cold]
+fn unknown_customer(text: &str) -> Problem {
+    problem(
+        Reason::UnknownCustomer,
+        "customer_id",
+        format!("no accepted customer {text}"),
+    )
 }
 
-/// Accepted orders, with the customer (its key in `ValidCustomers::ids`) of each.
+/// Accepted orders: (staged row, customer key). Also, for each staged row (= id key),
+/// its position among the accepted orders or `u32::MAX` when rejected.
 pub(crate) struct ValidOrders {
-    pub(crate) ids: Interner,
-    /// For each id key: the accepted order's position in `accepted`, or `u32::MAX`
-    /// when the row that claimed the id was rejected.
-    pub(crate) slot_of_key: Vec<u32>,
-    /// (staged row, customer key, id key) of each accepted order.
-    pub(crate) accepted: Vec<(u32, u32, u32)>,
+    pub(crate) accepted: Vec<(u32, u32)>,
+    pub(crate) slot_of_row: Vec<u32>,
 }
 
 pub(crate) fn orders(
     stage: &TableStage<StagedOrder>,
-    customers: &ValidCustomers,
+    customers: &mut Interner,
     out: &mut Vec<Rejection>,
 ) -> ValidOrders {
-    let mut ids = Interner::with_capacity(stage.rows.len());
-    let mut slot_of_key = Vec::with_capacity(stage.rows.len());
-    let mut accepted = Vec::with_capacity(stage.rows.len());
-    validate_rows(
+    let customer_of = resolve(&stage.keys.customer, customers);
+    let mut slot_of_row = vec![u32::MAX; stage.rows.len()];
+    let accepted = validate_rows(
         Table::Orders,
         stage,
         |r| r.line,
-        |r| Some(r.id),
-        |i, row, arena| {
-            let key = claim(&mut ids, arena.get(row.id))?;
-            slot_of_key.push(u32::MAX);
-            let customer_id = arena.get(row.customer_id);
-            let customer = customers.ids.get(customer_id).ok_or_else(|| {
-                problem(
-                    Reason::UnknownCustomer,
-                    "customer_id",
-                    format!("no accepted customer {customer_id}"),
-                )
-            })?;
+        row_id(stage),
+        |i, row| {
+            let customer = customer_of[row.customer as usize]
+                .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(row.customer)))?;
             if let Some(p) = negative_amount("total", row.total).or_else(|| {
                 row.cost_of_goods
                     .and_then(|c| negative_amount("cost_of_goods", c))
             }) {
                 return Err(p);
             }
-            // OK because staged tables hold fewer than u32::MAX rows.
-            slot_of_key[key as usize] = accepted.len() as u32;
-            accepted.push((i as u32, customer, key));
-            Ok(())
+            Ok((i as u32, customer))
         },
         out,
     );
+    for (slot, &(row, _)) in accepted.iter().enumerate() {
+        slot_of_row[row as usize] = slot as u32;
+    }
     ValidOrders {
-        ids,
-        slot_of_key,
         accepted,
+        slot_of_row,
     }
 }
 
 /// Accepted lines: (staged row, accepted order slot).
 pub(crate) fn order_lines(
     stage: &TableStage<StagedLine>,
+    order_ids: &mut Interner,
     orders: &ValidOrders,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, u32)> {
-    let mut accepted = Vec::with_capacity(stage.rows.len());
+    let slot_of: Vec<Option<u32>> = resolve(&stage.keys.order, order_ids)
+        .into_iter()
+        .map(|row| {
+            row.map(|r| orders.slot_of_row[r as usize])
+                .filter(|&slot| slot != u32::MAX)
+        })
+        .collect();
     validate_rows(
         Table::OrderLines,
         stage,
         |r| r.line,
         |_| None,
-        |i, row, arena| {
-            let order_id = arena.get(row.order_id);
-            let slot = orders
-                .ids
-                .get(order_id)
-                .map(|key| orders.slot_of_key[key as usize])
-                .filter(|&slot| slot != u32::MAX)
-                .ok_or_else(|| {
-                    problem(
-                        Reason::UnknownOrder,
-                        "order_id",
-                        format!("no accepted order {order_id}"),
-                    )
-                })?;
+        |i, row| {
+            let slot = slot_of[row.order as usize].ok_or_else(|| {
+                problem(
+                    Reason::UnknownOrder,
+                    "order_id",
+                    format!("no accepted order {}", stage.keys.order.resolve(row.order)),
+                )
+            })?;
             if let Some(p) = negative_amount("unit_price", row.unit_price)
                 .or_else(|| invalid_quantity(row.quantity))
             {
                 return Err(p);
             }
-            accepted.push((i as u32, slot));
-            Ok(())
+            Ok((i as u32, slot))
         },
         out,
-    );
-    accepted
+    )
 }
 
 /// Accepted deals: (staged row, customer key if any).
 pub(crate) fn deals(
     stage: &TableStage<StagedDeal>,
-    customers: &ValidCustomers,
+    customers: &mut Interner,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, Option<u32>)> {
-    let mut ids = Interner::with_capacity(stage.rows.len());
-    let mut accepted = Vec::with_capacity(stage.rows.len());
+    let customer_of = resolve(&stage.keys.customer, customers);
     validate_rows(
         Table::Deals,
         stage,
         |r| r.line,
-        |r| Some(r.id),
-        |i, row, arena| {
-            claim(&mut ids, arena.get(row.id))?;
-            let customer = match arena.opt(row.customer_id) {
+        row_id(stage),
+        |i, row| {
+            let customer = match row.customer.get() {
                 None => None,
-                Some(id) => Some(customers.ids.get(id).ok_or_else(|| {
-                    problem(
-                        Reason::UnknownCustomer,
-                        "customer_id",
-                        format!("no accepted customer {id}"),
-                    )
-                })?),
+                Some(local) => Some(
+                    customer_of[local as usize]
+                        .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(local)))?,
+                ),
             };
             if let Some(p) = row
                 .revenue
@@ -312,12 +264,10 @@ pub(crate) fn deals(
             {
                 return Err(p);
             }
-            accepted.push((i as u32, customer));
-            Ok(())
+            Ok((i as u32, customer))
         },
         out,
-    );
-    accepted
+    )
 }
 
 /// Accepted costs (staged rows).
@@ -327,7 +277,7 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
         stage,
         |r| r.line,
         |_| None,
-        |_, row, _| negative_amount("amount", row.amount).map_or(Ok(()), Err),
+        |i, row| negative_amount("amount", row.amount).map_or(Ok(i as u32), Err),
         out,
     )
 }
@@ -335,73 +285,28 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
 /// Accepted interactions: (staged row, customer key).
 pub(crate) fn interactions(
     stage: &TableStage<StagedInteraction>,
-    customers: &ValidCustomers,
+    customers: &mut Interner,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, u32)> {
-    let mut ids = Interner::with_capacity(stage.rows.len());
-    let mut accepted = Vec::with_capacity(stage.rows.len());
+    let customer_of = resolve(&stage.keys.customer, customers);
     validate_rows(
         Table::Interactions,
         stage,
         |r| r.line,
-        |r| Some(r.id),
-        |i, row, arena| {
-            claim(&mut ids, arena.get(row.id))?;
-            let customer_id = arena.get(row.customer_id);
-            let customer = customers.ids.get(customer_id).ok_or_else(|| {
-                problem(
-                    Reason::UnknownCustomer,
-                    "customer_id",
-                    format!("no accepted customer {customer_id}"),
-                )
-            })?;
-            accepted.push((i as u32, customer));
-            Ok(())
+        row_id(stage),
+        |i, row| {
+            let customer = customer_of[row.customer as usize]
+                .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(row.customer)))?;
+            Ok((i as u32, customer))
         },
         out,
-    );
-    accepted
-}
-
-/// Staff, fanpages, campaigns: only ids to claim. Returns the id interner (accepted rows
-/// are keys `0..n`) and the accepted staged rows in key order.
-pub(crate) fn entities<R>(
-    table: Table,
-    stage: &TableStage<R>,
-    line: impl Fn(&R) -> u64,
-    id: impl Fn(&R) -> Span,
-    out: &mut Vec<Rejection>,
-) -> (Interner, Vec<u32>) {
-    let mut ids = Interner::with_capacity(stage.rows.len());
-    let accepted = validate_rows(
-        table,
-        stage,
-        line,
-        |r| Some(id(r)),
-        |_, row, arena| claim(&mut ids, arena.get(id(row))).map(|_| ()),
-        out,
-    );
-    (ids, accepted)
-}
-
-/// Line of a staged staff row (for `entities`).
-pub(crate) fn staff_line(r: &StagedStaff) -> u64 {
-    r.line
-}
-
-/// Line of a staged fanpage row (for `entities`).
-pub(crate) fn fanpage_line(r: &StagedFanpage) -> u64 {
-    r.line
-}
-
-/// Line of a staged campaign row (for `entities`).
-pub(crate) fn campaign_line(r: &StagedCampaign) -> u64 {
-    r.line
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::index::OptKey;
     use chrono::{TimeZone, Utc};
 
     fn ts(h: u32) -> Ts {
@@ -411,15 +316,14 @@ mod tests {
     fn deal(stages: [Option<u32>; 3], revenue: Option<i64>) -> StagedDeal {
         StagedDeal {
             line: 2,
-            id: Span::default(),
-            customer_id: Span::default(),
             created_at: ts(10),
-            source: Span::default(),
-            product_type: Span::default(),
             handed_over_at: stages[0].map(ts),
             opportunity_at: stages[1].map(ts),
             won_at: stages[2].map(ts),
             revenue: revenue.map(Decimal::from),
+            customer: OptKey::NONE,
+            source: 0,
+            product_type: OptKey::NONE,
         }
     }
 

@@ -12,107 +12,19 @@ use std::path::{Path, PathBuf};
 
 use crate::dataset::values;
 use crate::dataset::{
-    Arena, DatasetBuilder, FieldError, StagedCampaign, StagedCost, StagedCustomer, StagedDeal,
+    CostFields, CustomerFields, DatasetBuilder, DealFields, FieldError, InteractionFields,
+    LineFields, OrderFields, Staged, StagedCampaign, StagedCost, StagedCustomer, StagedDeal,
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
 use crate::error::{Error, Reason, Rejection, Result, Table};
 use crate::io::records::{Record, RecordReader};
-use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
-
-/// A column of SPEC §2: its name and whether a file must have it.
-type Column = (&'static str, bool);
-
-const CUSTOMERS: &[Column] = &[
-    ("id", true),
-    ("created_at", true),
-    ("source", true),
-    ("name", false),
-    ("phone", false),
-    ("email", false),
-    ("gender", false),
-    ("birth_date", false),
-    ("zalo_id", false),
-    ("facebook_id", false),
-    ("notes", false),
-];
-const ORDERS: &[Column] = &[
-    ("id", true),
-    ("customer_id", true),
-    ("created_at", true),
-    ("status", true),
-    ("total", true),
-    ("cost_of_goods", false),
-    ("source", false),
-    ("fanpage_id", false),
-    ("staff_id", false),
-    ("voucher_code", false),
-];
-const ORDER_LINES: &[Column] = &[
-    ("order_id", true),
-    ("product_id", true),
-    ("product_name", false),
-    ("product_type", false),
-    ("quantity", true),
-    ("unit_price", true),
-];
-const DEALS: &[Column] = &[
-    ("id", true),
-    ("customer_id", false),
-    ("created_at", true),
-    ("source", true),
-    ("product_type", false),
-    ("handed_over_at", false),
-    ("opportunity_at", false),
-    ("won_at", false),
-    ("revenue", false),
-];
-const COSTS: &[Column] = &[
-    ("date", true),
-    ("source", true),
-    ("product_type", false),
-    ("amount", true),
-];
-const INTERACTIONS: &[Column] = &[
-    ("id", true),
-    ("customer_id", true),
-    ("at", true),
-    ("channel", true),
-    ("kind", true),
-    ("direction", true),
-    ("fanpage_id", false),
-    ("staff_id", false),
-    ("automated", false),
-    ("campaign_id", false),
-    ("ref_id", false),
-];
-const CAMPAIGNS: &[Column] = &[("id", true), ("name", true), ("channel", false)];
-const STAFF: &[Column] = &[("id", true), ("name", true)];
-const FANPAGES: &[Column] = &[
-    ("id", true),
-    ("name", true),
-    ("channel", false),
-    ("activated", true),
-    ("linked_accounts", true),
-];
-
-/// SPEC §2's columns of a table, in SPEC's order.
-pub(crate) fn columns(table: Table) -> &'static [Column] {
-    match table {
-        Table::Customers => CUSTOMERS,
-        Table::Orders => ORDERS,
-        Table::OrderLines => ORDER_LINES,
-        Table::Deals => DEALS,
-        Table::Costs => COSTS,
-        Table::Interactions => INTERACTIONS,
-        Table::Campaigns => CAMPAIGNS,
-        Table::Staff => STAFF,
-        Table::Fanpages => FANPAGES,
-    }
-}
+use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
 /// A record seen through a table's header: field `k` of SPEC's column list.
 struct Fields<'a> {
     record: &'a Record,
+    /// The whole record as text, when it is valid UTF-8.
+    text: Option<&'a str>,
     /// For each SPEC column, its position in the record (`usize::MAX`: not in the file).
     map: &'a [usize],
     names: &'static [Column],
@@ -126,11 +38,17 @@ impl<'a> Fields<'a> {
 
     #[inline]
     fn name(&self, k: usize) -> &'static str {
-        self.names[k].0
+        self.names[k].name
     }
 
     #[inline]
     fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError> {
+        if let Some(text) = self.text {
+            return Ok(self
+                .record
+                .field_str(text, self.map[k])
+                .filter(|s| !s.is_empty()));
+        }
         let raw = self.raw(k);
         if raw.is_empty() {
             return Ok(None);
@@ -179,194 +97,156 @@ fn enumeration<T>(
     move |raw| from(raw).ok_or(what)
 }
 
-fn parse_customer(
+fn customer(
     f: &Fields<'_>,
     line: u64,
-    arena: &mut Arena,
-) -> Result<StagedCustomer, FieldError> {
-    let id = f.required_text(0)?;
-    let created_at = f.required(1, values::timestamp)?;
-    let source = f.required(
-        2,
-        enumeration(Source::from_bytes, "not a customer source of SPEC §2"),
-    )?;
-    let name = f.text(3)?;
-    let phone = f.text(4)?;
-    let email = f.text(5)?;
-    let gender = f.parse(
-        6,
-        enumeration(
-            Gender::from_bytes,
-            "not a gender (male, female, other or empty)",
-        ),
-    )?;
-    let birth_date = f.parse(7, values::date)?;
-    let zalo_id = f.text(8)?;
-    let facebook_id = f.text(9)?;
-    let notes = f.text(10)?;
-    Ok(StagedCustomer {
-        line,
-        id: arena.push(id),
-        created_at,
-        source,
-        gender,
-        birth_date,
-        text: [name, phone, email, zalo_id, facebook_id, notes].map(|s| arena.push_opt(s)),
-    })
+    stage: &mut TableStage<StagedCustomer>,
+) -> Result<(), FieldError> {
+    let fields = CustomerFields {
+        id: f.required_text(0)?,
+        created_at: f.required(1, values::timestamp)?,
+        source: f.required(
+            2,
+            enumeration(Source::from_bytes, "not a customer source of SPEC §2"),
+        )?,
+        text: [f.text(3)?, f.text(4)?, f.text(5)?, None, None, None],
+        gender: f.parse(
+            6,
+            enumeration(
+                Gender::from_bytes,
+                "not a gender (male, female, other or empty)",
+            ),
+        )?,
+        birth_date: f.parse(7, values::date)?,
+    };
+    let text = [
+        fields.text[0],
+        fields.text[1],
+        fields.text[2],
+        f.text(8)?,
+        f.text(9)?,
+        f.text(10)?,
+    ];
+    stage.push(line, CustomerFields { text, ..fields });
+    Ok(())
 }
 
-fn parse_order(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedOrder, FieldError> {
-    let id = f.required_text(0)?;
-    let customer_id = f.required_text(1)?;
-    let created_at = f.required(2, values::timestamp)?;
-    let status = f.required(
-        3,
-        enumeration(OrderStatus::from_bytes, "not an order status"),
-    )?;
-    let total = f.required(4, values::decimal)?;
-    let cost_of_goods = f.parse(5, values::decimal)?;
-    let source = f.text(6)?;
-    let fanpage_id = f.text(7)?;
-    let staff_id = f.text(8)?;
-    let voucher_code = f.text(9)?;
-    Ok(StagedOrder {
-        line,
-        id: arena.push(id),
-        customer_id: arena.push(customer_id),
-        created_at,
-        status,
-        total,
-        cost_of_goods,
-        source: arena.push_opt(source),
-        fanpage_id: arena.push_opt(fanpage_id),
-        staff_id: arena.push_opt(staff_id),
-        voucher_code: arena.push_opt(voucher_code),
-    })
+fn order(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedOrder>) -> Result<(), FieldError> {
+    let fields = OrderFields {
+        id: f.required_text(0)?,
+        customer_id: f.required_text(1)?,
+        created_at: f.required(2, values::timestamp)?,
+        status: f.required(
+            3,
+            enumeration(OrderStatus::from_bytes, "not an order status"),
+        )?,
+        total: f.required(4, values::decimal)?,
+        cost_of_goods: f.parse(5, values::decimal)?,
+        fanpage_id: {
+            f.text(6)?; // source: free text, checked for UTF-8, not used by any metric
+            f.text(7)?
+        },
+        staff_id: f.text(8)?,
+        has_voucher: f.text(9)?.is_some(),
+    };
+    stage.push(line, fields);
+    Ok(())
 }
 
-fn parse_order_line(
+fn order_line(
     f: &Fields<'_>,
     line: u64,
-    arena: &mut Arena,
-) -> Result<StagedLine, FieldError> {
+    stage: &mut TableStage<StagedLine>,
+) -> Result<(), FieldError> {
     let order_id = f.required_text(0)?;
     let product_id = f.required_text(1)?;
-    f.text(2)?;
+    f.text(2)?; // product_name and product_type: checked for UTF-8, not used by any metric
     f.text(3)?;
-    let quantity = f.required(4, values::integer)?;
-    let unit_price = f.required(5, values::decimal)?;
-    Ok(StagedLine {
-        line,
-        order_id: arena.push(order_id),
-        product_id: arena.push(product_id),
-        quantity,
-        unit_price,
-    })
+    let fields = LineFields {
+        order_id,
+        product_id,
+        quantity: f.required(4, values::integer)?,
+        unit_price: f.required(5, values::decimal)?,
+    };
+    stage.push(line, fields);
+    Ok(())
 }
 
-fn parse_deal(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedDeal, FieldError> {
-    let id = f.required_text(0)?;
-    let customer_id = f.text(1)?;
-    let created_at = f.required(2, values::timestamp)?;
-    let source = f.required_text(3)?;
-    let product_type = f.text(4)?;
-    let handed_over_at = f.parse(5, values::timestamp)?;
-    let opportunity_at = f.parse(6, values::timestamp)?;
-    let won_at = f.parse(7, values::timestamp)?;
-    let revenue = f.parse(8, values::decimal)?;
-    Ok(StagedDeal {
-        line,
-        id: arena.push(id),
-        customer_id: arena.push_opt(customer_id),
-        created_at,
-        source: arena.push(source),
-        product_type: arena.push_opt(product_type),
-        handed_over_at,
-        opportunity_at,
-        won_at,
-        revenue,
-    })
+fn deal(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedDeal>) -> Result<(), FieldError> {
+    let fields = DealFields {
+        id: f.required_text(0)?,
+        customer_id: f.text(1)?,
+        created_at: f.required(2, values::timestamp)?,
+        source: f.required_text(3)?,
+        product_type: f.text(4)?,
+        handed_over_at: f.parse(5, values::timestamp)?,
+        opportunity_at: f.parse(6, values::timestamp)?,
+        won_at: f.parse(7, values::timestamp)?,
+        revenue: f.parse(8, values::decimal)?,
+    };
+    stage.push(line, fields);
+    Ok(())
 }
 
-fn parse_cost(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedCost, FieldError> {
-    let date = f.required(0, values::date)?;
-    let source = f.required_text(1)?;
-    let product_type = f.text(2)?;
-    let amount = f.required(3, values::decimal)?;
-    Ok(StagedCost {
-        line,
-        date,
-        source: arena.push(source),
-        product_type: arena.push_opt(product_type),
-        amount,
-    })
+fn cost(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedCost>) -> Result<(), FieldError> {
+    let fields = CostFields {
+        date: f.required(0, values::date)?,
+        source: f.required_text(1)?,
+        product_type: f.text(2)?,
+        amount: f.required(3, values::decimal)?,
+    };
+    stage.push(line, fields);
+    Ok(())
 }
 
-fn parse_interaction(
+fn interaction(
     f: &Fields<'_>,
     line: u64,
-    arena: &mut Arena,
-) -> Result<StagedInteraction, FieldError> {
-    let id = f.required_text(0)?;
-    let customer_id = f.required_text(1)?;
-    let at = f.required(2, values::timestamp)?;
-    let channel = f.required(3, enumeration(Channel::from_bytes, "not a channel"))?;
-    let kind = f.required(
-        4,
-        enumeration(InteractionKind::from_bytes, "not an interaction kind"),
-    )?;
-    let direction = f.required(
-        5,
-        enumeration(
-            Direction::from_bytes,
-            "not a direction (inbound or outbound)",
-        ),
-    )?;
-    let fanpage_id = f.text(6)?;
-    let staff_id = f.text(7)?;
-    let automated = f.parse(8, values::boolean)?.unwrap_or(false);
-    let campaign_id = f.text(9)?;
-    let ref_id = f.text(10)?;
-    Ok(StagedInteraction {
-        line,
-        id: arena.push(id),
-        customer_id: arena.push(customer_id),
-        at,
-        channel,
-        kind,
-        direction,
-        fanpage_id: arena.push_opt(fanpage_id),
-        staff_id: arena.push_opt(staff_id),
-        automated,
-        campaign_id: arena.push_opt(campaign_id),
-        ref_id: arena.push_opt(ref_id),
-    })
+    stage: &mut TableStage<StagedInteraction>,
+) -> Result<(), FieldError> {
+    let fields = InteractionFields {
+        id: f.required_text(0)?,
+        customer_id: f.required_text(1)?,
+        at: f.required(2, values::timestamp)?,
+        channel: f.required(3, enumeration(Channel::from_bytes, "not a channel"))?,
+        kind: f.required(
+            4,
+            enumeration(InteractionKind::from_bytes, "not an interaction kind"),
+        )?,
+        direction: f.required(
+            5,
+            enumeration(
+                Direction::from_bytes,
+                "not a direction (inbound or outbound)",
+            ),
+        )?,
+        fanpage_id: f.text(6)?,
+        staff_id: f.text(7)?,
+        automated: f.parse(8, values::boolean)?.unwrap_or(false),
+        campaign_id: f.text(9)?,
+        ref_id: f.text(10)?,
+    };
+    stage.push(line, fields);
+    Ok(())
 }
 
-fn parse_campaign(
+fn campaign(
     f: &Fields<'_>,
     line: u64,
-    arena: &mut Arena,
-) -> Result<StagedCampaign, FieldError> {
+    stage: &mut TableStage<StagedCampaign>,
+) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
     let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
-    Ok(StagedCampaign {
-        line,
-        id: arena.push(id),
-        name: arena.push(name),
-        channel,
-    })
+    stage.push(line, id, name, channel);
+    Ok(())
 }
 
-fn parse_staff(f: &Fields<'_>, line: u64, arena: &mut Arena) -> Result<StagedStaff, FieldError> {
+fn staff(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedStaff>) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
-    Ok(StagedStaff {
-        line,
-        id: arena.push(id),
-        name: arena.push(name),
-    })
+    stage.push(line, id, name);
+    Ok(())
 }
 
 fn linked_accounts(raw: &[u8]) -> Result<u64, &'static str> {
@@ -374,63 +254,72 @@ fn linked_accounts(raw: &[u8]) -> Result<u64, &'static str> {
     u64::try_from(n).map_err(|_| "a count cannot be negative")
 }
 
-fn parse_fanpage(
+fn fanpage(
     f: &Fields<'_>,
     line: u64,
-    arena: &mut Arena,
-) -> Result<StagedFanpage, FieldError> {
+    stage: &mut TableStage<StagedFanpage>,
+) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
     let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
     let activated = f.required(3, values::boolean)?;
-    let linked_accounts = f.required(4, linked_accounts)?;
-    Ok(StagedFanpage {
-        line,
-        id: arena.push(id),
-        name: arena.push(name),
-        channel,
-        activated,
-        linked_accounts,
-    })
+    let linked = f.required(4, linked_accounts)?;
+    stage.push(line, (id, name), channel, activated, linked);
+    Ok(())
+}
+
+/// Typical bytes per row of each table's file, to size tables from a file's length.
+fn bytes_per_row(table: Table) -> u64 {
+    match table {
+        Table::Customers => 110,
+        Table::Orders => 90,
+        Table::OrderLines => 55,
+        Table::Deals => 120,
+        Table::Costs => 35,
+        Table::Interactions => 80,
+        Table::Campaigns | Table::Staff | Table::Fanpages => 30,
+    }
 }
 
 /// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
 /// SPEC column.
 fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
-    let names = columns(table);
+    let names = table.columns();
     let mut map = vec![usize::MAX; names.len()];
     if let Some(header) = header {
         for i in 0..header.len() {
             let name = String::from_utf8_lossy(header.field(i));
             let name = name.trim().trim_start_matches('\u{feff}');
-            if let Some(k) = names.iter().position(|(n, _)| *n == name) {
+            if let Some(k) = names.iter().position(|c| c.name == name) {
                 if map[k] != usize::MAX {
                     return Err(Error::DuplicateColumn {
                         table,
-                        column: names[k].0,
+                        column: names[k].name,
                     });
                 }
                 map[k] = i;
             }
         }
     }
-    if let Some(k) = (0..names.len()).find(|&k| names[k].1 && map[k] == usize::MAX) {
+    if let Some(k) = (0..names.len()).find(|&k| names[k].required && map[k] == usize::MAX) {
         return Err(Error::MissingColumn {
             table,
-            column: names[k].0,
+            column: names[k].name,
         });
     }
     Ok(map)
 }
 
 /// Reads one table's records into its stage with `parse`.
-fn read_table<R: Read, T>(
-    table: Table,
+fn read_table<R: Read, T: Staged>(
     source: R,
     path: &Path,
+    rows: usize,
     stage: &mut TableStage<T>,
-    parse: fn(&Fields<'_>, u64, &mut Arena) -> Result<T, FieldError>,
+    parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
 ) -> Result<()> {
+    let table = T::TABLE;
+    stage.reserve(rows);
     let io_error = |source: io::Error| Error::Io {
         path: path.to_owned(),
         source,
@@ -450,35 +339,28 @@ fn read_table<R: Read, T>(
     }
     let map = header_map(table, has_header.then_some(&record))?;
     let width = record.len();
-    let names = columns(table);
+    let names = table.columns();
     let id_column = table.has_id().then_some(map[0]);
     while reader.read_record(&mut record).map_err(io_error)? {
         if record.is_blank() {
             continue;
         }
-        stage.read += 1;
         let line = record.line;
         let fields = Fields {
+            text: record.as_str(),
             record: &record,
             map: &map,
             names,
         };
-        let parsed = if record.len() != width || record.unclosed_quote {
-            Err(None)
-        } else {
-            parse(&fields, line, &mut stage.arena).map_err(Some)
+        let id = || {
+            id_column
+                .map(|i| String::from_utf8_lossy(record.field(i)).into_owned())
+                .filter(|id| !id.is_empty())
         };
-        match parsed {
-            Ok(row) => stage.rows.push(row),
-            Err(problem) => {
-                let id = id_column
-                    .map(|i| String::from_utf8_lossy(record.field(i)).into_owned())
-                    .filter(|id| !id.is_empty());
-                stage.rejections.push(match problem {
-                    Some(e) => e.into_rejection(table, line, id),
-                    None => shape_rejection(table, &record, width, id),
-                });
-            }
+        if record.len() != width || record.unclosed_quote {
+            stage.reject_record(shape_rejection(table, &record, width, id()));
+        } else if let Err(e) = parse(&fields, line, stage) {
+            stage.reject(table, line, id().as_deref(), e);
         }
     }
     Ok(())
@@ -520,34 +402,21 @@ impl DatasetBuilder {
         source: R,
         path: impl AsRef<Path>,
     ) -> Result<()> {
-        let path = path.as_ref();
-        let stage = &mut self.stage;
-        match table {
-            Table::Customers => {
-                read_table(table, source, path, &mut stage.customers, parse_customer)
-            }
-            Table::Orders => read_table(table, source, path, &mut stage.orders, parse_order),
-            Table::OrderLines => read_table(
-                table,
-                source,
-                path,
-                &mut stage.order_lines,
-                parse_order_line,
-            ),
-            Table::Deals => read_table(table, source, path, &mut stage.deals, parse_deal),
-            Table::Costs => read_table(table, source, path, &mut stage.costs, parse_cost),
-            Table::Interactions => read_table(
-                table,
-                source,
-                path,
-                &mut stage.interactions,
-                parse_interaction,
-            ),
-            Table::Campaigns => {
-                read_table(table, source, path, &mut stage.campaigns, parse_campaign)
-            }
-            Table::Staff => read_table(table, source, path, &mut stage.staff, parse_staff),
-            Table::Fanpages => read_table(table, source, path, &mut stage.fanpages, parse_fanpage),
+        self.read_csv_sized(table, source, path.as_ref(), 0)
+    }
+
+    /// [`read_csv`](DatasetBuilder::read_csv) with the source's size in bytes, used to
+    /// size the tables once instead of growing them.
+    fn read_csv_sized<R: Read>(
+        &mut self,
+        table: Table,
+        source: R,
+        path: &Path,
+        bytes: u64,
+    ) -> Result<()> {
+        match self.stage.slots([table]).pop() {
+            Some(slot) => slot.read(source, path, bytes),
+            None => Ok(()),
         }
     }
 
@@ -571,25 +440,102 @@ impl DatasetBuilder {
     /// ```
     pub fn read_csv_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        for table in Table::ALL {
-            let path = table_path(dir, table);
-            match File::open(&path) {
-                Ok(file) => self.read_csv(table, file, &path)?,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if table.is_required() {
-                        if !dir.is_dir() {
-                            return Err(Error::Io {
+        // Open every file first; then parse them (concurrently with `parallel`: tables
+        // are staged independently). Errors are reported in table order either way, as
+        // a sequential read would meet them.
+        let opened: Vec<Result<Option<(File, PathBuf, u64)>>> = Table::ALL
+            .iter()
+            .map(|&table| {
+                let path = table_path(dir, table);
+                match File::open(&path) {
+                    Ok(file) => {
+                        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+                        Ok(Some((file, path, bytes)))
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        if !table.is_required() {
+                            Ok(None)
+                        } else if !dir.is_dir() {
+                            Err(Error::Io {
                                 path: dir.to_owned(),
                                 source: e,
-                            });
+                            })
+                        } else {
+                            Err(Error::MissingFile { table })
                         }
-                        return Err(Error::MissingFile { table });
                     }
+                    Err(source) => Err(Error::Io { path, source }),
                 }
-                Err(source) => return Err(Error::Io { path, source }),
+            })
+            .collect();
+        let slots = self.stage.slots(Table::ALL);
+        let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
+        let read = |(slot, opened): (Slot<'_>, Result<Option<(File, PathBuf, u64)>>)| match opened?
+        {
+            Some((file, path, bytes)) => slot.read(file, &path, bytes),
+            None => Ok(()),
+        };
+        #[cfg(feature = "parallel")]
+        let results: Vec<Result<()>> = {
+            use rayon::prelude::*;
+            jobs.into_par_iter().map(read).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
+        results.into_iter().collect()
+    }
+}
+
+/// One table's stage, borrowed on its own so that tables can be read concurrently.
+enum Slot<'a> {
+    Customers(&'a mut TableStage<StagedCustomer>),
+    Orders(&'a mut TableStage<StagedOrder>),
+    OrderLines(&'a mut TableStage<StagedLine>),
+    Deals(&'a mut TableStage<StagedDeal>),
+    Costs(&'a mut TableStage<StagedCost>),
+    Interactions(&'a mut TableStage<StagedInteraction>),
+    Campaigns(&'a mut TableStage<StagedCampaign>),
+    Staff(&'a mut TableStage<StagedStaff>),
+    Fanpages(&'a mut TableStage<StagedFanpage>),
+}
+
+impl Slot<'_> {
+    fn read<R: Read>(self, source: R, path: &Path, bytes: u64) -> Result<()> {
+        let rows = |table| usize::try_from(bytes / bytes_per_row(table)).unwrap_or(0);
+        match self {
+            Slot::Customers(s) => read_table(source, path, rows(Table::Customers), s, customer),
+            Slot::Orders(s) => read_table(source, path, rows(Table::Orders), s, order),
+            Slot::OrderLines(s) => read_table(source, path, rows(Table::OrderLines), s, order_line),
+            Slot::Deals(s) => read_table(source, path, rows(Table::Deals), s, deal),
+            Slot::Costs(s) => read_table(source, path, rows(Table::Costs), s, cost),
+            Slot::Interactions(s) => {
+                read_table(source, path, rows(Table::Interactions), s, interaction)
             }
+            Slot::Campaigns(s) => read_table(source, path, rows(Table::Campaigns), s, campaign),
+            Slot::Staff(s) => read_table(source, path, rows(Table::Staff), s, staff),
+            Slot::Fanpages(s) => read_table(source, path, rows(Table::Fanpages), s, fanpage),
         }
-        Ok(())
+    }
+}
+
+impl crate::dataset::Stage {
+    /// The stages of `tables` (distinct tables; a repeated table is borrowed once).
+    fn slots<const N: usize>(&mut self, tables: [Table; N]) -> Vec<Slot<'_>> {
+        let mut all = [
+            Some(Slot::Customers(&mut self.customers)),
+            Some(Slot::Orders(&mut self.orders)),
+            Some(Slot::OrderLines(&mut self.order_lines)),
+            Some(Slot::Deals(&mut self.deals)),
+            Some(Slot::Costs(&mut self.costs)),
+            Some(Slot::Interactions(&mut self.interactions)),
+            Some(Slot::Campaigns(&mut self.campaigns)),
+            Some(Slot::Staff(&mut self.staff)),
+            Some(Slot::Fanpages(&mut self.fanpages)),
+        ];
+        tables
+            .iter()
+            .filter_map(|t| all[t.index()].take())
+            .collect()
     }
 }
 
@@ -632,8 +578,8 @@ mod tests {
         let b = load(Table::Staff, "extra,name,id\nx,Lan,NV1\n").unwrap();
         let s = &b.stage.staff;
         assert_eq!(s.rows.len(), 1);
-        assert_eq!(s.arena.get(s.rows[0].id), "NV1");
-        assert_eq!(s.arena.get(s.rows[0].name), "Lan");
+        assert_eq!(s.ids.resolve(0), "NV1");
+        assert_eq!(s.rows[0].name, "Lan");
     }
 
     #[test]
@@ -679,7 +625,7 @@ mod tests {
         let b = load(Table::Interactions, "id,customer_id,at,channel,kind,direction\nT1,KH1,2026-01-01T00:00:00Z,zalo,follow,inbound\n").unwrap();
         let i = &b.stage.interactions.rows[0];
         assert!(!i.automated);
-        assert!(i.fanpage_id.is_empty());
+        assert!(i.fanpage.get().is_none());
     }
 
     #[test]

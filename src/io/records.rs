@@ -38,6 +38,22 @@ impl Record {
         &self.data[start..end]
     }
 
+    /// Field `i` as text when the whole record is valid UTF-8 (`text` from
+    /// [`Record::as_str`]); `None` when out of range. Fields split at ASCII commas and
+    /// quotes, so they start and end on character boundaries.
+    #[inline]
+    pub(crate) fn field_str<'a>(&self, text: &'a str, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        text.get(start..end)
+    }
+
+    /// The record's bytes as text, when they are valid UTF-8 (one check per record
+    /// instead of one per field).
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.data).ok()
+    }
+
     /// A blank line, or a line whose fields are all empty: not a record (SPEC §9.8).
     pub(crate) fn is_blank(&self) -> bool {
         self.data.is_empty() && !self.unclosed_quote
@@ -68,6 +84,38 @@ pub(crate) struct RecordReader<R> {
 }
 
 const CHUNK: usize = 256 * 1024;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `word` equal to `byte`, as the high bit of each such byte. Borrows can set
+/// bits above a match, never below, so the lowest set bit is exact.
+#[inline]
+fn matches(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Position of the first byte of `bytes` that is `a`, `b` or `c` (`bytes.len()` if
+/// none), eight bytes at a time.
+#[inline]
+fn find3(bytes: &[u8], a: u8, b: u8, c: u8) -> usize {
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let hits = matches(word, a) | matches(word, b) | matches(word, c);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&x| x == a || x == b || x == c)
+        .unwrap_or(bytes.len() - i)
+}
 
 impl<R: Read> RecordReader<R> {
     pub(crate) fn new(src: R) -> RecordReader<R> {
@@ -158,10 +206,7 @@ impl<R: Read> RecordReader<R> {
             // Unquoted bytes (or what follows a closing quote) up to a separator.
             loop {
                 let chunk = &self.buf[self.pos..self.len];
-                let n = chunk
-                    .iter()
-                    .position(|&b| b == b',' || b == b'\n' || b == b'\r')
-                    .unwrap_or(chunk.len());
+                let n = find3(chunk, b',', b'\n', b'\r');
                 record.data.extend_from_slice(&chunk[..n]);
                 self.pos += n;
                 match self.peek()? {
@@ -190,10 +235,7 @@ impl<R: Read> RecordReader<R> {
     fn quoted(&mut self, record: &mut Record) -> io::Result<bool> {
         loop {
             let chunk = &self.buf[self.pos..self.len];
-            let n = chunk
-                .iter()
-                .position(|&b| b == b'"' || b == b'\n' || b == b'\r')
-                .unwrap_or(chunk.len());
+            let n = find3(chunk, b'"', b'\n', b'\r');
             record.data.extend_from_slice(&chunk[..n]);
             self.pos += n;
             match self.peek()? {
@@ -226,6 +268,34 @@ impl<R: Read> RecordReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find3_finds_the_first_special_byte() {
+        let text = b"abcdefghijklmnop,qr\nst";
+        assert_eq!(find3(text, b',', b'\n', b'\r'), 16);
+        assert_eq!(find3(b"abc", b',', b'\n', b'\r'), 3);
+        assert_eq!(find3(b"", b',', b'\n', b'\r'), 0);
+        for len in 0..20 {
+            for at in 0..len {
+                let mut v = vec![b'x'; len];
+                v[at] = b'\r';
+                if at + 1 < len {
+                    v[at + 1] = b',';
+                }
+                assert_eq!(find3(&v, b',', b'\n', b'\r'), at, "len {len} at {at}");
+            }
+        }
+        // Bytes just below and above the targets, and high bytes, are not matches.
+        assert_eq!(
+            find3(
+                &[b'+', b'-', 0x8c, 0xac, 0xff, 0x00, b'\t', b'"', b','],
+                b',',
+                b'\n',
+                b'\r'
+            ),
+            8
+        );
+    }
 
     /// (line, fields, unclosed) of every record, with a 1-byte reader to exercise refills.
     fn records(data: &[u8]) -> Vec<(u64, Vec<String>, bool)> {

@@ -6,6 +6,7 @@
 //! Instants are `DateTime<Utc>`, local dates `NaiveDate`, money `Decimal`.
 
 mod campaign;
+mod columns;
 mod cost;
 mod customer;
 mod deal;
@@ -16,6 +17,7 @@ mod order;
 mod staff;
 
 pub use campaign::Campaign;
+pub use columns::Column;
 pub use cost::Cost;
 pub use customer::Customer;
 pub use deal::Deal;

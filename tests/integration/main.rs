@@ -2,6 +2,8 @@
 
 mod compare;
 mod fixtures;
+mod properties;
+mod validation;
 
 // Sections (SPEC §3-§7): fixtures, properties and shard-merge tests of each.
 mod customer_picture;
