@@ -6,61 +6,15 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_metrics::calendar::Preset;
 use crm_metrics::fold::{CustomerFold, fold_customers, fold_shard};
-use crm_metrics::model::{
-    Campaign, Cost, Customer, Deal, Direction, Fanpage, Interaction, InteractionKind, Order,
-    OrderLine, Staff,
-};
-use crm_metrics::sample::{SampleOptions, SampleSink};
+use crm_metrics::model::{Direction, InteractionKind};
+use crm_metrics::sample::{SampleOptions, SampleRows};
 use crm_metrics::social::{self, SocialFold};
-use crm_metrics::{Context, CustomerIdx, Dataset, DatasetBuilder, ReportOptions};
+use crm_metrics::{Context, CustomerIdx, Dataset, ReportOptions};
 use proptest::prelude::*;
 
 #[test]
 fn social_matches_every_fixture_case() {
     crate::fixtures::assert_sections(&["social"]);
-}
-
-/// The rows a sample generates, kept beside the dataset built from them, so that
-/// properties can recount from the raw rows.
-#[derive(Default)]
-pub struct Rows {
-    pub builder: DatasetBuilder,
-    pub customers: Vec<Customer>,
-    pub orders: Vec<Order>,
-    pub interactions: Vec<Interaction>,
-}
-
-impl SampleSink for Rows {
-    fn customer(&mut self, row: &Customer) {
-        self.builder.push_customer(row);
-        self.customers.push(row.clone());
-    }
-    fn order(&mut self, row: &Order) {
-        self.builder.push_order(row);
-        self.orders.push(row.clone());
-    }
-    fn order_line(&mut self, row: &OrderLine) {
-        self.builder.push_order_line(row);
-    }
-    fn deal(&mut self, row: &Deal) {
-        self.builder.push_deal(row);
-    }
-    fn cost(&mut self, row: &Cost) {
-        self.builder.push_cost(row);
-    }
-    fn interaction(&mut self, row: &Interaction) {
-        self.builder.push_interaction(row);
-        self.interactions.push(row.clone());
-    }
-    fn campaign(&mut self, row: &Campaign) {
-        self.builder.push_campaign(row);
-    }
-    fn staff(&mut self, row: &Staff) {
-        self.builder.push_staff(row);
-    }
-    fn fanpage(&mut self, row: &Fanpage) {
-        self.builder.push_fanpage(row);
-    }
 }
 
 /// The sample's `as_of`; reports are taken up to ~80 days before it, so that rows after
@@ -69,14 +23,14 @@ pub fn sample_as_of() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap()
 }
 
-/// A clean sample (no bad rows, so every raw row is accepted) and its rows.
-pub fn sample(customers: usize, seed: u64) -> (Rows, Dataset) {
-    let mut rows = Rows::default();
-    SampleOptions::new(customers)
+/// A clean sample (no bad rows, so every raw row is accepted) and the dataset built
+/// from its rows.
+pub fn sample(customers: usize, seed: u64) -> (SampleRows, Dataset) {
+    let rows = SampleOptions::new(customers)
         .seed(seed)
         .as_of(sample_as_of())
-        .generate(&mut rows);
-    let dataset = std::mem::take(&mut rows.builder).build().unwrap();
+        .rows();
+    let dataset = rows.builder().build().unwrap();
     assert!(dataset.quality().is_clean());
     (rows, dataset)
 }
@@ -101,7 +55,7 @@ pub fn options_strategy() -> impl Strategy<Value = ReportOptions> {
 
 /// Whether a raw row's customer exists at as_of and the row is social and selected.
 fn social_row(
-    rows: &Rows,
+    rows: &SampleRows,
     customer: &str,
     page: &Option<String>,
     pages: &BTreeSet<String>,
