@@ -29,14 +29,17 @@ fn dataset(customers: usize) -> &'static Dataset {
     if let Some((_, d)) = cache.iter().find(|(n, _)| *n == customers) {
         return d;
     }
-    let d: &'static Dataset = Box::leak(Box::new(SampleOptions::new(customers).seed(1).dataset().unwrap()));
+    let d: &'static Dataset = Box::leak(Box::new(
+        SampleOptions::new(customers).seed(1).dataset().unwrap(),
+    ));
     cache.push((customers, d));
     d
 }
 
 /// The options every bench uses: as_of 2026-11-15T03:00Z, +07:00, this_month.
 fn options() -> ReportOptions {
-    ReportOptions::new(Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap()).period(Preset::ThisMonth)
+    ReportOptions::new(Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap())
+        .period(Preset::ThisMonth)
 }
 
 /// Runs `f` on every size under `report/<name>/<customers>`.
@@ -47,7 +50,11 @@ fn bench_section<T>(c: &mut Criterion, name: &str, f: impl Fn(&Dataset, &ReportO
         let data = dataset(customers);
         let opts = options();
         group.throughput(Throughput::Elements(customers as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(customers), &customers, |b, _| b.iter(|| f(data, &opts)));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(customers),
+            &customers,
+            |b, _| b.iter(|| f(data, &opts)),
+        );
     }
     group.finish();
 }
@@ -66,5 +73,13 @@ fn social(_c: &mut Criterion) {}
 
 fn profile(_c: &mut Criterion) {}
 
-criterion_group!(benches, full_report, customers, customer_picture, marketing, social, profile);
+criterion_group!(
+    benches,
+    full_report,
+    customers,
+    customer_picture,
+    marketing,
+    social,
+    profile
+);
 criterion_main!(benches);
