@@ -824,17 +824,15 @@ impl Tally for PictureTally {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customer_picture::new_customers_by_unit;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-11-15T00:00:00+07:00")); // today (a Sunday)
@@ -869,22 +867,20 @@ pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<New
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::spend_totals;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -928,21 +924,20 @@ fn spend_totals_of(spend: &SpendTally) -> Result<SpendTotals> {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::voucher_customers;
+/// use crm_metrics::model::Order;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -977,22 +972,20 @@ pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::visit_groups;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -1025,17 +1018,15 @@ pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupR
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customer_picture::gender;
-/// use crm_metrics::model::Gender;
+/// use crm_metrics::model::{Customer, Gender};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&Customer { gender: Some(Gender::Female),
@@ -1061,17 +1052,16 @@ pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use chrono::NaiveDate;
 /// use crm_metrics::customer_picture::age_groups;
+/// use crm_metrics::model::Customer;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let born = |id, date: &str| Customer { birth_date: Some(date.parse().unwrap()),
 ///     ..customer(id, "2026-01-05T10:00:00+07:00") };
@@ -1110,22 +1100,20 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::{DEFAULT_SPEND_EDGES, spend_levels};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -1160,17 +1148,16 @@ pub fn spend_levels(
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customer_picture::connections;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::model::Customer;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&Customer { phone: Some("0901".into()), zalo_id: Some("z1".into()),
@@ -1208,21 +1195,19 @@ pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::{CycleBucket, return_cycle};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -1259,21 +1244,19 @@ pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; Cy
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::{CycleBucket, customer_cycle};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -1308,21 +1291,19 @@ pub fn customer_cycle(
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::spend_frequency;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));

@@ -360,16 +360,14 @@ impl Tally for CustomersTally {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::total_customers;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -402,22 +400,20 @@ pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customers::avg_spend_per_customer;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -450,17 +446,15 @@ pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Op
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::new_customers;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-10-05T10:00:00+07:00")); // October
@@ -487,20 +481,18 @@ pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::new_customers_by_group;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
-/// let mut from = |id, source| Customer { source, ..customer(id, "2026-11-02T10:00:00+07:00") };
+/// let from = |id, source| Customer { source, ..customer(id, "2026-11-02T10:00:00+07:00") };
 /// shop.push_customer(&from("KH1", Source::Shopee));
 /// shop.push_customer(&from("KH2", Source::Manual));
 /// shop.push_customer(&from("KH3", Source::Pos)); // neither group
@@ -523,17 +515,15 @@ pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustom
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::new_customers_by_source;
 /// use crm_metrics::model::Source;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-11-02T10:00:00+07:00")); // pos
@@ -560,17 +550,15 @@ pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::zalo_oa_customers;
 /// use crm_metrics::model::{Channel, Direction, Interaction, InteractionKind};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -602,17 +590,15 @@ pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::webpush_form_customers;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// let from = |id, when, source| Customer { source, ..customer(id, when) };
@@ -641,17 +627,15 @@ pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> 
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::customers::webpush_form_contacts;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// let base = customer("KH1", "2026-11-02T10:00:00+07:00");
@@ -689,21 +673,19 @@ pub fn webpush_form_contacts(dataset: &Dataset, context: &Context) -> WebpushFor
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customers::dormant_customers;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// for id in ["KH1", "KH2", "KH3"] {
@@ -736,22 +718,20 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customers::never_ordered;
-/// use crm_metrics::model::OrderStatus;
+/// use crm_metrics::model::{Order, OrderStatus};
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
@@ -805,18 +785,16 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
 /// use crm_metrics::calendar::Preset;
 /// use crm_metrics::customers::new_customers_daily;
 /// use crm_metrics::model::Source;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-11-14T00:00:00+07:00")); // local midnight
@@ -854,23 +832,21 @@ fn new_tally(dataset: &Dataset, context: &Context) -> NewTally {
 ///
 /// # Example
 /// ```
-/// # use chrono::{DateTime, Utc};
-/// # use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// # use crm_metrics::{DatasetBuilder, ReportOptions};
-/// # fn at(text: &str) -> DateTime<Utc> { DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> Customer {
-/// #     Customer { id: id.into(), created_at: at(created), source: Source::Pos, name: None,
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
 /// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
 /// #         facebook_id: None, notes: None }
 /// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> Order {
-/// #     Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
 /// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
 /// # }
 /// use crm_metrics::customer_picture::CycleBucket;
 /// use crm_metrics::customers::PurchaseSummary;
 /// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
 /// let mut shop = DatasetBuilder::new();
 /// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
