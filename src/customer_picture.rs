@@ -23,12 +23,12 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::calendar::{Preset, Ts, sub_months};
-use crate::customers::{Facts, SpendTally, Tally, TallyFold, run};
+use crate::customers::{Facts, ScaledSum, SpendTally, Tally, TallyFold, run};
 use crate::dataset::{Contacts, CustomerIdx, Dataset};
 use crate::error::{Error, Result};
 use crate::fold::{CustomerFold, fold_customers};
 use crate::model::{Gender, ParseEnumError};
-use crate::money::{Cmp, DecimalSum, count_ratio, ratio};
+use crate::money::{Cmp, count_ratio, ratio};
 use crate::report::Context;
 
 /// Defines a row-label enum of SPEC §6: `ALL`, `COUNT`, `index`, `label`, `Display`,
@@ -1336,6 +1336,8 @@ pub fn spend_frequency(
 struct UnitTally {
     /// Today, yesterday, this week, last week, this month, last month.
     ranges: [Range<Ts>; 6],
+    /// The earliest start of the ranges: most customers are older and skip the checks.
+    earliest: Ts,
     counts: [u64; 6],
 }
 
@@ -1351,10 +1353,12 @@ impl UnitTally {
         let [today, yesterday] = range(Preset::Today)?;
         let [this_week, last_week] = range(Preset::ThisWeek)?;
         let [this_month, last_month] = range(Preset::ThisMonth)?;
+        let ranges = [
+            today, yesterday, this_week, last_week, this_month, last_month,
+        ];
         Ok(UnitTally {
-            ranges: [
-                today, yesterday, this_week, last_week, this_month, last_month,
-            ],
+            earliest: ranges.iter().map(|r| r.start).min().unwrap_or(Ts::MIN),
+            ranges,
             counts: [0; 6],
         })
     }
@@ -1368,6 +1372,9 @@ impl Tally for UnitTally {
     fn add(&mut self, _: &Dataset, _: &Context, facts: &Facts<'_>) {
         // Existing customers only: created_at <= as_of already holds.
         let created_at = facts.row.created_at;
+        if created_at < self.earliest {
+            return;
+        }
         for (count, range) in self.counts.iter_mut().zip(&self.ranges) {
             *count += u64::from(range.contains(&created_at));
         }
@@ -1434,7 +1441,7 @@ impl Tally for VoucherTally {
 #[derive(Clone, Copy, Debug, Default)]
 struct VisitTally {
     customers: [u64; Visits::COUNT],
-    revenue: [DecimalSum; Visits::COUNT],
+    revenue: [ScaledSum; Visits::COUNT],
 }
 
 impl Tally for VisitTally {
@@ -1447,7 +1454,7 @@ impl Tally for VisitTally {
             let i = visits.index();
             // OK because Visits::index() < Visits::COUNT.
             self.customers[i] += 1;
-            self.revenue[i].merge(facts.purchases.spend_sum());
+            self.revenue[i].add(facts.purchases.spend_sum());
         }
     }
 
@@ -1461,7 +1468,7 @@ impl Tally for VisitTally {
     fn finish(self, _: &Context) -> Result<[VisitGroupRow; 3]> {
         const WHAT: &str = "customer_picture.visit_groups";
         let buyers: u64 = self.customers.iter().sum();
-        let mut total = DecimalSum::new();
+        let mut total = ScaledSum::default();
         for sum in &self.revenue {
             total.merge(sum);
         }
@@ -1524,33 +1531,39 @@ impl Tally for GenderTally {
 /// Customers by age group.
 #[derive(Clone, Copy, Debug)]
 struct AgeTally {
-    today: NaiveDate,
-    /// For each of [`AGE_EDGES`] `k`: the latest birth date of someone aged `k` or more
-    /// today, `today - 12k months` clamped (Feb 29 becomes Feb 28, so a Feb 29 birthday
-    /// is reached on Mar 1 of a non-leap year). `None` beyond chrono's range.
-    cutoffs: [Option<NaiveDate>; AGE_EDGES.len()],
+    /// `today` as days from the common era (chrono's `num_days_from_ce`).
+    today: i32,
+    /// For each of [`AGE_EDGES`] `k`: the latest birth date (days from the common era) of
+    /// someone aged `k` or more today, `today - 12k months` clamped (Feb 29 becomes Feb
+    /// 28, so a Feb 29 birthday is reached on Mar 1 of a non-leap year); `i32::MIN`
+    /// beyond chrono's range, which no birth date reaches.
+    cutoffs: [i32; AGE_EDGES.len()],
     counts: [u64; AgeGroup::COUNT],
 }
 
 impl AgeTally {
     fn new(today: NaiveDate) -> AgeTally {
+        use chrono::Datelike;
         AgeTally {
-            today,
-            cutoffs: AGE_EDGES.map(|years| sub_months(today, years * 12)),
+            today: today.num_days_from_ce(),
+            cutoffs: AGE_EDGES.map(|years| {
+                sub_months(today, years * 12).map_or(i32::MIN, |c| c.num_days_from_ce())
+            }),
             counts: [0; AgeGroup::COUNT],
         }
     }
 
-    /// [`AgeGroup::of`] with the cut-offs computed once: a few date comparisons.
+    /// [`AgeGroup::of`] with the cut-offs computed once: a few integer comparisons.
     #[inline]
     fn group(&self, birth: Option<NaiveDate>) -> AgeGroup {
-        match birth {
+        use chrono::Datelike;
+        match birth.map(|birth| birth.num_days_from_ce()) {
             Some(birth) if birth <= self.today => {
-                let reached = self
+                let reached: usize = self
                     .cutoffs
                     .iter()
-                    .filter(|cutoff| cutoff.is_some_and(|c| birth <= c))
-                    .count();
+                    .map(|cutoff| usize::from(birth <= *cutoff))
+                    .sum();
                 // OK because reached <= AGE_EDGES.len() = 5 < AgeGroup::COUNT.
                 AgeGroup::ALL[reached]
             }
@@ -1587,6 +1600,8 @@ impl Tally for AgeTally {
 struct LevelTally {
     /// Normalized, strictly increasing, `edges[0] <= 0`.
     edges: Vec<Decimal>,
+    /// The edges as `(mantissa, scale)`, for comparing raw sums.
+    raw_edges: Vec<(i128, u32)>,
     counts: Vec<u64>,
     /// A customer's spend did not fit in a decimal.
     overflow: bool,
@@ -1599,6 +1614,7 @@ impl LevelTally {
         match edges.first() {
             Some(first) if *first <= Decimal::ZERO && increasing => Ok(LevelTally {
                 counts: vec![0; edges.len() + 1],
+                raw_edges: edges.iter().map(|e| (e.mantissa(), e.scale())).collect(),
                 edges,
                 overflow: false,
             }),
@@ -1607,6 +1623,41 @@ impl LevelTally {
                  below: {edges:?}"
             ))),
         }
+    }
+}
+
+/// `10^k` for `k` in `0..=38`, every power of ten an `i128` holds.
+const POW10: [i128; 39] = {
+    let mut table = [1i128; 39];
+    let mut k = 1;
+    while k < 39 {
+        table[k] = table[k - 1] * 10;
+        k += 1;
+    }
+    table
+};
+
+/// Compares `a / 10^a_scale` with `b / 10^b_scale` exactly, without building decimals:
+/// the operand of the smaller scale is brought to the larger one; when that overflows
+/// `i128`, its magnitude exceeds the other's, so its sign decides.
+#[inline]
+fn cmp_scaled((a, a_scale): (i128, u32), (b, b_scale): (i128, u32)) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let rescale = |value: i128, by: u32| {
+        POW10
+            .get(by as usize)
+            .and_then(|factor| value.checked_mul(*factor))
+    };
+    match a_scale.cmp(&b_scale) {
+        Ordering::Equal => a.cmp(&b),
+        Ordering::Less => match rescale(a, b_scale - a_scale) {
+            Some(a) => a.cmp(&b),
+            None => a.cmp(&0),
+        },
+        Ordering::Greater => match rescale(b, a_scale - b_scale) {
+            Some(b) => a.cmp(&b),
+            None => 0.cmp(&b),
+        },
     }
 }
 
@@ -1619,18 +1670,20 @@ impl Tally for LevelTally {
         let row = if facts.purchases.purchases() == 0 {
             0
         } else {
-            match facts
-                .purchases
-                .spend_sum()
-                .finish("customer_picture.spend_levels")
-            {
-                // Totals are >= 0 and edges[0] <= 0, so the row is at least 1.
-                Ok(spend) => self.edges.partition_point(|edge| *edge <= spend),
-                Err(_) => {
-                    self.overflow = true;
-                    return;
+            let Some(spend) = facts.purchases.spend_sum().parts() else {
+                self.overflow = true;
+                return;
+            };
+            // The number of edges <= spend (a handful: a linear scan beats a binary
+            // search). Totals are >= 0 and edges[0] <= 0, so the row is at least 1.
+            let mut row = 0;
+            for edge in &self.raw_edges {
+                if cmp_scaled(*edge, spend).is_gt() {
+                    break;
                 }
+                row += 1;
             }
+            row
         };
         // OK because row <= edges.len() < counts.len().
         if let Some(count) = self.counts.get_mut(row) {
@@ -2507,6 +2560,40 @@ mod tests {
         this_month.spend_frequency = this_year.spend_frequency;
         this_year.spend_frequency = this_month.spend_frequency;
         assert_eq!(this_month, this_year);
+    }
+
+    #[test]
+    fn raw_comparisons_equal_decimal_comparisons() {
+        // (a, b) pairs across scales, signs and the i128 range.
+        let values = [
+            "0",
+            "0.00",
+            "1",
+            "0.5",
+            "499999.5",
+            "500000",
+            "500000.00",
+            "500000.001",
+            "-1",
+            "-0.5",
+            "10000000",
+            "9999999.99",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "7922816251426433759354395033.5",
+        ];
+        for a in values.map(dec) {
+            for b in values.map(dec) {
+                let raw = |d: Decimal| (d.mantissa(), d.scale());
+                assert_eq!(cmp_scaled(raw(a), raw(b)), a.cmp(&b), "{a} vs {b}");
+            }
+        }
+        // Beyond Decimal: a sum mantissa near i128::MAX at scale 0 against 0.5.
+        assert!(cmp_scaled((i128::MAX, 0), (5, 1)).is_gt());
+        assert!(cmp_scaled((i128::MIN + 1, 0), (5, 1)).is_lt());
+        assert!(cmp_scaled((5, 1), (i128::MAX, 0)).is_lt());
+        assert_eq!(POW10[38], 10i128.pow(38));
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl CustomersTally {
     fn new(context: &Context) -> CustomersTally {
         CustomersTally {
             spend: SpendTally::default(),
-            new: NewTally::default(),
+            new: NewTally::new(context),
             zalo: ZaloTally::new(context),
             dormant: DormantTally::new(context, &DORMANT_MONTHS),
             daily: DailyTally::default(),
@@ -816,7 +816,7 @@ pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCusto
 
 fn new_tally(dataset: &Dataset, context: &Context) -> NewTally {
     // OK because NewTally::finish never fails.
-    run(dataset, context, NewTally::default()).unwrap_or_default()
+    run(dataset, context, NewTally::new(context)).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1118,6 +1118,53 @@ pub(crate) fn run<T: Tally>(dataset: &Dataset, context: &Context, tally: T) -> R
     .finish(dataset)
 }
 
+/// An exact sum of per-customer sums ([`DecimalSum`]s), kept per scale.
+///
+/// A `DecimalSum` adds at the finest scale it has seen; once a few amounts with a
+/// fraction lift a running total to scale 1, every customer whose own sum is at scale 0
+/// would be rescaled when merged into it. Keeping one partial sum per scale makes every
+/// merge a same-scale `i128` addition; [`finish`](ScaledSum::finish) adds the partial sums
+/// once. Exact, like `DecimalSum`, in any split.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ScaledSum {
+    by_scale: [DecimalSum; ScaledSum::SCALES],
+}
+
+impl ScaledSum {
+    /// Scales 0 to 28, every scale of a `Decimal`.
+    const SCALES: usize = 29;
+
+    /// Adds a customer's sum.
+    #[inline]
+    pub(crate) fn add(&mut self, sum: &DecimalSum) {
+        // An overflowed sum carries its overflow flag into bucket 0.
+        let scale = sum.parts().map_or(0, |(_, scale)| scale as usize);
+        // OK because a DecimalSum's scale is that of a Decimal, at most 28.
+        if let Some(bucket) = self.by_scale.get_mut(scale.min(ScaledSum::SCALES - 1)) {
+            bucket.merge(sum);
+        }
+    }
+
+    /// Adds another partial sum.
+    pub(crate) fn merge(&mut self, other: &ScaledSum) {
+        for (a, b) in self.by_scale.iter_mut().zip(&other.by_scale) {
+            a.merge(b);
+        }
+    }
+
+    /// The exact total.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`](crate::Error::Overflow) naming `what`.
+    pub(crate) fn finish(&self, what: &'static str) -> Result<Decimal> {
+        let mut total = DecimalSum::new();
+        for sum in &self.by_scale {
+            total.merge(sum);
+        }
+        total.finish(what)
+    }
+}
+
 /// Customers, buyers, purchases and their spend (SPEC §3 `avg_spend_per_customer`,
 /// §6 `total_customers`, `total_spend`, `invoices`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -1125,7 +1172,7 @@ pub(crate) struct SpendTally {
     pub(crate) customers: u64,
     pub(crate) buyers: u64,
     pub(crate) invoices: u64,
-    pub(crate) spend: DecimalSum,
+    pub(crate) spend: ScaledSum,
 }
 
 impl SpendTally {
@@ -1145,7 +1192,7 @@ impl Tally for SpendTally {
         self.customers += 1;
         self.buyers += u64::from(purchases.purchases > 0);
         self.invoices += purchases.purchases();
-        self.spend.merge(purchases.spend_sum());
+        self.spend.add(purchases.spend_sum());
     }
 
     fn merge(&mut self, other: SpendTally) {
@@ -1168,12 +1215,22 @@ impl Tally for SpendTally {
 /// current `webpush`/`form` ones.
 #[derive(Clone, Copy, Debug, Default)]
 struct NewTally {
+    /// The earliest start of the two periods: most customers are older and skip the
+    /// checks. `Ts::MIN` (the default) checks every customer.
+    earliest: Ts,
     current: [u64; SOURCES],
     previous: [u64; SOURCES],
     contacts: WebpushFormContacts,
 }
 
 impl NewTally {
+    fn new(context: &Context) -> NewTally {
+        NewTally {
+            earliest: context.current.start.min(context.prior.start),
+            ..NewTally::default()
+        }
+    }
+
     fn total(&self) -> Cmp<u64> {
         Cmp::counts(self.current.iter().sum(), self.previous.iter().sum())
     }
@@ -1219,6 +1276,9 @@ impl Tally for NewTally {
     #[inline]
     fn add(&mut self, _: &Dataset, context: &Context, facts: &Facts<'_>) {
         let row = facts.row;
+        if row.created_at < self.earliest {
+            return;
+        }
         let source = row.source.index();
         if context.in_current(row.created_at) {
             // OK because Source::index() < SOURCES.
@@ -1280,17 +1340,22 @@ impl Tally for ZaloTally {
 
     #[inline]
     fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
-        let interactions = dataset.interactions_of(facts.customer);
-        // Interactions are sorted by time: skip to the window by binary search.
-        let from = interactions.partition_point(|i| i.at < self.window.start);
+        // Interactions are sorted by time and the window is recent: read the run
+        // backwards from its end and stop before the window. This touches only the
+        // tail of each run, in ascending memory order across customers (prefetchable),
+        // where a binary search would make a chain of dependent cache misses.
         let (mut current, mut previous) = (false, false);
-        for interaction in interactions.iter().skip(from) {
-            if interaction.at >= self.window.end || interaction.at > context.as_of_ts {
+        for interaction in dataset.interactions_of(facts.customer).iter().rev() {
+            let at = interaction.at;
+            if at < self.window.start {
                 break;
             }
+            if at >= self.window.end || at > context.as_of_ts {
+                continue;
+            }
             if interaction.channel == Channel::Zalo && interaction.is_inbound() {
-                current |= context.in_current(interaction.at);
-                previous |= context.in_previous(interaction.at);
+                current |= context.in_current(at);
+                previous |= context.in_previous(at);
                 if current && previous {
                     break;
                 }
