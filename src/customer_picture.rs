@@ -3,8 +3,9 @@
 //! cycles).
 //!
 //! [`section`] builds the whole section in one fold over the customers that exist at
-//! `as_of`, reading each customer's orders once ([`PurchaseSummary`](crate::customers::PurchaseSummary)); [`section_with`]
-//! takes other spend-level edges or voucher threshold ([`PictureOptions`]). Each metric
+//! `as_of`, reading each customer's orders once
+//! ([`PurchaseSummary`](crate::customers::PurchaseSummary)); [`section_with`] takes other
+//! spend-level edges or voucher threshold ([`PictureOptions`]). Each metric
 //! also has its own function ([`visit_groups`], [`return_cycle`], [`customer_cycle`],
 //! [`spend_levels`] with any edges, [`voucher_customers`] with any threshold, …).
 //! [`PicturePartial`] is the section's [`CustomerFold`]: partial states over shards of
@@ -275,7 +276,20 @@ label_enum! {
 }
 
 impl Visits {
-    /// The row of a customer with `purchases` purchases; `None` for 0.
+    /// The row of a customer with `purchases` purchases (SPEC §6 `visit_groups`):
+    /// `"1"`, `"2"`, or `"3+"` for 3 and more.
+    ///
+    /// # Edge cases
+    /// * 0 purchases: `None`, the customer is in no row.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::customer_picture::Visits;
+    ///
+    /// assert_eq!(Visits::of(2), Some(Visits::Two));
+    /// assert_eq!(Visits::of(40).map(Visits::label), Some("3+"));
+    /// assert_eq!(Visits::of(0), None);
+    /// ```
     pub const fn of(purchases: u64) -> Option<Visits> {
         match purchases {
             0 => None,
@@ -303,7 +317,20 @@ label_enum! {
 }
 
 impl PeriodPurchases {
-    /// The row of a customer with `purchases` purchases in the period; `None` for 0.
+    /// The row of a customer with `purchases` purchases in the period (SPEC §6
+    /// `spend_frequency`): `"1"` to `"4"`, or `"5+"` for 5 and more.
+    ///
+    /// # Edge cases
+    /// * 0 purchases in the period: `None`, the customer is in no row.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::customer_picture::PeriodPurchases;
+    ///
+    /// assert_eq!(PeriodPurchases::of(4), Some(PeriodPurchases::Four));
+    /// assert_eq!(PeriodPurchases::of(5).map(PeriodPurchases::label), Some("5+"));
+    /// assert_eq!(PeriodPurchases::of(0), None);
+    /// ```
     pub const fn of(purchases: u64) -> Option<PeriodPurchases> {
         match purchases {
             0 => None,
@@ -953,6 +980,7 @@ fn spend_totals_of(spend: &SpendTally) -> Result<SpendTotals> {
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -> u64 {
+    // OK because VoucherTally::finish never fails.
     run(dataset, context, VoucherTally::new(threshold)).unwrap_or(0)
 }
 
@@ -1039,6 +1067,7 @@ pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupR
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
+    // OK because GenderTally::finish never fails.
     run(dataset, context, GenderTally::default()).unwrap_or_default()
 }
 
@@ -1076,6 +1105,7 @@ pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
+    // OK because AgeTally::finish never fails.
     run(dataset, context, AgeTally::new(context.today)).unwrap_or_default()
 }
 

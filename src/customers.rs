@@ -745,6 +745,7 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn never_ordered(dataset: &Dataset, context: &Context) -> u64 {
+    // OK because DormantTally::finish never fails.
     run(dataset, context, DormantTally::new(context, &[]))
         .map(|tally| tally.never_ordered)
         .unwrap_or(0)
@@ -811,6 +812,7 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCustomersDay> {
+    // OK because DailyTally::finish never fails.
     run(dataset, context, DailyTally::default()).unwrap_or_default()
 }
 
