@@ -63,9 +63,32 @@ fn full_report(c: &mut Criterion) {
     bench_section(c, "full", |d, o| crm_metrics::report(d, o).unwrap());
 }
 
-fn customers(_c: &mut Criterion) {}
+fn customers(c: &mut Criterion) {
+    // Assert the answer before timing it.
+    let data = dataset(10_000);
+    let context = options().resolve().unwrap();
+    let section = crm_metrics::customers::section(data, &context).unwrap();
+    assert_eq!(
+        section.total_customers,
+        data.customers_at(context.as_of).len() as u64
+    );
+    bench_section(c, "customers", |d, o| {
+        let context = o.resolve().unwrap();
+        crm_metrics::customers::section(d, &context).unwrap()
+    });
+}
 
-fn customer_picture(_c: &mut Criterion) {}
+fn customer_picture(c: &mut Criterion) {
+    let data = dataset(10_000);
+    let context = options().resolve().unwrap();
+    let section = crm_metrics::customer_picture::section(data, &context).unwrap();
+    let levels: u64 = section.spend_levels.iter().map(|row| row.customers).sum();
+    assert_eq!(levels, section.total_customers);
+    bench_section(c, "customer_picture", |d, o| {
+        let context = o.resolve().unwrap();
+        crm_metrics::customer_picture::section(d, &context).unwrap()
+    });
+}
 
 fn marketing(c: &mut Criterion) {
     use crm_metrics::marketing;

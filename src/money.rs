@@ -106,6 +106,13 @@ impl DecimalSum {
         self.add_parts(other.mantissa, other.scale);
     }
 
+    /// The exact sum as `(mantissa, scale)` (value `mantissa / 10^scale`), `None` after
+    /// an overflow: for comparing sums without building a `Decimal`.
+    #[inline]
+    pub(crate) fn parts(&self) -> Option<(i128, u32)> {
+        (!self.overflow).then_some((self.mantissa, self.scale))
+    }
+
     /// The exact sum.
     ///
     /// # Errors

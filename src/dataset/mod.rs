@@ -21,7 +21,7 @@ pub use index::CustomerIdx;
 pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCounts, TablesMap};
 
 pub(crate) use index::{
-    CampaignInfo, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
+    CampaignInfo, Contacts, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
     InteractionRow, LineRow, OrderRow,
 };
 pub(crate) use intern::Interner;
