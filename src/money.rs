@@ -83,7 +83,8 @@ impl DecimalSum {
         }
     }
 
-    #[cold]
+    /// Adds an amount of another scale: rescales it, or the running sum, to the finer
+    /// of the two scales.
     fn add_rescaled(&mut self, mantissa: i128, scale: u32) {
         let sum = if scale < self.scale {
             pow10(self.scale - scale)
@@ -143,8 +144,19 @@ impl FromIterator<Decimal> for DecimalSum {
     }
 }
 
+/// `10^exp` for the scales a `Decimal` has (0..=28), from a table.
+#[inline]
 fn pow10(exp: u32) -> Option<i128> {
-    10i128.checked_pow(exp)
+    const POWERS: [i128; 29] = {
+        let mut table = [1i128; 29];
+        let mut i = 1;
+        while i < 29 {
+            table[i] = table[i - 1] * 10;
+            i += 1;
+        }
+        table
+    };
+    POWERS.get(exp as usize).copied()
 }
 
 /// The exact sum of `values`, named `what` in the error.

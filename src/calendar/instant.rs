@@ -21,6 +21,12 @@ pub(crate) struct Ts {
 }
 
 impl Ts {
+    /// The earliest representable instant; before every event.
+    pub(crate) const MIN: Ts = Ts {
+        secs: i64::MIN,
+        nanos: 0,
+    };
+
     pub(crate) const fn from_secs(secs: i64) -> Ts {
         Ts { secs, nanos: 0 }
     }

@@ -1,7 +1,7 @@
 //! Reading the nine CSV files of SPEC §2 into a [`DatasetBuilder`].
 //!
 //! Any column order; unknown extra columns ignored; an empty field is absent; RFC 4180
-//! quoting (see [`records`](super::records) for line numbers, BOM and line ends). A
+//! quoting (with exact physical line numbers, a UTF-8 BOM and any line ends tolerated). A
 //! missing optional file is an empty table; a missing required file or required column
 //! is an error naming it. Each record's fields are parsed with SPEC §9.9's grammar in
 //! SPEC §2's column order, so a bad row is a `parse_error` naming its first bad column.
@@ -443,7 +443,7 @@ impl DatasetBuilder {
         // Open every file first; then parse them (concurrently with `parallel`: tables
         // are staged independently). Errors are reported in table order either way, as
         // a sequential read would meet them.
-        let opened: Vec<Result<Option<(File, PathBuf, u64)>>> = Table::ALL
+        let opened: Vec<Result<Option<OpenFile>>> = Table::ALL
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
@@ -470,8 +470,7 @@ impl DatasetBuilder {
             .collect();
         let slots = self.stage.slots(Table::ALL);
         let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
-        let read = |(slot, opened): (Slot<'_>, Result<Option<(File, PathBuf, u64)>>)| match opened?
-        {
+        let read = |(slot, opened): (Slot<'_>, Result<Option<OpenFile>>)| match opened? {
             Some((file, path, bytes)) => slot.read(file, &path, bytes),
             None => Ok(()),
         };
@@ -485,6 +484,9 @@ impl DatasetBuilder {
         results.into_iter().collect()
     }
 }
+
+/// An opened input file: the file, its path and its length in bytes.
+type OpenFile = (File, PathBuf, u64);
 
 /// One table's stage, borrowed on its own so that tables can be read concurrently.
 enum Slot<'a> {

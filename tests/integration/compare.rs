@@ -31,10 +31,11 @@ fn is_decimal(s: &str) -> bool {
 fn scalar_equal(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
         (Value::String(e), Value::String(a)) if e != a => {
-            if is_decimal(e) && is_decimal(a) {
-                if let (Ok(x), Ok(y)) = (Decimal::from_str(e), Decimal::from_str(a)) {
-                    return x == y;
-                }
+            if is_decimal(e)
+                && is_decimal(a)
+                && let (Ok(x), Ok(y)) = (Decimal::from_str(e), Decimal::from_str(a))
+            {
+                return x == y;
             }
             if let (Ok(x), Ok(y)) = (
                 DateTime::parse_from_rfc3339(e),

@@ -31,8 +31,11 @@ fn build(tables: &[(Table, &str)], strict: bool) -> Result<Dataset, Error> {
     builder.build()
 }
 
+/// (table, line, id, reason, column) of a rejection.
+type Seen = (Table, u64, Option<String>, Reason, Option<&'static str>);
+
 /// (table, line, id, reason, column) of every rejection.
-fn rejections(d: &Dataset) -> Vec<(Table, u64, Option<String>, Reason, Option<&'static str>)> {
+fn rejections(d: &Dataset) -> Vec<Seen> {
     d.quality()
         .rejections()
         .iter()

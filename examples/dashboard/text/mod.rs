@@ -85,7 +85,7 @@ pub fn count(n: u64) -> String {
 fn group(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -177,7 +177,7 @@ impl TextTable {
             }
         }
         let line = |out: &mut String, cells: &[String]| {
-            out.push_str(" ");
+            out.push(' ');
             for (i, cell) in cells.iter().enumerate().take(columns) {
                 let pad = widths[i].saturating_sub(cell.chars().count());
                 out.push(' ');
