@@ -68,12 +68,9 @@ fn unknown_rejected_or_future_customers_are_errors() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// `total_spend` over all customers adds up to the shop's total spend.
-    ///
-    /// The reference sum is recounted from the raw rows here (completed orders with
-    /// `created_at <= as_of` of customers that exist at `as_of`), the definition of
-    /// SPEC §6 `customer_picture.total_spend`; once that section is merged this should
-    /// compare with it instead.
+    /// `total_spend` over all customers adds up to the shop's total spend: SPEC §6
+    /// `customer_picture.total_spend`, and the same sum recounted from the raw rows
+    /// (completed orders with `created_at <= as_of` of customers that exist at `as_of`).
     #[test]
     fn total_spend_of_all_profiles_adds_up(
         customers in 30usize..200,
@@ -151,6 +148,9 @@ proptest! {
             }
         }
         prop_assert_eq!(profiles, dataset.customers_at(as_of).len());
-        prop_assert_eq!(total.finish("t").unwrap(), expected.finish("t").unwrap());
+        let total = total.finish("t").unwrap();
+        prop_assert_eq!(total, expected.finish("t").unwrap());
+        let picture = crm_metrics::customer_picture::section(&dataset, &context).unwrap();
+        prop_assert_eq!(total, picture.total_spend);
     }
 }
