@@ -119,9 +119,45 @@ fn marketing(c: &mut Criterion) {
     });
 }
 
-fn social(_c: &mut Criterion) {}
+/// `report/social/<customers>`: the social section (SPEC §7), context resolved outside
+/// the timed loop. The answer is checked once per size before timing.
+fn social(c: &mut Criterion) {
+    let context = options().resolve().unwrap();
+    for customers in sizes() {
+        let s = crm_metrics::social::section(dataset(customers), &context).unwrap();
+        let daily: u64 = s.reach_daily.iter().map(|d| d.count).sum();
+        assert_eq!(daily, s.reached.current);
+        assert!(s.funnel.reached >= s.funnel.cared && s.funnel.cared >= s.funnel.ordered);
+        assert!(s.reached.current > 0 && !s.top_staff.is_empty());
+    }
+    bench_section(c, "social", |d, _| {
+        crm_metrics::social::section(d, &context).unwrap()
+    });
+}
 
-fn profile(_c: &mut Criterion) {}
+/// `report/profile/<customers>`: one profile look-up (SPEC §4) by id, of a customer in
+/// the middle of the existing ones. Its cost should not grow with the dataset: it reads
+/// that customer's runs and binary-searches the engagement index.
+fn profile(c: &mut Criterion) {
+    let context = options().resolve().unwrap();
+    let mut group = c.benchmark_group("report/profile");
+    for customers in sizes() {
+        let data = dataset(customers);
+        let existing = data.customers_at(context.as_of).len();
+        let idx = data.customer_indices().nth(existing / 2).unwrap();
+        let id = data.customer(idx).unwrap().id;
+        let p = crm_metrics::profile::section(data, &context, &id).unwrap();
+        assert_eq!(p.customer.id, id);
+        assert_eq!(p.purchase_history.len() as u64, p.total_orders);
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(customers),
+            &customers,
+            |b, _| b.iter(|| crm_metrics::profile::section(data, &context, &id).unwrap()),
+        );
+    }
+    group.finish();
+}
 
 criterion_group!(
     benches,

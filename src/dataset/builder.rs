@@ -537,6 +537,12 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         .collect();
 
     let deal_index = super::deal_index::DealIndex::new(&deals);
+    let engagement = super::engagement::EngagementIndex::build(
+        &customers,
+        &interaction_runs,
+        &interactions,
+        campaigns.keys.len(),
+    );
     Ok(Dataset {
         customers,
         customer_ids,
@@ -560,6 +566,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         fanpages,
         campaigns,
         quality,
+        engagement,
     })
 }
 

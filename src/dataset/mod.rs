@@ -8,6 +8,7 @@
 
 mod builder;
 pub(crate) mod deal_index;
+mod engagement;
 mod index;
 mod intern;
 mod quality;
@@ -89,6 +90,8 @@ pub struct Dataset {
     pub(crate) fanpages: Entities<FanpageInfo>,
     pub(crate) campaigns: Entities<CampaignInfo>,
     pub(crate) quality: DataQuality,
+    /// All-customer time indexes for SPEC §4 `engagement` shares.
+    pub(crate) engagement: engagement::EngagementIndex,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -239,6 +242,7 @@ impl Dataset {
             + self.staff.keys.heap_bytes()
             + self.fanpages.keys.heap_bytes()
             + self.campaigns.keys.heap_bytes()
+            + self.engagement.heap_bytes()
     }
 }
 
