@@ -499,7 +499,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     deal_items.sort_by_key(|&(row, _)| (deal_stage.rows[row as usize].created_at, row));
     let deals: Vec<DealRow> = deal_items
         .iter()
-        .map(|&(row, customer)| {
+        .map(|&(row, _)| {
             let d = &deal_stage.rows[row as usize];
             DealRow {
                 created_at: d.created_at,
@@ -512,7 +512,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                     .product_type
                     .get()
                     .map_or(OptKey::NONE, |k| OptKey::some(deal_types[k as usize])),
-                customer: customer.map(customer_of),
             }
         })
         .collect();

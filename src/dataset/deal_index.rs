@@ -145,7 +145,6 @@ mod tests {
             revenue: None,
             source: 7,
             product_type: OptKey::NONE,
-            customer: None,
         }
     }
 

@@ -173,7 +173,6 @@ pub(crate) struct DealRow {
     pub(crate) source: u32,
     /// Key in `Dataset::product_types`.
     pub(crate) product_type: OptKey,
-    pub(crate) customer: Option<CustomerIdx>,
 }
 
 /// An accepted cost. 32 bytes.

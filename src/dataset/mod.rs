@@ -14,6 +14,7 @@ mod intern;
 mod quality;
 mod stage;
 mod validate;
+#[cfg(feature = "csv")]
 pub(crate) mod values;
 
 pub use builder::DatasetBuilder;
@@ -25,19 +26,20 @@ pub(crate) use index::{
     InteractionRow, LineRow, OrderRow,
 };
 pub(crate) use intern::Interner;
+pub(crate) use stage::Span;
+#[cfg(feature = "csv")]
 pub(crate) use stage::{
-    CostFields, CustomerFields, DealFields, InteractionFields, LineFields, OrderFields,
-    StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage, StagedInteraction,
-    StagedLine, StagedOrder, StagedStaff,
+    CostFields, CustomerFields, DealFields, FieldError, InteractionFields, LineFields, OrderFields,
+    Stage, Staged, StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage,
+    StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
-pub(crate) use stage::{FieldError, Span, Stage, Staged, TableStage};
 
 use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 
 use crate::calendar::Ts;
-use crate::model::Customer;
+use crate::model::{Campaign, Customer, Fanpage, Staff};
 
 /// A validated, indexed dataset: the input of every report. Read-only once built;
 /// `Send + Sync`, so one dataset can serve concurrent reports.
@@ -194,6 +196,60 @@ impl Dataset {
         })
     }
 
+    /// The accepted fanpages, in input order.
+    pub fn fanpages(&self) -> impl Iterator<Item = Fanpage> + '_ {
+        self.fanpages
+            .info
+            .iter()
+            .enumerate()
+            .map(|(key, f)| Fanpage {
+                id: self.fanpages.id(key as u32).to_owned(),
+                name: f.name.clone(),
+                channel: f.channel,
+                activated: f.activated,
+                linked_accounts: f.linked_accounts,
+            })
+    }
+
+    /// The accepted campaigns, in input order.
+    pub fn campaigns(&self) -> impl Iterator<Item = Campaign> + '_ {
+        self.campaigns
+            .info
+            .iter()
+            .enumerate()
+            .map(|(key, c)| Campaign {
+                id: self.campaigns.id(key as u32).to_owned(),
+                name: c.name.clone(),
+                channel: c.channel,
+            })
+    }
+
+    /// The accepted staff members, in input order.
+    pub fn staff(&self) -> impl Iterator<Item = Staff> + '_ {
+        self.staff.info.iter().enumerate().map(|(key, name)| Staff {
+            id: self.staff.id(key as u32).to_owned(),
+            name: name.clone(),
+        })
+    }
+
+    /// The marketing sources of deals and costs (free text), sorted.
+    pub fn marketing_sources(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = (0..self.marketing_sources.len() as u32)
+            .map(|k| self.marketing_sources.resolve(k))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// The product types of deals and costs (free text), sorted.
+    pub fn product_types(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = (0..self.product_types.len() as u32)
+            .map(|k| self.product_types.resolve(k))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
     /// A customer's orders, sorted by (created_at, id).
     pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
         let i = idx.index();
@@ -265,6 +321,19 @@ mod tests {
         assert_eq!(size_of::<InteractionRow>(), 32);
         assert!(size_of::<DealRow>() <= 96, "{}", size_of::<DealRow>());
         assert!(size_of::<CostRow>() <= 28, "{}", size_of::<CostRow>());
+    }
+
+    #[test]
+    fn reference_tables_round_trip() {
+        let d = crate::sample::SampleOptions::new(50).dataset().unwrap();
+        let pages: Vec<Fanpage> = d.fanpages().collect();
+        assert_eq!(pages.len(), 5);
+        assert_eq!(pages[0].id, "FP1");
+        assert!(!pages[4].activated);
+        assert_eq!(d.campaigns().count(), 14);
+        assert_eq!(d.staff().next().map(|s| s.id), Some("NV01".to_owned()));
+        assert!(d.marketing_sources().contains(&"facebook_ads"));
+        assert!(d.product_types().contains(&"course"));
     }
 
     #[test]

@@ -189,6 +189,7 @@ impl<R> TableStage<R> {
     }
 
     /// Reserves room for about `rows` more rows, with their ids.
+    #[cfg(feature = "csv")]
     pub(crate) fn reserve(&mut self, rows: usize)
     where
         R: Staged,
@@ -208,6 +209,7 @@ impl<R> TableStage<R> {
     }
 
     /// Records a record whose shape is wrong (field count, unclosed quote).
+    #[cfg(feature = "csv")]
     #[cold]
     pub(crate) fn reject_record(&mut self, rejection: Rejection) {
         self.read += 1;
@@ -260,11 +262,13 @@ impl<R> TableStage<R> {
 }
 
 /// A staged row type, knowing its table.
+#[cfg(feature = "csv")]
 pub(crate) trait Staged {
     /// The row's table.
     const TABLE: Table;
 }
 
+#[cfg(feature = "csv")]
 macro_rules! staged {
     ($($row:ident => $table:ident),* $(,)?) => {
         $(impl Staged for $row {
@@ -273,6 +277,7 @@ macro_rules! staged {
     };
 }
 
+#[cfg(feature = "csv")]
 staged! {
     StagedCustomer => Customers,
     StagedOrder => Orders,
@@ -285,10 +290,10 @@ staged! {
     StagedFanpage => Fanpages,
 }
 
-/// A customer. Its id key is its position. 80 bytes.
+/// A customer. Its id key is its position. Customers, campaigns, staff and fanpages
+/// are never rejected after staging, so their staged rows keep no line number.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedCustomer {
-    pub(crate) line: u64,
     pub(crate) created_at: Ts,
     pub(crate) birth_date: Option<NaiveDate>,
     pub(crate) source: Source,
@@ -364,7 +369,6 @@ pub(crate) struct StagedInteraction {
 /// A campaign (small table: names stay strings).
 #[derive(Clone, Debug)]
 pub(crate) struct StagedCampaign {
-    pub(crate) line: u64,
     pub(crate) name: String,
     pub(crate) channel: Option<Channel>,
 }
@@ -372,14 +376,12 @@ pub(crate) struct StagedCampaign {
 /// A staff member.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedStaff {
-    pub(crate) line: u64,
     pub(crate) name: String,
 }
 
 /// A fanpage.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedFanpage {
-    pub(crate) line: u64,
     pub(crate) name: String,
     pub(crate) channel: Option<Channel>,
     pub(crate) activated: bool,
@@ -478,7 +480,6 @@ impl TableStage<StagedCustomer> {
             return;
         }
         self.rows.push(StagedCustomer {
-            line,
             created_at: f.created_at,
             birth_date: f.birth_date,
             source: f.source,
@@ -617,7 +618,6 @@ impl TableStage<StagedCampaign> {
     pub(crate) fn push(&mut self, line: u64, id: &str, name: &str, channel: Option<Channel>) {
         if self.claim(Table::Campaigns, line, id) {
             self.rows.push(StagedCampaign {
-                line,
                 name: name.to_owned(),
                 channel,
             });
@@ -629,7 +629,6 @@ impl TableStage<StagedStaff> {
     pub(crate) fn push(&mut self, line: u64, id: &str, name: &str) {
         if self.claim(Table::Staff, line, id) {
             self.rows.push(StagedStaff {
-                line,
                 name: name.to_owned(),
             });
         }
@@ -647,7 +646,6 @@ impl TableStage<StagedFanpage> {
     ) {
         if self.claim(Table::Fanpages, line, id) {
             self.rows.push(StagedFanpage {
-                line,
                 name: name.to_owned(),
                 channel,
                 activated,
