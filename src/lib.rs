@@ -39,7 +39,13 @@
 //! | §1 calendar, periods, presets | [`calendar`] |
 //! | §1 cmp, ratios, money | [`money::Cmp`], [`money::ratio`], [`money::DecimalSum`] |
 //! | §2 model, validation | [`model`], [`DatasetBuilder`], [`Reason`], [`Warning`] |
+//! | §3 `customers` (customer dashboard) | [`customers`]: [`customers::section`], [`customers::dormant_customers`], [`customers::new_customers_daily`], … |
+//! | §4 `profile` (customer 360) | [`profile`]: [`profile::section`], [`profile::avg_days_between_purchases`], … |
+//! | §5 `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
+//! | §6 `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
+//! | §7 `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::SocialFold`], … |
 //! | §8 report, `data_quality` | [`report()`], [`Report`], [`DataQualitySection`] |
+//! | mergeable aggregation | [`fold::CustomerFold`], [`fold::fold_customers`] |
 //!
 //! # Crate features
 //! * `csv` (default): read a folder of CSV files ([`DatasetBuilder::read_csv_dir`]).
