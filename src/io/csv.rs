@@ -310,10 +310,29 @@ fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
     Ok(map)
 }
 
+/// How far reading a folder has come: called now and then while a file is read, and
+/// once when it is done. With the `parallel` feature files are read concurrently, so
+/// calls for different tables may interleave and come from several threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// The file's table.
+    pub table: Table,
+    /// Bytes of the file read so far.
+    pub bytes_read: u64,
+    /// The file's size in bytes (0 when unknown).
+    pub bytes_total: u64,
+}
+
+/// A progress callback; [`DatasetBuilder::read_csv_dir_with_progress`] takes one.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
+/// Reports progress after this many bytes.
+const PROGRESS_STEP: u64 = 4 << 20;
+
 /// Reads one table's records into its stage with `parse`.
 fn read_table<R: Read, T: Staged>(
     source: R,
-    path: &Path,
+    (path, bytes, progress): (&Path, u64, ProgressFn<'_>),
     rows: usize,
     stage: &mut TableStage<T>,
     parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
@@ -341,7 +360,16 @@ fn read_table<R: Read, T: Staged>(
     let width = record.len();
     let names = table.columns();
     let id_column = table.has_id().then_some(map[0]);
+    let mut reported = 0;
     while reader.read_record(&mut record).map_err(io_error)? {
+        if reader.bytes_read() >= reported + PROGRESS_STEP {
+            reported = reader.bytes_read();
+            progress(Progress {
+                table,
+                bytes_read: reported,
+                bytes_total: bytes,
+            });
+        }
         if record.is_blank() {
             continue;
         }
@@ -363,6 +391,11 @@ fn read_table<R: Read, T: Staged>(
             stage.reject(table, line, id().as_deref(), e);
         }
     }
+    progress(Progress {
+        table,
+        bytes_read: reader.bytes_read(),
+        bytes_total: bytes,
+    });
     Ok(())
 }
 
@@ -415,7 +448,7 @@ impl DatasetBuilder {
         bytes: u64,
     ) -> Result<()> {
         match self.stage.slots([table]).pop() {
-            Some(slot) => slot.read(source, path, bytes),
+            Some(slot) => slot.read(source, path, bytes, &|_| {}),
             None => Ok(()),
         }
     }
@@ -439,6 +472,19 @@ impl DatasetBuilder {
     /// # Ok::<(), crm_metrics::Error>(())
     /// ```
     pub fn read_csv_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        self.read_csv_dir_with_progress(dir, &|_| {})
+    }
+
+    /// [`read_csv_dir`](DatasetBuilder::read_csv_dir), calling `progress` every few
+    /// megabytes of each file and when each file is done (for a progress bar).
+    ///
+    /// # Errors
+    /// As [`read_csv_dir`](DatasetBuilder::read_csv_dir).
+    pub fn read_csv_dir_with_progress(
+        &mut self,
+        dir: impl AsRef<Path>,
+        progress: ProgressFn<'_>,
+    ) -> Result<()> {
         let dir = dir.as_ref();
         // Open every file first; then parse them (concurrently with `parallel`: tables
         // are staged independently). Errors are reported in table order either way, as
@@ -471,7 +517,7 @@ impl DatasetBuilder {
         let slots = self.stage.slots(Table::ALL);
         let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
         let read = |(slot, opened): (Slot<'_>, Result<Option<OpenFile>>)| match opened? {
-            Some((file, path, bytes)) => slot.read(file, &path, bytes),
+            Some((file, path, bytes)) => slot.read(file, &path, bytes, progress),
             None => Ok(()),
         };
         #[cfg(feature = "parallel")]
@@ -502,8 +548,15 @@ enum Slot<'a> {
 }
 
 impl Slot<'_> {
-    fn read<R: Read>(self, source: R, path: &Path, bytes: u64) -> Result<()> {
+    fn read<R: Read>(
+        self,
+        source: R,
+        path: &Path,
+        bytes: u64,
+        progress: ProgressFn<'_>,
+    ) -> Result<()> {
         let rows = |table| usize::try_from(bytes / bytes_per_row(table)).unwrap_or(0);
+        let path = (path, bytes, progress);
         match self {
             Slot::Customers(s) => read_table(source, path, rows(Table::Customers), s, customer),
             Slot::Orders(s) => read_table(source, path, rows(Table::Orders), s, order),
@@ -641,5 +694,30 @@ mod tests {
             b.stage.fanpages.rejections[0].column,
             Some("linked_accounts")
         );
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn progress_reports_every_file_once_done() {
+        let dir = std::env::temp_dir().join(format!("crm-progress-{}", std::process::id()));
+        let summary = crate::sample::SampleOptions::new(60)
+            .write_csv(&dir)
+            .unwrap();
+        let seen = Mutex::new(Vec::new());
+        let mut b = DatasetBuilder::new();
+        b.read_csv_dir_with_progress(&dir, &|p| seen.lock().unwrap().push(p))
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let seen = seen.into_inner().unwrap();
+        for table in Table::ALL {
+            let last = seen.iter().rev().find(|p| p.table == table).unwrap();
+            assert_eq!(last.bytes_read, summary.bytes[table.index()], "{table}");
+            assert_eq!(last.bytes_total, last.bytes_read);
+        }
     }
 }

@@ -81,6 +81,8 @@ pub(crate) struct RecordReader<R> {
     /// Physical line of the byte at `pos`.
     line: u64,
     started: bool,
+    /// Bytes read from the source so far.
+    consumed: u64,
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -127,7 +129,13 @@ impl<R: Read> RecordReader<R> {
             eof: false,
             line: 1,
             started: false,
+            consumed: 0,
         }
+    }
+
+    /// Bytes read from the source so far (a little ahead of the records returned).
+    pub(crate) fn bytes_read(&self) -> u64 {
+        self.consumed
     }
 
     /// Reads more bytes after the unread ones; `false` at the end of input.
@@ -146,6 +154,7 @@ impl<R: Read> RecordReader<R> {
                 }
                 Ok(n) => {
                     self.len += n;
+                    self.consumed += n as u64;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
