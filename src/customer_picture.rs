@@ -758,7 +758,7 @@ pub(crate) struct PictureTally {
 }
 
 impl PictureTally {
-    fn new(context: &Context, options: &PictureOptions) -> Result<PictureTally> {
+    pub(crate) fn new(context: &Context, options: &PictureOptions) -> Result<PictureTally> {
         Ok(PictureTally {
             spend: SpendTally::default(),
             units: UnitTally::new(context)?,

@@ -288,7 +288,7 @@ pub(crate) struct CustomersTally {
 }
 
 impl CustomersTally {
-    fn new(context: &Context) -> CustomersTally {
+    pub(crate) fn new(context: &Context) -> CustomersTally {
         CustomersTally {
             spend: SpendTally::default(),
             new: NewTally::new(context),
@@ -1061,6 +1061,29 @@ pub(crate) trait Tally: Clone + Send + Sync {
 
     /// The result.
     fn finish(self, context: &Context) -> Result<Self::Output>;
+}
+
+/// Two tallies fed the same customers and the same purchase scan: the report folds the
+/// customers and customer-picture sections in one pass this way.
+impl<A: Tally, B: Tally> Tally for (A, B) {
+    const PURCHASES: bool = A::PURCHASES || B::PURCHASES;
+    const GAPS: bool = A::GAPS || B::GAPS;
+    type Output = (A::Output, B::Output);
+
+    #[inline]
+    fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
+        self.0.add(dataset, context, facts);
+        self.1.add(dataset, context, facts);
+    }
+
+    fn merge(&mut self, other: (A, B)) {
+        self.0.merge(other.0);
+        self.1.merge(other.1);
+    }
+
+    fn finish(self, context: &Context) -> Result<Self::Output> {
+        Ok((self.0.finish(context)?, self.1.finish(context)?))
+    }
 }
 
 /// A [`Tally`] as a [`CustomerFold`]: scans each customer's purchases (into a reused

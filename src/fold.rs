@@ -65,6 +65,27 @@ pub trait CustomerFold: Sized + Send {
     fn finish(self, dataset: &Dataset) -> Result<Self::Output>;
 }
 
+/// Two folds over the same customers in one pass: each customer's rows are read from
+/// memory once and are in cache for the second fold. Merges and finishes both.
+impl<A: CustomerFold, B: CustomerFold> CustomerFold for (A, B) {
+    type Output = (A::Output, B::Output);
+
+    #[inline]
+    fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
+        self.0.add_customer(dataset, customer);
+        self.1.add_customer(dataset, customer);
+    }
+
+    fn merge(&mut self, other: (A, B)) {
+        self.0.merge(other.0);
+        self.1.merge(other.1);
+    }
+
+    fn finish(self, dataset: &Dataset) -> Result<Self::Output> {
+        Ok((self.0.finish(dataset)?, self.1.finish(dataset)?))
+    }
+}
+
 /// Folds the customers of one shard into `partial`.
 pub fn fold_shard<F: CustomerFold>(
     partial: &mut F,

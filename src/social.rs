@@ -431,10 +431,18 @@ impl CustomerFold for SocialFold<'_> {
 
         // Interactions. First contact: all time up to as_of, on the selected pages.
         let interactions = dataset.interactions_of(customer);
-        let first_contact = interactions.iter().take_while(|i| i.at <= as_of).find(|i| {
-            i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i)
-        });
-        if let Some(period) = first_contact.and_then(|i| self.period_of(i.at)) {
+        let first_contact = if self.pages.selected.is_none() {
+            // Every page: the dataset knows each customer's first one (any `as_of`:
+            // if it is after `as_of` there is none up to `as_of`, and `period_of` says so).
+            dataset.first_social_message.get(customer.index()).copied().flatten()
+        } else {
+            interactions
+                .iter()
+                .take_while(|i| i.at <= as_of)
+                .find(|i| i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i))
+                .map(|i| i.at)
+        };
+        if let Some(period) = first_contact.and_then(|at| self.period_of(at)) {
             self.new_customers[period] += 1;
         }
         let (mut reached, mut cared) = ([false; 2], [false; 2]);

@@ -485,6 +485,15 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             }
         })
         .collect();
+    let first_social_message = interaction_runs
+        .windows(2)
+        .map(|run| {
+            interactions[run[0] as usize..run[1] as usize]
+                .iter()
+                .find(|i| i.is_inbound() && i.kind.is_message_or_comment() && i.is_social())
+                .map(|i| i.at)
+        })
+        .collect();
     let refs = interaction_stage.keys.reference;
     drop((interaction_items, interaction_stage.rows));
     quality.warnings = warnings;
@@ -555,6 +564,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         products,
         interaction_runs,
         interactions,
+        first_social_message,
         refs,
         deals,
         deal_index,

@@ -76,6 +76,10 @@ pub struct Dataset {
     pub(crate) interaction_runs: Vec<u32>,
     /// Accepted interactions, customer by customer, each run sorted by (at, input order).
     pub(crate) interactions: Vec<InteractionRow>,
+    /// Per customer: the first inbound social `message`/`comment` (any fanpage), so
+    /// that SPEC §7 `new_customers` without a fanpage filter reads one value instead of
+    /// a customer's whole history. `None` when there is none.
+    pub(crate) first_social_message: Vec<Option<Ts>>,
     /// `ref_id`s of interactions (games and surveys).
     pub(crate) refs: Interner,
     /// Accepted deals sorted by (created_at, input order).
@@ -289,6 +293,7 @@ impl Dataset {
             + self.lines.capacity() * size_of::<LineRow>()
             + self.products.heap_bytes()
             + self.interactions.capacity() * size_of::<InteractionRow>()
+            + self.first_social_message.capacity() * size_of::<Option<Ts>>()
             + self.refs.heap_bytes()
             + self.deals.capacity() * size_of::<DealRow>()
             + self.deal_index.heap_bytes()

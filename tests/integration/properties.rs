@@ -182,3 +182,21 @@ proptest! {
         prop_assert_eq!(c.read, c.accepted + c.rejected);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// The report folds the customer-based sections in one pass; that must equal each
+    /// section computed alone.
+    #[test]
+    fn the_fused_report_equals_each_section_alone(seed in any::<u64>(), preset in 0usize..11, tz in prop_oneof![Just("+07:00"), Just("Europe/Berlin")]) {
+        let dataset = SampleOptions::new(150).seed(seed).bad_rate(0.05).dataset().unwrap();
+        let options = ReportOptions::new(as_of()).period(Preset::ALL[preset]).time_zone(tz.parse().unwrap());
+        let context = options.resolve().unwrap();
+        let report = crm_metrics::report(&dataset, &options).unwrap();
+        prop_assert_eq!(report.customers, crm_metrics::customers::section(&dataset, &context).unwrap());
+        prop_assert_eq!(report.customer_picture, crm_metrics::customer_picture::section(&dataset, &context).unwrap());
+        prop_assert_eq!(report.social, crm_metrics::social::section(&dataset, &context).unwrap());
+        prop_assert_eq!(report.marketing, crm_metrics::marketing::section(&dataset, &context).unwrap());
+    }
+}
