@@ -1365,16 +1365,12 @@ impl Tally for ZaloTally {
 
     #[inline]
     fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
-        // Interactions are sorted by time and the window is recent: read the run
-        // backwards from its end and stop before the window. This touches only the
-        // tail of each run, in ascending memory order across customers (prefetchable),
-        // where a binary search would make a chain of dependent cache misses.
+        // Interactions are sorted by time and the window is recent: only the run's tail
+        // from the window's start is read, and nothing for a customer whose last
+        // interaction is older (`Dataset::interactions_since`).
         let (mut current, mut previous) = (false, false);
-        for interaction in dataset.interactions_of(facts.customer).iter().rev() {
+        for interaction in dataset.interactions_since(facts.customer, self.window.start).iter().rev() {
             let at = interaction.at;
-            if at < self.window.start {
-                break;
-            }
             if at >= self.window.end || at > context.as_of_ts {
                 continue;
             }

@@ -430,13 +430,13 @@ impl CustomerFold for SocialFold<'_> {
         }
 
         // Interactions. First contact: all time up to as_of, on the selected pages.
-        let interactions = dataset.interactions_of(customer);
         let first_contact = if self.pages.selected.is_none() {
             // Every page: the dataset knows each customer's first one (any `as_of`:
             // if it is after `as_of` there is none up to `as_of`, and `period_of` says so).
             dataset.first_social_message.get(customer.index()).copied().flatten()
         } else {
-            interactions
+            dataset
+                .interactions_of(customer)
                 .iter()
                 .take_while(|i| i.at <= as_of)
                 .find(|i| i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i))
@@ -447,8 +447,7 @@ impl CustomerFold for SocialFold<'_> {
         }
         let (mut reached, mut cared) = ([false; 2], [false; 2]);
         self.cared_by.clear();
-        let from = interactions.partition_point(|i| i.at < self.window_start);
-        for i in interactions.get(from..).unwrap_or_default() {
+        for i in dataset.interactions_since(customer, self.window_start) {
             if i.at > as_of {
                 break;
             }
@@ -498,9 +497,7 @@ impl CustomerFold for SocialFold<'_> {
         // Orders.
         let (mut ordered, mut delivered) = (false, false);
         self.ordered_through.clear();
-        let orders = dataset.orders_of(customer);
-        let from = orders.partition_point(|o| o.created_at < self.window_start);
-        for o in orders.get(from..).unwrap_or_default() {
+        for o in dataset.orders_since(customer, self.window_start) {
             if o.created_at > as_of {
                 break;
             }

@@ -1,5 +1,6 @@
 //! [`DatasetBuilder`]: rows in, a validated and indexed [`Dataset`] out.
 
+use crate::calendar::Ts;
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
     FanpageInfo, InteractionRow, LineRow, OptKey, OrderRow,
@@ -485,6 +486,13 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             }
         })
         .collect();
+    let last_secs = |runs: &[u32], at: &dyn Fn(usize) -> Ts| -> Vec<i64> {
+        runs.windows(2)
+            .map(|run| if run[1] > run[0] { at(run[1] as usize - 1).secs } else { i64::MIN })
+            .collect()
+    };
+    let last_order_secs = last_secs(&order_runs, &|i| orders[i].created_at);
+    let last_interaction_secs = last_secs(&interaction_runs, &|i| interactions[i].at);
     let first_social_message = interaction_runs
         .windows(2)
         .map(|run| {
@@ -564,6 +572,8 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         products,
         interaction_runs,
         interactions,
+        last_order_secs,
+        last_interaction_secs,
         first_social_message,
         refs,
         deals,

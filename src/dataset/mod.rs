@@ -76,6 +76,11 @@ pub struct Dataset {
     pub(crate) interaction_runs: Vec<u32>,
     /// Accepted interactions, customer by customer, each run sorted by (at, input order).
     pub(crate) interactions: Vec<InteractionRow>,
+    /// Per customer: the seconds of its last order and last interaction (`i64::MIN`
+    /// when none). Dense and small, so a fold skips the runs of customers with nothing
+    /// in a report's window without touching them (see [`Dataset::interactions_since`]).
+    pub(crate) last_order_secs: Vec<i64>,
+    pub(crate) last_interaction_secs: Vec<i64>,
     /// Per customer: the first inbound social `message`/`comment` (any fanpage), so
     /// that SPEC §7 `new_customers` without a fanpage filter reads one value instead of
     /// a customer's whole history. `None` when there is none.
@@ -254,6 +259,31 @@ impl Dataset {
         all
     }
 
+    /// The suffix of a customer's orders created at or after `since` (`since` is the
+    /// start of a report's window, usually recent). Reads the run backwards from its
+    /// end, and not at all when the customer's last order is earlier.
+    #[inline]
+    pub(crate) fn orders_since(&self, idx: CustomerIdx, since: Ts) -> &[OrderRow] {
+        if self.last_order_secs.get(idx.index()).is_none_or(|&last| last < since.secs) {
+            return &[];
+        }
+        let run = self.orders_of(idx);
+        let from = run.iter().rposition(|o| o.created_at < since).map_or(0, |p| p + 1);
+        run.get(from..).unwrap_or_default()
+    }
+
+    /// The suffix of a customer's interactions at or after `since`, as
+    /// [`orders_since`](Dataset::orders_since) does for orders.
+    #[inline]
+    pub(crate) fn interactions_since(&self, idx: CustomerIdx, since: Ts) -> &[InteractionRow] {
+        if self.last_interaction_secs.get(idx.index()).is_none_or(|&last| last < since.secs) {
+            return &[];
+        }
+        let run = self.interactions_of(idx);
+        let from = run.iter().rposition(|i| i.at < since).map_or(0, |p| p + 1);
+        run.get(from..).unwrap_or_default()
+    }
+
     /// A customer's orders, sorted by (created_at, id).
     pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
         let i = idx.index();
@@ -294,6 +324,7 @@ impl Dataset {
             + self.products.heap_bytes()
             + self.interactions.capacity() * size_of::<InteractionRow>()
             + self.first_social_message.capacity() * size_of::<Option<Ts>>()
+            + (self.last_order_secs.capacity() + self.last_interaction_secs.capacity()) * 8
             + self.refs.heap_bytes()
             + self.deals.capacity() * size_of::<DealRow>()
             + self.deal_index.heap_bytes()
