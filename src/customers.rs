@@ -1369,7 +1369,11 @@ impl Tally for ZaloTally {
         // from the window's start is read, and nothing for a customer whose last
         // interaction is older (`Dataset::interactions_since`).
         let (mut current, mut previous) = (false, false);
-        for interaction in dataset.interactions_since(facts.customer, self.window.start).iter().rev() {
+        for interaction in dataset
+            .interactions_since(facts.customer, self.window.start)
+            .iter()
+            .rev()
+        {
             let at = interaction.at;
             if at >= self.window.end || at > context.as_of_ts {
                 continue;

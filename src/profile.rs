@@ -821,8 +821,11 @@ pub fn purchase_history(
         .enumerate()
         .rev()
         .map(|(k, order)| {
+            let id = dataset
+                .order_detail(orders.first_position + k)
+                .map_or(u32::MAX, |d| d.id);
             Ok(HistoryOrder {
-                id: dataset.order_ids.resolve(order.id).to_owned(),
+                id: dataset.order_ids.resolve(id).to_owned(),
                 created_at: order.created_at.to_datetime(),
                 status: order.status,
                 items: line_items(orders.lines(k))?,

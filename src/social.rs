@@ -37,7 +37,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::calendar::{Ts, weekday_index};
-use crate::dataset::{CustomerIdx, Dataset, InteractionRow, OrderRow};
+use crate::dataset::{CustomerIdx, Dataset, InteractionRow, OrderDetail};
 use crate::error::{Error, Result};
 use crate::fold::{CustomerFold, fold_customers};
 use crate::money::{Cmp, DecimalSum, count_ratio};
@@ -393,12 +393,11 @@ impl<'a> SocialFold<'a> {
 
     /// Whether a social order is on a selected page.
     #[inline]
-    fn selects_order(&self, row: &OrderRow) -> bool {
-        row.is_social()
-            && row
-                .fanpage
-                .get()
-                .is_some_and(|key| self.pages.contains(key))
+    fn selects_order(&self, detail: &OrderDetail) -> bool {
+        detail
+            .fanpage
+            .get()
+            .is_some_and(|key| self.pages.contains(key))
     }
 
     /// `Some(CURRENT)`, `Some(PREVIOUS)` or `None` for an instant.
@@ -433,13 +432,19 @@ impl CustomerFold for SocialFold<'_> {
         let first_contact = if self.pages.selected.is_none() {
             // Every page: the dataset knows each customer's first one (any `as_of`:
             // if it is after `as_of` there is none up to `as_of`, and `period_of` says so).
-            dataset.first_social_message.get(customer.index()).copied().flatten()
+            dataset
+                .first_social_message
+                .get(customer.index())
+                .copied()
+                .flatten()
         } else {
             dataset
                 .interactions_of(customer)
                 .iter()
                 .take_while(|i| i.at <= as_of)
-                .find(|i| i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i))
+                .find(|i| {
+                    i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i)
+                })
                 .map(|i| i.at)
         };
         if let Some(period) = first_contact.and_then(|at| self.period_of(at)) {
@@ -497,17 +502,24 @@ impl CustomerFold for SocialFold<'_> {
         // Orders.
         let (mut ordered, mut delivered) = (false, false);
         self.ordered_through.clear();
-        for o in dataset.orders_since(customer, self.window_start) {
+        let (first, window) = dataset.orders_since(customer, self.window_start);
+        for (position, o) in (first..).zip(window) {
             if o.created_at > as_of {
                 break;
             }
-            if !self.selects_order(o) {
+            if !o.is_social() {
+                continue;
+            }
+            let Some(detail) = dataset.order_detail(position) else {
+                continue;
+            };
+            if !self.selects_order(detail) {
                 continue;
             }
             let Some(period) = self.period_of(o.created_at) else {
                 continue;
             };
-            let staff = o.staff.get();
+            let staff = detail.staff.get();
             if period == CURRENT
                 && let Some(tally) = staff.and_then(|s| self.staff_mut(s))
             {
@@ -519,7 +531,7 @@ impl CustomerFold for SocialFold<'_> {
             }
             self.orders[period] += 1;
             self.revenue[period].add(o.total);
-            match o.cost_of_goods {
+            match detail.cost_of_goods {
                 Some(cost) => {
                     self.gross_profit[period].add(o.total);
                     self.gross_profit[period].add(-cost);

@@ -3,7 +3,7 @@
 use crate::calendar::Ts;
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
-    FanpageInfo, InteractionRow, LineRow, OptKey, OrderRow,
+    FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow,
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::{DataQuality, TableCounts};
@@ -384,12 +384,18 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let order_staff = references(&order_stage.keys.staff, &mut staff);
     let mut position_of_slot = vec![0u32; valid_orders.accepted.len()];
     let mut orders = Vec::with_capacity(order_items.len());
+    let mut order_details = Vec::with_capacity(order_items.len());
     for (position, &(row, _)) in order_items.iter().enumerate() {
         let o = &order_rows[row as usize];
         position_of_slot[valid_orders.slot_of_row[row as usize] as usize] = position as u32;
         orders.push(OrderRow {
             created_at: o.created_at,
             total: o.total,
+            status: o.status,
+            has_voucher: o.has_voucher,
+            social: o.fanpage.is_some(),
+        });
+        order_details.push(OrderDetail {
             cost_of_goods: o.cost_of_goods,
             id: row,
             fanpage: reference(
@@ -404,8 +410,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                 staff.known,
                 &mut warnings[Warning::UnknownStaff as usize],
             ),
-            status: o.status,
-            has_voucher: o.has_voucher,
         });
     }
     drop((order_items, order_stage.rows, valid_orders));
@@ -488,7 +492,13 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         .collect();
     let last_secs = |runs: &[u32], at: &dyn Fn(usize) -> Ts| -> Vec<i64> {
         runs.windows(2)
-            .map(|run| if run[1] > run[0] { at(run[1] as usize - 1).secs } else { i64::MIN })
+            .map(|run| {
+                if run[1] > run[0] {
+                    at(run[1] as usize - 1).secs
+                } else {
+                    i64::MIN
+                }
+            })
             .collect()
     };
     let last_order_secs = last_secs(&order_runs, &|i| orders[i].created_at);
@@ -566,6 +576,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         customer_text,
         order_runs,
         orders,
+        order_details,
         order_ids,
         line_runs,
         lines,
@@ -690,7 +701,9 @@ mod tests {
         let order_ids: Vec<&str> = d
             .orders_of(a)
             .iter()
-            .map(|o| d.order_ids.resolve(o.id))
+            .map(|o| o.created_at)
+            .zip(d.order_details[d.first_order_position(a)..].iter())
+            .map(|(_, o)| d.order_ids.resolve(o.id))
             .collect();
         // DH0 (2nd), then DH10 and DH9 at the same instant ("DH10" < "DH9" as text), DH1.
         assert_eq!(order_ids, ["DH0", "DH10", "DH9", "DH1"]);
@@ -760,7 +773,7 @@ mod tests {
         o.staff_id = Some("NV9".into());
         b.push_order(&o);
         let d = b.build().unwrap();
-        let staff = d.orders[0].staff.get().unwrap();
+        let staff = d.order_details[0].staff.get().unwrap();
         assert_eq!(d.staff.id(staff), "NV9");
         assert!(d.staff.info(staff).is_none());
         assert_eq!(

@@ -98,18 +98,17 @@ pub(crate) struct CustomerText {
     pub(crate) rows: Vec<[Span; 7]>,
 }
 
-/// An accepted order. Its customer is implied by the run it sits in.
+/// An accepted order: the fields every purchase scan reads, 32 bytes. Its customer is
+/// implied by the run it sits in; the rest is its [`OrderDetail`], at the same position
+/// in `Dataset::order_details` (read only for the few orders a report looks at closely).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OrderRow {
     pub(crate) created_at: Ts,
     pub(crate) total: Decimal,
-    pub(crate) cost_of_goods: Option<Decimal>,
-    /// Key of its id in `Dataset::order_ids`.
-    pub(crate) id: u32,
-    pub(crate) fanpage: OptKey,
-    pub(crate) staff: OptKey,
     pub(crate) status: OrderStatus,
     pub(crate) has_voucher: bool,
+    /// Has a fanpage (SPEC §7 "social order").
+    pub(crate) social: bool,
 }
 
 impl OrderRow {
@@ -125,8 +124,18 @@ impl OrderRow {
 
     /// Has a fanpage (SPEC §7 "social order").
     pub(crate) fn is_social(&self) -> bool {
-        self.fanpage.is_some()
+        self.social
     }
+}
+
+/// The less-read half of an accepted order. 32 bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OrderDetail {
+    pub(crate) cost_of_goods: Option<Decimal>,
+    /// Key of its id in `Dataset::order_ids`.
+    pub(crate) id: u32,
+    pub(crate) fanpage: OptKey,
+    pub(crate) staff: OptKey,
 }
 
 /// An accepted order line. 16 bytes.

@@ -23,7 +23,7 @@ pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCo
 
 pub(crate) use index::{
     CampaignInfo, Contacts, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
-    InteractionRow, LineRow, OrderRow,
+    InteractionRow, LineRow, OrderDetail, OrderRow,
 };
 pub(crate) use intern::Interner;
 pub(crate) use stage::Span;
@@ -66,6 +66,8 @@ pub struct Dataset {
     pub(crate) order_runs: Vec<u32>,
     /// Accepted orders, customer by customer, each run sorted by (created_at, id).
     pub(crate) orders: Vec<OrderRow>,
+    /// The rest of each order, at the same position as in `orders`.
+    pub(crate) order_details: Vec<OrderDetail>,
     pub(crate) order_ids: Interner,
     /// Run offsets into `lines`, one per order plus one.
     pub(crate) line_runs: Vec<u32>,
@@ -260,23 +262,42 @@ impl Dataset {
     }
 
     /// The suffix of a customer's orders created at or after `since` (`since` is the
-    /// start of a report's window, usually recent). Reads the run backwards from its
-    /// end, and not at all when the customer's last order is earlier.
+    /// start of a report's window, usually recent), with the position of its first
+    /// order in `orders` (for [`order_detail`](Dataset::order_detail)). Reads the run
+    /// backwards from its end, and not at all when the customer's last order is earlier.
     #[inline]
-    pub(crate) fn orders_since(&self, idx: CustomerIdx, since: Ts) -> &[OrderRow] {
-        if self.last_order_secs.get(idx.index()).is_none_or(|&last| last < since.secs) {
-            return &[];
+    pub(crate) fn orders_since(&self, idx: CustomerIdx, since: Ts) -> (usize, &[OrderRow]) {
+        let first = self.first_order_position(idx);
+        if self
+            .last_order_secs
+            .get(idx.index())
+            .is_none_or(|&last| last < since.secs)
+        {
+            return (first, &[]);
         }
         let run = self.orders_of(idx);
-        let from = run.iter().rposition(|o| o.created_at < since).map_or(0, |p| p + 1);
-        run.get(from..).unwrap_or_default()
+        let from = run
+            .iter()
+            .rposition(|o| o.created_at < since)
+            .map_or(0, |p| p + 1);
+        (first + from, run.get(from..).unwrap_or_default())
+    }
+
+    /// The detail half of the order at `position` in `orders`.
+    #[inline]
+    pub(crate) fn order_detail(&self, position: usize) -> Option<&OrderDetail> {
+        self.order_details.get(position)
     }
 
     /// The suffix of a customer's interactions at or after `since`, as
     /// [`orders_since`](Dataset::orders_since) does for orders.
     #[inline]
     pub(crate) fn interactions_since(&self, idx: CustomerIdx, since: Ts) -> &[InteractionRow] {
-        if self.last_interaction_secs.get(idx.index()).is_none_or(|&last| last < since.secs) {
+        if self
+            .last_interaction_secs
+            .get(idx.index())
+            .is_none_or(|&last| last < since.secs)
+        {
             return &[];
         }
         let run = self.interactions_of(idx);
@@ -319,6 +340,7 @@ impl Dataset {
                 + self.interaction_runs.capacity())
                 * 4
             + self.orders.capacity() * size_of::<OrderRow>()
+            + self.order_details.capacity() * size_of::<OrderDetail>()
             + self.order_ids.heap_bytes()
             + self.lines.capacity() * size_of::<LineRow>()
             + self.products.heap_bytes()
@@ -352,7 +374,8 @@ mod tests {
             "{}",
             size_of::<CustomerRow>()
         );
-        assert!(size_of::<OrderRow>() <= 64, "{}", size_of::<OrderRow>());
+        assert_eq!(size_of::<OrderRow>(), 32);
+        assert_eq!(size_of::<OrderDetail>(), 32);
         assert_eq!(size_of::<LineRow>(), 16);
         assert_eq!(size_of::<InteractionRow>(), 32);
         assert!(size_of::<DealRow>() <= 96, "{}", size_of::<DealRow>());

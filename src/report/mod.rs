@@ -239,9 +239,20 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     // orders and interactions are read from memory once, and its purchases scanned once
     // for both §3 and §6. Equal to calling each section's `section` (tested).
     let existing = dataset.existing(context.as_of_ts);
-    let picture = customer_picture::PictureTally::new(&context, &customer_picture::PictureOptions::default())?;
-    let purchases = customers::TallyFold::new(&context, (customers::CustomersTally::new(&context), picture));
-    let make = || (purchases.clone(), social::SocialFold::new(dataset, &context));
+    let picture = customer_picture::PictureTally::new(
+        &context,
+        &customer_picture::PictureOptions::default(),
+    )?;
+    let purchases = customers::TallyFold::new(
+        &context,
+        (customers::CustomersTally::new(&context), picture),
+    );
+    let make = || {
+        (
+            purchases.clone(),
+            social::SocialFold::new(dataset, &context),
+        )
+    };
     let ((customers, customer_picture), social) =
         fold_customers(dataset, 0..existing, make).finish(dataset)?;
     Ok(Report {
