@@ -450,9 +450,15 @@ impl CustomerFold for SocialFold<'_> {
         if let Some(period) = first_contact.and_then(|at| self.period_of(at)) {
             self.new_customers[period] += 1;
         }
+        let interactions = dataset.interactions_since(customer, self.window_start);
+        let (first_order, window_orders) = dataset.orders_since(customer, self.window_start);
+        if interactions.is_empty() && window_orders.is_empty() {
+            // Nothing in the window: no reach, care, orders or staff for this customer.
+            return;
+        }
         let (mut reached, mut cared) = ([false; 2], [false; 2]);
         self.cared_by.clear();
-        for i in dataset.interactions_since(customer, self.window_start) {
+        for i in interactions {
             if i.at > as_of {
                 break;
             }
@@ -502,8 +508,7 @@ impl CustomerFold for SocialFold<'_> {
         // Orders.
         let (mut ordered, mut delivered) = (false, false);
         self.ordered_through.clear();
-        let (first, window) = dataset.orders_since(customer, self.window_start);
-        for (position, o) in (first..).zip(window) {
+        for (position, o) in (first_order..).zip(window_orders) {
             if o.created_at > as_of {
                 break;
             }
