@@ -1451,6 +1451,7 @@ impl VoucherTally {
 
 impl Tally for VoucherTally {
     const PURCHASES: bool = true;
+    const TOTALS_ONLY: bool = true;
     type Output = u64;
 
     #[inline]
@@ -1476,6 +1477,7 @@ struct VisitTally {
 
 impl Tally for VisitTally {
     const PURCHASES: bool = true;
+    const TOTALS_ONLY: bool = true;
     type Output = [VisitGroupRow; 3];
 
     #[inline]
@@ -1693,6 +1695,7 @@ fn cmp_scaled((a, a_scale): (i128, u32), (b, b_scale): (i128, u32)) -> std::cmp:
 
 impl Tally for LevelTally {
     const PURCHASES: bool = true;
+    const TOTALS_ONLY: bool = true;
     type Output = Vec<SpendLevel>;
 
     #[inline]

@@ -653,6 +653,43 @@ pub fn webpush_form_contacts(dataset: &Dataset, context: &Context) -> WebpushFor
     new_tally(dataset, context).contacts
 }
 
+/// SPEC §3 `dormant_customers`, the report's field: months 1, 3, 6 and 12, and
+/// `never_ordered`, in one pass (see [`dormant_customers`] and [`never_ordered`] for
+/// the formulas and edge cases).
+///
+/// Cost: one read of a small per-customer record per existing customer (the dataset
+/// keeps each customer's purchase totals), unless a customer has purchases after
+/// `as_of`, whose orders are then read.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::customers::{dormant, dormant_customers, never_ordered};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(300).seed(2).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let all = dormant(&dataset, &context);
+/// assert_eq!(vec![all.months_1, all.months_3, all.months_6, all.months_12],
+///            dormant_customers(&dataset, &context, &[1, 3, 6, 12]));
+/// assert_eq!(all.never_ordered, never_ordered(&dataset, &context));
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn dormant(dataset: &Dataset, context: &Context) -> DormantCustomers {
+    let empty = DormantTally::new(context, &DORMANT_MONTHS);
+    // OK because DormantTally::finish never fails.
+    let tally = run(dataset, context, empty.clone()).unwrap_or(empty);
+    let months = |i: usize| tally.counts.get(i).copied().unwrap_or(0);
+    DormantCustomers {
+        months_1: months(0),
+        months_3: months(1),
+        months_6: months(2),
+        months_12: months(3),
+        never_ordered: tally.never_ordered,
+    }
+}
+
 /// SPEC §3 `dormant_customers`, for any list of months: for each `N` of `months`,
 /// `count(customers with a purchase whose last purchase's local date < today - N months)`.
 /// The counts come back in the order of `months`.
@@ -813,12 +850,24 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// ```
 pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCustomersDay> {
     // OK because DailyTally::finish never fails.
-    run(dataset, context, DailyTally::default()).unwrap_or_default()
+    run_range(
+        dataset,
+        context,
+        created_in_window(dataset, context),
+        DailyTally::default(),
+    )
+    .unwrap_or_default()
 }
 
 fn new_tally(dataset: &Dataset, context: &Context) -> NewTally {
     // OK because NewTally::finish never fails.
-    run(dataset, context, NewTally::new(context)).unwrap_or_default()
+    run_range(
+        dataset,
+        context,
+        created_in_window(dataset, context),
+        NewTally::new(context),
+    )
+    .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -951,6 +1000,33 @@ impl PurchaseSummary {
         }
     }
 
+    /// Fills the count, spend, voucher purchases and last day from the totals the
+    /// dataset keeps per customer, when all its purchases are up to `as_of`; otherwise
+    /// scans its orders (without gaps). The other fields are left at zero.
+    pub(crate) fn fill_totals(
+        &mut self,
+        dataset: &Dataset,
+        context: &Context,
+        customer: CustomerIdx,
+    ) {
+        let totals = dataset.purchase_totals.get(customer.index());
+        match totals.filter(|t| t.last_at.is_none_or(|last| last <= context.as_of_ts)) {
+            Some(t) if t.spend.is_some() || t.count == 0 => {
+                *self = PurchaseSummary::default();
+                self.purchases = t.count;
+                self.voucher_purchases = t.vouchers;
+                if let Some(spend) = t.spend {
+                    self.spend.add(spend);
+                }
+                if let Some(last) = t.last_at {
+                    self.last_day = context.calendar.local_day(last);
+                }
+            }
+            // Purchases after as_of, or a spend that overflowed (the scan reports it).
+            _ => self.scan(dataset.orders_of(customer), context, false),
+        }
+    }
+
     /// Number of purchases.
     pub fn purchases(&self) -> u64 {
         u64::from(self.purchases)
@@ -1050,6 +1126,11 @@ pub(crate) trait Tally: Clone + Send + Sync {
     const PURCHASES: bool;
     /// Whether the purchase scan must count gaps (implies `PURCHASES`).
     const GAPS: bool = false;
+    /// Whether the metric reads only the purchase count, spend, voucher purchases and
+    /// [`last_day`](PurchaseSummary::last_day) (with `PURCHASES`): the summary is then
+    /// taken from the totals the dataset computed per customer at build time, and the
+    /// customer's orders are not read at all (unless it has purchases after `as_of`).
+    const TOTALS_ONLY: bool = false;
     /// What [`finish`](Tally::finish) returns.
     type Output;
 
@@ -1068,6 +1149,8 @@ pub(crate) trait Tally: Clone + Send + Sync {
 impl<A: Tally, B: Tally> Tally for (A, B) {
     const PURCHASES: bool = A::PURCHASES || B::PURCHASES;
     const GAPS: bool = A::GAPS || B::GAPS;
+    const TOTALS_ONLY: bool =
+        (A::TOTALS_ONLY || !A::PURCHASES) && (B::TOTALS_ONLY || !B::PURCHASES);
     type Output = (A::Output, B::Output);
 
     #[inline]
@@ -1113,7 +1196,9 @@ impl<T: Tally> CustomerFold for TallyFold<'_, T> {
         let Some(row) = dataset.customers.get(customer.index()) else {
             return;
         };
-        if T::PURCHASES || T::GAPS {
+        if T::PURCHASES && T::TOTALS_ONLY && !T::GAPS {
+            self.summary.fill_totals(dataset, self.context, customer);
+        } else if T::PURCHASES || T::GAPS {
             self.summary
                 .scan(dataset.orders_of(customer), self.context, T::GAPS);
         }
@@ -1137,10 +1222,32 @@ impl<T: Tally> CustomerFold for TallyFold<'_, T> {
 /// Folds `tally` over the customers that exist at `as_of` and finishes it.
 pub(crate) fn run<T: Tally>(dataset: &Dataset, context: &Context, tally: T) -> Result<T::Output> {
     let existing = dataset.existing(context.as_of_ts);
-    fold_customers(dataset, 0..existing, || {
-        TallyFold::new(context, tally.clone())
-    })
-    .finish(dataset)
+    run_range(dataset, context, 0..existing, tally)
+}
+
+/// Folds `tally` over the customers `range` (a subset of the existing ones) and
+/// finishes it.
+pub(crate) fn run_range<T: Tally>(
+    dataset: &Dataset,
+    context: &Context,
+    range: std::ops::Range<usize>,
+    tally: T,
+) -> Result<T::Output> {
+    fold_customers(dataset, range, || TallyFold::new(context, tally.clone())).finish(dataset)
+}
+
+/// The customers created in the period or the previous period (and by `as_of`): an
+/// index range, since customers are numbered in creation order. The new-customer
+/// metrics only need these.
+fn created_in_window(dataset: &Dataset, context: &Context) -> std::ops::Range<usize> {
+    let from = context.current.start.min(context.prior.start);
+    let to = context.current.end.max(context.prior.end);
+    let created = |c: &CustomerRow| c.created_at;
+    let start = dataset.customers.partition_point(|c| created(c) < from);
+    let end = dataset
+        .customers
+        .partition_point(|c| created(c) < to && created(c) <= context.as_of_ts);
+    start..end.max(start)
 }
 
 /// An exact sum of per-customer sums ([`DecimalSum`]s), kept per scale.
@@ -1209,6 +1316,7 @@ impl SpendTally {
 
 impl Tally for SpendTally {
     const PURCHASES: bool = true;
+    const TOTALS_ONLY: bool = true;
     type Output = SpendTally;
 
     #[inline]
@@ -1425,6 +1533,7 @@ impl DormantTally {
 
 impl Tally for DormantTally {
     const PURCHASES: bool = true;
+    const TOTALS_ONLY: bool = true;
     type Output = DormantTally;
 
     #[inline]

@@ -171,6 +171,84 @@ pub fn section(dataset: &Dataset, context: &Context) -> Result<SocialSection> {
     fold_customers(dataset, 0..existing, || SocialFold::new(dataset, context)).finish(dataset)
 }
 
+/// SPEC §7 `interactions_by_weekday_hour` alone: inbound social interactions (any kind)
+/// in the period, by local weekday (Monday first) and local hour, over the customers
+/// that exist at `as_of` and the selected fanpages.
+///
+/// Equal to the section's field; computed from the dataset's time index of inbound
+/// social interactions, so its cost is a binary search plus the period's entries,
+/// whatever the number of customers.
+///
+/// # Edge cases
+/// * Interactions after `as_of`, or of customers created after it, are not counted.
+/// * An interaction without a fanpage is not social and never counts.
+/// * Under DST, a local hour that happens twice counts both (SPEC §1: local time).
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(300).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let grid = social::interactions_by_weekday_hour(&dataset, &context);
+/// assert_eq!(grid, social::section(&dataset, &context)?.interactions_by_weekday_hour);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn interactions_by_weekday_hour(dataset: &Dataset, context: &Context) -> [[u64; 24]; 7] {
+    let mut grid = [[0u64; 24]; 7];
+    for_each_inbound(dataset, context, |day, hour, _| {
+        if let Some(count) = grid
+            .get_mut(weekday_index(day))
+            .and_then(|row| row.get_mut(hour))
+        {
+            *count += 1;
+        }
+    });
+    grid
+}
+
+/// SPEC §7 `reach_by_hour` alone: inbound social messages and comments in the period by
+/// local hour; equal to the section's field, from the same time index as
+/// [`interactions_by_weekday_hour`].
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(300).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let by_hour = social::reach_by_hour(&dataset, &context);
+/// assert_eq!(by_hour.iter().sum::<u64>(), social::section(&dataset, &context)?.reached.current);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn reach_by_hour(dataset: &Dataset, context: &Context) -> [u64; 24] {
+    let mut hours = [0u64; 24];
+    for_each_inbound(dataset, context, |_, hour, message| {
+        if let (true, Some(count)) = (message, hours.get_mut(hour)) {
+            *count += 1;
+        }
+    });
+    hours
+}
+
+/// Calls `f(local day, local hour, is message or comment)` for every inbound social
+/// interaction of the period counted by SPEC §7 (existing customers, selected pages,
+/// not after `as_of`).
+fn for_each_inbound(dataset: &Dataset, context: &Context, mut f: impl FnMut(i64, usize, bool)) {
+    let pages = PageScope::new(dataset, context);
+    let existing = dataset.existing(context.as_of_ts);
+    for entry in dataset.inbound.between(&context.current, context.as_of_ts) {
+        if entry.customer.index() < existing && pages.contains(entry.fanpage) {
+            let (day, hour) = context.calendar.local_day_hour(entry.at);
+            f(day, hour as usize, entry.message_or_comment);
+        }
+    }
+}
+
 /// Staff conversion rate: `ordered_customers / customers_cared`. SPEC §7, field
 /// `social.top_staff[].conversion_rate`.
 ///

@@ -3,7 +3,7 @@
 use crate::calendar::Ts;
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
-    FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow,
+    FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow, PurchaseTotals,
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::{DataQuality, TableCounts};
@@ -11,6 +11,7 @@ use crate::dataset::stage::{Stage, TableStage};
 use crate::dataset::{Dataset, validate};
 use crate::error::{Error, Rejection, Result, Table, Warning};
 use crate::model::{Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, Staff};
+use crate::money::DecimalSum;
 
 /// Collects rows of the nine tables, then validates and indexes them into a
 /// [`Dataset`] with [`build`](DatasetBuilder::build).
@@ -502,6 +503,24 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             .collect()
     };
     let last_order_secs = last_secs(&order_runs, &|i| orders[i].created_at);
+    let purchase_totals = order_runs
+        .windows(2)
+        .map(|run| {
+            let mut totals = PurchaseTotals::default();
+            let mut spend = DecimalSum::new();
+            for o in orders[run[0] as usize..run[1] as usize]
+                .iter()
+                .filter(|o| o.is_completed())
+            {
+                totals.count += 1;
+                totals.vouchers += u32::from(o.has_voucher);
+                totals.last_at = Some(o.created_at);
+                spend.add(o.total);
+            }
+            totals.spend = spend.finish("purchase totals").ok();
+            totals
+        })
+        .collect();
     let last_interaction_secs = last_secs(&interaction_runs, &|i| interactions[i].at);
     let first_social_message = interaction_runs
         .windows(2)
@@ -563,6 +582,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         .collect();
 
     let deal_index = super::deal_index::DealIndex::new(&deals);
+    let inbound = super::social_index::InboundIndex::build(&interaction_runs, &interactions);
     let engagement = super::engagement::EngagementIndex::build(
         &customers,
         &interaction_runs,
@@ -585,6 +605,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         interactions,
         last_order_secs,
         last_interaction_secs,
+        purchase_totals,
         first_social_message,
         refs,
         deals,
@@ -597,6 +618,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         campaigns,
         quality,
         engagement,
+        inbound,
     })
 }
 

@@ -128,6 +128,18 @@ impl OrderRow {
     }
 }
 
+/// A customer's purchases over all time (completed orders, any date): enough for the
+/// metrics that need only totals when no purchase is after `as_of`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PurchaseTotals {
+    /// The last purchase, `None` without purchases.
+    pub(crate) last_at: Option<Ts>,
+    pub(crate) count: u32,
+    pub(crate) vouchers: u32,
+    /// The exact spend; `None` when it overflows a decimal (reports then scan and fail).
+    pub(crate) spend: Option<Decimal>,
+}
+
 /// The less-read half of an accepted order. 32 bytes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OrderDetail {

@@ -12,6 +12,7 @@ mod engagement;
 mod index;
 mod intern;
 mod quality;
+mod social_index;
 mod stage;
 mod validate;
 #[cfg(feature = "csv")]
@@ -23,7 +24,7 @@ pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCo
 
 pub(crate) use index::{
     CampaignInfo, Contacts, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
-    InteractionRow, LineRow, OrderDetail, OrderRow,
+    InteractionRow, LineRow, OrderDetail, OrderRow, PurchaseTotals,
 };
 pub(crate) use intern::Interner;
 pub(crate) use stage::Span;
@@ -83,6 +84,8 @@ pub struct Dataset {
     /// in a report's window without touching them (see [`Dataset::interactions_since`]).
     pub(crate) last_order_secs: Vec<i64>,
     pub(crate) last_interaction_secs: Vec<i64>,
+    /// Per customer: its purchases' totals over all time (see `PurchaseTotals`).
+    pub(crate) purchase_totals: Vec<PurchaseTotals>,
     /// Per customer: the first inbound social `message`/`comment` (any fanpage), so
     /// that SPEC §7 `new_customers` without a fanpage filter reads one value instead of
     /// a customer's whole history. `None` when there is none.
@@ -103,6 +106,8 @@ pub struct Dataset {
     pub(crate) fanpages: Entities<FanpageInfo>,
     pub(crate) campaigns: Entities<CampaignInfo>,
     pub(crate) quality: DataQuality,
+    /// Inbound social interactions of all customers by time (SPEC §7 traffic charts).
+    pub(crate) inbound: social_index::InboundIndex,
     /// All-customer time indexes for SPEC §4 `engagement` shares.
     pub(crate) engagement: engagement::EngagementIndex,
 }
@@ -346,6 +351,7 @@ impl Dataset {
             + self.products.heap_bytes()
             + self.interactions.capacity() * size_of::<InteractionRow>()
             + self.first_social_message.capacity() * size_of::<Option<Ts>>()
+            + self.purchase_totals.capacity() * size_of::<PurchaseTotals>()
             + (self.last_order_secs.capacity() + self.last_interaction_secs.capacity()) * 8
             + self.refs.heap_bytes()
             + self.deals.capacity() * size_of::<DealRow>()
@@ -357,6 +363,7 @@ impl Dataset {
             + self.fanpages.keys.heap_bytes()
             + self.campaigns.keys.heap_bytes()
             + self.engagement.heap_bytes()
+            + self.inbound.heap_bytes()
     }
 }
 

@@ -200,3 +200,36 @@ proptest! {
         prop_assert_eq!(report.marketing, crm_metrics::marketing::section(&dataset, &context).unwrap());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+
+    /// The standalone metric functions (some read per-customer totals or time indexes
+    /// kept by the dataset instead of folding every row) equal the sections' fields,
+    /// including when as_of is early enough that customers have purchases after it.
+    #[test]
+    fn standalone_metrics_equal_the_sections(
+        seed in any::<u64>(),
+        preset in 0usize..11,
+        tz in prop_oneof![Just("+07:00"), Just("Europe/Berlin"), Just("-03:00")],
+        days_back in prop_oneof![Just(0i64), 1i64..400],
+        pages in prop_oneof![Just(vec![]), Just(vec!["FP1"]), Just(vec!["FP3", "FP_GONE"])],
+    ) {
+        use crm_metrics::{customer_picture, customers, social};
+        let dataset = SampleOptions::new(200).seed(seed).bad_rate(0.03).dataset().unwrap();
+        let as_of = as_of() - chrono::Duration::days(days_back);
+        let options = ReportOptions::new(as_of)
+            .period(Preset::ALL[preset])
+            .time_zone(tz.parse().unwrap())
+            .fanpages(pages);
+        let context = options.resolve().unwrap();
+        let report = crm_metrics::report(&dataset, &options).unwrap();
+        prop_assert_eq!(customers::dormant(&dataset, &context), report.customers.dormant_customers);
+        prop_assert_eq!(customers::new_customers_daily(&dataset, &context), report.customers.new_customers_daily);
+        prop_assert_eq!(customers::new_customers(&dataset, &context), report.customers.new_customers);
+        prop_assert_eq!(customer_picture::visit_groups(&dataset, &context).unwrap(), report.customer_picture.visit_groups);
+        prop_assert_eq!(customer_picture::return_cycle(&dataset, &context), report.customer_picture.return_cycle);
+        prop_assert_eq!(social::interactions_by_weekday_hour(&dataset, &context), report.social.interactions_by_weekday_hour);
+        prop_assert_eq!(social::reach_by_hour(&dataset, &context), report.social.reach_by_hour);
+    }
+}
