@@ -117,10 +117,10 @@ pub fn period(p: &crm_metrics::calendar::Period) -> String {
     )
 }
 
-/// A load time in milliseconds, `18 ms`, or seconds above ten seconds.
+/// A load time: `18 ms` under a second, `1.5 s` above.
 pub fn duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 10_000 {
+    if ms >= 1_000 {
         format!("{:.1} s", d.as_secs_f64())
     } else {
         format!("{ms} ms")

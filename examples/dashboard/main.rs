@@ -180,14 +180,19 @@ struct Loaded {
 
 fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
     let (builder, source) = match &args.data_dir {
         Some(dir) => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
             if std::io::stderr().is_terminal() {
-                let bar = ProgressBar::new(dir);
-                let read = builder.read_csv_dir_with_progress(dir, &|p: Progress| bar.update(p));
-                bar.clear();
+                let progress = bar.insert(ProgressBar::new(dir));
+                let read =
+                    builder.read_csv_dir_with_progress(dir, &|p: Progress| progress.update(p));
+                if read.is_err() {
+                    progress.clear();
+                }
                 read.map_err(|e| e.to_string())?;
+                progress.building();
             } else {
                 builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
             }
@@ -201,16 +206,18 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
                 .generate(&mut builder);
             (
                 builder,
-                "a generated sample shop (2,000 customers, seed 42; pass a folder of CSV files \
-                 to see your own)"
+                "a generated sample shop (pass a folder of CSV files to see your own data)"
                     .to_owned(),
             )
         }
     };
     let load = started.elapsed();
-    let dataset = builder.build().map_err(|e| e.to_string())?;
+    let built = builder.build().map_err(|e| e.to_string());
+    if let Some(bar) = &bar {
+        bar.clear();
+    }
     Ok(Loaded {
-        dataset,
+        dataset: built?,
         source,
         load,
         build: started.elapsed() - load,
@@ -291,6 +298,15 @@ impl ProgressBar {
             mb(read),
             mb(total)
         );
+    }
+
+    /// Says that reading is done and the rows are being checked (if a bar was drawn).
+    fn building(&self) {
+        if let Ok(state) = self.state.lock()
+            && state.drawn.is_some()
+        {
+            eprint!("\r\x1b[K  checking and indexing the rows ...");
+        }
     }
 
     /// Removes the bar (if one was drawn) so that the report starts on a clean line.

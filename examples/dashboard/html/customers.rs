@@ -190,6 +190,54 @@ fn dormant(s: &CustomersSection) -> String {
         6,
         "Customers who stopped buying",
         "By time since their last purchase; each row includes the rows below it.",
-        &figure("chart-customers-dormant", "hbars", chart, &[]),
+        &format!(
+            "{}<h3 class=\"second\">Growth against the previous period</h3>{}",
+            figure("chart-customers-dormant", "hbars", chart, &[]),
+            growth(s)
+        ),
     )
+}
+
+/// New customers by kind of source, and Zalo OA writers: this period against the
+/// previous one (S0's growth part).
+fn growth(s: &CustomersSection) -> String {
+    let rows = [
+        (
+            "synced from order systems",
+            &s.new_customers_by_group.synced,
+        ),
+        (
+            "imported or added by hand",
+            &s.new_customers_by_group.imported,
+        ),
+        ("from web push and forms", &s.webpush_form_customers),
+        ("writing to the Zalo OA", &s.zalo_oa_customers),
+    ];
+    let labels: Vec<BarRow> = rows
+        .iter()
+        .map(|(label, c)| BarRow {
+            label: (*label).to_owned(),
+            note: format!("change {}", super::format::delta(c.delta)),
+        })
+        .collect();
+    let series = [
+        Series::counts("this period", ACCENT, rows.iter().map(|(_, c)| c.current)),
+        Series::counts(
+            "previous period",
+            "#a5b4fc",
+            rows.iter().map(|(_, c)| c.previous),
+        ),
+    ];
+    let chart = if rows.iter().all(|(_, c)| c.current == 0 && c.previous == 0) {
+        Chart::Empty("No new customers in either period.".to_owned())
+    } else {
+        Chart::Svg(svg::hbars(&svg::HBars {
+            width: W6,
+            rows: &labels,
+            series: &series,
+            label_width: 190.0,
+            max: None,
+        }))
+    };
+    figure("chart-customers-growth", "grouped-hbars", chart, &series)
 }

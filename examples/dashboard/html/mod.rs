@@ -224,7 +224,8 @@ pub fn value_size(value: &str) -> &'static str {
     match value.chars().count() {
         0..=9 => "",
         10..=11 => " long",
-        _ => " xlong",
+        12..=13 => " xlong",
+        _ => " xxlong",
     }
 }
 
@@ -660,13 +661,15 @@ section.section{padding-top:24px;scroll-margin-top:130px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;box-shadow:0 1px 2px rgba(16,24,40,.04);min-width:0}
 .card h3{margin:0 0 2px;font-size:14px;font-weight:650;color:var(--ink)}
 .card p.sub{margin:0 0 10px;color:var(--muted);font-size:12.5px}
+.card h3.second{margin:18px 0 8px}
 .span-3{grid-column:span 3}.span-4{grid-column:span 4}.span-5{grid-column:span 5}.span-6{grid-column:span 6}.span-7{grid-column:span 7}.span-8{grid-column:span 8}.span-12{grid-column:span 12}
 .kpis{display:grid;grid-template-columns:repeat(var(--cols,4),minmax(0,1fr));gap:12px;align-content:start}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:12px 14px;box-shadow:0 1px 2px rgba(16,24,40,.04);min-width:0}
-.kpi .label{color:var(--muted);font-size:12.5px;line-height:1.3;min-height:1.3em}
+.kpi .label{color:var(--muted);font-size:12.5px;line-height:1.3;min-height:2.6em}
 .kpi .value{font-size:24px;font-weight:680;margin:2px 0 4px;font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;line-height:1.25}
 .kpi .value.long{font-size:19px;padding-top:3px}
 .kpi .value.xlong{font-size:16px;padding-top:5px}
+.kpi .value.xxlong{font-size:14px;padding-top:7px}
 .kpi .cmp{font-size:12.5px;color:var(--muted);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .kpi .note{font-size:12px;color:var(--muted);margin-top:2px}
 .delta{display:inline-block;padding:1px 7px;border-radius:999px;font-size:12px;font-weight:600;font-variant-numeric:tabular-nums;background:var(--flat-bg);color:var(--muted);white-space:nowrap}

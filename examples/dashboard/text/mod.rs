@@ -26,9 +26,9 @@ use super::format::{
 /// The widest line the report prints.
 pub const WIDTH: usize = 100;
 
-/// Daily tables list single days up to this many days with activity; beyond that they
-/// list weeks or months.
-const MAX_DAY_ROWS: usize = 14;
+/// Daily tables list single days up to this many days with activity (half a month of
+/// busy days); beyond that they list weeks or months.
+const MAX_DAY_ROWS: usize = 16;
 
 /// Periods up to this many days are grouped by week, longer ones by month.
 const MAX_WEEK_GROUPED_DAYS: usize = 98;
@@ -68,6 +68,10 @@ pub fn render(report: &Report, meta: &Meta) -> String {
         profile::render(&mut out, &frame, profile);
     }
     data_quality(&mut out, report);
+    let _ = writeln!(
+        out,
+        "\ncharts: --format html --out report.html · every number: --format json · options: --help"
+    );
     out
 }
 
@@ -242,8 +246,8 @@ pub fn sparkline(values: &[u64], peak: u64) -> String {
             if v == 0 || peak == 0 {
                 '·'
             } else {
-                // 1..=peak onto 0..8.
-                let level = (((v - 1) as u128 * 8) / peak as u128).min(7) as usize;
+                // 1..=peak onto the 8 levels: the peak is a full block.
+                let level = ((v as u128 * 8).div_ceil(peak as u128)).clamp(1, 8) as usize - 1;
                 BARS[level]
             }
         })

@@ -182,7 +182,7 @@ fn heatmap(out: &mut String, section: &SocialSection) {
             format!("{n:>3}")
         } else {
             const SHADES: [char; 4] = ['░', '▒', '▓', '█'];
-            let level = ((n - 1) as u128 * 4 / peak as u128).min(3) as usize;
+            let level = ((n as u128 * 4).div_ceil(peak as u128)).clamp(1, 4) as usize - 1;
             format!(" {0}{0}", SHADES[level])
         }
     };
