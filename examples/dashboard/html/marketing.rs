@@ -137,7 +137,8 @@ fn activity(frame: &Frame, s: &MarketingSection) -> String {
         7,
         &format!("Deal activity per {}", axis.unit),
         &format!(
-            "Deals reaching each stage in each {} ({} days so far).",
+            "Deals reaching each stage {} each {} ({} days so far).",
+            if axis.unit == "day" { "on" } else { "in" },
             axis.unit,
             count(frame.past_days(&dates) as u64)
         ),

@@ -670,7 +670,7 @@ section.section{padding-top:24px;scroll-margin-top:130px}
 .kpi .value.long{font-size:19px;padding-top:3px}
 .kpi .value.xlong{font-size:16px;padding-top:5px}
 .kpi .value.xxlong{font-size:14px;padding-top:7px}
-.kpi .cmp{font-size:12.5px;color:var(--muted);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.kpi .cmp{font-size:12.5px;color:var(--muted);overflow-wrap:anywhere}
 .kpi .note{font-size:12px;color:var(--muted);margin-top:2px}
 .delta{display:inline-block;padding:1px 7px;border-radius:999px;font-size:12px;font-weight:600;font-variant-numeric:tabular-nums;background:var(--flat-bg);color:var(--muted);white-space:nowrap}
 .delta.good{background:var(--good-bg);color:var(--good)}
