@@ -4,8 +4,12 @@
 //! cargo run --release --example dashboard -- [DATA_DIR] [--as-of RFC3339] [--tz ZONE]
 //!     [--period PRESET | --from YYYY-MM-DD --to YYYY-MM-DD]
 //!     [--source S]... [--product-type T]... [--fanpage F]...
-//!     [--customer ID] [--strict] [--format text|json] [--out FILE] [--view FILE]
+//!     [--customer ID] [--strict] [--format text|json|html] [--out FILE] [--view FILE]
 //! ```
+//! `--format text` (the default) prints one screen per section; `--format json` prints
+//! SPEC §8's JSON object; `--format html --out report.html` writes one self-contained
+//! page (inline CSS, SVG charts and a little script; nothing is fetched from the
+//! network).
 //! `--view FILE` reads a saved marketing view (JSON `{"name", "filter": {"period",
 //! "sources", "product_types"}}`, [`crm_metrics::marketing::SavedView`]) whose filter
 //! replaces `--period`/`--from`/`--to`/`--source`/`--product-type`.
@@ -14,19 +18,23 @@
 //! library; this file only parses arguments and prints. Exit status 2 with a one-line
 //! message on bad arguments, a bad folder, or a bad row under `--strict`.
 
+mod format;
+mod html;
 mod text;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
+use crm_metrics::io::csv::Progress;
 use crm_metrics::marketing::SavedView;
 use crm_metrics::sample::SampleOptions;
-use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions};
+use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions, Table};
 
 /// Customer-analytics dashboard (SPEC §8) over a folder of CSV files or a generated sample.
 #[derive(Parser, Debug)]
@@ -65,7 +73,8 @@ struct Args {
     /// Stop at the first bad row instead of rejecting it.
     #[arg(long)]
     strict: bool,
-    /// Output format.
+    /// Output format: text (one screen per section), json (SPEC §8) or html (one
+    /// self-contained page with charts; use with --out).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Write the output to this file instead of standard output.
@@ -88,6 +97,7 @@ struct Args {
 enum Format {
     Text,
     Json,
+    Html,
 }
 
 fn main() -> ExitCode {
@@ -170,10 +180,22 @@ struct Loaded {
 
 fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
     let (builder, source) = match &args.data_dir {
         Some(dir) => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
-            builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
+            if std::io::stderr().is_terminal() {
+                let progress = bar.insert(ProgressBar::new(dir));
+                let read =
+                    builder.read_csv_dir_with_progress(dir, &|p: Progress| progress.update(p));
+                if read.is_err() {
+                    progress.clear();
+                }
+                read.map_err(|e| e.to_string())?;
+                progress.building();
+            } else {
+                builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
+            }
             (builder, dir.display().to_string())
         }
         None => {
@@ -184,18 +206,117 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
                 .generate(&mut builder);
             (
                 builder,
-                "generated sample (2,000 customers, seed 42)".to_owned(),
+                "a generated sample shop (pass a folder of CSV files to see your own data)"
+                    .to_owned(),
             )
         }
     };
     let load = started.elapsed();
-    let dataset = builder.build().map_err(|e| e.to_string())?;
+    let built = builder.build().map_err(|e| e.to_string());
+    if let Some(bar) = &bar {
+        bar.clear();
+    }
     Ok(Loaded {
-        dataset,
+        dataset: built?,
         source,
         load,
         build: started.elapsed() - load,
     })
+}
+
+/// A progress bar of the bytes read, drawn on stderr while a folder loads (only when
+/// stderr is a terminal, and only once loading has taken long enough to be worth it).
+/// The CSV reader may call [`ProgressBar::update`] from several threads.
+struct ProgressBar {
+    started: Instant,
+    state: Mutex<BarState>,
+}
+
+struct BarState {
+    /// Bytes read and file size per table, in [`Table::ALL`] order.
+    read: [u64; 9],
+    total: [u64; 9],
+    current: Table,
+    drawn: Option<Instant>,
+}
+
+impl ProgressBar {
+    /// Draw nothing before this much time has passed (small folders load at once).
+    const DELAY: Duration = Duration::from_millis(300);
+    /// Redraw at most this often.
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn new(dir: &std::path::Path) -> ProgressBar {
+        let mut total = [0u64; 9];
+        for (slot, table) in total.iter_mut().zip(Table::ALL) {
+            let path = dir.join(format!("{}.csv", table.name()));
+            *slot = std::fs::metadata(path).map_or(0, |m| m.len());
+        }
+        ProgressBar {
+            started: Instant::now(),
+            state: Mutex::new(BarState {
+                read: [0; 9],
+                total,
+                current: Table::ALL[0],
+                drawn: None,
+            }),
+        }
+    }
+
+    fn update(&self, p: Progress) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let i = p.table as usize;
+        let state = &mut *state;
+        if let (Some(read), Some(total)) = (state.read.get_mut(i), state.total.get_mut(i)) {
+            *read = p.bytes_read;
+            *total = (*total).max(p.bytes_total).max(p.bytes_read);
+        }
+        state.current = p.table;
+        let now = Instant::now();
+        if now.duration_since(self.started) < Self::DELAY
+            || state
+                .drawn
+                .is_some_and(|t| now.duration_since(t) < Self::EVERY)
+        {
+            return;
+        }
+        state.drawn = Some(now);
+        let read: u64 = state.read.iter().sum();
+        let total: u64 = state.total.iter().sum::<u64>().max(1);
+        let fraction = (read as f64 / total as f64).min(1.0);
+        const CELLS: usize = 30;
+        let filled = (fraction * CELLS as f64).round() as usize;
+        let mb = |b: u64| b as f64 / 1_048_576.0;
+        eprint!(
+            "\r\x1b[K  loading {:<18} [{}{}] {:>3.0}%  {:.1} / {:.1} MB",
+            format!("{}.csv", state.current.name()),
+            "█".repeat(filled),
+            "░".repeat(CELLS - filled),
+            fraction * 100.0,
+            mb(read),
+            mb(total)
+        );
+    }
+
+    /// Says that reading is done and the rows are being checked (if a bar was drawn).
+    fn building(&self) {
+        if let Ok(state) = self.state.lock()
+            && state.drawn.is_some()
+        {
+            eprint!("\r\x1b[K  checking and indexing the rows ...");
+        }
+    }
+
+    /// Removes the bar (if one was drawn) so that the report starts on a clean line.
+    fn clear(&self) {
+        if let Ok(state) = self.state.lock()
+            && state.drawn.is_some()
+        {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 /// Peak resident memory in bytes (Linux `VmHWM`), when the platform tells.
@@ -238,18 +359,38 @@ fn run(args: &Args) -> Result<(), String> {
         });
         eprintln!("{timings}");
     }
-    let load_time = loaded.load + loaded.build;
+    let meta = format::Meta {
+        source: loaded.source.clone(),
+        load_time: Some(loaded.load + loaded.build),
+        filters: filters(&options, args),
+    };
+    if args.format == Format::Html && args.out.is_none() && std::io::stdout().is_terminal() {
+        return Err(
+            "--format html writes a whole web page: add --out report.html (or redirect stdout)"
+                .to_owned(),
+        );
+    }
     let output = match args.format {
         Format::Json => {
             let mut json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             json.push('\n');
             json
         }
-        Format::Text => text::render(&report, &loaded.source, load_time),
+        Format::Text => text::render(&report, &meta),
+        Format::Html => html::render(&report, &meta),
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, output).map_err(|e| format!("writing {}: {e}", path.display()))
+            std::fs::write(path, &output)
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            if args.format == Format::Html && std::io::stderr().is_terminal() {
+                eprintln!(
+                    "dashboard: wrote {} ({} KB): open it in a browser",
+                    path.display(),
+                    format::count_usize(output.len().div_ceil(1024))
+                );
+            }
+            Ok(())
         }
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -258,4 +399,14 @@ fn run(args: &Args) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The filters in effect, for the report's header.
+fn filters(options: &ReportOptions, args: &Args) -> Vec<(String, String)> {
+    let mut filters = Vec::new();
+    if let Some(view) = &args.view {
+        filters.push(("saved view".to_owned(), view.display().to_string()));
+    }
+    filters.extend(format::filters(options));
+    filters
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests, one binary (Cargo names it `integration`).
 
 mod compare;
+mod dashboard;
 mod fixtures;
 mod properties;
 mod validation;

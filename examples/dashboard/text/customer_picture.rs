@@ -1,93 +1,145 @@
-//! Text screen of the `customer_picture` section (SPEC §6).
+//! Text screen of the `customer_picture` section (SPEC §6, S3 "Customer picture").
 
-use std::fmt::Write;
+use crm_metrics::customer_picture::{AgeGroup, CustomerPictureSection};
+use crm_metrics::money::count_ratio;
 
-use crm_metrics::customer_picture::CustomerPictureSection;
-
-use super::{TextTable, cmp_count, count, money, percent, title};
+use super::format::{
+    Frame, age_label, average, count, cycle_label, money, percent, spend_level_label, to_f64,
+};
+use super::{TextTable, bar, cmp_count, heading, line, title};
 
 /// Renders the section.
-pub fn render(out: &mut String, section: &CustomerPictureSection) {
-    title(out, "CUSTOMER PICTURE");
-    let mut new = TextTable::new(&["customers", "current", "previous", "change"]);
-    new.row(vec![
-        "total".to_owned(),
-        count(section.total_customers),
-        String::new(),
-        String::new(),
-    ]);
+pub fn render(out: &mut String, _frame: &Frame, section: &CustomerPictureSection) {
+    title(
+        out,
+        "CUSTOMER PICTURE",
+        "who the customers are and how often they buy",
+    );
+    let mut new = TextTable::new(&["new customers", "current", "previous", "change"]);
     for (label, cmp) in [
-        ("new today", &section.new_today),
-        ("new this week", &section.new_this_week),
-        ("new this month", &section.new_this_month),
+        ("today (vs yesterday)", &section.new_today),
+        ("this week (vs last week)", &section.new_this_week),
+        ("this month (vs last month)", &section.new_this_month),
     ] {
         let [c, p, d] = cmp_count(cmp);
         new.row(vec![label.to_owned(), c, p, d]);
     }
     new.render(out);
-    let average = section
-        .avg_invoice
-        .map_or_else(|| "n/a".to_owned(), |a| money(&a.round_dp(2)));
-    let _ = writeln!(
+    line(out, "");
+    line(
         out,
-        "\n  spend {} in {} invoices, {} per invoice; {} customers used a voucher 3+ times",
-        money(&section.total_spend),
-        count(section.invoices),
-        average,
-        count(section.voucher_customers)
+        &format!(
+            "{} customers · all-time spend {} in {} invoices, {} per invoice",
+            count(section.total_customers),
+            money(&section.total_spend),
+            count(section.invoices),
+            average(section.avg_invoice),
+        ),
+    );
+    line(
+        out,
+        &format!(
+            "{} customers used a voucher on 3 or more purchases",
+            count(section.voucher_customers)
+        ),
     );
 
-    let _ = writeln!(out, "\n  buying customers by visits");
-    let mut visits = TextTable::new(&["visits", "customers", "share", "revenue", "share"]);
+    heading(out, "buying customers by number of visits (all time)");
+    let mut visits = TextTable::new(&[
+        "visits",
+        "customers",
+        "share",
+        "revenue",
+        "share of revenue",
+        "",
+    ])
+    .left(5);
     for row in &section.visit_groups {
+        let share = row.revenue_share.as_ref().map_or(0.0, to_f64);
         visits.row(vec![
             row.visits.to_string(),
             count(row.customers),
             percent(row.customer_share),
             money(&row.revenue),
             percent(row.revenue_share),
+            bar(share, 1.0, 20),
         ]);
     }
     visits.render(out);
 
     let g = &section.gender;
-    let _ = writeln!(
-        out,
-        "\n  gender: male {}, female {}, other {}, unknown {}",
-        count(g.male),
-        count(g.female),
-        count(g.other),
-        count(g.unknown)
-    );
-    let ages: Vec<String> = crm_metrics::customer_picture::AgeGroup::ALL
+    let total = section.total_customers;
+    heading(out, "gender and age (all customers)");
+    let ages: Vec<(&str, u64)> = AgeGroup::ALL
         .iter()
-        .map(|group| {
-            format!(
-                "{} {}",
-                group.label(),
-                count(section.age_groups.get(*group))
-            )
-        })
+        .map(|group| (age_label(*group), section.age_groups.get(*group)))
         .collect();
-    let _ = writeln!(out, "  age: {}", ages.join(", "));
+    let genders = [
+        ("male", g.male),
+        ("female", g.female),
+        ("other", g.other),
+        ("unknown", g.unknown),
+    ];
+    let peak = ages
+        .iter()
+        .chain(genders.iter())
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(0);
+    let mut table = TextTable::new(&[
+        "gender",
+        "customers",
+        "share",
+        "",
+        "age",
+        "customers",
+        "share",
+        "",
+    ])
+    .left(3)
+    .left(4)
+    .left(7);
+    for i in 0..ages.len().max(genders.len()) {
+        let mut cells = vec![String::new(); 8];
+        if let Some((label, n)) = genders.get(i) {
+            cells[0] = (*label).to_owned();
+            cells[1] = count(*n);
+            cells[2] = percent(count_ratio(*n, total));
+            cells[3] = bar(*n as f64, peak as f64, 12);
+        }
+        if let Some((label, n)) = ages.get(i) {
+            cells[4] = (*label).to_owned();
+            cells[5] = count(*n);
+            cells[6] = percent(count_ratio(*n, total));
+            cells[7] = bar(*n as f64, peak as f64, 12);
+        }
+        table.row(cells);
+    }
+    table.render(out);
 
-    let _ = writeln!(out, "\n  customers by total spend");
-    let mut levels = TextTable::new(&["spend", "customers", "share"]);
+    heading(out, "customers by total spend");
+    let peak = section
+        .spend_levels
+        .iter()
+        .map(|r| r.customers)
+        .max()
+        .unwrap_or(0);
+    let mut levels = TextTable::new(&["spend", "customers", "share", ""]).left(3);
     for row in &section.spend_levels {
-        let share = crm_metrics::money::count_ratio(row.customers, section.total_customers);
         levels.row(vec![
-            row.label.clone(),
+            spend_level_label(row),
             count(row.customers),
-            percent(share),
+            percent(count_ratio(row.customers, total)),
+            bar(row.customers as f64, peak as f64, 30),
         ]);
     }
     levels.render(out);
 
     let c = &section.connections;
-    let _ = writeln!(out, "\n  reachable customers");
-    let mut reach = TextTable::new(&["channel", "customers", "rate"]);
+    heading(out, "customers you can reach");
+    let mut reach = TextTable::new(&["channel", "customers", "rate", ""]).left(3);
     for (label, connection) in [
-        ("SMS (phone)", &c.sms),
+        ("SMS (has a phone)", &c.sms),
         ("Zalo", &c.zalo),
         ("Facebook", &c.facebook),
     ] {
@@ -95,25 +147,49 @@ pub fn render(out: &mut String, section: &CustomerPictureSection) {
             label.to_owned(),
             count(connection.customers),
             percent(connection.rate),
+            bar(connection.rate.as_ref().map_or(0.0, to_f64), 1.0, 30),
         ]);
     }
     reach.render(out);
 
-    let _ = writeln!(out, "\n  return cycle: days between purchases");
-    let mut cycle = TextTable::new(&["gap", "gaps", "customers (median gap)"]);
+    heading(
+        out,
+        "return cycle: gaps between one purchase and the next, and customers by their median gap",
+    );
+    let peak = section
+        .return_cycle
+        .iter()
+        .map(|r| r.gaps)
+        .max()
+        .unwrap_or(0);
+    let mut cycle = TextTable::new(&["gap", "customers", "gaps", ""]).left(3);
     for (gaps, customers) in section.return_cycle.iter().zip(&section.customer_cycle) {
         cycle.row(vec![
-            gaps.bucket.to_string(),
-            count(gaps.gaps),
+            cycle_label(gaps.bucket).to_owned(),
             count(customers.customers),
+            count(gaps.gaps),
+            bar(gaps.gaps as f64, peak as f64, 30),
         ]);
     }
     cycle.render(out);
 
-    let _ = writeln!(out, "\n  buying customers of the period by purchases in it");
-    let mut frequency = TextTable::new(&["purchases", "customers"]);
+    heading(
+        out,
+        "customers who bought in the period, by purchases in the period",
+    );
+    let peak = section
+        .spend_frequency
+        .iter()
+        .map(|r| r.customers)
+        .max()
+        .unwrap_or(0);
+    let mut frequency = TextTable::new(&["purchases", "customers", ""]).left(2);
     for row in &section.spend_frequency {
-        frequency.row(vec![row.purchases.to_string(), count(row.customers)]);
+        frequency.row(vec![
+            row.purchases.to_string(),
+            count(row.customers),
+            bar(row.customers as f64, peak as f64, 30),
+        ]);
     }
     frequency.render(out);
 }

@@ -1,20 +1,22 @@
-//! Text screen of the `marketing` section (SPEC §5): overview, funnel, daily activity,
-//! revenue by product type, care and cost efficiency by source and by product type.
+//! Text screen of the `marketing` section (SPEC §5, S2 "Overview dashboard"): overview,
+//! funnel, daily activity, revenue by product type, care and cost efficiency by source
+//! and by product type.
 
-use std::fmt::Write;
-
+use chrono::NaiveDate;
 use crm_metrics::marketing::MarketingSection;
+use crm_metrics::money::count_ratio;
 
-use super::{TextTable, cmp_money, cmp_ratio, count, money, percent, title};
+use super::format::{Frame, average, count, money, percent, product_type_label};
+use super::{DayPlan, TextTable, bar, cmp_money, cmp_ratio, heading, line, sparkline_block, title};
 
 /// Renders the section.
-pub fn render(out: &mut String, section: &MarketingSection) {
-    title(out, "MARKETING");
+pub fn render(out: &mut String, frame: &Frame, section: &MarketingSection) {
+    title(out, "MARKETING", "what the marketing spend brought in");
     let mut overview = TextTable::new(&["", "current", "previous", "change"]);
     for (name, cells) in [
-        ("revenue", cmp_money(&section.revenue)),
-        ("cost", cmp_money(&section.cost)),
-        ("ROI", cmp_ratio(&section.roi)),
+        ("revenue (deals won)", cmp_money(&section.revenue)),
+        ("marketing cost", cmp_money(&section.cost)),
+        ("ROI = (revenue - cost) / cost", cmp_ratio(&section.roi)),
     ] {
         let mut row = vec![name.to_owned()];
         row.extend(cells);
@@ -23,81 +25,71 @@ pub fn render(out: &mut String, section: &MarketingSection) {
     overview.render(out);
 
     let f = &section.funnel;
-    let _ = writeln!(
-        out,
-        "\n  funnel (deals created in the period): created {} → handed over {} → opportunity {} → won {}",
-        count(f.created),
-        count(f.handed_over),
-        count(f.opportunity),
-        count(f.won)
-    );
-    let _ = writeln!(
-        out,
-        "  opportunity rate {}   order rate {}   won deals {}   AOV {}",
-        percent(section.opportunity_rate),
-        percent(section.order_rate),
-        count(section.won_deals),
-        optional_money(section.aov),
-    );
-
-    let active: Vec<_> = section
-        .activity_daily
-        .iter()
-        .filter(|d| d.created + d.handed_over + d.opportunity + d.won > 0)
-        .collect();
-    let _ = writeln!(
-        out,
-        "\n  activity by day ({} of {} days active; quiet days left out)",
-        active.len(),
-        section.activity_daily.len()
-    );
-    if !active.is_empty() {
-        let mut daily = TextTable::new(&["date", "created", "handed over", "opportunity", "won"]);
-        for d in active {
-            daily.row(vec![
-                d.date.to_string(),
-                count(d.created),
-                count(d.handed_over),
-                count(d.opportunity),
-                count(d.won),
-            ]);
-        }
-        daily.render(out);
+    heading(out, "funnel of the deals created in the period");
+    let mut funnel = TextTable::new(&["stage", "deals", "of created", ""]).left(3);
+    for (stage, n) in [
+        ("created", f.created),
+        ("handed to sales", f.handed_over),
+        ("opportunity", f.opportunity),
+        ("won", f.won),
+    ] {
+        funnel.row(vec![
+            stage.to_owned(),
+            count(n),
+            percent(count_ratio(n, f.created)),
+            bar(n as f64, f.created as f64, 40),
+        ]);
     }
+    funnel.render(out);
+    line(
+        out,
+        &format!(
+            "opportunity rate {} · order rate {} · {} deals won in the period · average deal {}",
+            percent(section.opportunity_rate),
+            percent(section.order_rate),
+            count(section.won_deals),
+            average(section.aov),
+        ),
+    );
 
-    if !section.revenue_by_product_type.is_empty() {
-        let _ = writeln!(out, "\n  revenue by product type");
-        let mut by_type = TextTable::new(&["product type", "revenue", "won deals"]);
+    activity(out, frame, section);
+
+    heading(out, "revenue by product type (deals won in the period)");
+    if section.revenue_by_product_type.is_empty() {
+        line(out, "no deal won in the period");
+    } else {
+        let peak = section
+            .revenue_by_product_type
+            .iter()
+            .map(|r| super::format::to_f64(&r.revenue))
+            .fold(0.0, f64::max);
+        let mut by_type = TextTable::new(&["product type", "revenue", "won deals", ""]).left(3);
         for row in &section.revenue_by_product_type {
-            let name = if row.product_type.is_empty() {
-                "(none)".to_owned()
-            } else {
-                row.product_type.clone()
-            };
-            by_type.row(vec![name, money(&row.revenue), count(row.won_deals)]);
+            by_type.row(vec![
+                product_type_label(&row.product_type).to_owned(),
+                money(&row.revenue),
+                count(row.won_deals),
+                bar(super::format::to_f64(&row.revenue), peak, 30),
+            ]);
         }
         by_type.render(out);
     }
 
-    if !section.by_source.is_empty() {
-        let _ = writeln!(out, "\n  care efficiency by source");
+    heading(
+        out,
+        "by source: care efficiency (deals created in the period)",
+    );
+    if section.by_source.is_empty() {
+        line(out, "no deal or cost in the period");
+    } else {
         let mut care = TextTable::new(&[
             "source",
             "created",
             "handed over",
             "opportunity",
             "won",
-            "opp. rate",
+            "opportunity rate",
             "order rate",
-        ]);
-        let mut cost = TextTable::new(&[
-            "source",
-            "won deals",
-            "revenue",
-            "cost",
-            "ROI",
-            "cost/deal",
-            "cost/won",
         ]);
         for row in &section.by_source {
             care.row(vec![
@@ -109,23 +101,34 @@ pub fn render(out: &mut String, section: &MarketingSection) {
                 percent(row.opportunity_rate),
                 percent(row.order_rate),
             ]);
+        }
+        care.render(out);
+        heading(out, "by source: cost efficiency");
+        let mut cost = TextTable::new(&[
+            "source",
+            "won deals",
+            "revenue",
+            "cost",
+            "ROI",
+            "cost per deal",
+            "cost per won",
+        ]);
+        for row in &section.by_source {
             cost.row(vec![
                 row.source.clone(),
                 count(row.won_deals),
                 money(&row.revenue),
                 money(&row.cost),
                 percent(row.roi),
-                optional_money(row.cost_per_deal),
-                optional_money(row.cost_per_won),
+                average(row.cost_per_deal),
+                average(row.cost_per_won),
             ]);
         }
-        care.render(out);
-        let _ = writeln!(out, "\n  cost efficiency by source");
         cost.render(out);
     }
 
     if !section.by_product_type.is_empty() {
-        let _ = writeln!(out, "\n  cost efficiency by product type");
+        heading(out, "by product type: cost efficiency");
         let mut by_type = TextTable::new(&["product type", "won deals", "revenue", "cost", "ROI"]);
         for row in &section.by_product_type {
             by_type.row(vec![
@@ -140,10 +143,43 @@ pub fn render(out: &mut String, section: &MarketingSection) {
     }
 }
 
-/// Money rounded to whole units for display, `n/a` when undefined.
-fn optional_money(amount: Option<rust_decimal::Decimal>) -> String {
-    match amount {
-        Some(a) => money(&a.round_dp(0)),
-        None => "n/a".to_owned(),
+/// Deal activity per day: a sparkline of all stage moves and a table of active days,
+/// weeks or months.
+fn activity(out: &mut String, frame: &Frame, section: &MarketingSection) {
+    let days = &section.activity_daily;
+    let dates: Vec<NaiveDate> = days.iter().map(|d| d.date).collect();
+    let moves: Vec<u64> = days
+        .iter()
+        .map(|d| d.created + d.handed_over + d.opportunity + d.won)
+        .collect();
+    let active: Vec<bool> = moves.iter().map(|&m| m > 0).collect();
+    let plan = DayPlan::new(frame, &dates, &active);
+    let past = plan.past;
+    heading(
+        out,
+        "deal activity per day (deals created, handed over, opportunity or won that day)",
+    );
+    if moves[..past].iter().all(|&m| m == 0) {
+        line(out, "no deal activity in the period so far");
+        return;
     }
+    sparkline_block(out, &dates[..past], &moves[..past]);
+    heading(
+        out,
+        &format!("deal activity by {}{}", plan.unit, plan.note()),
+    );
+    let mut table = TextTable::new(&[plan.unit, "created", "handed over", "opportunity", "won"]);
+    for (label, range) in &plan.rows {
+        let sum = |f: fn(&crm_metrics::marketing::ActivityDay) -> u64| -> u64 {
+            days[range.clone()].iter().map(f).sum()
+        };
+        table.row(vec![
+            label.clone(),
+            count(sum(|d| d.created)),
+            count(sum(|d| d.handed_over)),
+            count(sum(|d| d.opportunity)),
+            count(sum(|d| d.won)),
+        ]);
+    }
+    table.render(out);
 }
