@@ -516,14 +516,40 @@ impl DatasetBuilder {
             .collect();
         let slots = self.stage.slots(Table::ALL);
         let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
-        let read = |(slot, opened): (Slot<'_>, Result<Option<OpenFile>>)| match opened? {
+        let read = |(slot, opened): Job<'_>| match opened? {
             Some((file, path, bytes)) => slot.read(file, &path, bytes, progress),
             None => Ok(()),
         };
         #[cfg(feature = "parallel")]
         let results: Vec<Result<()>> = {
-            use rayon::prelude::*;
-            jobs.into_par_iter().map(read).collect()
+            // Longest file first: each worker takes the largest file left, which keeps
+            // two cores busy until the end (a tree split of the table list would give
+            // one core customers, orders and order lines: 60 % of the bytes).
+            let mut jobs: Vec<(usize, Job<'_>)> = jobs.into_iter().enumerate().collect();
+            let size = |job: &(usize, Job<'_>)| match &job.1.1 {
+                Ok(Some((_, _, bytes))) => *bytes,
+                _ => 0,
+            };
+            jobs.sort_by_key(size);
+            let queue = std::sync::Mutex::new(jobs);
+            let done = std::sync::Mutex::new(Vec::with_capacity(Table::ALL.len()));
+            rayon::scope(|scope| {
+                for _ in 0..rayon::current_num_threads().min(Table::ALL.len()) {
+                    scope.spawn(|_| {
+                        loop {
+                            let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                            let Some((i, job)) = next else { break };
+                            let result = read(job);
+                            if let Ok(mut done) = done.lock() {
+                                done.push((i, result));
+                            }
+                        }
+                    });
+                }
+            });
+            let mut done = done.into_inner().unwrap_or_default();
+            done.sort_by_key(|(i, _)| *i);
+            done.into_iter().map(|(_, result)| result).collect()
         };
         #[cfg(not(feature = "parallel"))]
         let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
@@ -533,6 +559,9 @@ impl DatasetBuilder {
 
 /// An opened input file: the file, its path and its length in bytes.
 type OpenFile = (File, PathBuf, u64);
+
+/// A table to read: its stage and its opened file (or why it could not be opened).
+type Job<'a> = (Slot<'a>, Result<Option<OpenFile>>);
 
 /// One table's stage, borrowed on its own so that tables can be read concurrently.
 enum Slot<'a> {
