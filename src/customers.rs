@@ -1242,6 +1242,16 @@ pub(crate) fn run_range<T: Tally>(
 fn created_in_window(dataset: &Dataset, context: &Context) -> std::ops::Range<usize> {
     let from = context.current.start.min(context.prior.start);
     let to = context.current.end.max(context.prior.end);
+    created_between(dataset, context, from, to)
+}
+
+/// The customers created in `[from, to)` and by `as_of`, as an index range.
+fn created_between(
+    dataset: &Dataset,
+    context: &Context,
+    from: Ts,
+    to: Ts,
+) -> std::ops::Range<usize> {
     let created = |c: &CustomerRow| c.created_at;
     let start = dataset.customers.partition_point(|c| created(c) < from);
     let end = dataset

@@ -8,6 +8,8 @@
 
 use std::ops::Range;
 
+use rust_decimal::Decimal;
+
 use crate::calendar::Ts;
 use crate::dataset::index::{DealRow, OptKey};
 
@@ -71,6 +73,16 @@ pub(crate) struct DealIndex {
     handed_over: Vec<StageEvent>,
     opportunity: Vec<StageEvent>,
     won: Vec<StageEvent>,
+    /// The revenue of each won deal, aligned with `won`, so that revenue in a period
+    /// reads no deal row either (a won deal always has a revenue, SPEC §9.11).
+    won_revenue: Vec<Decimal>,
+}
+
+/// A deal won: its index entry and its revenue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Win<'a> {
+    pub(crate) event: &'a StageEvent,
+    pub(crate) revenue: Decimal,
 }
 
 impl DealIndex {
@@ -97,11 +109,35 @@ impl DealIndex {
             events.shrink_to_fit();
             events
         };
+        let won = sorted(DealStage::Won);
+        let won_revenue = won
+            .iter()
+            .map(|e| {
+                deals
+                    .get(e.position as usize)
+                    .and_then(|d| d.revenue)
+                    .unwrap_or_default()
+            })
+            .collect();
         DealIndex {
             handed_over: sorted(DealStage::HandedOver),
             opportunity: sorted(DealStage::Opportunity),
-            won: sorted(DealStage::Won),
+            won,
+            won_revenue,
         }
+    }
+
+    /// The deals won in `range` (half-open), with their revenue, in (instant, position)
+    /// order.
+    pub(crate) fn won_between(&self, range: &Range<Ts>) -> impl Iterator<Item = Win<'_>> {
+        let start = self.won.partition_point(|e| e.at() < range.start);
+        let end = self.won.partition_point(|e| e.at() < range.end).max(start);
+        let events = self.won.get(start..end).unwrap_or_default();
+        let revenues = self.won_revenue.get(start..end).unwrap_or_default();
+        events
+            .iter()
+            .zip(revenues)
+            .map(|(event, &revenue)| Win { event, revenue })
     }
 
     /// The deals whose `stage` instant is in `range` (half-open), in (instant, position)
@@ -121,6 +157,7 @@ impl DealIndex {
     pub(crate) fn heap_bytes(&self) -> usize {
         (self.handed_over.capacity() + self.opportunity.capacity() + self.won.capacity())
             * std::mem::size_of::<StageEvent>()
+            + self.won_revenue.capacity() * std::mem::size_of::<Decimal>()
     }
 }
 
@@ -178,8 +215,14 @@ mod tests {
         assert_eq!((event.at(), event.source), (Ts::from_secs(30), 7));
         assert_eq!(created_between(&deals, &r(1, 10)), 1..3);
         assert_eq!(created_between(&deals, &r(5, 1)), 3..3);
-        // 3 deals handed over + 0 opportunities + 3 won, 24 bytes each
+        // 3 deals handed over + 0 opportunities + 3 won, 24 bytes each, and a 16-byte
+        // revenue per win
         assert_eq!(size_of::<StageEvent>(), 24);
-        assert_eq!(index.heap_bytes(), 6 * 24);
+        assert_eq!(index.heap_bytes(), 6 * 24 + 3 * 16);
+        let wins: Vec<u32> = index
+            .won_between(&r(20, 50))
+            .map(|w| w.event.position)
+            .collect();
+        assert_eq!(wins, [2, 3]);
     }
 }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use crate::calendar::{Period, Ts};
 use crate::dataset::deal_index::{DealStage, created_between};
@@ -39,6 +40,22 @@ pub struct Scope<'a> {
     product_types: Vec<bool>,
     /// Whether deals and costs without a product type pass (no product-type filter).
     untyped: bool,
+}
+
+/// The instant right after `at` (one nanosecond later), so that `..next_instant(at)`
+/// includes `at`.
+fn next_instant(at: Ts) -> Ts {
+    if at.nanos < 999_999_999 {
+        Ts {
+            secs: at.secs,
+            nanos: at.nanos + 1,
+        }
+    } else {
+        Ts {
+            secs: at.secs.saturating_add(1),
+            nanos: 0,
+        }
+    }
 }
 
 /// `true` for every key when `names` is empty ("all"), else for the keys of `names`.
@@ -125,8 +142,14 @@ impl<'a> Scope<'a> {
         let index = &self.dataset.deal_index;
         let context = &*self.context;
         let mut partial = self.partial();
+        // Nothing after as_of counts (SPEC §1): search only up to it.
+        let upto_as_of = |range: &std::ops::Range<Ts>| {
+            let end = range.end.min(next_instant(context.as_of_ts));
+            range.start..end.max(range.start)
+        };
+        let (current, prior) = (upto_as_of(&context.current), upto_as_of(&context.prior));
         let created = deals
-            .get(created_between(deals, &context.current))
+            .get(created_between(deals, &current))
             .unwrap_or_default();
         for deal in created {
             if self.keeps(deal.source, deal.product_type.get()) {
@@ -136,24 +159,24 @@ impl<'a> Scope<'a> {
         // Hand-overs and opportunities only count per day: their index entries hold
         // all that takes, so the deal rows are not read.
         for (stage, column) in [(DealStage::HandedOver, 1), (DealStage::Opportunity, 2)] {
-            for event in index.between(stage, &context.current) {
+            for event in index.between(stage, &current) {
                 if self.keeps(event.source, event.product_type.get()) {
                     partial.deal_stage(Some(event.at()), column);
                 }
             }
         }
+        // Wins carry their revenue in the index: no deal row is read for them.
         let won = |range| {
             index
-                .between(DealStage::Won, range)
-                .iter()
-                .filter(|event| self.keeps(event.source, event.product_type.get()))
-                .filter_map(|event| deals.get(event.position as usize))
+                .won_between(range)
+                .filter(|win| self.keeps(win.event.source, win.event.product_type.get()))
         };
-        for deal in won(&context.current) {
-            partial.deal_won_current(deal);
+        for win in won(&current) {
+            let e = win.event;
+            partial.deal_won_current(Some(e.at()), e.source, e.product_type.get(), win.revenue);
         }
-        for deal in won(&context.prior) {
-            partial.deal_won_previous(deal);
+        for win in won(&prior) {
+            partial.deal_won_previous(Some(win.event.at()), win.revenue);
         }
         for cost in self.costs_within(self.context.period) {
             if self.keeps(cost.source, cost.product_type.get()) {
@@ -208,12 +231,9 @@ struct Tally {
 }
 
 impl Tally {
-    fn won(&mut self, deal: &DealRow) {
+    fn won(&mut self, revenue: Decimal) {
         self.won_deals += 1;
-        // A won deal always has a revenue (validation, SPEC §9.11).
-        if let Some(revenue) = deal.revenue {
-            self.revenue.add(revenue);
-        }
+        self.revenue.add(revenue);
     }
 
     fn cost(&mut self, cost: &CostRow) {
@@ -288,8 +308,10 @@ impl Partial<'_> {
         self.deal_created(deal);
         self.deal_stage(deal.handed_over_at, 1);
         self.deal_stage(deal.opportunity_at, 2);
-        self.deal_won_current(deal);
-        self.deal_won_previous(deal);
+        // A won deal always has a revenue (validation, SPEC §9.11).
+        let revenue = deal.revenue.unwrap_or_default();
+        self.deal_won_current(deal.won_at, deal.source, deal.product_type.get(), revenue);
+        self.deal_won_previous(deal.won_at, revenue);
     }
 
     /// Adds the deals at these positions ([`add_deal`](Partial::add_deal)).
@@ -381,16 +403,22 @@ impl Partial<'_> {
     /// A deal won in the period: revenue, `won_deals`, by source and product type, and
     /// `activity_daily.won`.
     #[inline]
-    fn deal_won_current(&mut self, deal: &DealRow) {
-        let Some(day) = deal.won_at.and_then(|at| self.scope.context.period_day(at)) else {
+    fn deal_won_current(
+        &mut self,
+        won_at: Option<Ts>,
+        source: u32,
+        product_type: Option<u32>,
+        revenue: Decimal,
+    ) {
+        let Some(day) = won_at.and_then(|at| self.scope.context.period_day(at)) else {
             return;
         };
-        self.current.won(deal);
-        if let Some((_, tally)) = self.by_source.get_mut(deal.source as usize) {
-            tally.won(deal);
+        self.current.won(revenue);
+        if let Some((_, tally)) = self.by_source.get_mut(source as usize) {
+            tally.won(revenue);
         }
-        if let Some(tally) = self.type_slot(deal.product_type.get()) {
-            tally.won(deal);
+        if let Some(tally) = self.type_slot(product_type) {
+            tally.won(revenue);
         }
         if let Some(row) = self.activity.get_mut(day) {
             row[3] += 1;
@@ -399,12 +427,9 @@ impl Partial<'_> {
 
     /// A deal won in the previous period: its revenue.
     #[inline]
-    fn deal_won_previous(&mut self, deal: &DealRow) {
-        if deal
-            .won_at
-            .is_some_and(|at| self.scope.context.in_previous(at))
-        {
-            self.previous.won(deal);
+    fn deal_won_previous(&mut self, won_at: Option<Ts>, revenue: Decimal) {
+        if won_at.is_some_and(|at| self.scope.context.in_previous(at)) {
+            self.previous.won(revenue);
         }
     }
 
