@@ -849,14 +849,38 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCustomersDay> {
-    // OK because DailyTally::finish never fails.
-    run_range(
-        dataset,
-        context,
-        created_in_window(dataset, context),
-        DailyTally::default(),
-    )
-    .unwrap_or_default()
+    // The period's new customers are a run of indices sorted by created_at: walk the
+    // days' end instants alongside them (no per-customer date arithmetic).
+    let period = created_between(dataset, context, context.current.start, context.current.end);
+    let mut days: Vec<NewCustomersDay> = context
+        .period
+        .dates()
+        .map(|date| NewCustomersDay {
+            date,
+            total: 0,
+            by_source: SourceCounts::default(),
+        })
+        .collect();
+    let day_ends: Vec<Ts> = context
+        .period
+        .dates()
+        .map(|date| context.calendar.day_start_ts_after(date))
+        .collect();
+    let mut day = 0;
+    for customer in dataset.customers.get(period).unwrap_or_default() {
+        while day_ends
+            .get(day)
+            .is_some_and(|&end| customer.created_at >= end)
+        {
+            day += 1;
+        }
+        if let Some(row) = days.get_mut(day) {
+            row.total += 1;
+            // OK because Source::index() < SOURCES.
+            row.by_source.0[customer.source.index()] += 1;
+        }
+    }
+    days
 }
 
 fn new_tally(dataset: &Dataset, context: &Context) -> NewTally {
