@@ -216,10 +216,10 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let Stage {
         customers: mut customer_stage,
         orders: mut order_stage,
-        order_lines: line_stage,
-        deals: deal_stage,
+        order_lines: mut line_stage,
+        deals: mut deal_stage,
         costs: cost_stage,
-        interactions: interaction_stage,
+        interactions: mut interaction_stage,
         campaigns: campaign_stage,
         staff: staff_stage,
         fanpages: fanpage_stage,
@@ -258,6 +258,24 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &mut customer_ids,
         &mut rejected[Table::Interactions.index()],
     );
+    // What only validation needed (ids claimed while staging, references resolved
+    // above) goes now, before the indexed tables are built: at 1M customers the
+    // interaction ids alone are about 100 MB.
+    for (ids, references) in [
+        (
+            &mut interaction_stage.ids,
+            &mut interaction_stage.keys.customer,
+        ),
+        (&mut deal_stage.ids, &mut deal_stage.keys.customer),
+        (&mut line_stage.ids, &mut line_stage.keys.order),
+        (
+            &mut order_stage.keys.customer,
+            &mut order_stage.keys.product,
+        ),
+    ] {
+        *ids = Interner::default();
+        *references = Interner::default();
+    }
 
     // Data quality: staging's rejections join validation's, in file order within each
     // table, tables in SPEC §2's order (SPEC §9.7).
@@ -363,8 +381,63 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     drop(customer_stage.rows);
     let customer_of = |key: u32| customer_by_load[key as usize];
 
-    // Orders: runs per customer, each sorted by (created_at, id).
+    // Interactions: runs per customer, each sorted by (at, input order).
     let mut warnings = [0u64; 3];
+    let interaction_rows = &interaction_stage.rows;
+    let (interaction_runs, mut interaction_items) =
+        runs(customers.len(), &valid_interactions, |&(_, c)| {
+            customer_of(c).index()
+        });
+    drop(valid_interactions);
+    for run in interaction_runs.windows(2) {
+        sort_run(
+            &mut interaction_items[run[0] as usize..run[1] as usize],
+            |&(a, _), &(b, _)| {
+                (interaction_rows[a as usize].at, a).cmp(&(interaction_rows[b as usize].at, b))
+            },
+        );
+    }
+    let keys = &interaction_stage.keys;
+    let (page_of, staff_of, campaign_of) = (
+        references(&keys.fanpage, &mut fanpages),
+        references(&keys.staff, &mut staff),
+        references(&keys.campaign, &mut campaigns),
+    );
+    let interactions: Vec<InteractionRow> = interaction_items
+        .iter()
+        .map(|&(row, _)| {
+            let i = &interaction_rows[row as usize];
+            InteractionRow {
+                at: i.at,
+                fanpage: reference(
+                    i.fanpage,
+                    &page_of,
+                    fanpages.known,
+                    &mut warnings[Warning::UnknownFanpage as usize],
+                ),
+                staff: reference(
+                    i.staff,
+                    &staff_of,
+                    staff.known,
+                    &mut warnings[Warning::UnknownStaff as usize],
+                ),
+                campaign: reference(
+                    i.campaign,
+                    &campaign_of,
+                    campaigns.known,
+                    &mut warnings[Warning::UnknownCampaign as usize],
+                ),
+                ref_id: i.reference,
+                channel: i.channel,
+                kind: i.kind,
+                direction: i.direction,
+                automated: i.automated,
+            }
+        })
+        .collect();
+    let refs = interaction_stage.keys.reference;
+    drop((interaction_items, interaction_stage.rows));
+    // Orders: runs per customer, each sorted by (created_at, id).
     let (order_runs, mut order_items) = runs(customers.len(), &valid_orders.accepted, |&(_, c)| {
         customer_of(c).index()
     });
@@ -438,59 +511,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let products = line_stage.keys.product;
     drop((line_items, line_stage.rows));
 
-    // Interactions: runs per customer, each sorted by (at, input order).
-    let interaction_rows = &interaction_stage.rows;
-    let (interaction_runs, mut interaction_items) =
-        runs(customers.len(), &valid_interactions, |&(_, c)| {
-            customer_of(c).index()
-        });
-    drop(valid_interactions);
-    for run in interaction_runs.windows(2) {
-        sort_run(
-            &mut interaction_items[run[0] as usize..run[1] as usize],
-            |&(a, _), &(b, _)| {
-                (interaction_rows[a as usize].at, a).cmp(&(interaction_rows[b as usize].at, b))
-            },
-        );
-    }
-    let keys = &interaction_stage.keys;
-    let (page_of, staff_of, campaign_of) = (
-        references(&keys.fanpage, &mut fanpages),
-        references(&keys.staff, &mut staff),
-        references(&keys.campaign, &mut campaigns),
-    );
-    let interactions: Vec<InteractionRow> = interaction_items
-        .iter()
-        .map(|&(row, _)| {
-            let i = &interaction_rows[row as usize];
-            InteractionRow {
-                at: i.at,
-                fanpage: reference(
-                    i.fanpage,
-                    &page_of,
-                    fanpages.known,
-                    &mut warnings[Warning::UnknownFanpage as usize],
-                ),
-                staff: reference(
-                    i.staff,
-                    &staff_of,
-                    staff.known,
-                    &mut warnings[Warning::UnknownStaff as usize],
-                ),
-                campaign: reference(
-                    i.campaign,
-                    &campaign_of,
-                    campaigns.known,
-                    &mut warnings[Warning::UnknownCampaign as usize],
-                ),
-                ref_id: i.reference,
-                channel: i.channel,
-                kind: i.kind,
-                direction: i.direction,
-                automated: i.automated,
-            }
-        })
-        .collect();
     let last_secs = |runs: &[u32], at: &dyn Fn(usize) -> Ts| -> Vec<i64> {
         runs.windows(2)
             .map(|run| {
@@ -531,8 +551,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                 .map(|i| i.at)
         })
         .collect();
-    let refs = interaction_stage.keys.reference;
-    drop((interaction_items, interaction_stage.rows));
     quality.warnings = warnings;
 
     // Deals by (created_at, input order); costs by (date, input order). Their sources

@@ -31,6 +31,13 @@ use crate::model::{
     InteractionKind, Order, OrderLine, OrderStatus, Source, Staff,
 };
 
+/// A line number as stored in a staged row. Files of more than 4 billion lines (far
+/// beyond any export this crate is for) would report `u32::MAX` as the line of a row
+/// rejected at validation; staging itself keeps full `u64` line numbers.
+pub(crate) fn line32(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
 /// A string in an [`Arena`]; an empty span is an absent value (SPEC §2: empty = absent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
@@ -305,7 +312,8 @@ pub(crate) struct StagedCustomer {
 /// An order. Its id key is its position; `customer` is a key in `keys.customer`.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedOrder {
-    pub(crate) line: u64,
+    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
+    pub(crate) line: u32,
     pub(crate) created_at: Ts,
     pub(crate) total: Decimal,
     pub(crate) cost_of_goods: Option<Decimal>,
@@ -319,7 +327,8 @@ pub(crate) struct StagedOrder {
 /// An order line: `order` and `product` are keys in `keys.order` and `keys.product`.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedLine {
-    pub(crate) line: u64,
+    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
+    pub(crate) line: u32,
     pub(crate) quantity: i64,
     pub(crate) unit_price: Decimal,
     pub(crate) order: u32,
@@ -329,7 +338,8 @@ pub(crate) struct StagedLine {
 /// A deal. Its id key is its position.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedDeal {
-    pub(crate) line: u64,
+    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
+    pub(crate) line: u32,
     pub(crate) created_at: Ts,
     pub(crate) handed_over_at: Option<Ts>,
     pub(crate) opportunity_at: Option<Ts>,
@@ -343,7 +353,8 @@ pub(crate) struct StagedDeal {
 /// A cost.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedCost {
-    pub(crate) line: u64,
+    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
+    pub(crate) line: u32,
     pub(crate) date: NaiveDate,
     pub(crate) amount: Decimal,
     pub(crate) source: u32,
@@ -353,7 +364,8 @@ pub(crate) struct StagedCost {
 /// An interaction. 56 bytes.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedInteraction {
-    pub(crate) line: u64,
+    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
+    pub(crate) line: u32,
     pub(crate) at: Ts,
     pub(crate) customer: u32,
     pub(crate) fanpage: OptKey,
@@ -503,7 +515,7 @@ impl TableStage<StagedOrder> {
             return;
         }
         self.rows.push(StagedOrder {
-            line,
+            line: line32(line),
             created_at: f.created_at,
             total: f.total,
             cost_of_goods: f.cost_of_goods,
@@ -527,7 +539,7 @@ impl TableStage<StagedLine> {
         };
         self.read += 1;
         self.rows.push(StagedLine {
-            line,
+            line: line32(line),
             quantity: f.quantity,
             unit_price: f.unit_price,
             order,
@@ -550,7 +562,7 @@ impl TableStage<StagedDeal> {
             return;
         }
         self.rows.push(StagedDeal {
-            line,
+            line: line32(line),
             created_at: f.created_at,
             handed_over_at: f.handed_over_at,
             opportunity_at: f.opportunity_at,
@@ -574,7 +586,7 @@ impl TableStage<StagedCost> {
         };
         self.read += 1;
         self.rows.push(StagedCost {
-            line,
+            line: line32(line),
             date: f.date,
             amount: f.amount,
             source,
@@ -599,7 +611,7 @@ impl TableStage<StagedInteraction> {
             return;
         }
         self.rows.push(StagedInteraction {
-            line,
+            line: line32(line),
             at: f.at,
             customer,
             fanpage,

@@ -173,7 +173,7 @@ pub(crate) fn orders(
     let accepted = validate_rows(
         Table::Orders,
         stage,
-        |r| r.line,
+        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = customer_of[row.customer as usize]
@@ -214,7 +214,7 @@ pub(crate) fn order_lines(
     validate_rows(
         Table::OrderLines,
         stage,
-        |r| r.line,
+        |r| u64::from(r.line),
         |_| None,
         |i, row| {
             let slot = slot_of[row.order as usize].ok_or_else(|| {
@@ -245,7 +245,7 @@ pub(crate) fn deals(
     validate_rows(
         Table::Deals,
         stage,
-        |r| r.line,
+        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = match row.customer.get() {
@@ -275,7 +275,7 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
     validate_rows(
         Table::Costs,
         stage,
-        |r| r.line,
+        |r| u64::from(r.line),
         |_| None,
         |i, row| negative_amount("amount", row.amount).map_or(Ok(i as u32), Err),
         out,
@@ -292,7 +292,7 @@ pub(crate) fn interactions(
     validate_rows(
         Table::Interactions,
         stage,
-        |r| r.line,
+        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = customer_of[row.customer as usize]
