@@ -1,7 +1,10 @@
 //! End-to-end tests, one binary (Cargo names it `integration`).
 
+mod bad_input;
 mod compare;
 mod fixtures;
+mod invariants;
+mod mutations;
 mod properties;
 mod validation;
 
