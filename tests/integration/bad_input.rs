@@ -1192,3 +1192,140 @@ fn dashboard_exits_2_with_one_line_on_strict_bad_rows_and_on_overflow() {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The struct API: instants and dates at the ends of chrono's range.
+
+/// Rows pushed as structs may carry any `DateTime<Utc>` and `NaiveDate`, far beyond RFC
+/// 3339's four-digit years: they are accepted, and reports over them compute.
+#[test]
+fn chrono_extremes_through_the_struct_api() {
+    use chrono::NaiveDate;
+    use crm_metrics::model::{
+        Channel, Cost, Customer, Deal, Direction, Gender, Interaction, InteractionKind, Order,
+        OrderLine, OrderStatus, Source,
+    };
+    use rust_decimal::Decimal;
+
+    let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let normal = utc("2026-11-10T03:00:00Z");
+    let mut b = DatasetBuilder::new();
+    for (k, (created, birth)) in [
+        (min, Some(NaiveDate::MIN)),
+        (normal, Some(NaiveDate::MAX)),
+        (normal, Some(NaiveDate::MIN)),
+        (max, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        b.push_customer(&Customer {
+            id: format!("KH{k}"),
+            created_at: created,
+            source: Source::ALL[k],
+            name: None,
+            phone: Some("1".into()),
+            email: None,
+            gender: Some(Gender::Female),
+            birth_date: birth,
+            zalo_id: Some("z".into()),
+            facebook_id: None,
+            notes: None,
+        });
+        for (j, at) in [min, normal, max].into_iter().enumerate() {
+            let id = format!("DH{k}_{j}");
+            b.push_order(&Order {
+                id: id.clone(),
+                customer_id: format!("KH{k}"),
+                created_at: at,
+                status: OrderStatus::Completed,
+                total: Decimal::from(10),
+                cost_of_goods: None,
+                source: None,
+                fanpage_id: Some("FP".into()),
+                staff_id: Some("NV".into()),
+                voucher_code: Some("V".into()),
+            });
+            b.push_order_line(&OrderLine {
+                order_id: id,
+                product_id: "SP".into(),
+                product_name: None,
+                product_type: None,
+                quantity: 1,
+                unit_price: Decimal::ONE,
+            });
+            for (i, direction) in [Direction::Inbound, Direction::Outbound]
+                .into_iter()
+                .enumerate()
+            {
+                b.push_interaction(&Interaction {
+                    id: format!("T{k}_{j}_{i}"),
+                    customer_id: format!("KH{k}"),
+                    at,
+                    channel: Channel::Facebook,
+                    kind: InteractionKind::Message,
+                    direction,
+                    fanpage_id: Some("FP".into()),
+                    staff_id: Some("NV".into()),
+                    automated: false,
+                    campaign_id: Some("CD".into()),
+                    ref_id: None,
+                });
+            }
+        }
+    }
+    for (k, (created, won)) in [(min, max), (min, normal), (normal, max), (min, min)]
+        .into_iter()
+        .enumerate()
+    {
+        b.push_deal(&Deal {
+            id: format!("D{k}"),
+            customer_id: None,
+            created_at: created,
+            source: "ads".into(),
+            product_type: None,
+            handed_over_at: Some(created),
+            opportunity_at: Some(won),
+            won_at: Some(won),
+            revenue: Some(Decimal::from(5)),
+        });
+    }
+    for date in [NaiveDate::MIN, NaiveDate::MAX, normal.date_naive()] {
+        b.push_cost(&Cost {
+            date,
+            source: "ads".into(),
+            product_type: None,
+            amount: Decimal::from(3),
+        });
+    }
+    let d = b.build().unwrap();
+    assert!(d.quality().is_clean(), "{:?}", d.quality().rejections());
+    for as_of in [
+        "2026-11-15T03:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+    ] {
+        for result in every_report(&d, as_of) {
+            if let Err(e) = result {
+                assert!(e.starts_with("unknown customer"), "{as_of}: {e}");
+            }
+        }
+    }
+    // A report at the very ends of chrono's range computes or is refused with an error.
+    for as_of in [min, max] {
+        for tz in ["+07:00", "-12:00", "Europe/Berlin"] {
+            for preset in Preset::ALL {
+                let options = ReportOptions::new(as_of)
+                    .period(preset)
+                    .time_zone(tz.parse().unwrap())
+                    .customer("KH1");
+                if let Err(e) = crm_metrics::report(&d, &options) {
+                    assert!(
+                        matches!(e, Error::InvalidArgument(_) | Error::UnknownCustomer { .. }),
+                        "{as_of} {tz} {preset:?}: {e}"
+                    );
+                }
+            }
+        }
+    }
+}
