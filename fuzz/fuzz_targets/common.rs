@@ -2,7 +2,9 @@
 #![allow(dead_code)] // each target uses a part of this module
 
 use chrono::{DateTime, Utc};
-use crm_metrics::calendar::Preset;
+use std::sync::OnceLock;
+
+use crm_metrics::calendar::{BusinessCalendar, Preset};
 use crm_metrics::{Dataset, Error, ReportOptions, Table};
 
 /// `read = accepted + rejected` for every table, and the rejections are all listed.
@@ -53,6 +55,20 @@ pub fn check_report(dataset: &Dataset, options: &ReportOptions) {
     }
 }
 
+/// A parsed zone, cached: an IANA calendar builds its offset table once, on first use,
+/// and clones share it (parsing per input would rebuild it every time).
+pub fn calendar(zone: &str) -> BusinessCalendar {
+    static CACHE: OnceLock<std::sync::Mutex<Vec<BusinessCalendar>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap();
+    if let Some(found) = cache.iter().find(|c| c.name() == zone) {
+        return found.clone();
+    }
+    let parsed: BusinessCalendar = zone.parse().unwrap();
+    cache.push(parsed.clone());
+    parsed
+}
+
 /// Reports over `dataset` with a few fixed option sets (and the first customer's profile).
 pub fn reports(dataset: &Dataset, selector: u8) {
     let as_of: DateTime<Utc> = DateTime::from_timestamp(1_794_711_600, 0).unwrap(); // 2026-11-15T03:00:00Z
@@ -63,7 +79,7 @@ pub fn reports(dataset: &Dataset, selector: u8) {
         _ => ("America/New_York", Preset::LastWeek),
     };
     let mut options = ReportOptions::new(as_of)
-        .time_zone(tz.parse().unwrap())
+        .time_zone(calendar(tz))
         .period(preset);
     if let Some(first) = dataset
         .customer_indices()

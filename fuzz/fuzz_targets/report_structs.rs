@@ -327,19 +327,22 @@ fuzz_target!(|input: Input| {
         }
     };
     let mut options = ReportOptions::new(as_of)
-        .time_zone(pick(&ZONES, input.zone).parse().unwrap())
+        .time_zone(common::calendar(pick(&ZONES, input.zone)))
         .sources(input.sources.iter().map(|s| s.text("src")))
         .product_types(input.product_types.iter().map(|s| s.text("type")))
         .fanpages(input.fanpage_filter.iter().map(|s| s.text("FP")));
     options = match input.custom {
         // Custom periods up to about two years (a daily list has a row per day).
-        Some((start, days)) => match Period::new(
-            start.date(),
-            start.date() + Duration::days(i64::from(days % 800)),
-        ) {
-            Ok(period) => options.period(period),
-            Err(_) => return,
-        },
+        Some((start, days)) => {
+            let from = start.date();
+            let Some(to) = from.checked_add_signed(Duration::days(i64::from(days % 800))) else {
+                return;
+            };
+            match Period::new(from, to) {
+                Ok(period) => options.period(period),
+                Err(_) => return,
+            }
+        }
         None => options.period(pick(&Preset::ALL, input.preset)),
     };
     if let Some(id) = input.customer {
