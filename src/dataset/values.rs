@@ -124,7 +124,8 @@ pub(crate) fn date(text: &[u8]) -> Result<NaiveDate, &'static str> {
 /// fraction beyond nanoseconds are dropped, as chrono does.
 pub(crate) fn timestamp(text: &[u8]) -> Result<Ts, &'static str> {
     const BAD: &str = "not an RFC 3339 timestamp with offset (expected YYYY-MM-DDTHH:MM:SS+07:00)";
-    if text.len() < 20 {
+    // 19 bytes reach the seconds; a text that ends there lacks only its offset.
+    if text.len() < 19 {
         return Err(BAD);
     }
     let date = date_prefix(text)?;
@@ -322,6 +323,10 @@ mod tests {
         assert_eq!(
             ts("9999-12-31T23:59:59Z").unwrap().to_string(),
             "9999-12-31 23:59:59 UTC"
+        );
+        assert_eq!(
+            ts("2026-11-15T10:00:00"),
+            Err("timestamp without an offset (add Z or +hh:mm)")
         );
         let bad = [
             "2026-11-15T10:00:00",  // no offset

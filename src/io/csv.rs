@@ -386,7 +386,8 @@ fn read_table<R: Read, T: Staged>(
                 .filter(|id| !id.is_empty())
         };
         if record.len() != width || record.unclosed_quote {
-            stage.reject_record(shape_rejection(table, &record, width, id()));
+            let column = shape_column(&record, width, &map, names);
+            stage.reject_record(shape_rejection(table, &record, width, column, id()));
         } else if let Err(e) = parse(&fields, line, stage) {
             stage.reject(table, line, id().as_deref(), e);
         }
@@ -399,8 +400,40 @@ fn read_table<R: Read, T: Staged>(
     Ok(())
 }
 
+/// The SPEC column to name for a record of the wrong shape: the column whose field opened
+/// a quote that is never closed, or, for a record with fewer fields than the header, the
+/// first column in SPEC §2's order that the record lacks (SPEC §9.3). `None` when that
+/// field is not a SPEC column, and for a record with more fields than the header (no
+/// header column is at fault then).
 #[cold]
-fn shape_rejection(table: Table, record: &Record, width: usize, id: Option<String>) -> Rejection {
+fn shape_column(
+    record: &Record,
+    width: usize,
+    map: &[usize],
+    names: &'static [Column],
+) -> Option<&'static str> {
+    let named = |k: usize| names.get(k).map(|c| c.name);
+    if record.unclosed_quote {
+        let opened = record.len().checked_sub(1)?;
+        return map.iter().position(|&i| i == opened).and_then(named);
+    }
+    if record.len() < width {
+        return map
+            .iter()
+            .position(|&i| i != usize::MAX && i >= record.len())
+            .and_then(named);
+    }
+    None
+}
+
+#[cold]
+fn shape_rejection(
+    table: Table,
+    record: &Record,
+    width: usize,
+    column: Option<&'static str>,
+    id: Option<String>,
+) -> Rejection {
     let detail = if record.unclosed_quote {
         "a quoted field is never closed before the end of the file".to_owned()
     } else {
@@ -413,7 +446,7 @@ fn shape_rejection(table: Table, record: &Record, width: usize, id: Option<Strin
         table,
         line: record.line,
         id,
-        column: None,
+        column,
         reason: Reason::ParseError,
         detail,
     }
@@ -697,9 +730,12 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                (5, Some("NV2".into()), None),
+                // too few fields: the first missing SPEC column is named
+                (5, Some("NV2".into()), Some("name")),
+                // too many: no header column is at fault
                 (6, Some("NV3".into()), None),
-                (7, Some("NV4".into()), None)
+                // the quote opened in the name field is never closed
+                (7, Some("NV4".into()), Some("name"))
             ]
         );
     }

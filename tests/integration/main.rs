@@ -1,8 +1,11 @@
 //! End-to-end tests, one binary (Cargo names it `integration`).
 
+mod bad_input;
 mod compare;
 mod dashboard;
 mod fixtures;
+mod invariants;
+mod mutations;
 mod properties;
 mod validation;
 
