@@ -861,11 +861,7 @@ pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCusto
             by_source: SourceCounts::default(),
         })
         .collect();
-    let day_ends: Vec<Ts> = context
-        .period
-        .dates()
-        .map(|date| context.calendar.day_start_ts_after(date))
-        .collect();
+    let day_ends = context.day_ends();
     let mut day = 0;
     for customer in dataset.customers.get(period).unwrap_or_default() {
         while day_ends

@@ -148,20 +148,41 @@ impl<'a> Scope<'a> {
             range.start..end.max(range.start)
         };
         let (current, prior) = (upto_as_of(&context.current), upto_as_of(&context.prior));
+        // Every slice below is sorted by time and lies in the period up to as_of: the
+        // day of an event is found by walking the days' ends alongside (no per-event
+        // date arithmetic).
+        let day_ends = context.day_ends();
         let created = deals
             .get(created_between(deals, &current))
             .unwrap_or_default();
+        let mut day = 0;
         for deal in created {
+            while day_ends.get(day).is_some_and(|&end| deal.created_at >= end) {
+                day += 1;
+            }
             if self.keeps(deal.source, deal.product_type.get()) {
-                partial.deal_created(deal);
+                partial.deal_created_on(deal, day);
             }
         }
         // Hand-overs and opportunities only count per day: their index entries hold
-        // all that takes, so the deal rows are not read.
+        // all that takes, so the deal rows are not read; without a source or product
+        // type filter, a day's count is the distance between two binary searches.
+        let keeps_all = self.keeps_all();
         for (stage, column) in [(DealStage::HandedOver, 1), (DealStage::Opportunity, 2)] {
-            for event in index.between(stage, &current) {
-                if self.keeps(event.source, event.product_type.get()) {
-                    partial.deal_stage(Some(event.at()), column);
+            let events = index.between(stage, &current);
+            if keeps_all {
+                let mut start = 0;
+                for (row, &end) in partial.activity.iter_mut().zip(&day_ends) {
+                    let rest = events.get(start..).unwrap_or_default();
+                    let count = rest.partition_point(|e| e.at() < end);
+                    row[column] += count as u64;
+                    start += count;
+                }
+            } else {
+                for event in events {
+                    if self.keeps(event.source, event.product_type.get()) {
+                        partial.deal_stage(Some(event.at()), column);
+                    }
                 }
             }
         }
@@ -198,6 +219,17 @@ impl<'a> Scope<'a> {
         let start = costs.partition_point(|c| c.date < period.start());
         let end = costs.partition_point(|c| c.date <= last);
         costs.get(start..end.max(start)).unwrap_or_default()
+    }
+
+    /// Whether every deal and cost passes the filters (no source or product type
+    /// filter, or one naming every key the dataset has).
+    fn keeps_all(&self) -> bool {
+        self.untyped
+            && self
+                .sources
+                .iter()
+                .chain(&self.product_types)
+                .all(|&keep| keep)
     }
 
     /// Whether a deal or cost of this source and product type passes the filters.
@@ -368,10 +400,16 @@ impl Partial<'_> {
     /// A deal created in the period: the cohort funnel and `activity_daily.created`.
     #[inline]
     fn deal_created(&mut self, deal: &DealRow) {
+        if let Some(day) = self.scope.context.period_day(deal.created_at) {
+            self.deal_created_on(deal, day);
+        }
+    }
+
+    /// A deal created in the period on its `day` (0 = the period's first day): the
+    /// cohort funnel and `activity_daily.created`.
+    #[inline]
+    fn deal_created_on(&mut self, deal: &DealRow, day: usize) {
         let scope = self.scope;
-        let Some(day) = scope.context.period_day(deal.created_at) else {
-            return;
-        };
         let stages = [
             Some(deal.created_at),
             deal.handed_over_at,

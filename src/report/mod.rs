@@ -193,6 +193,16 @@ impl Context {
     pub(crate) fn period_days(&self) -> usize {
         self.period.days() as usize
     }
+
+    /// The instant each local day of the period ends (the next day's start), in order:
+    /// an instant in the period belongs to the first day whose end is after it. A daily
+    /// list over events sorted by time walks these instead of dating every event.
+    pub(crate) fn day_ends(&self) -> Vec<Ts> {
+        self.period
+            .dates()
+            .map(|date| self.calendar.day_start_ts_after(date))
+            .collect()
+    }
 }
 
 /// The report of SPEC §8. Keys serialize in SPEC's order.
