@@ -5,8 +5,9 @@
 
 run.sh makes a virtual environment with duckdb and polars and calls this script, which
 1. generates a clean CSV folder with the crate's seeded generator (target/bench-data/peers-N),
-2. times the crate on each metric (examples/peers.rs: loads the folder, then times only
-   the metric's computation, median of K runs),
+2. times the crate on each metric (examples/peers.rs, built with the `parallel` feature:
+   loads the folder, then times only the metric's computation, median of K runs), once on
+   one core (RAYON_NUM_THREADS=1) and once on every core, and checks both give the same values,
 3. loads the same tables into DuckDB and into Polars (in memory; load not timed), times
    the same metrics as queries (median of K runs; both may use every core),
 4. checks that the three agree, value by value, and prints a table of medians and ratios.
@@ -289,14 +290,25 @@ def main():
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
     data = os.path.join(ROOT, "target", "bench-data", f"peers-{a.customers}")
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "peers"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--features", "parallel", "--example", "peers"],
+                   cwd=ROOT, check=True)
     peers_bin = os.path.join(ROOT, "target", "release", "examples", "peers")
     if not os.path.exists(os.path.join(data, "interactions.csv")):
         subprocess.run([peers_bin, "gen", data, str(a.customers)], check=True)
     size = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data) if f.endswith(".csv"))
 
-    crate = json.loads(subprocess.run([peers_bin, "run", data, str(a.reps)], check=True,
-                                      capture_output=True, text=True).stdout)
+    # The crate twice: on one core (RAYON_NUM_THREADS=1 keeps every fold sequential) and
+    # with the `parallel` feature on every core, as DuckDB and Polars run.
+    def crate_run(threads):
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+        return json.loads(subprocess.run([peers_bin, "run", data, str(a.reps)], check=True, env=env,
+                                         capture_output=True, text=True).stdout)
+    cores = os.cpu_count() or 1
+    crate = crate_run(1)
+    crate_all = crate_run(cores)
+    for metric, ours in crate["metrics"].items():
+        if crate_all["metrics"][metric]["value"] != ours["value"]:
+            sys.exit(f"{metric}: crm-metrics on {cores} cores differs from one core")
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count()}")
     t = time.perf_counter()
@@ -320,20 +332,24 @@ def main():
                 sys.exit(f"{metric}: {name} disagrees with crm-metrics\n  crate: {str(want)[:400]}\n  {name}: {str(got)[:400]}")
         if metric == "marketing_by_source":
             check_marketing_ratios(ours["value"])
-        results.append((metric, ours["median_ms"], d_ms, p_ms))
+        results.append((metric, ours["median_ms"], crate_all["metrics"][metric]["median_ms"], d_ms, p_ms))
 
     print(f"\n{crate['customers']:,} customers, {crate['orders']:,} orders, {crate['order_lines']:,} order lines, "
           f"{crate['interactions']:,} interactions, {crate['deals']:,} deals; CSV {size / 1e6:,.0f} MB; "
           f"median of {a.reps} runs; all three agree on every value.")
-    print(f"load (not timed below): crm-metrics {crate['load_ms'] / 1e3:.1f} s, DuckDB {duck_load_s:.1f} s, "
-          f"Polars {pl_load_s:.1f} s; crm-metrics full report (all sections) {crate['full_report_median_ms']:.1f} ms\n")
-    print(f"| metric | crm-metrics | DuckDB | Polars | DuckDB / crm | Polars / crm |")
-    print(f"| --- | ---: | ---: | ---: | ---: | ---: |")
-    for metric, c, d, p in results:
-        print(f"| {metric} | {c:.2f} ms | {d:.1f} ms | {p:.1f} ms | {d / c:.0f}x | {p / c:.0f}x |")
+    print(f"load (not timed below): crm-metrics {crate['load_ms'] / 1e3:.1f} s on one core, "
+          f"{crate_all['load_ms'] / 1e3:.1f} s on {cores}; DuckDB {duck_load_s:.1f} s, Polars {pl_load_s:.1f} s; "
+          f"crm-metrics full report (all sections) {crate['full_report_median_ms']:.1f} ms on one core, "
+          f"{crate_all['full_report_median_ms']:.1f} ms on {cores}\n")
+    print(f"| metric | crm-metrics, 1 core | crm-metrics, {cores} cores | DuckDB | Polars "
+          f"| DuckDB / crm ({cores} cores; 1) | Polars / crm ({cores} cores; 1) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for metric, c1, c, d, p in results:
+        print(f"| {metric} | {c1:.2f} ms | {c:.2f} ms | {d:.1f} ms | {p:.1f} ms "
+              f"| {d / c:.0f}x ({d / c1:.0f}x) | {p / c:.0f}x ({p / c1:.0f}x) |")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"crate": crate, "results": results, "csv_bytes": size}, f, indent=1)
+            json.dump({"crate": crate, "crate_all_cores": crate_all, "results": results, "csv_bytes": size}, f, indent=1)
 
 
 if __name__ == "__main__":
