@@ -141,9 +141,14 @@ fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     Ok(())
 }
 
-/// Counting sort of `items` into runs by `group` (`0..groups`), keeping input order
-/// within a run: returns the run offsets (`groups + 1` of them) and the items.
-fn runs<T: Copy>(groups: usize, items: &[T], group: impl Fn(&T) -> usize) -> (Vec<u32>, Vec<T>) {
+/// Counting sort of `(row, _)` items into runs by `group` (`0..groups`), keeping input
+/// order within a run: returns the run offsets (`groups + 1` of them) and the rows (the
+/// group is the run; dropping it halves the copy while the input is still alive).
+fn runs(
+    groups: usize,
+    items: &[(u32, u32)],
+    group: impl Fn(&(u32, u32)) -> usize,
+) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; groups + 1];
     for item in items {
         offsets[group(item) + 1] += 1;
@@ -152,11 +157,11 @@ fn runs<T: Copy>(groups: usize, items: &[T], group: impl Fn(&T) -> usize) -> (Ve
         offsets[i + 1] += offsets[i];
     }
     let mut next = offsets.clone();
-    // Every position is written exactly once below; the copy only sizes the vector.
-    let mut placed = items.to_vec();
+    // Every position is written exactly once below; the zeros only size the vector.
+    let mut placed = vec![0u32; items.len()];
     for item in items {
         let slot = &mut next[group(item)];
-        placed[*slot as usize] = *item;
+        placed[*slot as usize] = item.0;
         *slot += 1;
     }
     (offsets, placed)
@@ -392,7 +397,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     for run in interaction_runs.windows(2) {
         sort_run(
             &mut interaction_items[run[0] as usize..run[1] as usize],
-            |&(a, _), &(b, _)| {
+            |&a, &b| {
                 (interaction_rows[a as usize].at, a).cmp(&(interaction_rows[b as usize].at, b))
             },
         );
@@ -405,7 +410,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     );
     let interactions: Vec<InteractionRow> = interaction_items
         .iter()
-        .map(|&(row, _)| {
+        .map(|&row| {
             let i = &interaction_rows[row as usize];
             InteractionRow {
                 at: i.at,
@@ -438,11 +443,18 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let refs = interaction_stage.keys.reference;
     drop((interaction_items, interaction_stage.rows));
     // Orders: runs per customer, each sorted by (created_at, id).
-    let (order_runs, mut order_items) = runs(customers.len(), &valid_orders.accepted, |&(_, c)| {
+    let validate::ValidOrders {
+        accepted: valid_order_rows,
+        slot_of_row,
+    } = valid_orders;
+    let (order_runs, mut order_items) = runs(customers.len(), &valid_order_rows, |&(_, c)| {
         customer_of(c).index()
     });
+    // Only the slots are needed from here on.
+    let accepted_orders = valid_order_rows.len();
+    drop(valid_order_rows);
     let order_rows = &order_stage.rows;
-    let by_time_then_id = |&(a, _): &(u32, u32), &(b, _): &(u32, u32)| {
+    let by_time_then_id = |&a: &u32, &b: &u32| {
         let (ra, rb) = (&order_rows[a as usize], &order_rows[b as usize]);
         ra.created_at
             .cmp(&rb.created_at)
@@ -456,12 +468,12 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     }
     let order_fanpages = references(&order_stage.keys.fanpage, &mut fanpages);
     let order_staff = references(&order_stage.keys.staff, &mut staff);
-    let mut position_of_slot = vec![0u32; valid_orders.accepted.len()];
+    let mut position_of_slot = vec![0u32; accepted_orders];
     let mut orders = Vec::with_capacity(order_items.len());
     let mut order_details = Vec::with_capacity(order_items.len());
-    for (position, &(row, _)) in order_items.iter().enumerate() {
+    for (position, &row) in order_items.iter().enumerate() {
         let o = &order_rows[row as usize];
-        position_of_slot[valid_orders.slot_of_row[row as usize] as usize] = position as u32;
+        position_of_slot[slot_of_row[row as usize] as usize] = position as u32;
         orders.push(OrderRow {
             created_at: o.created_at,
             total: o.total,
@@ -486,7 +498,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             ),
         });
     }
-    drop((order_items, order_stage.rows, valid_orders));
+    drop((order_items, order_stage.rows, slot_of_row));
 
     // Lines: runs per order, in input order.
     let line_rows = &line_stage.rows;
@@ -500,7 +512,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     });
     let lines: Vec<LineRow> = line_items
         .iter()
-        .map(|&(row, _)| {
+        .map(|&row| {
             let l = &line_rows[row as usize];
             LineRow {
                 product: l.product,
