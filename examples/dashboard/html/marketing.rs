@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use crm_metrics::marketing::{ActivityDay, MarketingSection};
 
 use super::format::{Frame, average, count, money, percent, product_type_label, to_f64};
-use super::svg::{self, BarRow, Series, Stage};
+use super::svg::{self, BarRow, Series};
 use super::{
-    Cell, Chart, PALETTE, STAGE_COLORS, TimeAxis, W5, W7, card, figure, kpi, kpi_money, kpi_ratio,
-    kpis, note, section, swatch, table,
+    Cell, Chart, PALETTE, STAGE_COLORS, TimeAxis, W5, W7, card, figure, funnel_card, kpi,
+    kpi_money, kpi_ratio, kpis, note, section, swatch, table,
 };
 
 /// Renders the section.
@@ -64,30 +64,17 @@ pub fn render(frame: &Frame, s: &MarketingSection) -> String {
 
 fn funnel(s: &MarketingSection) -> String {
     let f = &s.funnel;
-    let stages: Vec<Stage> = [
-        ("created", f.created),
-        ("handed to sales", f.handed_over),
-        ("opportunity", f.opportunity),
-        ("won", f.won),
-    ]
-    .iter()
-    .zip(STAGE_COLORS)
-    .map(|((label, value), color)| Stage {
-        label: (*label).to_owned(),
-        value: *value,
-        color: color.to_owned(),
-    })
-    .collect();
-    let chart = if f.created == 0 {
-        Chart::Empty("No deal was created in this period.".to_owned())
-    } else {
-        Chart::Svg(svg::funnel(W5, &stages))
-    };
-    card(
-        5,
+    funnel_card(
+        "chart-marketing-funnel",
         "Deal funnel",
         "Deals created in the period, and how far they got within it.",
-        &figure("chart-marketing-funnel", "funnel", chart, &[]),
+        [
+            ("created", f.created),
+            ("handed to sales", f.handed_over),
+            ("opportunity", f.opportunity),
+            ("won", f.won),
+        ],
+        "No deal was created in this period.",
     )
 }
 

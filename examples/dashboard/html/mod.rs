@@ -510,6 +510,32 @@ pub const SOURCE_COLORS: [&str; 11] = [
 /// Colours of the four stages of a funnel (created/reached … won/delivered).
 pub const STAGE_COLORS: [&str; 4] = ["#6366f1", "#0ea5e9", "#f59e0b", "#10b981"];
 
+/// A card with a four-stage funnel (`stages` as label and count, widest first), or
+/// `empty` when the first stage is 0. `id` names the figure (`chart-…`).
+pub fn funnel_card(
+    id: &str,
+    title: &str,
+    subtitle: &str,
+    stages: [(&str, u64); 4],
+    empty: &str,
+) -> String {
+    let chart = if stages[0].1 == 0 {
+        Chart::Empty(empty.to_owned())
+    } else {
+        let stages: Vec<svg::Stage> = stages
+            .iter()
+            .zip(STAGE_COLORS)
+            .map(|(&(label, value), color)| svg::Stage {
+                label: label.to_owned(),
+                value,
+                color: color.to_owned(),
+            })
+            .collect();
+        Chart::Svg(svg::funnel(W5, &stages))
+    };
+    card(5, title, subtitle, &figure(id, "funnel", chart, &[]))
+}
+
 /// A categorical palette for free-text categories (marketing sources, product types):
 /// the `i`-th category of a sorted list gets `PALETTE[i % len]`.
 pub const PALETTE: [&str; 10] = [

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use crm_metrics::social::SocialSection;
 
 use super::format::{Frame, WEEKDAYS, count, money, percent};
-use super::svg::{self, Series, Stage};
+use super::svg::{self, Series};
 use super::{
-    Cell, Chart, STAGE_COLORS, TimeAxis, W5, W7, card, figure, kpi, kpi_count, kpi_money, kpis,
+    Cell, Chart, TimeAxis, W5, W7, card, figure, funnel_card, kpi, kpi_count, kpi_money, kpis,
     note, section, table,
 };
 
@@ -71,30 +71,17 @@ pub fn render(frame: &Frame, s: &SocialSection) -> String {
 
 fn funnel(s: &SocialSection) -> String {
     let f = &s.funnel;
-    let stages: Vec<Stage> = [
-        ("wrote to a page", f.reached),
-        ("got an answer", f.cared),
-        ("placed an order", f.ordered),
-        ("order delivered", f.delivered),
-    ]
-    .iter()
-    .zip(STAGE_COLORS)
-    .map(|((label, value), color)| Stage {
-        label: (*label).to_owned(),
-        value: *value,
-        color: color.to_owned(),
-    })
-    .collect();
-    let chart = if f.reached == 0 {
-        Chart::Empty("No customer wrote to a fanpage in this period.".to_owned())
-    } else {
-        Chart::Svg(svg::funnel(W5, &stages))
-    };
-    card(
-        5,
+    funnel_card(
+        "chart-social-funnel",
         "From message to delivery",
         "Customers who wrote in the period, and how far they got.",
-        &figure("chart-social-funnel", "funnel", chart, &[]),
+        [
+            ("wrote to a page", f.reached),
+            ("got an answer", f.cared),
+            ("placed an order", f.ordered),
+            ("order delivered", f.delivered),
+        ],
+        "No customer wrote to a fanpage in this period.",
     )
 }
 
