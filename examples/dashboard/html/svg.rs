@@ -165,6 +165,20 @@ impl Plot {
     }
 }
 
+/// Ends a plot of `count` columns: the baseline, the x labels at `ticks`, `</svg>`.
+fn close_plot(out: &mut String, plot: Plot, count: usize, ticks: &[(usize, String)]) {
+    let _ = write!(
+        out,
+        r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{MUTED}"/>"##,
+        n(plot.x0),
+        n(plot.x1),
+        n(plot.y1),
+        n(plot.y1)
+    );
+    x_labels(out, plot, count, ticks);
+    out.push_str("</svg>");
+}
+
 /// Labels under the x axis at the given category indices.
 fn x_labels(out: &mut String, plot: Plot, count: usize, ticks: &[(usize, String)]) {
     let slot = (plot.x1 - plot.x0) / count.max(1) as f64;
@@ -345,16 +359,7 @@ pub fn columns(c: &Columns<'_>) -> String {
         }
         out.push_str("</g>");
     }
-    let _ = write!(
-        out,
-        r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{MUTED}"/>"##,
-        n(plot.x0),
-        n(plot.x1),
-        n(plot.y1),
-        n(plot.y1)
-    );
-    x_labels(&mut out, plot, count, c.ticks);
-    out.push_str("</svg>");
+    close_plot(&mut out, plot, count, c.ticks);
     out
 }
 
@@ -450,16 +455,7 @@ pub fn lines(c: &Lines<'_>) -> String {
         }
         out.push_str("</g>");
     }
-    let _ = write!(
-        out,
-        r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{MUTED}"/>"##,
-        n(plot.x0),
-        n(plot.x1),
-        n(plot.y1),
-        n(plot.y1)
-    );
-    x_labels(&mut out, plot, count, c.ticks);
-    out.push_str("</svg>");
+    close_plot(&mut out, plot, count, c.ticks);
     out
 }
 
@@ -900,17 +896,8 @@ pub fn combo(c: &Combo<'_>) -> String {
         );
     }
     out.push_str("</g>");
-    let _ = write!(
-        out,
-        r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{MUTED}"/>"##,
-        n(plot.x0),
-        n(plot.x1),
-        n(plot.y1),
-        n(plot.y1)
-    );
     let ticks: Vec<(usize, String)> = c.categories.iter().cloned().enumerate().collect();
-    x_labels(&mut out, plot, count, &ticks);
-    out.push_str("</svg>");
+    close_plot(&mut out, plot, count, &ticks);
     out
 }
 
