@@ -264,7 +264,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &mut rejected[Table::Interactions.index()],
     );
     // What only validation needed (ids claimed while staging, references resolved
-    // above) goes now, before the indexed tables are built: at 1M customers the
+    // above, line numbers) goes now, before the indexed tables are built: at 1M customers the
     // interaction ids alone are about 100 MB.
     for (ids, references) in [
         (
@@ -281,6 +281,11 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         *ids = Interner::default();
         *references = Interner::default();
     }
+    // Line numbers only name rejected rows.
+    order_stage.lines = Vec::new();
+    line_stage.lines = Vec::new();
+    deal_stage.lines = Vec::new();
+    interaction_stage.lines = Vec::new();
 
     // Data quality: staging's rejections join validation's, in file order within each
     // table, tables in SPEC §2's order (SPEC §9.7).

@@ -166,6 +166,10 @@ fn opt_key(interner: &mut Interner, text: Option<&str>) -> Option<OptKey> {
 #[derive(Clone, Debug)]
 pub(crate) struct TableStage<R> {
     pub(crate) rows: Vec<R>,
+    /// The line where each staged row starts (`lines[k]` for `rows[k]`, saturating at
+    /// `u32::MAX`: see [`line32`]) for tables whose rows validation can reject. Apart
+    /// from the rows, so that the build drops it once validation is done.
+    pub(crate) lines: Vec<u32>,
     /// Rows read (SPEC §2 `read`): staged rows plus rejections.
     pub(crate) read: u64,
     pub(crate) rejections: Vec<Rejection>,
@@ -180,6 +184,7 @@ impl<R> Default for TableStage<R> {
     fn default() -> TableStage<R> {
         TableStage {
             rows: Vec::new(),
+            lines: Vec::new(),
             read: 0,
             rejections: Vec::new(),
             ids: Interner::default(),
@@ -202,6 +207,13 @@ impl<R> TableStage<R> {
         R: Staged,
     {
         self.rows.reserve(rows);
+        // The tables whose rows validation can reject keep their lines apart.
+        if matches!(
+            R::TABLE,
+            Table::Orders | Table::OrderLines | Table::Deals | Table::Costs | Table::Interactions
+        ) {
+            self.lines.reserve(rows);
+        }
         if R::TABLE.has_id() {
             self.ids.reserve(rows, 12);
         }
@@ -312,8 +324,6 @@ pub(crate) struct StagedCustomer {
 /// An order. Its id key is its position; `customer` is a key in `keys.customer`.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedOrder {
-    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
-    pub(crate) line: u32,
     pub(crate) created_at: Ts,
     pub(crate) total: Decimal,
     pub(crate) cost_of_goods: Option<Decimal>,
@@ -327,8 +337,6 @@ pub(crate) struct StagedOrder {
 /// An order line: `order` and `product` are keys in `keys.order` and `keys.product`.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedLine {
-    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
-    pub(crate) line: u32,
     pub(crate) quantity: i64,
     pub(crate) unit_price: Decimal,
     pub(crate) order: u32,
@@ -338,8 +346,6 @@ pub(crate) struct StagedLine {
 /// A deal. Its id key is its position.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedDeal {
-    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
-    pub(crate) line: u32,
     pub(crate) created_at: Ts,
     pub(crate) handed_over_at: Option<Ts>,
     pub(crate) opportunity_at: Option<Ts>,
@@ -353,8 +359,6 @@ pub(crate) struct StagedDeal {
 /// A cost.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedCost {
-    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
-    pub(crate) line: u32,
     pub(crate) date: NaiveDate,
     pub(crate) amount: Decimal,
     pub(crate) source: u32,
@@ -364,8 +368,6 @@ pub(crate) struct StagedCost {
 /// An interaction. 56 bytes.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedInteraction {
-    /// The line where the row starts (saturating at `u32::MAX`: see [`line32`]).
-    pub(crate) line: u32,
     pub(crate) at: Ts,
     pub(crate) customer: u32,
     pub(crate) fanpage: OptKey,
@@ -514,8 +516,8 @@ impl TableStage<StagedOrder> {
         if !self.claim(Table::Orders, line, f.id) {
             return;
         }
+        self.lines.push(line32(line));
         self.rows.push(StagedOrder {
-            line: line32(line),
             created_at: f.created_at,
             total: f.total,
             cost_of_goods: f.cost_of_goods,
@@ -538,8 +540,8 @@ impl TableStage<StagedLine> {
             return self.too_large(Table::OrderLines, line, None);
         };
         self.read += 1;
+        self.lines.push(line32(line));
         self.rows.push(StagedLine {
-            line: line32(line),
             quantity: f.quantity,
             unit_price: f.unit_price,
             order,
@@ -561,8 +563,8 @@ impl TableStage<StagedDeal> {
         if !self.claim(Table::Deals, line, f.id) {
             return;
         }
+        self.lines.push(line32(line));
         self.rows.push(StagedDeal {
-            line: line32(line),
             created_at: f.created_at,
             handed_over_at: f.handed_over_at,
             opportunity_at: f.opportunity_at,
@@ -585,8 +587,8 @@ impl TableStage<StagedCost> {
             return self.too_large(Table::Costs, line, None);
         };
         self.read += 1;
+        self.lines.push(line32(line));
         self.rows.push(StagedCost {
-            line: line32(line),
             date: f.date,
             amount: f.amount,
             source,
@@ -610,8 +612,8 @@ impl TableStage<StagedInteraction> {
         if !self.claim(Table::Interactions, line, f.id) {
             return;
         }
+        self.lines.push(line32(line));
         self.rows.push(StagedInteraction {
-            line: line32(line),
             at: f.at,
             customer,
             fanpage,

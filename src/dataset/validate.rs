@@ -127,7 +127,6 @@ pub(crate) fn missing_revenue(deal: &StagedDeal) -> Option<Problem> {
 fn validate_rows<R, T>(
     table: Table,
     stage: &TableStage<R>,
-    line: impl Fn(&R) -> u64,
     id: impl Fn(usize) -> Option<String>,
     mut check: impl FnMut(usize, &R) -> Result<T, Problem>,
     out: &mut Vec<Rejection>,
@@ -136,7 +135,10 @@ fn validate_rows<R, T>(
     for (i, row) in stage.rows.iter().enumerate() {
         match check(i, row) {
             Ok(t) => accepted.push(t),
-            Err(p) => out.push(rejection(table, line(row), id(i).as_deref(), p)),
+            Err(p) => {
+                let line = stage.lines.get(i).map_or(u32::MAX, |&line| line);
+                out.push(rejection(table, u64::from(line), id(i).as_deref(), p));
+            }
         }
     }
     accepted
@@ -173,7 +175,6 @@ pub(crate) fn orders(
     let accepted = validate_rows(
         Table::Orders,
         stage,
-        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = customer_of[row.customer as usize]
@@ -214,7 +215,6 @@ pub(crate) fn order_lines(
     validate_rows(
         Table::OrderLines,
         stage,
-        |r| u64::from(r.line),
         |_| None,
         |i, row| {
             let slot = slot_of[row.order as usize].ok_or_else(|| {
@@ -245,7 +245,6 @@ pub(crate) fn deals(
     validate_rows(
         Table::Deals,
         stage,
-        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = match row.customer.get() {
@@ -275,7 +274,6 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
     validate_rows(
         Table::Costs,
         stage,
-        |r| u64::from(r.line),
         |_| None,
         |i, row| negative_amount("amount", row.amount).map_or(Ok(i as u32), Err),
         out,
@@ -292,7 +290,6 @@ pub(crate) fn interactions(
     validate_rows(
         Table::Interactions,
         stage,
-        |r| u64::from(r.line),
         row_id(stage),
         |i, row| {
             let customer = customer_of[row.customer as usize]
@@ -315,7 +312,6 @@ mod tests {
 
     fn deal(stages: [Option<u32>; 3], revenue: Option<i64>) -> StagedDeal {
         StagedDeal {
-            line: 2,
             created_at: ts(10),
             handed_over_at: stages[0].map(ts),
             opportunity_at: stages[1].map(ts),
