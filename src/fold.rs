@@ -139,3 +139,39 @@ pub fn fold_customers<F: CustomerFold>(
     fold_shard(&mut partial, dataset, indices(start..end));
     partial
 }
+
+/// The one partial-state contract every report section follows (issue 13; being
+/// adopted section by section): create from the report options, add customers (each
+/// with all its rows) or events, merge states of disjoint shards, finish.
+///
+/// A partial state is owned (it keeps what it needs of the options, no borrow), keys
+/// whatever crosses a merge by the input's own ids (never by dataset-local interned
+/// indices), and serializes with serde, so that shards computed in other processes merge
+/// exactly. Adding a customer that does not exist at `as_of`, or an index that is not
+/// in the dataset, contributes nothing and never panics.
+pub trait Fold: Sized + Send {
+    /// What [`finish`](Fold::finish) returns: the section's output.
+    type Output;
+
+    /// An empty partial state for these options.
+    ///
+    /// # Errors
+    /// When the options do not resolve (see [`ReportOptions::resolve`](crate::ReportOptions::resolve)).
+    fn new(options: &crate::ReportOptions) -> Result<Self>;
+
+    /// Adds one customer with all its rows; a customer created after `as_of` or an index
+    /// outside the dataset adds nothing.
+    fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx);
+
+    /// Adds the state of a disjoint shard.
+    ///
+    /// # Errors
+    /// When the two states were made for different options, or an exact sum overflows.
+    fn merge(&mut self, other: Self) -> Result<()>;
+
+    /// The section's result.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`](crate::Error::Overflow) naming the metric.
+    fn finish(self) -> Result<Self::Output>;
+}
