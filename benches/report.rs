@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crm_metrics::calendar::Preset;
+use crm_metrics::fold::Fold;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, ReportOptions};
 
@@ -99,9 +100,9 @@ fn marketing(c: &mut Criterion) {
         let context = options().resolve().unwrap();
         let scope = marketing::Scope::new(data, &context);
         let section = scope.section().unwrap();
-        let mut scan = scope.partial();
-        scan.add_deals(0..data.deal_count());
-        scan.add_costs(0..data.cost_count());
+        let mut scan = marketing::Partial::with_context(&context);
+        scan.add_deals(data, 0..data.deal_count());
+        scan.add_costs(data, 0..data.cost_count());
         assert_eq!(scan.finish().unwrap(), section);
         assert!(section.funnel.created > 0 && section.won_deals > 0);
     }
@@ -111,10 +112,9 @@ fn marketing(c: &mut Criterion) {
     // The same answer by scanning every deal and cost: what the indexes save.
     bench_section(c, "marketing_scan", |d, o| {
         let context = o.resolve().unwrap();
-        let scope = marketing::Scope::new(d, &context);
-        let mut scan = scope.partial();
-        scan.add_deals(0..d.deal_count());
-        scan.add_costs(0..d.cost_count());
+        let mut scan = marketing::Partial::with_context(&context);
+        scan.add_deals(d, 0..d.deal_count());
+        scan.add_costs(d, 0..d.cost_count());
         scan.finish().unwrap()
     });
 }

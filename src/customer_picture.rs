@@ -8,159 +8,31 @@
 //! spend-level edges or voucher threshold ([`PictureOptions`]). Each metric
 //! also has its own function ([`visit_groups`], [`return_cycle`], [`customer_cycle`],
 //! [`spend_levels`] with any edges, [`voucher_customers`] with any threshold, …).
-//! [`PicturePartial`] is the section's [`CustomerFold`]: partial states over shards of
+//! [`Partial`] is the section's [`Fold`]: partial states over shards of
 //! customers merge exactly.
 //!
 //! No period applies, except to [`spend_frequency`]. Existence and purchases follow
 //! SPEC §1 and §9.20, as described in [`crate::customers`]; the examples use the same
 //! hidden helpers `customer`, `purchase` and `at`.
 
-use std::fmt;
 use std::ops::Range;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Preset, Ts, sub_months};
-use crate::customers::{Facts, ScaledSum, SpendTally, Tally, TallyFold, run};
 use crate::dataset::{Contacts, CustomerIdx, Dataset};
 use crate::error::{Error, Result};
-use crate::fold::{CustomerFold, fold_customers};
-use crate::model::{Gender, ParseEnumError};
+use crate::fold::tally::{Facts, ScaledSum, SpendTally, Tally, TallyFold, run};
+use crate::fold::{Fold, Section, fold_customers};
+use crate::label::label_enum;
+use crate::model::Gender;
+use crate::options::ReportOptions;
+
+pub use crate::fold::CycleBucket;
 use crate::money::{Cmp, count_ratio, ratio};
-use crate::report::Context;
-
-/// Defines a row-label enum of SPEC §6: `ALL`, `COUNT`, `index`, `label`, `Display`,
-/// `FromStr` and `Serialize` as the label.
-macro_rules! label_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident, $what:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $label:literal, )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-        }
-
-        impl $name {
-            /// Number of values.
-            pub const COUNT: usize = [$($label),+].len();
-
-            /// Every value, in SPEC §6's row order.
-            pub const ALL: [$name; Self::COUNT] = [$($name::$variant),+];
-
-            /// The label of SPEC §6, as written in JSON.
-            pub const fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-
-            /// The position in [`Self::ALL`].
-            pub const fn index(self) -> usize {
-                self as usize
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.label())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseEnumError;
-
-            /// Parses the exact label.
-            fn from_str(s: &str) -> std::result::Result<$name, ParseEnumError> {
-                $name::ALL
-                    .into_iter()
-                    .find(|value| value.label() == s)
-                    .ok_or(ParseEnumError { expected: $what })
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.label())
-            }
-        }
-    };
-}
-
-label_enum! {
-    /// A bucket of days between two purchases (SPEC §6 `return_cycle`,
-    /// `customer_cycle`). Buckets are ranges of whole local days, in increasing order.
-    CycleBucket, "cycle bucket" {
-        /// 0 days: the same local date.
-        SameDay = "same_day",
-        /// 1 day.
-        OneDay = "1_day",
-        /// 2 days.
-        TwoDays = "2_days",
-        /// 3 to 6 days.
-        ThreeToSixDays = "3_6_days",
-        /// 7 to 13 days.
-        OneWeek = "1_week",
-        /// 14 to 29 days.
-        TwoWeeks = "2_weeks",
-        /// 30 to 59 days.
-        OneMonth = "1_month",
-        /// 60 to 89 days.
-        TwoMonths = "2_months",
-        /// 90 to 179 days.
-        ThreeMonths = "3_months",
-        /// 180 to 364 days.
-        SixMonths = "6_months",
-        /// 365 days or more.
-        OneYearPlus = "1_year_plus",
-    }
-}
-
-impl CycleBucket {
-    /// The bucket of a gap of `days` local days (SPEC §6): `same_day` (0), `1_day`,
-    /// `2_days`, `3_6_days`, `1_week` (7-13), `2_weeks` (14-29), `1_month` (30-59),
-    /// `2_months` (60-89), `3_months` (90-179), `6_months` (180-364), `1_year_plus`
-    /// (>= 365).
-    ///
-    /// # Edge cases
-    /// * A negative gap is `same_day`. **Decision**: gaps follow the purchase order, and
-    ///   local dates only go backwards where a zone turns its clocks back across
-    ///   midnight; such a pair of purchases is treated as on the same day.
-    ///
-    /// # Example
-    /// ```
-    /// use crm_metrics::customer_picture::CycleBucket;
-    ///
-    /// assert_eq!(CycleBucket::of_gap_days(0), CycleBucket::SameDay);
-    /// assert_eq!(CycleBucket::of_gap_days(6), CycleBucket::ThreeToSixDays);
-    /// assert_eq!(CycleBucket::of_gap_days(7), CycleBucket::OneWeek);
-    /// assert_eq!(CycleBucket::of_gap_days(30), CycleBucket::OneMonth);
-    /// assert_eq!(CycleBucket::of_gap_days(364), CycleBucket::SixMonths);
-    /// assert_eq!(CycleBucket::of_gap_days(365), CycleBucket::OneYearPlus);
-    /// assert_eq!(CycleBucket::of_gap_days(-1), CycleBucket::SameDay);
-    /// assert_eq!(CycleBucket::OneWeek.to_string(), "1_week");
-    /// ```
-    #[inline]
-    pub const fn of_gap_days(days: i64) -> CycleBucket {
-        match days {
-            i64::MIN..=0 => CycleBucket::SameDay,
-            1 => CycleBucket::OneDay,
-            2 => CycleBucket::TwoDays,
-            3..=6 => CycleBucket::ThreeToSixDays,
-            7..=13 => CycleBucket::OneWeek,
-            14..=29 => CycleBucket::TwoWeeks,
-            30..=59 => CycleBucket::OneMonth,
-            60..=89 => CycleBucket::TwoMonths,
-            90..=179 => CycleBucket::ThreeMonths,
-            180..=364 => CycleBucket::SixMonths,
-            _ => CycleBucket::OneYearPlus,
-        }
-    }
-}
+use crate::options::Context;
 
 label_enum! {
     /// An age group (SPEC §6 `age_groups`): age in whole years on `today`.
@@ -348,7 +220,7 @@ impl PeriodPurchases {
 // ---------------------------------------------------------------------------------------
 
 /// SPEC §6 `customer_picture`. Keys serialize in SPEC's order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPictureSection {
     /// Customers with `created_at <= as_of`.
     pub total_customers: u64,
@@ -389,7 +261,7 @@ pub struct CustomerPictureSection {
 
 /// New customers in calendar units (SPEC §6 `new_today`, `new_this_week`,
 /// `new_this_month`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByUnit {
     /// Today (up to `as_of`) against yesterday.
     pub today: Cmp<u64>,
@@ -400,7 +272,7 @@ pub struct NewCustomersByUnit {
 }
 
 /// SPEC §6 `total_spend`, `invoices`, `avg_invoice`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendTotals {
     /// Sum of purchase totals.
     pub total_spend: Decimal,
@@ -411,7 +283,7 @@ pub struct SpendTotals {
 }
 
 /// One row of SPEC §6 `visit_groups`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitGroupRow {
     /// `"1"`, `"2"` or `"3+"` purchases.
     pub visits: Visits,
@@ -426,7 +298,7 @@ pub struct VisitGroupRow {
 }
 
 /// SPEC §6 `gender`, over all customers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenderCounts {
     /// Male.
     pub male: u64,
@@ -439,7 +311,7 @@ pub struct GenderCounts {
 }
 
 /// SPEC §6 `age_groups`, over all customers; keys are the [`AgeGroup`] labels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeGroups {
     /// `under_18`.
     pub under_18: u64,
@@ -501,7 +373,7 @@ impl AgeGroups {
 /// One row of SPEC §6 `spend_levels`: customers whose total purchase spend is in
 /// `[min, max)`; the first row (`label` `"none"`, `min` and `max` null) holds the
 /// customers without a purchase, the last row has no `max`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendLevel {
     /// Inclusive lower edge; `None` for the `"none"` row.
     pub min: Option<Decimal>,
@@ -514,7 +386,7 @@ pub struct SpendLevel {
 }
 
 /// SPEC §6 `connections`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connections {
     /// Customers with a phone.
     pub sms: Connection,
@@ -525,7 +397,7 @@ pub struct Connections {
 }
 
 /// Customers reachable on one channel, and their share of all customers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
     /// Customers with the contact.
     pub customers: u64,
@@ -534,7 +406,7 @@ pub struct Connection {
 }
 
 /// One row of SPEC §6 `return_cycle`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnCycleRow {
     /// The bucket.
     pub bucket: CycleBucket,
@@ -543,7 +415,7 @@ pub struct ReturnCycleRow {
 }
 
 /// One row of SPEC §6 `customer_cycle`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerCycleRow {
     /// The bucket.
     pub bucket: CycleBucket,
@@ -552,7 +424,7 @@ pub struct CustomerCycleRow {
 }
 
 /// One row of SPEC §6 `spend_frequency`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendFrequencyRow {
     /// `"1"` to `"4"` or `"5+"` purchases in the period.
     pub purchases: PeriodPurchases,
@@ -574,7 +446,7 @@ pub struct SpendFrequencyRow {
 /// assert_eq!(options.edges().len(), 2);
 /// assert_eq!(PictureOptions::default().threshold(), 3);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PictureOptions {
     spend_edges: Vec<Decimal>,
     voucher_threshold: u32,
@@ -676,74 +548,111 @@ pub fn section_with(
     context: &Context,
     options: &PictureOptions,
 ) -> Result<CustomerPictureSection> {
-    let empty = PicturePartial::new(context, options)?;
+    let empty = Partial::with_context(context, options)?;
     let existing = dataset.existing(context.as_of_ts);
-    fold_customers(dataset, 0..existing, || empty.clone()).finish(dataset)
+    fold_customers(dataset, 0..existing, || empty.clone())?.finish()
 }
 
 /// The partial state of the `customer_picture` section over a shard of customers: a
-/// [`CustomerFold`] whose [`merge`](CustomerFold::merge) is exact (medians are settled
-/// per customer, everything else is counts and exact sums), so any split of the
-/// customers into shards merges into exactly [`section_with`]'s result.
+/// [`Fold`] whose [`merge`](Fold::merge) is exact (medians are settled per customer,
+/// everything else is counts and exact sums), so any split of the customers into shards
+/// merges into exactly [`section_with`]'s result.
 ///
-/// Fold only customers that exist at `as_of` (indices `0..n` of
-/// [`Dataset::customers_at`]).
+/// Owned and keyed by the input's own values (genders, age groups, cycle buckets); with
+/// the `serde` feature it serializes. [`Fold::new`] takes the default
+/// [`PictureOptions`]; [`Partial::with_options`] others. States made with different
+/// options do not merge. A customer created after `as_of`, or an index outside the
+/// dataset, adds nothing.
 ///
 /// # Example
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use crm_metrics::customer_picture::{PictureOptions, PicturePartial, section};
-/// use crm_metrics::fold::{CustomerFold, fold_shard};
-/// use crm_metrics::{CustomerIdx, ReportOptions, sample::SampleOptions};
+/// use crm_metrics::customer_picture::{Partial, section};
+/// use crm_metrics::fold::{Fold, fold_shard};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions};
 ///
 /// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
 /// let dataset = SampleOptions::new(200).seed(5).as_of(as_of).dataset()?;
-/// let context = ReportOptions::new(as_of).resolve()?;
-/// let existing = dataset.customers_at(as_of);
-/// let (low, high) = (0..existing.end / 3, existing.end / 3..existing.end);
-/// let mut left = PicturePartial::new(&context, &PictureOptions::default())?;
-/// fold_shard(&mut left, &dataset, low.map(|i| dataset.customer_indices().nth(i).unwrap()));
-/// let mut right = PicturePartial::new(&context, &PictureOptions::default())?;
-/// fold_shard(&mut right, &dataset, high.map(|i| dataset.customer_indices().nth(i).unwrap()));
-/// right.merge(left);
-/// assert_eq!(right.finish(&dataset)?, section(&dataset, &context)?);
+/// let options = ReportOptions::new(as_of);
+/// let all: Vec<_> = dataset.customer_indices().collect();
+/// let (low, high) = all.split_at(all.len() / 3);
+/// let mut left = Partial::new(&options)?;
+/// fold_shard(&mut left, &dataset, low.iter().copied());
+/// let mut right = Partial::new(&options)?;
+/// fold_shard(&mut right, &dataset, high.iter().copied());
+/// right.merge(left)?;
+/// assert_eq!(right.finish()?, section(&dataset, &options.resolve()?)?);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct PicturePartial<'c>(TallyFold<'c, PictureTally>);
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Partial {
+    options: PictureOptions,
+    fold: TallyFold<PictureTally>,
+}
 
-impl<'c> PicturePartial<'c> {
-    /// An empty partial state for the report described by `context`, with `options`.
+impl Partial {
+    /// An empty partial state for the report resolved as `context`, with `options`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid spend-level edges (see [`spend_levels`]),
     /// or when today's week or month is at the edge of chrono's date range.
-    pub fn new(context: &'c Context, options: &PictureOptions) -> Result<PicturePartial<'c>> {
-        Ok(PicturePartial(TallyFold::new(
-            context,
-            PictureTally::new(context, options)?,
-        )))
+    pub fn with_context(context: &Context, options: &PictureOptions) -> Result<Partial> {
+        Ok(Partial {
+            options: options.clone(),
+            fold: TallyFold::new(context, PictureTally::new(context, options)?),
+        })
+    }
+
+    /// An empty partial state for `report` with other spend-level edges or voucher
+    /// threshold.
+    ///
+    /// # Errors
+    /// As [`with_context`](Partial::with_context), and when `report` does not resolve.
+    pub fn with_options(report: &ReportOptions, options: &PictureOptions) -> Result<Partial> {
+        Partial::with_context(&report.resolve()?, options)
+    }
+
+    /// The context the state was made in.
+    pub fn context(&self) -> &Context {
+        self.fold.context()
     }
 }
 
-impl CustomerFold for PicturePartial<'_> {
+impl Fold for Partial {
     type Output = CustomerPictureSection;
 
+    fn new(options: &ReportOptions) -> Result<Partial> {
+        Partial::with_options(options, &PictureOptions::default())
+    }
+
+    #[inline]
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        self.0.add_customer(dataset, customer);
+        self.fold.add_customer(dataset, customer);
     }
 
-    fn merge(&mut self, other: Self) {
-        self.0.merge(other.0);
+    fn merge(&mut self, other: Partial) -> Result<()> {
+        if self.options != other.options {
+            return Err(Error::InvalidArgument(
+                "cannot merge customer_picture partial states made with different picture options"
+                    .to_owned(),
+            ));
+        }
+        self.fold.merge(other.fold, Partial::NAME)
     }
 
-    fn finish(self, dataset: &Dataset) -> Result<CustomerPictureSection> {
-        self.0.finish(dataset)
+    fn finish(self) -> Result<CustomerPictureSection> {
+        self.fold.finish()
     }
+}
+
+impl Section for Partial {
+    const NAME: &'static str = "customer_picture";
 }
 
 /// Every metric of the section, fed by one purchase scan per customer.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct PictureTally {
     spend: SpendTally,
     units: UnitTally,
@@ -1363,6 +1272,7 @@ pub fn spend_frequency(
 
 /// Customers created today / this week / this month and in the unit before.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct UnitTally {
     /// Today, yesterday, this week, last week, this month, last month.
     ranges: [Range<Ts>; 6],
@@ -1435,6 +1345,7 @@ impl Tally for UnitTally {
 
 /// Customers with at least `threshold` voucher purchases.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct VoucherTally {
     threshold: u64,
     customers: u64,
@@ -1470,6 +1381,7 @@ impl Tally for VoucherTally {
 
 /// Buyers and their spend by number of purchases (1, 2, 3+).
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct VisitTally {
     customers: [u64; Visits::COUNT],
     revenue: [ScaledSum; Visits::COUNT],
@@ -1526,6 +1438,7 @@ impl Tally for VisitTally {
 
 /// Customers by gender (male, female, other, unknown).
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct GenderTally([u64; 4]);
 
 impl Tally for GenderTally {
@@ -1562,6 +1475,7 @@ impl Tally for GenderTally {
 
 /// Customers by age group.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct AgeTally {
     /// `today` as days from the common era (chrono's `num_days_from_ce`).
     today: i32,
@@ -1629,6 +1543,7 @@ impl Tally for AgeTally {
 /// Customers by total spend: `counts[0]` without a purchase, `counts[i]` in
 /// `[edges[i-1], edges[i])`.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct LevelTally {
     /// Normalized, strictly increasing, `edges[0] <= 0`.
     edges: Vec<Decimal>,
@@ -1768,6 +1683,7 @@ impl Tally for LevelTally {
 
 /// Customers with a phone, a Zalo id, a Facebook id, out of all customers.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct ConnectionTally {
     customers: u64,
     sms: u64,
@@ -1816,6 +1732,7 @@ impl Tally for ConnectionTally {
 
 /// Gaps per bucket, and customers per bucket of their median gap.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct CycleTally {
     gaps: [u64; CycleBucket::COUNT],
     customers: [u64; CycleBucket::COUNT],
@@ -1875,6 +1792,7 @@ impl CycleTally {
 
 /// Buyers of the period by their purchases in the period (1, 2, 3, 4, 5+).
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct FrequencyTally([u64; PeriodPurchases::COUNT]);
 
 impl FrequencyTally {
@@ -1912,10 +1830,11 @@ impl Tally for FrequencyTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ReportOptions;
     use crate::customers::PurchaseSummary;
     use crate::model::{Customer, Order, OrderStatus, Source};
     use chrono::{DateTime, Utc};
+    use std::fmt;
+    use std::str::FromStr;
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()
@@ -2342,7 +2261,7 @@ mod tests {
         let vn = PurchaseSummary::of(&data, &context(), idx);
         assert_eq!(vn.gaps(CycleBucket::OneDay), 1);
         let utc = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
-            .time_zone("+00:00".parse().unwrap())
+            .time_zone("+00:00")
             .resolve()
             .unwrap();
         assert_eq!(
@@ -2542,7 +2461,7 @@ mod tests {
                 Err(Error::InvalidArgument(_))
             ));
             assert!(
-                PicturePartial::new(&ctx, &PictureOptions::default().spend_edges(edges.to_vec()))
+                Partial::with_context(&ctx, &PictureOptions::default().spend_edges(edges.to_vec()))
                     .is_err()
             );
         }

@@ -5,12 +5,12 @@
 //! `as_of`; each metric also has its own function ([`avg_spend_per_customer`],
 //! [`dormant_customers`] with any list of months, [`new_customers_daily`], …) for a
 //! service that wants one number. All of them are folds over customers
-//! ([`CustomersPartial`] is the section's [`CustomerFold`]): each customer is read once,
-//! with all its orders front to back, and partial states merge exactly.
+//! ([`Partial`] is the section's [`Fold`]): each customer is read once, with all its
+//! orders front to back, and partial states merge exactly.
 //!
-//! This module also holds what both customer sections share: [`PurchaseSummary`], one
-//! customer's purchases (SPEC §1) summarized in one pass, and the crate-private fold
-//! adapter that feeds it to each metric.
+//! [`PurchaseSummary`], one customer's purchases (SPEC §1) summarized in one pass, is
+//! shared with the customer picture and lives in [`crate::fold`]; it is re-exported
+//! here.
 //!
 //! # Existence and purchases (SPEC §1, §9.20)
 //! * A customer exists from its `created_at`: only customers with `created_at <= as_of`
@@ -28,19 +28,22 @@
 
 use std::ops::Range;
 
+pub use crate::fold::PurchaseSummary;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::calendar::{Ts, date_of_epoch_day, epoch_day, sub_months};
-use crate::customer_picture::CycleBucket;
-use crate::dataset::{Contacts, CustomerIdx, CustomerRow, Dataset, OrderRow};
+use crate::calendar::{Ts, epoch_day, sub_months};
+use crate::dataset::{Contacts, CustomerIdx, CustomerRow, Dataset};
 use crate::error::Result;
-use crate::fold::{CustomerFold, fold_customers};
+use crate::fold::tally::{Facts, SpendTally, Tally, TallyFold, run, run_range};
+use crate::fold::{Fold, Section, fold_customers};
 use crate::model::{Channel, Source};
-use crate::money::{Cmp, DecimalSum, ratio};
-use crate::report::Context;
+use crate::money::Cmp;
+use crate::options::Context;
+use crate::options::ReportOptions;
 
 /// Number of customer sources (SPEC §2).
 const SOURCES: usize = Source::ALL.len();
@@ -53,7 +56,7 @@ pub const DORMANT_MONTHS: [u32; 4] = [1, 3, 6, 12];
 // ---------------------------------------------------------------------------------------
 
 /// SPEC §3 `customers`: the customer dashboard. Keys serialize in SPEC's order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomersSection {
     /// Customers with `created_at <= as_of` (no period). See [`total_customers`].
     pub total_customers: u64,
@@ -83,7 +86,7 @@ pub struct CustomersSection {
 
 /// SPEC §3 `new_customers_by_group`: new customers from synced sources (haravan,
 /// shopee, lazada, other_oms) and imported ones (excel_import, manual).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByGroup {
     /// [`Source::is_synced`].
     pub synced: Cmp<u64>,
@@ -92,7 +95,7 @@ pub struct NewCustomersByGroup {
 }
 
 /// SPEC §3 `webpush_form_contacts`, counted inclusively (SPEC §9.22).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebpushFormContacts {
     /// Has a phone (with or without an e-mail).
     pub with_phone: u64,
@@ -106,7 +109,7 @@ pub struct WebpushFormContacts {
 ///
 /// Cumulative: every customer counted in `months_12` is also in `months_6`, `months_3`
 /// and `months_1`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DormantCustomers {
     /// Last purchase before `today - 1 month`.
     #[serde(rename = "1")]
@@ -125,7 +128,7 @@ pub struct DormantCustomers {
 }
 
 /// One row of SPEC §3 `new_customers_daily`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersDay {
     /// The local date.
     pub date: NaiveDate,
@@ -195,6 +198,50 @@ impl Serialize for SourceCounts {
     }
 }
 
+/// The source of a JSON key, as [`Source`]'s `FromStr` reads it.
+fn source_key<E: serde::de::Error>(key: &str) -> Result<Source, E> {
+    key.parse::<Source>()
+        .map_err(|_| E::custom(format_args!("unknown customer source `{key}`")))
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for BySource<T> {
+    /// From an object with every source as key, as it serializes; a missing or unknown
+    /// source is an error.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<BySource<T>, D::Error> {
+        let map = std::collections::BTreeMap::<String, T>::deserialize(deserializer)?;
+        let mut values: [Option<T>; SOURCES] = std::array::from_fn(|_| None);
+        for (key, value) in map {
+            let source = source_key::<D::Error>(&key)?;
+            if let Some(slot) = values.get_mut(source.index()) {
+                *slot = Some(value);
+            }
+        }
+        let missing = || serde::de::Error::custom("a customer source is missing");
+        let values: Vec<T> = values
+            .into_iter()
+            .collect::<Option<_>>()
+            .ok_or_else(missing)?;
+        let values: [T; SOURCES] = values.try_into().map_err(|_| missing())?;
+        Ok(BySource(values))
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceCounts {
+    /// From an object of sources to counts; missing sources count 0, an unknown source
+    /// is an error.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SourceCounts, D::Error> {
+        let map = std::collections::BTreeMap::<String, u64>::deserialize(deserializer)?;
+        let mut counts = SourceCounts::default();
+        for (key, count) in map {
+            let source = source_key::<D::Error>(&key)?;
+            if let Some(slot) = counts.0.get_mut(source.index()) {
+                *slot = count;
+            }
+        }
+        Ok(SourceCounts(counts.0))
+    }
+}
+
 /// Computes SPEC §3 `customers` in one fold over the customers that exist at `as_of`.
 ///
 /// Every field is described at its own function; see [`CustomersSection`].
@@ -220,65 +267,84 @@ impl Serialize for SourceCounts {
 /// ```
 pub fn section(dataset: &Dataset, context: &Context) -> Result<CustomersSection> {
     let existing = dataset.existing(context.as_of_ts);
-    fold_customers(dataset, 0..existing, || CustomersPartial::new(context)).finish(dataset)
+    let empty = Partial::with_context(context);
+    fold_customers(dataset, 0..existing, || empty.clone())?.finish()
 }
 
-/// The partial state of the `customers` section over a shard of customers: a
-/// [`CustomerFold`] whose [`merge`](CustomerFold::merge) is exact, so any split of the
-/// customers into shards (each customer with all its rows) merges into exactly
-/// [`section`]'s result.
+/// The partial state of the `customers` section over a shard of customers: a [`Fold`]
+/// whose [`merge`](Fold::merge) is exact, so any split of the customers into shards
+/// (each customer with all its rows) merges into exactly [`section`]'s result.
 ///
-/// Fold only customers that exist at `as_of` (indices `0..n` of
-/// [`Dataset::customers_at`]): `total_customers` counts what is folded.
+/// Owned and keyed by the input's own values (sources are [`Source`]s, days are dates of
+/// the period); with the `serde` feature it serializes, so shards computed elsewhere
+/// merge too. A customer created after `as_of`, or an index outside the dataset, adds
+/// nothing: folding every customer of the dataset is right at any `as_of`.
 ///
 /// # Example
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use crm_metrics::fold::{CustomerFold, fold_shard};
-/// use crm_metrics::customers::{CustomersPartial, section};
+/// use crm_metrics::fold::{Fold, fold_shard};
+/// use crm_metrics::customers::{Partial, section};
 /// use crm_metrics::{CustomerIdx, ReportOptions, sample::SampleOptions};
 ///
 /// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
 /// let dataset = SampleOptions::new(200).seed(5).as_of(as_of).dataset()?;
-/// let context = ReportOptions::new(as_of).resolve()?;
-/// let existing: Vec<CustomerIdx> = dataset.customer_indices().take(dataset.customers_at(as_of).len()).collect();
-/// let (odd, even): (Vec<_>, Vec<_>) = existing.iter().partition(|c| c.index() % 2 == 1);
-/// let mut left = CustomersPartial::new(&context);
+/// let options = ReportOptions::new(as_of);
+/// // Every customer, also those created after as_of: they add nothing.
+/// let all: Vec<CustomerIdx> = dataset.customer_indices().collect();
+/// let (odd, even): (Vec<_>, Vec<_>) = all.iter().partition(|c| c.index() % 2 == 1);
+/// let mut left = Partial::new(&options)?;
 /// fold_shard(&mut left, &dataset, odd);
-/// let mut right = CustomersPartial::new(&context);
+/// let mut right = Partial::new(&options)?;
 /// fold_shard(&mut right, &dataset, even);
-/// left.merge(right);
-/// assert_eq!(left.finish(&dataset)?, section(&dataset, &context)?);
+/// left.merge(right)?;
+/// assert_eq!(left.finish()?, section(&dataset, &options.resolve()?)?);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct CustomersPartial<'c>(TallyFold<'c, CustomersTally>);
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Partial(TallyFold<CustomersTally>);
 
-impl<'c> CustomersPartial<'c> {
-    /// An empty partial state for the report described by `context`.
-    pub fn new(context: &'c Context) -> CustomersPartial<'c> {
-        CustomersPartial(TallyFold::new(context, CustomersTally::new(context)))
+impl Partial {
+    /// An empty partial state for the report resolved as `context`.
+    pub fn with_context(context: &Context) -> Partial {
+        Partial(TallyFold::new(context, CustomersTally::new(context)))
+    }
+
+    /// The context the state was made in.
+    pub fn context(&self) -> &Context {
+        self.0.context()
     }
 }
 
-impl CustomerFold for CustomersPartial<'_> {
+impl Fold for Partial {
     type Output = CustomersSection;
 
+    fn new(options: &ReportOptions) -> Result<Partial> {
+        Ok(Partial::with_context(&options.resolve()?))
+    }
+
+    #[inline]
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         self.0.add_customer(dataset, customer);
     }
 
-    fn merge(&mut self, other: Self) {
-        self.0.merge(other.0);
+    fn merge(&mut self, other: Partial) -> Result<()> {
+        self.0.merge(other.0, Partial::NAME)
     }
 
-    fn finish(self, dataset: &Dataset) -> Result<CustomersSection> {
-        self.0.finish(dataset)
+    fn finish(self) -> Result<CustomersSection> {
+        self.0.finish()
     }
 }
 
+impl Section for Partial {
+    const NAME: &'static str = "customers";
+}
+
 /// Every metric of the section, fed by one purchase scan per customer.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CustomersTally {
     spend: SpendTally,
     new: NewTally,
@@ -890,372 +956,6 @@ fn new_tally(dataset: &Dataset, context: &Context) -> NewTally {
     .unwrap_or_default()
 }
 
-// ---------------------------------------------------------------------------------------
-// Purchases of one customer (shared with customer_picture)
-// ---------------------------------------------------------------------------------------
-
-/// One customer's purchases (SPEC §1), summarized in one pass over its orders: how many,
-/// their spend, their first and last local dates, the gaps between consecutive ones
-/// counted in [`CycleBucket`]s, and how many carry a voucher or fall in the period.
-///
-/// A purchase is a `completed` order with `created_at <= as_of`; purchases are ordered by
-/// `(created_at, id)`; local dates are taken in the report's time zone.
-///
-/// # Example
-/// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::CycleBucket;
-/// use crm_metrics::customers::PurchaseSummary;
-/// use rust_decimal::Decimal;
-/// use crm_metrics::{DatasetBuilder, ReportOptions};
-///
-/// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T09:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T18:00:00+07:00", 50_000)); // same day
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-11T09:00:00+07:00", 70_000)); // 10 days
-/// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
-/// let kh1 = dataset.customer_idx("KH1").unwrap();
-/// let summary = PurchaseSummary::of(&dataset, &context, kh1);
-/// assert_eq!(summary.purchases(), 3);
-/// assert_eq!(summary.spend()?, Decimal::from(220_000));
-/// assert_eq!(summary.last_purchase_on().unwrap().to_string(), "2026-03-11");
-/// assert_eq!(summary.gaps(CycleBucket::SameDay), 1);
-/// assert_eq!(summary.gaps(CycleBucket::OneWeek), 1);
-/// // Gaps 0 and 10: the lower median is 0.
-/// assert_eq!(summary.median_gap_bucket(), Some(CycleBucket::SameDay));
-/// # Ok::<(), crm_metrics::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PurchaseSummary {
-    /// Purchases (`< 2^32`: a table has fewer rows).
-    purchases: u32,
-    /// Purchases in the report's period.
-    period_purchases: u32,
-    /// Purchases that carry a voucher code.
-    voucher_purchases: u32,
-    /// Sum of the purchases' totals.
-    spend: DecimalSum,
-    /// Epoch day (local) of the first purchase; meaningless without purchases.
-    first_day: i64,
-    /// Epoch day (local) of the last purchase; meaningless without purchases.
-    last_day: i64,
-    /// Gaps between consecutive purchases, per [`CycleBucket::index`]; zero unless the
-    /// scan counted gaps.
-    gaps: [u32; CycleBucket::COUNT],
-}
-
-impl PurchaseSummary {
-    /// The purchases of `customer` at the report's `as_of`.
-    ///
-    /// # Edge cases
-    /// * A customer created after `as_of` does not exist yet: an empty summary
-    ///   (SPEC §9.20). So does an index that is not of this dataset.
-    /// * Orders after `as_of` and orders that are not completed are skipped.
-    pub fn of(dataset: &Dataset, context: &Context, customer: CustomerIdx) -> PurchaseSummary {
-        let mut summary = PurchaseSummary::default();
-        let exists = dataset
-            .customers
-            .get(customer.index())
-            .is_some_and(|row| row.created_at <= context.as_of_ts);
-        if exists {
-            summary.scan(dataset.orders_of(customer), context, true);
-        }
-        summary
-    }
-
-    /// Reads one customer's orders front to back. With `gaps`, also counts the gaps
-    /// between consecutive purchases; without, only the last purchase's local date is
-    /// computed (one calendar look-up per customer instead of one per purchase).
-    #[inline]
-    pub(crate) fn scan(&mut self, orders: &[OrderRow], context: &Context, gaps: bool) {
-        *self = PurchaseSummary::default();
-        let as_of = context.as_of_ts;
-        let period = &context.current;
-        let mut first_at = Ts::MIN;
-        let mut last_at = Ts::MIN;
-        for order in orders {
-            // Orders are sorted by created_at: the rest are after as_of too.
-            if order.created_at > as_of {
-                break;
-            }
-            if !order.is_completed() {
-                continue;
-            }
-            let at = order.created_at;
-            self.spend.add(order.total);
-            self.voucher_purchases += u32::from(order.has_voucher);
-            self.period_purchases += u32::from(period.start <= at && at < period.end);
-            if gaps {
-                let day = context.calendar.local_day(at);
-                if self.purchases > 0 {
-                    let bucket = CycleBucket::of_gap_days(day - self.last_day);
-                    // OK because CycleBucket::index() < CycleBucket::COUNT.
-                    self.gaps[bucket.index()] += 1;
-                } else {
-                    self.first_day = day;
-                }
-                self.last_day = day;
-            } else if self.purchases == 0 {
-                first_at = at;
-            }
-            last_at = at;
-            // OK because a customer has fewer than 2^32 orders (a table has fewer rows).
-            self.purchases += 1;
-        }
-        if !gaps && self.purchases > 0 {
-            self.first_day = context.calendar.local_day(first_at);
-            self.last_day = context.calendar.local_day(last_at);
-        }
-    }
-
-    /// Fills the count, spend, voucher purchases and last day from the totals the
-    /// dataset keeps per customer, when all its purchases are up to `as_of`; otherwise
-    /// scans its orders (without gaps). The other fields are left at zero.
-    pub(crate) fn fill_totals(
-        &mut self,
-        dataset: &Dataset,
-        context: &Context,
-        customer: CustomerIdx,
-    ) {
-        let totals = dataset.purchase_totals.get(customer.index());
-        match totals.filter(|t| t.last_at.is_none_or(|last| last <= context.as_of_ts)) {
-            Some(t) if t.spend.is_some() || t.count == 0 => {
-                *self = PurchaseSummary::default();
-                self.purchases = t.count;
-                self.voucher_purchases = t.vouchers;
-                if let Some(spend) = t.spend {
-                    self.spend.add(spend);
-                }
-                if let Some(last) = t.last_at {
-                    self.last_day = context.calendar.local_day(last);
-                }
-            }
-            // Purchases after as_of, or a spend that overflowed (the scan reports it).
-            _ => self.scan(dataset.orders_of(customer), context, false),
-        }
-    }
-
-    /// Number of purchases.
-    pub fn purchases(&self) -> u64 {
-        u64::from(self.purchases)
-    }
-
-    /// Purchases whose `created_at` is in the report's period (SPEC §6
-    /// `spend_frequency`).
-    pub fn period_purchases(&self) -> u64 {
-        u64::from(self.period_purchases)
-    }
-
-    /// Purchases that carry a voucher code (SPEC §6 `voucher_customers`).
-    pub fn voucher_purchases(&self) -> u64 {
-        u64::from(self.voucher_purchases)
-    }
-
-    /// The exact sum of the purchases' totals; `0` without purchases.
-    ///
-    /// # Errors
-    /// [`Error::Overflow`](crate::Error::Overflow) when it does not fit in a decimal.
-    pub fn spend(&self) -> Result<Decimal> {
-        self.spend.finish("customer spend")
-    }
-
-    /// The running sum of the totals, for merging into larger sums.
-    pub(crate) fn spend_sum(&self) -> &DecimalSum {
-        &self.spend
-    }
-
-    /// The local date of the first purchase; `None` without purchases.
-    pub fn first_purchase_on(&self) -> Option<NaiveDate> {
-        (self.purchases > 0)
-            .then(|| date_of_epoch_day(self.first_day))
-            .flatten()
-    }
-
-    /// The local date of the last purchase; `None` without purchases.
-    pub fn last_purchase_on(&self) -> Option<NaiveDate> {
-        (self.purchases > 0)
-            .then(|| date_of_epoch_day(self.last_day))
-            .flatten()
-    }
-
-    /// The last purchase's local date as an epoch day, `None` without purchases.
-    pub(crate) fn last_day(&self) -> Option<i64> {
-        (self.purchases > 0).then_some(self.last_day)
-    }
-
-    /// Gaps (between consecutive purchases, in local days) that fall in `bucket`. The
-    /// gaps of all buckets add up to `purchases - 1` (or 0).
-    pub fn gaps(&self, bucket: CycleBucket) -> u64 {
-        // OK because CycleBucket::index() < CycleBucket::COUNT.
-        u64::from(self.gaps[bucket.index()])
-    }
-
-    /// Gaps of every bucket, by [`CycleBucket::index`].
-    pub(crate) fn gap_counts(&self) -> &[u32; CycleBucket::COUNT] {
-        &self.gaps
-    }
-
-    /// The bucket of the customer's median gap, the **lower** median for an even number
-    /// of gaps (SPEC §6 `customer_cycle`); `None` with fewer than 2 purchases.
-    ///
-    /// Since a larger gap never falls in an earlier bucket, the bucket of the
-    /// `k`-th smallest gap (`k = (gaps - 1) / 2`, from 0) is found from the bucket
-    /// counts alone: no gap list is kept and nothing is sorted.
-    pub fn median_gap_bucket(&self) -> Option<CycleBucket> {
-        let gaps = self.purchases.checked_sub(1).filter(|n| *n > 0)?;
-        let rank = (gaps - 1) / 2;
-        let mut seen = 0u32;
-        for (bucket, count) in CycleBucket::ALL.iter().zip(self.gaps) {
-            seen += count;
-            if seen > rank {
-                return Some(*bucket);
-            }
-        }
-        None
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Fold machinery shared by both customer sections
-// ---------------------------------------------------------------------------------------
-
-/// What a metric sees of one customer.
-pub(crate) struct Facts<'a> {
-    pub(crate) customer: CustomerIdx,
-    pub(crate) row: &'a CustomerRow,
-    /// Empty unless the metric asked for purchases.
-    pub(crate) purchases: &'a PurchaseSummary,
-}
-
-/// One metric's partial state over customers. Like [`CustomerFold`], but fed a
-/// customer's [`Facts`], so that several metrics share one purchase scan.
-pub(crate) trait Tally: Clone + Send + Sync {
-    /// Whether [`Facts::purchases`] must be filled.
-    const PURCHASES: bool;
-    /// Whether the purchase scan must count gaps (implies `PURCHASES`).
-    const GAPS: bool = false;
-    /// Whether the metric reads only the purchase count, spend, voucher purchases and
-    /// [`last_day`](PurchaseSummary::last_day) (with `PURCHASES`): the summary is then
-    /// taken from the totals the dataset computed per customer at build time, and the
-    /// customer's orders are not read at all (unless it has purchases after `as_of`).
-    const TOTALS_ONLY: bool = false;
-    /// What [`finish`](Tally::finish) returns.
-    type Output;
-
-    /// Adds one existing customer.
-    fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>);
-
-    /// Adds a partial state of a disjoint set of customers, made by the same constructor.
-    fn merge(&mut self, other: Self);
-
-    /// The result.
-    fn finish(self, context: &Context) -> Result<Self::Output>;
-}
-
-/// Two tallies fed the same customers and the same purchase scan: the report folds the
-/// customers and customer-picture sections in one pass this way.
-impl<A: Tally, B: Tally> Tally for (A, B) {
-    const PURCHASES: bool = A::PURCHASES || B::PURCHASES;
-    const GAPS: bool = A::GAPS || B::GAPS;
-    const TOTALS_ONLY: bool =
-        (A::TOTALS_ONLY || !A::PURCHASES) && (B::TOTALS_ONLY || !B::PURCHASES);
-    type Output = (A::Output, B::Output);
-
-    #[inline]
-    fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
-        self.0.add(dataset, context, facts);
-        self.1.add(dataset, context, facts);
-    }
-
-    fn merge(&mut self, other: (A, B)) {
-        self.0.merge(other.0);
-        self.1.merge(other.1);
-    }
-
-    fn finish(self, context: &Context) -> Result<Self::Output> {
-        Ok((self.0.finish(context)?, self.1.finish(context)?))
-    }
-}
-
-/// A [`Tally`] as a [`CustomerFold`]: scans each customer's purchases (into a reused
-/// summary) when the tally needs them, then adds the customer.
-#[derive(Clone)]
-pub(crate) struct TallyFold<'c, T> {
-    context: &'c Context,
-    summary: PurchaseSummary,
-    tally: T,
-}
-
-impl<'c, T: Tally> TallyFold<'c, T> {
-    pub(crate) fn new(context: &'c Context, tally: T) -> TallyFold<'c, T> {
-        TallyFold {
-            context,
-            summary: PurchaseSummary::default(),
-            tally,
-        }
-    }
-}
-
-impl<T: Tally> CustomerFold for TallyFold<'_, T> {
-    type Output = T::Output;
-
-    #[inline]
-    fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let Some(row) = dataset.customers.get(customer.index()) else {
-            return;
-        };
-        if T::PURCHASES && T::TOTALS_ONLY && !T::GAPS {
-            self.summary.fill_totals(dataset, self.context, customer);
-        } else if T::PURCHASES || T::GAPS {
-            self.summary
-                .scan(dataset.orders_of(customer), self.context, T::GAPS);
-        }
-        let facts = Facts {
-            customer,
-            row,
-            purchases: &self.summary,
-        };
-        self.tally.add(dataset, self.context, &facts);
-    }
-
-    fn merge(&mut self, other: Self) {
-        self.tally.merge(other.tally);
-    }
-
-    fn finish(self, _dataset: &Dataset) -> Result<T::Output> {
-        self.tally.finish(self.context)
-    }
-}
-
-/// Folds `tally` over the customers that exist at `as_of` and finishes it.
-pub(crate) fn run<T: Tally>(dataset: &Dataset, context: &Context, tally: T) -> Result<T::Output> {
-    let existing = dataset.existing(context.as_of_ts);
-    run_range(dataset, context, 0..existing, tally)
-}
-
-/// Folds `tally` over the customers `range` (a subset of the existing ones) and
-/// finishes it.
-pub(crate) fn run_range<T: Tally>(
-    dataset: &Dataset,
-    context: &Context,
-    range: std::ops::Range<usize>,
-    tally: T,
-) -> Result<T::Output> {
-    fold_customers(dataset, range, || TallyFold::new(context, tally.clone())).finish(dataset)
-}
-
 /// The customers created in the period or the previous period (and by `as_of`): an
 /// index range, since customers are numbered in creation order. The new-customer
 /// metrics only need these.
@@ -1280,96 +980,6 @@ fn created_between(
     start..end.max(start)
 }
 
-/// An exact sum of per-customer sums ([`DecimalSum`]s), kept per scale.
-///
-/// A `DecimalSum` adds at the finest scale it has seen; once a few amounts with a
-/// fraction lift a running total to scale 1, every customer whose own sum is at scale 0
-/// would be rescaled when merged into it. Keeping one partial sum per scale makes every
-/// merge a same-scale `i128` addition; [`finish`](ScaledSum::finish) adds the partial sums
-/// once. Exact, like `DecimalSum`, in any split.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct ScaledSum {
-    by_scale: [DecimalSum; ScaledSum::SCALES],
-}
-
-impl ScaledSum {
-    /// Scales 0 to 28, every scale of a `Decimal`.
-    const SCALES: usize = 29;
-
-    /// Adds a customer's sum.
-    #[inline]
-    pub(crate) fn add(&mut self, sum: &DecimalSum) {
-        // An overflowed sum carries its overflow flag into bucket 0.
-        let scale = sum.parts().map_or(0, |(_, scale)| scale as usize);
-        // OK because a DecimalSum's scale is that of a Decimal, at most 28.
-        if let Some(bucket) = self.by_scale.get_mut(scale.min(ScaledSum::SCALES - 1)) {
-            bucket.merge(sum);
-        }
-    }
-
-    /// Adds another partial sum.
-    pub(crate) fn merge(&mut self, other: &ScaledSum) {
-        for (a, b) in self.by_scale.iter_mut().zip(&other.by_scale) {
-            a.merge(b);
-        }
-    }
-
-    /// The exact total.
-    ///
-    /// # Errors
-    /// [`Error::Overflow`](crate::Error::Overflow) naming `what`.
-    pub(crate) fn finish(&self, what: &'static str) -> Result<Decimal> {
-        let mut total = DecimalSum::new();
-        for sum in &self.by_scale {
-            total.merge(sum);
-        }
-        total.finish(what)
-    }
-}
-
-/// Customers, buyers, purchases and their spend (SPEC §3 `avg_spend_per_customer`,
-/// §6 `total_customers`, `total_spend`, `invoices`).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct SpendTally {
-    pub(crate) customers: u64,
-    pub(crate) buyers: u64,
-    pub(crate) invoices: u64,
-    pub(crate) spend: ScaledSum,
-}
-
-impl SpendTally {
-    fn avg_spend_per_customer(&self) -> Result<Option<Decimal>> {
-        const WHAT: &str = "customers.avg_spend_per_customer";
-        ratio(WHAT, self.spend.finish(WHAT)?, Decimal::from(self.buyers))
-    }
-}
-
-impl Tally for SpendTally {
-    const PURCHASES: bool = true;
-    const TOTALS_ONLY: bool = true;
-    type Output = SpendTally;
-
-    #[inline]
-    fn add(&mut self, _: &Dataset, _: &Context, facts: &Facts<'_>) {
-        let purchases = facts.purchases;
-        self.customers += 1;
-        self.buyers += u64::from(purchases.purchases > 0);
-        self.invoices += purchases.purchases();
-        self.spend.add(purchases.spend_sum());
-    }
-
-    fn merge(&mut self, other: SpendTally) {
-        self.customers += other.customers;
-        self.buyers += other.buyers;
-        self.invoices += other.invoices;
-        self.spend.merge(&other.spend);
-    }
-
-    fn finish(self, _: &Context) -> Result<SpendTally> {
-        Ok(self)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The section's metrics
 // ---------------------------------------------------------------------------------------
@@ -1377,6 +987,7 @@ impl Tally for SpendTally {
 /// New customers per source in the period and the previous one, and the contacts of the
 /// current `webpush`/`form` ones.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct NewTally {
     /// The earliest start of the two periods: most customers are older and skip the
     /// checks. `Ts::MIN` (the default) checks every customer.
@@ -1478,6 +1089,7 @@ impl Tally for NewTally {
 
 /// Customers with an inbound Zalo interaction in the period and in the previous one.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct ZaloTally {
     /// The instants of both periods together (they may be apart), up to `as_of`.
     window: Range<Ts>,
@@ -1540,6 +1152,7 @@ impl Tally for ZaloTally {
 
 /// Dormant customers for a list of months, and customers who never bought.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct DormantTally {
     /// Exclusive cut-offs as local epoch days, one per month count.
     cutoffs: Vec<i64>,
@@ -1593,6 +1206,7 @@ impl Tally for DormantTally {
 /// New customers of the period as `(day row, source)` pairs: memory grows with the new
 /// customers of a shard, not with the length of the period.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct DailyTally {
     created: Vec<(u32, Source)>,
 }
@@ -1915,7 +1529,7 @@ pub(crate) mod tests {
         let vn = context();
         assert_eq!(dormant_customers(&data, &vn, &[1]), vec![0]); // on the cut-off
         let utc = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
-            .time_zone("+00:00".parse().unwrap())
+            .time_zone("+00:00")
             .resolve()
             .unwrap();
         assert_eq!(dormant_customers(&data, &utc, &[1]), vec![1]); // the day before
@@ -2051,7 +1665,7 @@ pub(crate) mod tests {
     fn daily_rows_in_berlin_across_dst() {
         // October 2026 in Berlin has 31 days; the 25th is 25 hours long.
         let ctx = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
-            .time_zone("Europe/Berlin".parse().unwrap())
+            .time_zone("Europe/Berlin")
             .period(Preset::LastMonth)
             .resolve()
             .unwrap();

@@ -16,7 +16,7 @@
 //! // A seeded sample; a service would fill a `DatasetBuilder` from its own rows.
 //! let dataset = SampleOptions::new(500).seed(7).as_of(as_of).dataset()?;
 //! let options = ReportOptions::new(as_of)
-//!     .time_zone("+07:00".parse()?)
+//!     .time_zone("+07:00")
 //!     .period(Preset::ThisMonth);
 //! let report = crm_metrics::report(&dataset, &options)?;
 //! assert_eq!(report.period.start().to_string(), "2026-11-01");
@@ -81,9 +81,11 @@ pub mod dataset;
 pub mod error;
 pub mod fold;
 pub mod io;
+mod label;
 pub mod marketing;
 pub mod model;
 pub mod money;
+pub mod options;
 pub mod profile;
 pub mod report;
 pub mod sample;
@@ -91,7 +93,8 @@ pub mod social;
 
 pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
 pub use error::{Error, Reason, Rejection, Result, Table, Warning};
-pub use report::{Context, Report, ReportOptions, report};
+pub use options::{Context, ReportOptions};
+pub use report::{Report, report};
 
 // The README's code is a doctest too, so that it always compiles.
 #[cfg(doctest)]

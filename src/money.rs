@@ -4,7 +4,7 @@
 //! Money is [`rust_decimal::Decimal`] everywhere; nothing here uses floats.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -49,6 +49,7 @@ const MANTISSA_LIMIT: i128 = 1 << 96;
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct DecimalSum {
     mantissa: i128,
     scale: u32,
@@ -276,7 +277,7 @@ pub fn count_ratio(numerator: u64, denominator: u64) -> Option<Decimal> {
 /// assert_eq!(roi.delta, Some(Decimal::new(65, 1))); // (2.75 - -0.5) / 0.5
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cmp<T> {
     /// The value in the period.
     pub current: T,

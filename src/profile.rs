@@ -20,7 +20,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{
     BusinessCalendar, DAY, Ts, date_of_epoch_day, epoch_day, first_of_month, sub_months,
@@ -29,10 +29,10 @@ use crate::dataset::{CustomerIdx, Dataset, OrderRow};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Direction, InteractionKind, OrderStatus};
 use crate::money::{Cmp, DecimalSum, count_ratio, ratio};
-use crate::report::Context;
+use crate::options::Context;
 
 /// SPEC §4 `profile` of one customer. Keys serialize in SPEC's order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileSection {
     /// Every stored column of SPEC §2 in that order; absent values are `null`.
     pub customer: Customer,
@@ -73,7 +73,7 @@ pub struct ProfileSection {
 }
 
 /// SPEC §4 `profile.minigames`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Minigames {
     /// Distinct non-null `ref_id` of the plays (SPEC §9.16).
     pub games: u64,
@@ -82,7 +82,7 @@ pub struct Minigames {
 }
 
 /// SPEC §4 `profile.engagement`: four tiles.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engagement {
     /// Distinct `campaign_id` of outbound `campaign_message`s to the customer.
     pub campaigns: EngagementItem,
@@ -96,7 +96,7 @@ pub struct Engagement {
 
 /// One engagement tile: the month of `as_of` (1st up to `as_of`) against the whole
 /// previous month, and the customer's share of the current month over all customers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementItem {
     /// This month, up to `as_of`.
     pub current: u64,
@@ -109,7 +109,7 @@ pub struct EngagementItem {
 }
 
 /// One row of `profile.spending_by_month`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthSpend {
     /// `YYYY-MM`.
     pub month: String,
@@ -120,7 +120,7 @@ pub struct MonthSpend {
 }
 
 /// SPEC §4 `profile.year_over_year`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct YearOverYear {
     /// Purchase totals, Jan 1 up to `as_of` against Jan 1 up to `as_of` minus one year.
     pub spend: Cmp<Decimal>,
@@ -129,7 +129,7 @@ pub struct YearOverYear {
 }
 
 /// One row of `profile.purchase_history`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryOrder {
     /// The order id.
     pub id: String,

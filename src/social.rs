@@ -11,9 +11,9 @@
 //! * Only interactions and orders of customers that exist at `as_of` count (SPEC §9.20),
 //!   and nothing after `as_of`.
 //!
-//! The section is a [`CustomerFold`] ([`SocialFold`]): every per-customer fact (reached,
+//! The section is a [`Fold`] ([`Partial`]): every per-customer fact (reached,
 //! cared, first contact, the staff who replied to them) is settled inside
-//! [`add_customer`](CustomerFold::add_customer), so shards of customers merge exactly,
+//! [`add_customer`](Fold::add_customer), so shards of customers merge exactly,
 //! distinct counts included.
 //!
 //! # Example
@@ -32,19 +32,21 @@
 //! # Ok::<(), crm_metrics::Error>(())
 //! ```
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Ts, weekday_index};
 use crate::dataset::{CustomerIdx, Dataset, InteractionRow, OrderDetail};
 use crate::error::{Error, Result};
-use crate::fold::{CustomerFold, fold_customers};
+use crate::fold::{Fold, Section, fold_customers};
 use crate::money::{Cmp, DecimalSum, count_ratio};
-use crate::report::Context;
+use crate::options::{Context, ReportOptions};
 
 /// SPEC §7 `social`. Keys serialize in SPEC's order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocialSection {
     /// Inbound social `message` + `comment` in the period (a count of messages, as S4
     /// defines reach).
@@ -88,7 +90,7 @@ pub struct SocialSection {
 
 /// SPEC §7 `social.funnel`: customers of the current period, each stage a subset of the
 /// one before.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funnel {
     /// Customers with an inbound social message or comment in the period.
     pub reached: u64,
@@ -101,7 +103,7 @@ pub struct Funnel {
 }
 
 /// One row of `social.reach_daily`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyReach {
     /// The local date.
     pub date: NaiveDate,
@@ -110,7 +112,7 @@ pub struct DailyReach {
 }
 
 /// One row of `social.top_staff`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffRow {
     /// The staff id as written in the data.
     pub staff_id: String,
@@ -128,7 +130,7 @@ pub struct StaffRow {
 }
 
 /// Computes SPEC §7 `social` in `context` (period and fanpage filter): a
-/// [`SocialFold`] over the customers that exist at `as_of`.
+/// [`Partial`] over the customers that exist at `as_of`.
 ///
 /// Cost: one pass over each existing customer's interactions and orders from the start
 /// of the earlier of the two periods (found by binary search) up to `as_of`, plus the
@@ -168,7 +170,9 @@ pub struct StaffRow {
 /// ```
 pub fn section(dataset: &Dataset, context: &Context) -> Result<SocialSection> {
     let existing = dataset.existing(context.as_of_ts);
-    fold_customers(dataset, 0..existing, || SocialFold::new(dataset, context)).finish(dataset)
+    let mut empty = Partial::with_context(context);
+    empty.add_pages(dataset);
+    fold_customers(dataset, 0..existing, || empty.clone())?.finish()
 }
 
 /// SPEC §7 `interactions_by_weekday_hour` alone: inbound social interactions (any kind)
@@ -299,20 +303,25 @@ pub fn conversion_rate(ordered_customers: u64, customers_cared: u64) -> Option<D
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 pub fn page_counts(dataset: &Dataset, context: &Context) -> Result<(u64, u64)> {
+    let (activated, linked) = page_totals(dataset, context);
+    let linked = linked.ok_or_else(|| Error::overflow("social.linked_accounts"))?;
+    Ok((activated, linked))
+}
+
+/// [`page_counts`] with `None` for a `linked_accounts` that overflows.
+fn page_totals(dataset: &Dataset, context: &Context) -> (u64, Option<u64>) {
     let pages = PageScope::new(dataset, context);
-    let (mut activated, mut linked) = (0u64, 0u64);
+    let (mut activated, mut linked) = (0u64, Some(0u64));
     for key in 0..dataset.fanpages.known {
         if !pages.contains(key) {
             continue;
         }
         if let Some(info) = dataset.fanpages.info(key) {
             activated += u64::from(info.activated);
-            linked = linked
-                .checked_add(info.linked_accounts)
-                .ok_or_else(|| Error::overflow("social.linked_accounts"))?;
+            linked = linked.and_then(|sum| sum.checked_add(info.linked_accounts));
         }
     }
-    Ok((activated, linked))
+    (activated, linked)
 }
 
 /// The fanpages in scope: every fanpage without a filter, else the named ones by key.
@@ -353,8 +362,11 @@ impl PageScope {
 }
 
 /// One staff member's tally in a partial state.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct StaffTally {
+    /// The staff member's name, when a staff row has one.
+    name: Option<String>,
     customers_cared: u64,
     revenue: DecimalSum,
     ordered_customers: u64,
@@ -363,53 +375,79 @@ struct StaffTally {
     listed: bool,
 }
 
+/// `activated_pages` and `linked_accounts` of the fanpage table, as a partial state
+/// keeps them (the table is the dataset's, not a customer's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct PageCounts {
+    activated: u64,
+    /// `None` when the sum overflowed a `u64`.
+    linked: Option<u64>,
+}
+
 /// Index of the current period in the two-slot arrays below; the previous is 1.
 const CURRENT: usize = 0;
 const PREVIOUS: usize = 1;
 
-/// The mergeable partial state of SPEC §7 `social` over a set of customers.
+/// The partial state of SPEC §7 `social` over a set of customers: a [`Fold`].
 ///
-/// Make one per shard with [`SocialFold::new`], fold customers into it
-/// ([`fold_shard`](crate::fold::fold_shard) or
-/// [`fold_customers`]), [`merge`](CustomerFold::merge) shards, and
-/// [`finish`](CustomerFold::finish). Counts add and money sums are exact
-/// ([`DecimalSum`]); distinct customers (reached, cared, funnel stages, new customers)
-/// and distinct (staff, customer) pairs are settled inside `add_customer`, since a
-/// shard holds whole customers: any split of the customers merges to exactly the
-/// whole-dataset result. Partial states merged together must come from the same
-/// dataset and context.
+/// Make one per shard ([`Fold::new`] or [`Partial::with_context`]), fold customers into
+/// it ([`fold_shard`](crate::fold::fold_shard) or [`fold_customers`]),
+/// [`merge`](Fold::merge) shards, and [`finish`](Fold::finish). Counts add and money
+/// sums are exact ([`DecimalSum`]); distinct customers (reached, cared, funnel stages,
+/// new customers) and distinct (staff, customer) pairs are settled inside
+/// `add_customer`, since a shard holds whole customers: any split of the customers
+/// merges to exactly the whole-dataset result.
 ///
-/// A customer created after `as_of` adds nothing (SPEC §9.20).
+/// Owned: staff are keyed by their own ids (with their names), the fanpage filter is the
+/// options' ids, and the fanpage table's `activated_pages` and `linked_accounts` are
+/// recorded from the dataset by the first existing customer added (or by
+/// [`add_pages`](Partial::add_pages)); states from datasets whose fanpage tables differ
+/// do not merge. With the `serde` feature it serializes.
+///
+/// A customer created after `as_of`, or an index outside the dataset, adds nothing
+/// (SPEC §9.20).
 ///
 /// # Example
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use crm_metrics::fold::{CustomerFold, fold_customers, fold_shard};
-/// use crm_metrics::{ReportOptions, sample::SampleOptions, social::SocialFold};
+/// use crm_metrics::fold::{Fold, fold_customers, fold_shard};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social::Partial};
 ///
 /// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
 /// let dataset = SampleOptions::new(300).seed(3).as_of(as_of).dataset()?;
-/// let context = ReportOptions::new(as_of).resolve()?;
+/// let options = ReportOptions::new(as_of);
 /// let customers: Vec<_> = dataset.customer_indices().collect();
 /// let (left, right) = customers.split_at(120);
-/// let mut a = SocialFold::new(&dataset, &context);
+/// let mut a = Partial::new(&options)?;
 /// fold_shard(&mut a, &dataset, left.iter().copied());
-/// let mut b = SocialFold::new(&dataset, &context);
+/// let mut b = Partial::new(&options)?;
 /// fold_shard(&mut b, &dataset, right.iter().copied());
-/// a.merge(b);
-/// let whole = fold_customers(&dataset, 0..dataset.customer_count(), || {
-///     SocialFold::new(&dataset, &context)
-/// });
-/// assert_eq!(a.finish(&dataset)?, whole.finish(&dataset)?);
+/// a.merge(b)?;
+/// let empty = Partial::new(&options)?;
+/// let whole = fold_customers(&dataset, 0..dataset.customer_count(), || empty.clone())?;
+/// assert_eq!(a.finish()?, whole.finish()?);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct SocialFold<'a> {
-    context: &'a Context,
-    pages: PageScope,
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Partial {
+    context: Context,
     /// The earlier start of the two periods: where a customer's rows start to matter
     /// (besides their first contact).
     window_start: Ts,
+    /// The fanpage table's counts, once a dataset was seen.
+    pages: Option<PageCounts>,
+    counts: Counts,
+    /// Scratch for the customer being added; not part of the state.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    scratch: Scratch,
+}
+
+/// What a social partial state counts.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Counts {
     reached: [u64; 2],
     reached_customers: [u64; 2],
     cared: [u64; 2],
@@ -424,90 +462,130 @@ pub struct SocialFold<'a> {
     reach_daily: Vec<u64>,
     reach_by_hour: [u64; 24],
     weekday_hour: [[u64; 24]; 7],
-    /// By staff key (known and only-referenced ids).
-    staff: Vec<StaffTally>,
-    /// Scratch: staff keys who replied to the current customer (reused, no allocation
-    /// per customer).
+    /// By staff id.
+    staff: BTreeMap<String, StaffTally>,
+}
+
+/// Per-customer scratch, reused (no allocation per customer): staff keys of the dataset
+/// being read.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    /// Staff who replied (not automated) to the current customer in the period.
     cared_by: Vec<u32>,
-    /// Scratch: staff keys of the current customer's placed orders.
+    /// Staff of the current customer's placed social orders in the period.
     ordered_through: Vec<u32>,
 }
 
-impl<'a> SocialFold<'a> {
-    /// An empty partial state for `context` (period and fanpage filter) on `dataset`.
-    pub fn new(dataset: &Dataset, context: &'a Context) -> SocialFold<'a> {
-        SocialFold {
-            context,
-            pages: PageScope::new(dataset, context),
+impl Partial {
+    /// An empty partial state for the report resolved as `context` (period and
+    /// fanpage filter).
+    pub fn with_context(context: &Context) -> Partial {
+        Partial {
+            context: context.clone(),
             window_start: context.current.start.min(context.prior.start),
-            reached: [0; 2],
-            reached_customers: [0; 2],
-            cared: [0; 2],
-            orders: [0; 2],
-            cancelled_orders: [0; 2],
-            revenue: [DecimalSum::new(); 2],
-            gross_profit: [DecimalSum::new(); 2],
-            orders_missing_cost: 0,
-            new_customers: [0; 2],
-            funnel: Funnel::default(),
-            reach_daily: vec![0; context.period_days()],
-            reach_by_hour: [0; 24],
-            weekday_hour: [[0; 24]; 7],
-            staff: vec![StaffTally::default(); dataset.staff.keys.len()],
-            cared_by: Vec::new(),
-            ordered_through: Vec::new(),
+            pages: None,
+            counts: Counts {
+                reach_daily: vec![0; context.period_days()],
+                ..Counts::default()
+            },
+            scratch: Scratch::default(),
         }
     }
 
-    /// Whether a social interaction is on a selected page.
-    #[inline]
-    fn selects_interaction(&self, row: &InteractionRow) -> bool {
-        row.is_social()
-            && row
-                .fanpage
-                .get()
-                .is_some_and(|key| self.pages.contains(key))
+    /// The context the state was made in.
+    pub fn context(&self) -> &Context {
+        &self.context
     }
 
-    /// Whether a social order is on a selected page.
-    #[inline]
-    fn selects_order(&self, detail: &OrderDetail) -> bool {
-        detail
-            .fanpage
-            .get()
-            .is_some_and(|key| self.pages.contains(key))
-    }
-
-    /// `Some(CURRENT)`, `Some(PREVIOUS)` or `None` for an instant.
-    #[inline]
-    fn period_of(&self, at: Ts) -> Option<usize> {
-        if self.context.in_current(at) {
-            Some(CURRENT)
-        } else if self.context.in_previous(at) {
-            Some(PREVIOUS)
-        } else {
-            None
+    /// Records `activated_pages` and `linked_accounts` of the dataset's fanpage table
+    /// under the fanpage filter, if not recorded yet: the first existing customer added
+    /// does it, so only a state that never sees a customer needs this call.
+    pub fn add_pages(&mut self, dataset: &Dataset) {
+        if self.pages.is_none() {
+            let (activated, linked) = page_totals(dataset, &self.context);
+            self.pages = Some(PageCounts { activated, linked });
         }
-    }
-
-    fn staff_mut(&mut self, key: u32) -> Option<&mut StaffTally> {
-        self.staff.get_mut(key as usize)
     }
 }
 
-impl CustomerFold for SocialFold<'_> {
+/// Whether a fanpage key of `dataset` is selected by the context's filter (by id).
+#[inline]
+fn selects_page(context: &Context, dataset: &Dataset, key: u32) -> bool {
+    context.fanpages.is_empty() || context.fanpages.contains(dataset.fanpages.id(key))
+}
+
+/// Whether a social interaction is on a selected page.
+#[inline]
+fn selects_interaction(context: &Context, dataset: &Dataset, row: &InteractionRow) -> bool {
+    row.is_social()
+        && row
+            .fanpage
+            .get()
+            .is_some_and(|key| selects_page(context, dataset, key))
+}
+
+/// Whether a social order is on a selected page.
+#[inline]
+fn selects_order(context: &Context, dataset: &Dataset, detail: &OrderDetail) -> bool {
+    detail
+        .fanpage
+        .get()
+        .is_some_and(|key| selects_page(context, dataset, key))
+}
+
+/// `Some(CURRENT)`, `Some(PREVIOUS)` or `None` for an instant.
+#[inline]
+fn period_of(context: &Context, at: Ts) -> Option<usize> {
+    if context.in_current(at) {
+        Some(CURRENT)
+    } else if context.in_previous(at) {
+        Some(PREVIOUS)
+    } else {
+        None
+    }
+}
+
+impl Counts {
+    /// The tally of a staff member of `dataset`, keyed by id, made on first use.
+    fn staff_mut(&mut self, dataset: &Dataset, key: u32) -> Option<&mut StaffTally> {
+        let id = dataset.staff.id(key);
+        if !self.staff.contains_key(id) {
+            let tally = StaffTally {
+                name: dataset.staff.info(key).cloned(),
+                ..StaffTally::default()
+            };
+            self.staff.insert(id.to_owned(), tally);
+        }
+        self.staff.get_mut(id)
+    }
+}
+
+impl Fold for Partial {
     type Output = SocialSection;
 
+    fn new(options: &ReportOptions) -> Result<Partial> {
+        Ok(Partial::with_context(&options.resolve()?))
+    }
+
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let context = self.context;
-        let as_of = context.as_of_ts;
+        let as_of = self.context.as_of_ts;
         match dataset.customers.get(customer.index()) {
             Some(row) if row.created_at <= as_of => {}
             _ => return,
         }
+        self.add_pages(dataset);
+        let Partial {
+            context,
+            window_start,
+            counts,
+            scratch,
+            ..
+        } = self;
+        let context = &*context;
+        let window_start = *window_start;
 
         // Interactions. First contact: all time up to as_of, on the selected pages.
-        let first_contact = if self.pages.selected.is_none() {
+        let first_contact = if context.fanpages.is_empty() {
             // Every page: the dataset knows each customer's first one (any `as_of`:
             // if it is after `as_of` there is none up to `as_of`, and `period_of` says so).
             dataset
@@ -521,50 +599,52 @@ impl CustomerFold for SocialFold<'_> {
                 .iter()
                 .take_while(|i| i.at <= as_of)
                 .find(|i| {
-                    i.is_inbound() && i.kind.is_message_or_comment() && self.selects_interaction(i)
+                    i.is_inbound()
+                        && i.kind.is_message_or_comment()
+                        && selects_interaction(context, dataset, i)
                 })
                 .map(|i| i.at)
         };
-        if let Some(period) = first_contact.and_then(|at| self.period_of(at)) {
-            self.new_customers[period] += 1;
+        if let Some(period) = first_contact.and_then(|at| period_of(context, at)) {
+            counts.new_customers[period] += 1;
         }
-        let interactions = dataset.interactions_since(customer, self.window_start);
-        let (first_order, window_orders) = dataset.orders_since(customer, self.window_start);
+        let interactions = dataset.interactions_since(customer, window_start);
+        let (first_order, window_orders) = dataset.orders_since(customer, window_start);
         if interactions.is_empty() && window_orders.is_empty() {
             // Nothing in the window: no reach, care, orders or staff for this customer.
             return;
         }
         let (mut reached, mut cared) = ([false; 2], [false; 2]);
-        self.cared_by.clear();
+        scratch.cared_by.clear();
         for i in interactions {
             if i.at > as_of {
                 break;
             }
-            if !self.selects_interaction(i) {
+            if !selects_interaction(context, dataset, i) {
                 continue;
             }
-            let Some(period) = self.period_of(i.at) else {
+            let Some(period) = period_of(context, i.at) else {
                 continue;
             };
             let message = i.kind.is_message_or_comment();
             if i.is_inbound() {
                 if message {
                     reached[period] = true;
-                    self.reached[period] += 1;
+                    counts.reached[period] += 1;
                 }
                 if period == CURRENT {
                     let (day, hour) = context.calendar.local_day_hour(i.at);
                     let hour = hour as usize;
                     if message {
                         let row = usize::try_from(day - context.first_day).ok();
-                        if let Some(count) = row.and_then(|r| self.reach_daily.get_mut(r)) {
+                        if let Some(count) = row.and_then(|r| counts.reach_daily.get_mut(r)) {
                             *count += 1;
                         }
-                        if let Some(count) = self.reach_by_hour.get_mut(hour) {
+                        if let Some(count) = counts.reach_by_hour.get_mut(hour) {
                             *count += 1;
                         }
                     }
-                    if let Some(count) = self
+                    if let Some(count) = counts
                         .weekday_hour
                         .get_mut(weekday_index(day))
                         .and_then(|row| row.get_mut(hour))
@@ -578,14 +658,14 @@ impl CustomerFold for SocialFold<'_> {
                     && !i.automated
                     && let Some(staff) = i.staff.get()
                 {
-                    self.cared_by.push(staff);
+                    scratch.cared_by.push(staff);
                 }
             }
         }
 
         // Orders.
         let (mut ordered, mut delivered) = (false, false);
-        self.ordered_through.clear();
+        scratch.ordered_through.clear();
         for (position, o) in (first_order..).zip(window_orders) {
             if o.created_at > as_of {
                 break;
@@ -596,118 +676,132 @@ impl CustomerFold for SocialFold<'_> {
             let Some(detail) = dataset.order_detail(position) else {
                 continue;
             };
-            if !self.selects_order(detail) {
+            if !selects_order(context, dataset, detail) {
                 continue;
             }
-            let Some(period) = self.period_of(o.created_at) else {
+            let Some(period) = period_of(context, o.created_at) else {
                 continue;
             };
             let staff = detail.staff.get();
             if period == CURRENT
-                && let Some(tally) = staff.and_then(|s| self.staff_mut(s))
+                && let Some(tally) = staff.and_then(|s| counts.staff_mut(dataset, s))
             {
                 tally.listed = true;
             }
             if !o.is_placed() {
-                self.cancelled_orders[period] += 1;
+                counts.cancelled_orders[period] += 1;
                 continue;
             }
-            self.orders[period] += 1;
-            self.revenue[period].add(o.total);
+            counts.orders[period] += 1;
+            counts.revenue[period].add(o.total);
             match detail.cost_of_goods {
                 Some(cost) => {
-                    self.gross_profit[period].add(o.total);
-                    self.gross_profit[period].add(-cost);
+                    counts.gross_profit[period].add(o.total);
+                    counts.gross_profit[period].add(-cost);
                 }
-                None if period == CURRENT => self.orders_missing_cost += 1,
+                None if period == CURRENT => counts.orders_missing_cost += 1,
                 None => {}
             }
             if period == CURRENT {
                 ordered = true;
                 delivered |= o.is_completed();
                 if let Some(s) = staff {
-                    if let Some(tally) = self.staff_mut(s) {
+                    if let Some(tally) = counts.staff_mut(dataset, s) {
                         tally.revenue.add(o.total);
                     }
-                    self.ordered_through.push(s);
+                    scratch.ordered_through.push(s);
                 }
             }
         }
 
         // Settle this customer's distinct counts.
         for period in [CURRENT, PREVIOUS] {
-            self.reached_customers[period] += u64::from(reached[period]);
-            self.cared[period] += u64::from(cared[period]);
+            counts.reached_customers[period] += u64::from(reached[period]);
+            counts.cared[period] += u64::from(cared[period]);
         }
         if reached[CURRENT] {
-            self.funnel.reached += 1;
+            counts.funnel.reached += 1;
             if cared[CURRENT] {
-                self.funnel.cared += 1;
+                counts.funnel.cared += 1;
                 if ordered {
-                    self.funnel.ordered += 1;
+                    counts.funnel.ordered += 1;
                     // A completed order is a placed one: delivered implies ordered.
-                    self.funnel.delivered += u64::from(delivered);
+                    counts.funnel.delivered += u64::from(delivered);
                 }
             }
         }
-        let mut cared_by = std::mem::take(&mut self.cared_by);
-        cared_by.sort_unstable();
-        cared_by.dedup();
-        for &s in &cared_by {
-            if let Some(tally) = self.staff_mut(s) {
+        scratch.cared_by.sort_unstable();
+        scratch.cared_by.dedup();
+        for &s in &scratch.cared_by {
+            if let Some(tally) = counts.staff_mut(dataset, s) {
                 tally.customers_cared += 1;
                 tally.listed = true;
             }
         }
-        self.cared_by = cared_by;
-        let mut ordered_through = std::mem::take(&mut self.ordered_through);
-        ordered_through.sort_unstable();
-        ordered_through.dedup();
-        for &s in &ordered_through {
-            if let Some(tally) = self.staff_mut(s) {
+        scratch.ordered_through.sort_unstable();
+        scratch.ordered_through.dedup();
+        for &s in &scratch.ordered_through {
+            if let Some(tally) = counts.staff_mut(dataset, s) {
                 tally.ordered_customers += 1;
             }
         }
-        self.ordered_through = ordered_through;
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, other: Partial) -> Result<()> {
         fn add<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
         }
-        add(&mut self.reached, &other.reached);
-        add(&mut self.reached_customers, &other.reached_customers);
-        add(&mut self.cared, &other.cared);
-        add(&mut self.orders, &other.orders);
-        add(&mut self.cancelled_orders, &other.cancelled_orders);
-        add(&mut self.new_customers, &other.new_customers);
-        for period in [CURRENT, PREVIOUS] {
-            self.revenue[period].merge(&other.revenue[period]);
-            self.gross_profit[period].merge(&other.gross_profit[period]);
+        self.context.check_same(&other.context, Partial::NAME)?;
+        match (self.pages, other.pages) {
+            (None, pages) => self.pages = pages,
+            (Some(mine), Some(theirs)) if mine != theirs => {
+                return Err(Error::InvalidArgument(
+                    "cannot merge social partial states of datasets with different fanpage tables"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
         }
-        self.orders_missing_cost += other.orders_missing_cost;
-        self.funnel.reached += other.funnel.reached;
-        self.funnel.cared += other.funnel.cared;
-        self.funnel.ordered += other.funnel.ordered;
-        self.funnel.delivered += other.funnel.delivered;
-        for (x, y) in self.reach_daily.iter_mut().zip(&other.reach_daily) {
+        let (a, b) = (&mut self.counts, other.counts);
+        add(&mut a.reached, &b.reached);
+        add(&mut a.reached_customers, &b.reached_customers);
+        add(&mut a.cared, &b.cared);
+        add(&mut a.orders, &b.orders);
+        add(&mut a.cancelled_orders, &b.cancelled_orders);
+        add(&mut a.new_customers, &b.new_customers);
+        for period in [CURRENT, PREVIOUS] {
+            a.revenue[period].merge(&b.revenue[period]);
+            a.gross_profit[period].merge(&b.gross_profit[period]);
+        }
+        a.orders_missing_cost += b.orders_missing_cost;
+        a.funnel.reached += b.funnel.reached;
+        a.funnel.cared += b.funnel.cared;
+        a.funnel.ordered += b.funnel.ordered;
+        a.funnel.delivered += b.funnel.delivered;
+        for (x, y) in a.reach_daily.iter_mut().zip(&b.reach_daily) {
             *x += y;
         }
-        add(&mut self.reach_by_hour, &other.reach_by_hour);
-        for (row, other_row) in self.weekday_hour.iter_mut().zip(&other.weekday_hour) {
+        add(&mut a.reach_by_hour, &b.reach_by_hour);
+        for (row, other_row) in a.weekday_hour.iter_mut().zip(&b.weekday_hour) {
             add(row, other_row);
         }
-        for (tally, other) in self.staff.iter_mut().zip(&other.staff) {
-            tally.customers_cared += other.customers_cared;
-            tally.revenue.merge(&other.revenue);
-            tally.ordered_customers += other.ordered_customers;
-            tally.listed |= other.listed;
+        for (id, theirs) in b.staff {
+            let mine = a.staff.entry(id).or_default();
+            if mine.name.is_none() {
+                mine.name = theirs.name;
+            }
+            mine.customers_cared += theirs.customers_cared;
+            mine.revenue.merge(&theirs.revenue);
+            mine.ordered_customers += theirs.ordered_customers;
+            mine.listed |= theirs.listed;
         }
+        Ok(())
     }
 
-    fn finish(self, dataset: &Dataset) -> Result<SocialSection> {
+    fn finish(self) -> Result<SocialSection> {
+        let counts = self.counts;
         let money = |sums: &[DecimalSum; 2], what: &'static str| -> Result<Cmp<Decimal>> {
             Cmp::amounts(
                 what,
@@ -715,16 +809,22 @@ impl CustomerFold for SocialFold<'_> {
                 sums[PREVIOUS].finish(what)?,
             )
         };
-        let counts = |c: [u64; 2]| Cmp::counts(c[CURRENT], c[PREVIOUS]);
-        let (activated_pages, linked_accounts) = page_counts(dataset, self.context)?;
+        let pair = |c: [u64; 2]| Cmp::counts(c[CURRENT], c[PREVIOUS]);
+        let pages = self.pages.unwrap_or(PageCounts {
+            activated: 0,
+            linked: Some(0),
+        });
+        let linked_accounts = pages
+            .linked
+            .ok_or_else(|| Error::overflow("social.linked_accounts"))?;
         let mut top_staff = Vec::new();
-        for (key, tally) in (0u32..).zip(&self.staff) {
+        for (staff_id, tally) in counts.staff {
             if !tally.listed {
                 continue;
             }
             top_staff.push(StaffRow {
-                staff_id: dataset.staff.id(key).to_owned(),
-                name: dataset.staff.info(key).cloned(),
+                staff_id,
+                name: tally.name,
                 customers_cared: tally.customers_cared,
                 revenue: tally.revenue.finish("social.top_staff.revenue")?,
                 ordered_customers: tally.ordered_customers,
@@ -738,30 +838,34 @@ impl CustomerFold for SocialFold<'_> {
                 .then_with(|| a.staff_id.cmp(&b.staff_id))
         });
         Ok(SocialSection {
-            reached: counts(self.reached),
-            reached_customers: counts(self.reached_customers),
-            cared: counts(self.cared),
-            orders: counts(self.orders),
-            cancelled_orders: counts(self.cancelled_orders),
-            revenue: money(&self.revenue, "social.revenue")?,
-            gross_profit: money(&self.gross_profit, "social.gross_profit")?,
-            orders_missing_cost: self.orders_missing_cost,
-            activated_pages,
+            reached: pair(counts.reached),
+            reached_customers: pair(counts.reached_customers),
+            cared: pair(counts.cared),
+            orders: pair(counts.orders),
+            cancelled_orders: pair(counts.cancelled_orders),
+            revenue: money(&counts.revenue, "social.revenue")?,
+            gross_profit: money(&counts.gross_profit, "social.gross_profit")?,
+            orders_missing_cost: counts.orders_missing_cost,
+            activated_pages: pages.activated,
             linked_accounts,
-            new_customers: counts(self.new_customers),
-            funnel: self.funnel,
+            new_customers: pair(counts.new_customers),
+            funnel: counts.funnel,
             reach_daily: self
                 .context
                 .period
                 .dates()
-                .zip(&self.reach_daily)
+                .zip(&counts.reach_daily)
                 .map(|(date, &count)| DailyReach { date, count })
                 .collect(),
-            reach_by_hour: self.reach_by_hour,
-            interactions_by_weekday_hour: self.weekday_hour,
+            reach_by_hour: counts.reach_by_hour,
+            interactions_by_weekday_hour: counts.weekday_hour,
             top_staff,
         })
     }
+}
+
+impl Section for Partial {
+    const NAME: &'static str = "social";
 }
 
 #[cfg(test)]
@@ -1002,7 +1106,7 @@ mod tests {
             .inbound("C1", "2026-10-25T23:00:00Z", "FP1"); // Monday 00:00 CET
         let week = Period::new(day("2026-10-19"), day("2026-10-25")).unwrap();
         let context = ReportOptions::new(utc("2026-11-01T00:00:00Z"))
-            .time_zone("Europe/Berlin".parse().unwrap())
+            .time_zone("Europe/Berlin")
             .period(week)
             .resolve()
             .unwrap();
@@ -1216,12 +1320,12 @@ mod tests {
         let dataset = data.build();
         let context = november();
         let all: Vec<CustomerIdx> = dataset.customer_indices().collect();
-        let mut left = SocialFold::new(&dataset, &context);
+        let mut left = Partial::with_context(&context);
         fold_shard(&mut left, &dataset, all[..1].iter().copied());
-        let mut right = SocialFold::new(&dataset, &context);
+        let mut right = Partial::with_context(&context);
         fold_shard(&mut right, &dataset, all[1..].iter().copied());
-        left.merge(right);
-        let merged = left.finish(&dataset).unwrap();
+        left.merge(right).unwrap();
+        let merged = left.finish().unwrap();
         assert_eq!(merged, section(&dataset, &context).unwrap());
         // NV1 cared for 3 distinct customers across the two shards.
         assert_eq!(merged.top_staff[0].customers_cared, 3);

@@ -14,6 +14,7 @@ pub(crate) const DAY: i64 = 86_400;
 /// Packed to 4-byte alignment (12 bytes instead of 16) so that rows holding one stay
 /// small: an interaction row is 32 bytes. Fields are read by value, never by reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(C, packed(4))]
 pub(crate) struct Ts {
     pub(crate) secs: i64,

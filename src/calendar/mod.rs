@@ -140,6 +140,26 @@ impl FromStr for BusinessCalendar {
     }
 }
 
+impl serde::Serialize for BusinessCalendar {
+    /// As its [`name`](BusinessCalendar::name).
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BusinessCalendar {
+    /// From its name, as [`FromStr`] parses it; an unknown zone is an error.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<BusinessCalendar, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// `±hh:mm` in seconds east of UTC.
 fn parse_offset(s: &str) -> Option<i32> {
     let b = s.as_bytes();

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::PeriodSpec;
-use crate::report::ReportOptions;
+use crate::options::ReportOptions;
 
 /// The filters of the marketing section (SPEC §5): a period, a set of marketing
 /// sources and a set of product types, combined with AND. An empty set means "all".

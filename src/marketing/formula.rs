@@ -111,7 +111,7 @@ pub fn cost_per(amount: Decimal, count: u64) -> Option<Decimal> {
 ///
 /// Invariant: `created >= handed_over >= opportunity >= won` (each stage counts a
 /// subset of the one before).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Funnel {
     /// Deals created in the period.
     pub created: u64,

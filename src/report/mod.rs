@@ -2,208 +2,16 @@
 //! and the [`Report`] with its JSON-only parts (`period`, `data_quality`). Sections own
 //! their own structs.
 
-use std::collections::BTreeSet;
-use std::ops::Range;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts, epoch_day};
+use crate::calendar::Period;
 use crate::dataset::{DataQualitySection, Dataset};
 use crate::error::Result;
-use crate::fold::{CustomerFold, fold_customers};
+use crate::fold::tally::TallyFold;
+use crate::fold::{Fold, fold_customers};
+pub use crate::options::{Context, ReportOptions};
 use crate::{customer_picture, customers, marketing, profile, social};
-
-/// What a report covers: `as_of`, the calendar, the period and the filters (SPEC §8).
-///
-/// Set options by value:
-/// ```
-/// use chrono::{TimeZone, Utc};
-/// use crm_metrics::{ReportOptions, calendar::Preset};
-///
-/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
-/// let options = ReportOptions::new(as_of)
-///     .time_zone("Europe/Berlin".parse()?)
-///     .period(Preset::LastMonth);
-/// let context = options.resolve()?;
-/// assert_eq!(context.period.start().to_string(), "2026-10-01");
-/// # Ok::<(), crm_metrics::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct ReportOptions {
-    /// The instant the report is computed at; later events are ignored (SPEC §1).
-    pub as_of: DateTime<Utc>,
-    /// Where days, weeks, months and hours are taken. Default `+07:00`.
-    pub calendar: BusinessCalendar,
-    /// The period. Default `this_month`.
-    pub period: PeriodSpec,
-    /// Marketing sources to keep (SPEC §5); empty = all.
-    pub sources: BTreeSet<String>,
-    /// Product types to keep (SPEC §5); empty = all.
-    pub product_types: BTreeSet<String>,
-    /// Fanpages to keep (SPEC §7); empty = all.
-    pub fanpages: BTreeSet<String>,
-    /// The customer whose profile to include (SPEC §4); `None` = no profile.
-    pub customer: Option<String>,
-    /// Report limit for `data_quality.rejected` (SPEC §8: 100).
-    pub rejected_limit: usize,
-}
-
-impl ReportOptions {
-    /// Options at `as_of`, in `+07:00`, for `this_month`.
-    pub fn new(as_of: DateTime<Utc>) -> ReportOptions {
-        ReportOptions {
-            as_of,
-            calendar: BusinessCalendar::default(),
-            period: PeriodSpec::default(),
-            sources: BTreeSet::new(),
-            product_types: BTreeSet::new(),
-            fanpages: BTreeSet::new(),
-            customer: None,
-            rejected_limit: 100,
-        }
-    }
-
-    /// Keeps only these marketing sources (SPEC §5); none = all.
-    pub fn sources<S: Into<String>>(
-        mut self,
-        sources: impl IntoIterator<Item = S>,
-    ) -> ReportOptions {
-        self.sources = sources.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Keeps only these product types (SPEC §5); none = all.
-    pub fn product_types<S: Into<String>>(
-        mut self,
-        types: impl IntoIterator<Item = S>,
-    ) -> ReportOptions {
-        self.product_types = types.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Keeps only these fanpages in the social section (SPEC §7); none = all.
-    pub fn fanpages<S: Into<String>>(
-        mut self,
-        fanpages: impl IntoIterator<Item = S>,
-    ) -> ReportOptions {
-        self.fanpages = fanpages.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Includes the profile of this customer (SPEC §4).
-    pub fn customer(mut self, id: impl Into<String>) -> ReportOptions {
-        self.customer = Some(id.into());
-        self
-    }
-
-    /// Sets the business calendar (time zone).
-    pub fn time_zone(mut self, calendar: BusinessCalendar) -> ReportOptions {
-        self.calendar = calendar;
-        self
-    }
-
-    /// Sets the period: a [`Preset`](crate::calendar::Preset) or a custom
-    /// [`Period`].
-    pub fn period(mut self, period: impl Into<PeriodSpec>) -> ReportOptions {
-        self.period = period.into();
-        self
-    }
-
-    /// Resolves `today`, the period and the previous period, and their UTC ranges.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) only at the edges of
-    /// chrono's date range.
-    pub fn resolve(&self) -> Result<Context> {
-        let today = self.calendar.local_date(self.as_of);
-        let (period, previous) = self.period.resolve(today)?;
-        Ok(Context {
-            as_of: self.as_of,
-            calendar: self.calendar.clone(),
-            today,
-            period,
-            previous,
-            sources: self.sources.clone(),
-            product_types: self.product_types.clone(),
-            fanpages: self.fanpages.clone(),
-            customer: self.customer.clone(),
-            as_of_ts: Ts::from_datetime(self.as_of),
-            current: self.calendar.range_ts(period),
-            prior: self.calendar.range_ts(previous),
-            first_day: epoch_day(period.start()),
-        })
-    }
-}
-
-/// [`ReportOptions`] resolved: what every section computes in.
-#[derive(Clone, Debug)]
-pub struct Context {
-    /// The instant of the report.
-    pub as_of: DateTime<Utc>,
-    /// The business calendar.
-    pub calendar: BusinessCalendar,
-    /// The local date of `as_of`.
-    pub today: NaiveDate,
-    /// The period.
-    pub period: Period,
-    /// The previous period.
-    pub previous: Period,
-    /// Marketing sources to keep; empty = all.
-    pub sources: BTreeSet<String>,
-    /// Product types to keep; empty = all.
-    pub product_types: BTreeSet<String>,
-    /// Fanpages to keep; empty = all.
-    pub fanpages: BTreeSet<String>,
-    /// The customer whose profile to include.
-    pub customer: Option<String>,
-    pub(crate) as_of_ts: Ts,
-    /// UTC instants of `period`: `[start 00:00 local, (end + 1) 00:00 local)`.
-    pub(crate) current: Range<Ts>,
-    /// UTC instants of `previous`.
-    pub(crate) prior: Range<Ts>,
-    /// `period.start()` as an epoch day.
-    pub(crate) first_day: i64,
-}
-
-impl Context {
-    /// Whether an instant is in the period and not after `as_of` (SPEC §1).
-    #[inline]
-    pub(crate) fn in_current(&self, at: Ts) -> bool {
-        self.current.start <= at && at < self.current.end && at <= self.as_of_ts
-    }
-
-    /// Whether an instant is in the previous period and not after `as_of`.
-    #[inline]
-    pub(crate) fn in_previous(&self, at: Ts) -> bool {
-        self.prior.start <= at && at < self.prior.end && at <= self.as_of_ts
-    }
-
-    /// The row of a daily list (0 = `period.start()`) of an instant in the period and
-    /// not after `as_of`; `None` otherwise.
-    #[inline]
-    pub(crate) fn period_day(&self, at: Ts) -> Option<usize> {
-        if !self.in_current(at) {
-            return None;
-        }
-        usize::try_from(self.calendar.local_day(at) - self.first_day).ok()
-    }
-
-    /// Number of days (rows of a daily list) of the period.
-    pub(crate) fn period_days(&self) -> usize {
-        self.period.days() as usize
-    }
-
-    /// The instant each local day of the period ends (the next day's start), in order:
-    /// an instant in the period belongs to the first day whose end is after it. A daily
-    /// list over events sorted by time walks these instead of dating every event.
-    pub(crate) fn day_ends(&self) -> Vec<Ts> {
-        self.period
-            .dates()
-            .map(|date| self.calendar.day_start_ts_after(date))
-            .collect()
-    }
-}
 
 /// The report of SPEC §8. Keys serialize in SPEC's order.
 #[derive(Clone, Debug, Serialize)]
@@ -249,22 +57,9 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     // orders and interactions are read from memory once, and its purchases scanned once
     // for both §3 and §6. Equal to calling each section's `section` (tested).
     let existing = dataset.existing(context.as_of_ts);
-    let picture = customer_picture::PictureTally::new(
-        &context,
-        &customer_picture::PictureOptions::default(),
-    )?;
-    let purchases = customers::TallyFold::new(
-        &context,
-        (customers::CustomersTally::new(&context), picture),
-    );
-    let make = || {
-        (
-            purchases.clone(),
-            social::SocialFold::new(dataset, &context),
-        )
-    };
-    let ((customers, customer_picture), social) =
-        fold_customers(dataset, 0..existing, make).finish(dataset)?;
+    let empty = CustomerSections::new(dataset, &context)?;
+    let (customers, customer_picture, social) =
+        fold_customers(dataset, 0..existing, || empty.clone())?.finish()?;
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
@@ -277,4 +72,67 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
         profile,
         data_quality: dataset.quality().section(options.rejected_limit),
     })
+}
+
+/// The fused fold of the three customer sections: `customers` and `customer_picture`
+/// share one purchase scan per customer, `social` reads the same customer's rows while
+/// they are in cache.
+#[derive(Clone, Debug)]
+struct CustomerSections {
+    purchases: TallyFold<(customers::CustomersTally, customer_picture::PictureTally)>,
+    social: social::Partial,
+}
+
+impl CustomerSections {
+    fn new(dataset: &Dataset, context: &Context) -> Result<CustomerSections> {
+        let picture = customer_picture::PictureTally::new(
+            context,
+            &customer_picture::PictureOptions::default(),
+        )?;
+        let mut social = social::Partial::with_context(context);
+        social.add_pages(dataset);
+        Ok(CustomerSections {
+            purchases: TallyFold::new(context, (customers::CustomersTally::new(context), picture)),
+            social,
+        })
+    }
+}
+
+impl Fold for CustomerSections {
+    type Output = (
+        customers::CustomersSection,
+        customer_picture::CustomerPictureSection,
+        social::SocialSection,
+    );
+
+    fn new(options: &ReportOptions) -> Result<CustomerSections> {
+        let context = options.resolve()?;
+        let picture = customer_picture::PictureTally::new(
+            &context,
+            &customer_picture::PictureOptions::default(),
+        )?;
+        Ok(CustomerSections {
+            purchases: TallyFold::new(
+                &context,
+                (customers::CustomersTally::new(&context), picture),
+            ),
+            social: social::Partial::with_context(&context),
+        })
+    }
+
+    #[inline]
+    fn add_customer(&mut self, dataset: &Dataset, customer: crate::CustomerIdx) {
+        self.purchases.add_customer(dataset, customer);
+        self.social.add_customer(dataset, customer);
+    }
+
+    fn merge(&mut self, other: CustomerSections) -> Result<()> {
+        self.purchases.merge(other.purchases, "customers")?;
+        self.social.merge(other.social)
+    }
+
+    fn finish(self) -> Result<Self::Output> {
+        let (customers, picture) = self.purchases.finish()?;
+        Ok((customers, picture, self.social.finish()?))
+    }
 }

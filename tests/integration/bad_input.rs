@@ -70,9 +70,7 @@ fn every_report(d: &Dataset, as_of: &str) -> Vec<Result<Value, String>> {
     for tz in ["+07:00", "Europe/Berlin", "-12:00"] {
         for preset in Preset::ALL {
             for id in &ids {
-                let mut options = ReportOptions::new(utc(as_of))
-                    .period(preset)
-                    .time_zone(tz.parse().unwrap());
+                let mut options = ReportOptions::new(utc(as_of)).period(preset).time_zone(tz);
                 if let Some(id) = id {
                     options = options.customer(id.clone());
                 }
@@ -1343,7 +1341,7 @@ fn chrono_extremes_through_the_struct_api() {
             for preset in Preset::ALL {
                 let options = ReportOptions::new(as_of)
                     .period(preset)
-                    .time_zone(tz.parse().unwrap())
+                    .time_zone(tz)
                     .customer("KH1");
                 if let Err(e) = crm_metrics::report(&d, &options) {
                     assert!(

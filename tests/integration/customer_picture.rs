@@ -5,9 +5,9 @@
 use chrono::Datelike;
 use crm_metrics::calendar::Preset;
 use crm_metrics::customer_picture::{
-    self, CustomerPictureSection, CycleBucket, DEFAULT_SPEND_EDGES, PictureOptions, PicturePartial,
+    self, CustomerPictureSection, CycleBucket, DEFAULT_SPEND_EDGES, Partial, PictureOptions,
 };
-use crm_metrics::fold::{CustomerFold, fold_shard};
+use crm_metrics::fold::{Fold, fold_shard};
 use crm_metrics::model::Gender;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Context, Dataset};
@@ -30,19 +30,19 @@ fn merged(
     k: usize,
     choices: &[usize],
 ) -> CustomerPictureSection {
-    let mut partials: Vec<PicturePartial<'_>> = shards(&existing(dataset, context), k, choices)
+    let mut partials: Vec<Partial> = shards(&existing(dataset, context), k, choices)
         .into_iter()
         .map(|shard| {
-            let mut partial = PicturePartial::new(context, picture).unwrap();
+            let mut partial = Partial::with_context(context, picture).unwrap();
             fold_shard(&mut partial, dataset, shard);
             partial
         })
         .collect();
     let mut whole = partials.pop().unwrap();
     while let Some(partial) = partials.pop() {
-        whole.merge(partial);
+        whole.merge(partial).unwrap();
     }
-    whole.finish(dataset).unwrap()
+    whole.finish().unwrap()
 }
 
 /// Independent of the crate: the bucket of a gap, by SPEC §6's table.

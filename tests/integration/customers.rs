@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crm_metrics::calendar::{Preset, sub_months};
-use crm_metrics::customers::{self, CustomersPartial, DORMANT_MONTHS};
-use crm_metrics::fold::{CustomerFold, fold_shard};
+use crm_metrics::customers::{self, DORMANT_MONTHS, Partial};
+use crm_metrics::fold::{Fold, fold_shard};
 use crm_metrics::model::{
     Campaign, Channel, Cost, Customer, Deal, Direction, Fanpage, Interaction, InteractionKind,
     Order, OrderLine, OrderStatus, Source, Staff,
@@ -201,7 +201,7 @@ pub fn options(back: i64, zone: usize, preset: usize) -> ReportOptions {
         Preset::Today,
     ];
     ReportOptions::new(sample_as_of() - Duration::seconds(back))
-        .time_zone(zones[zone % zones.len()].parse().unwrap())
+        .time_zone(zones[zone % zones.len()])
         .period(presets[preset % presets.len()])
 }
 
@@ -297,19 +297,19 @@ fn merged(
     k: usize,
     choices: &[usize],
 ) -> customers::CustomersSection {
-    let mut partials: Vec<CustomersPartial<'_>> = shards(&existing(dataset, context), k, choices)
+    let mut partials: Vec<Partial> = shards(&existing(dataset, context), k, choices)
         .into_iter()
         .map(|shard| {
-            let mut partial = CustomersPartial::new(context);
+            let mut partial = Partial::with_context(context);
             fold_shard(&mut partial, dataset, shard);
             partial
         })
         .collect();
     let mut whole = partials.pop().unwrap();
     while let Some(partial) = partials.pop() {
-        whole.merge(partial);
+        whole.merge(partial).unwrap();
     }
-    whole.finish(dataset).unwrap()
+    whole.finish().unwrap()
 }
 
 proptest! {

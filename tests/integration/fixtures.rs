@@ -59,7 +59,7 @@ pub fn options(args: &[String]) -> ReportOptions {
         }
     }
     let mut options = ReportOptions::new(as_of.expect("cases give --as-of"))
-        .time_zone(tz.parse().unwrap())
+        .time_zone(tz)
         .sources(sources)
         .product_types(types)
         .fanpages(pages);

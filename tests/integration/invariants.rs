@@ -35,7 +35,10 @@ fn option_sets(d: &Dataset) -> Vec<ReportOptions> {
     types.sort();
     let mut pages: Vec<String> = d.fanpages().map(|f| f.id).collect();
     pages.sort();
-    let tz = |s: &str| s.parse().unwrap();
+    let tz = |s: &str| {
+        s.parse::<crm_metrics::calendar::BusinessCalendar>()
+            .unwrap()
+    };
     let custom = Period::new(
         NaiveDate::from_ymd_opt(2026, 9, 10).unwrap(),
         NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),

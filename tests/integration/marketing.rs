@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use crm_metrics::calendar::{Period, PeriodSpec, Preset};
+use crm_metrics::fold::Fold;
 use crm_metrics::marketing::{self, Filter, MarketingSection, SavedView, Scope};
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, ReportOptions};
@@ -105,7 +106,7 @@ fn any_options() -> impl Strategy<Value = (usize, ReportOptions)> {
     )
         .prop_map(|(sample, back, tz, period, sources, types)| {
             let options = ReportOptions::new(sample_as_of() - Duration::seconds(back))
-                .time_zone(tz.parse().unwrap())
+                .time_zone(tz)
                 .period(period)
                 .sources(sources)
                 .product_types(types);
@@ -237,17 +238,18 @@ proptest! {
         let scope = Scope::new(data, &context);
         // Each deal and each cost goes to a random shard.
         let mut split = Split(seed);
-        let mut parts: Vec<_> = (0..shards).map(|_| scope.partial()).collect();
+        let mut parts: Vec<_> =
+            (0..shards).map(|_| marketing::Partial::with_context(&context)).collect();
         for deal in 0..data.deal_count() {
-            parts[split.next(shards)].add_deal(deal);
+            parts[split.next(shards)].add_deal(data, deal);
         }
         for cost in 0..data.cost_count() {
-            parts[split.next(shards)].add_cost(cost);
+            parts[split.next(shards)].add_cost(data, cost);
         }
         // Merge in a random order.
         let mut merged = parts.swap_remove(split.next(shards));
         while !parts.is_empty() {
-            merged.merge(parts.swap_remove(split.next(parts.len())));
+            merged.merge(parts.swap_remove(split.next(parts.len()))).unwrap();
         }
         prop_assert_eq!(merged.finish().unwrap(), scope.section().unwrap());
     }

@@ -449,9 +449,7 @@ fn check_folder(files: &[Option<Vec<u8>>], seed: u64) -> Result<usize, TestCaseE
         ("+07:00", Preset::ThisMonth),
         ("Europe/Berlin", Preset::Last90Days),
     ] {
-        let mut options = ReportOptions::new(as_of())
-            .time_zone(tz.parse().unwrap())
-            .period(preset);
+        let mut options = ReportOptions::new(as_of()).time_zone(tz).period(preset);
         if let Some(c) = &first_customer
             && c.created_at <= as_of()
         {

@@ -89,9 +89,7 @@ pub fn reports(d: &Dataset) -> Vec<serde_json::Value> {
         (Preset::Last90Days, "Europe/Berlin"),
         (Preset::ThisYear, "-03:00"),
     ] {
-        let options = ReportOptions::new(as_of())
-            .period(period)
-            .time_zone(tz.parse().unwrap());
+        let options = ReportOptions::new(as_of()).period(period).time_zone(tz);
         let mut json = serde_json::to_value(crm_metrics::report(d, &options).unwrap()).unwrap();
         let mut rejected: Vec<String> = d
             .quality()
@@ -191,7 +189,7 @@ proptest! {
     #[test]
     fn the_fused_report_equals_each_section_alone(seed in any::<u64>(), preset in 0usize..11, tz in prop_oneof![Just("+07:00"), Just("Europe/Berlin")]) {
         let dataset = SampleOptions::new(150).seed(seed).bad_rate(0.05).dataset().unwrap();
-        let options = ReportOptions::new(as_of()).period(Preset::ALL[preset]).time_zone(tz.parse().unwrap());
+        let options = ReportOptions::new(as_of()).period(Preset::ALL[preset]).time_zone(tz);
         let context = options.resolve().unwrap();
         let report = crm_metrics::report(&dataset, &options).unwrap();
         prop_assert_eq!(report.customers, crm_metrics::customers::section(&dataset, &context).unwrap());
@@ -220,7 +218,7 @@ proptest! {
         let as_of = as_of() - chrono::Duration::days(days_back);
         let options = ReportOptions::new(as_of)
             .period(Preset::ALL[preset])
-            .time_zone(tz.parse().unwrap())
+            .time_zone(tz)
             .fanpages(pages);
         let context = options.resolve().unwrap();
         let report = crm_metrics::report(&dataset, &options).unwrap();

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_metrics::calendar::Preset;
-use crm_metrics::fold::{CustomerFold, fold_customers, fold_shard};
+use crm_metrics::fold::{Fold, fold_customers, fold_shard};
 use crm_metrics::model::{Direction, InteractionKind};
 use crm_metrics::sample::{SampleOptions, SampleRows};
-use crm_metrics::social::{self, SocialFold};
+use crm_metrics::social::{self, Partial};
 use crm_metrics::{Context, CustomerIdx, Dataset, ReportOptions};
 use proptest::prelude::*;
 
@@ -47,7 +47,7 @@ pub fn options_strategy() -> impl Strategy<Value = ReportOptions> {
     )
         .prop_map(|(hours_back, preset, tz, pages)| {
             ReportOptions::new(sample_as_of() - Duration::hours(hours_back))
-                .time_zone(tz.parse().unwrap())
+                .time_zone(tz)
                 .period(Preset::ALL[preset])
                 .fanpages(pages)
         })
@@ -149,17 +149,18 @@ proptest! {
             state ^= state << 17;
             parts[(state % shards as u64) as usize].push(customer);
         }
-        let mut merged = SocialFold::new(&dataset, &context);
+        let mut merged = Partial::with_context(&context);
         for part in parts {
-            let mut partial = SocialFold::new(&dataset, &context);
+            let mut partial = Partial::with_context(&context);
             fold_shard(&mut partial, &dataset, part);
-            merged.merge(partial);
+            merged.merge(partial).unwrap();
         }
         let all = fold_customers(&dataset, 0..dataset.customer_count(), || {
-            SocialFold::new(&dataset, &context)
-        });
-        let merged = merged.finish(&dataset).unwrap();
-        prop_assert_eq!(&merged, &all.finish(&dataset).unwrap());
+            Partial::with_context(&context)
+        })
+        .unwrap();
+        let merged = merged.finish().unwrap();
+        prop_assert_eq!(&merged, &all.finish().unwrap());
         prop_assert_eq!(&merged, &whole(&dataset, &context));
     }
 }

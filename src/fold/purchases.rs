@@ -1,0 +1,317 @@
+//! One customer's purchases, summarized in one pass ([`PurchaseSummary`]), and the
+//! buckets its gaps are counted in ([`CycleBucket`]): the per-customer facts the
+//! `customers` and `customer_picture` sections share.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::calendar::{Ts, date_of_epoch_day};
+use crate::dataset::{CustomerIdx, Dataset, OrderRow};
+use crate::error::Result;
+use crate::label::label_enum;
+use crate::money::DecimalSum;
+use crate::options::Context;
+
+label_enum! {
+    /// A bucket of days between two purchases (SPEC §6 `return_cycle`,
+    /// `customer_cycle`). Buckets are ranges of whole local days, in increasing order.
+    CycleBucket, "cycle bucket" {
+        /// 0 days: the same local date.
+        SameDay = "same_day",
+        /// 1 day.
+        OneDay = "1_day",
+        /// 2 days.
+        TwoDays = "2_days",
+        /// 3 to 6 days.
+        ThreeToSixDays = "3_6_days",
+        /// 7 to 13 days.
+        OneWeek = "1_week",
+        /// 14 to 29 days.
+        TwoWeeks = "2_weeks",
+        /// 30 to 59 days.
+        OneMonth = "1_month",
+        /// 60 to 89 days.
+        TwoMonths = "2_months",
+        /// 90 to 179 days.
+        ThreeMonths = "3_months",
+        /// 180 to 364 days.
+        SixMonths = "6_months",
+        /// 365 days or more.
+        OneYearPlus = "1_year_plus",
+    }
+}
+
+impl CycleBucket {
+    /// The bucket of a gap of `days` local days (SPEC §6): `same_day` (0), `1_day`,
+    /// `2_days`, `3_6_days`, `1_week` (7-13), `2_weeks` (14-29), `1_month` (30-59),
+    /// `2_months` (60-89), `3_months` (90-179), `6_months` (180-364), `1_year_plus`
+    /// (>= 365).
+    ///
+    /// # Edge cases
+    /// * A negative gap is `same_day`. **Decision**: gaps follow the purchase order, and
+    ///   local dates only go backwards where a zone turns its clocks back across
+    ///   midnight; such a pair of purchases is treated as on the same day.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::customer_picture::CycleBucket;
+    ///
+    /// assert_eq!(CycleBucket::of_gap_days(0), CycleBucket::SameDay);
+    /// assert_eq!(CycleBucket::of_gap_days(6), CycleBucket::ThreeToSixDays);
+    /// assert_eq!(CycleBucket::of_gap_days(7), CycleBucket::OneWeek);
+    /// assert_eq!(CycleBucket::of_gap_days(30), CycleBucket::OneMonth);
+    /// assert_eq!(CycleBucket::of_gap_days(364), CycleBucket::SixMonths);
+    /// assert_eq!(CycleBucket::of_gap_days(365), CycleBucket::OneYearPlus);
+    /// assert_eq!(CycleBucket::of_gap_days(-1), CycleBucket::SameDay);
+    /// assert_eq!(CycleBucket::OneWeek.to_string(), "1_week");
+    /// ```
+    #[inline]
+    pub const fn of_gap_days(days: i64) -> CycleBucket {
+        match days {
+            i64::MIN..=0 => CycleBucket::SameDay,
+            1 => CycleBucket::OneDay,
+            2 => CycleBucket::TwoDays,
+            3..=6 => CycleBucket::ThreeToSixDays,
+            7..=13 => CycleBucket::OneWeek,
+            14..=29 => CycleBucket::TwoWeeks,
+            30..=59 => CycleBucket::OneMonth,
+            60..=89 => CycleBucket::TwoMonths,
+            90..=179 => CycleBucket::ThreeMonths,
+            180..=364 => CycleBucket::SixMonths,
+            _ => CycleBucket::OneYearPlus,
+        }
+    }
+}
+
+/// One customer's purchases (SPEC §1), summarized in one pass over its orders: how many,
+/// their spend, their first and last local dates, the gaps between consecutive ones
+/// counted in [`CycleBucket`]s, and how many carry a voucher or fall in the period.
+///
+/// A purchase is a `completed` order with `created_at <= as_of`; purchases are ordered by
+/// `(created_at, id)`; local dates are taken in the report's time zone.
+///
+/// # Example
+/// ```
+/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
+/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
+/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
+/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
+/// #         facebook_id: None, notes: None }
+/// # }
+/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
+/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
+/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
+/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
+/// # }
+/// use crm_metrics::customer_picture::CycleBucket;
+/// use crm_metrics::customers::PurchaseSummary;
+/// use rust_decimal::Decimal;
+/// use crm_metrics::{DatasetBuilder, ReportOptions};
+///
+/// let mut shop = DatasetBuilder::new();
+/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
+/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T09:00:00+07:00", 100_000));
+/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T18:00:00+07:00", 50_000)); // same day
+/// shop.push_order(&purchase("DH3", "KH1", "2026-03-11T09:00:00+07:00", 70_000)); // 10 days
+/// let dataset = shop.build()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let kh1 = dataset.customer_idx("KH1").unwrap();
+/// let summary = PurchaseSummary::of(&dataset, &context, kh1);
+/// assert_eq!(summary.purchases(), 3);
+/// assert_eq!(summary.spend()?, Decimal::from(220_000));
+/// assert_eq!(summary.last_purchase_on().unwrap().to_string(), "2026-03-11");
+/// assert_eq!(summary.gaps(CycleBucket::SameDay), 1);
+/// assert_eq!(summary.gaps(CycleBucket::OneWeek), 1);
+/// // Gaps 0 and 10: the lower median is 0.
+/// assert_eq!(summary.median_gap_bucket(), Some(CycleBucket::SameDay));
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurchaseSummary {
+    /// Purchases (`< 2^32`: a table has fewer rows).
+    purchases: u32,
+    /// Purchases in the report's period.
+    period_purchases: u32,
+    /// Purchases that carry a voucher code.
+    voucher_purchases: u32,
+    /// Sum of the purchases' totals.
+    spend: DecimalSum,
+    /// Epoch day (local) of the first purchase; meaningless without purchases.
+    first_day: i64,
+    /// Epoch day (local) of the last purchase; meaningless without purchases.
+    last_day: i64,
+    /// Gaps between consecutive purchases, per [`CycleBucket::index`]; zero unless the
+    /// scan counted gaps.
+    gaps: [u32; CycleBucket::COUNT],
+}
+
+impl PurchaseSummary {
+    /// The purchases of `customer` at the report's `as_of`.
+    ///
+    /// # Edge cases
+    /// * A customer created after `as_of` does not exist yet: an empty summary
+    ///   (SPEC §9.20). So does an index that is not of this dataset.
+    /// * Orders after `as_of` and orders that are not completed are skipped.
+    pub fn of(dataset: &Dataset, context: &Context, customer: CustomerIdx) -> PurchaseSummary {
+        let mut summary = PurchaseSummary::default();
+        let exists = dataset
+            .customers
+            .get(customer.index())
+            .is_some_and(|row| row.created_at <= context.as_of_ts);
+        if exists {
+            summary.scan(dataset.orders_of(customer), context, true);
+        }
+        summary
+    }
+
+    /// Reads one customer's orders front to back. With `gaps`, also counts the gaps
+    /// between consecutive purchases; without, only the last purchase's local date is
+    /// computed (one calendar look-up per customer instead of one per purchase).
+    #[inline]
+    pub(crate) fn scan(&mut self, orders: &[OrderRow], context: &Context, gaps: bool) {
+        *self = PurchaseSummary::default();
+        let as_of = context.as_of_ts;
+        let period = &context.current;
+        let mut first_at = Ts::MIN;
+        let mut last_at = Ts::MIN;
+        for order in orders {
+            // Orders are sorted by created_at: the rest are after as_of too.
+            if order.created_at > as_of {
+                break;
+            }
+            if !order.is_completed() {
+                continue;
+            }
+            let at = order.created_at;
+            self.spend.add(order.total);
+            self.voucher_purchases += u32::from(order.has_voucher);
+            self.period_purchases += u32::from(period.start <= at && at < period.end);
+            if gaps {
+                let day = context.calendar.local_day(at);
+                if self.purchases > 0 {
+                    let bucket = CycleBucket::of_gap_days(day - self.last_day);
+                    // OK because CycleBucket::index() < CycleBucket::COUNT.
+                    self.gaps[bucket.index()] += 1;
+                } else {
+                    self.first_day = day;
+                }
+                self.last_day = day;
+            } else if self.purchases == 0 {
+                first_at = at;
+            }
+            last_at = at;
+            // OK because a customer has fewer than 2^32 orders (a table has fewer rows).
+            self.purchases += 1;
+        }
+        if !gaps && self.purchases > 0 {
+            self.first_day = context.calendar.local_day(first_at);
+            self.last_day = context.calendar.local_day(last_at);
+        }
+    }
+
+    /// Fills the count, spend, voucher purchases and last day from the totals the
+    /// dataset keeps per customer, when all its purchases are up to `as_of`; otherwise
+    /// scans its orders (without gaps). The other fields are left at zero.
+    pub(crate) fn fill_totals(
+        &mut self,
+        dataset: &Dataset,
+        context: &Context,
+        customer: CustomerIdx,
+    ) {
+        let totals = dataset.purchase_totals.get(customer.index());
+        match totals.filter(|t| t.last_at.is_none_or(|last| last <= context.as_of_ts)) {
+            Some(t) if t.spend.is_some() || t.count == 0 => {
+                *self = PurchaseSummary::default();
+                self.purchases = t.count;
+                self.voucher_purchases = t.vouchers;
+                if let Some(spend) = t.spend {
+                    self.spend.add(spend);
+                }
+                if let Some(last) = t.last_at {
+                    self.last_day = context.calendar.local_day(last);
+                }
+            }
+            // Purchases after as_of, or a spend that overflowed (the scan reports it).
+            _ => self.scan(dataset.orders_of(customer), context, false),
+        }
+    }
+
+    /// Number of purchases.
+    pub fn purchases(&self) -> u64 {
+        u64::from(self.purchases)
+    }
+
+    /// Purchases whose `created_at` is in the report's period (SPEC §6
+    /// `spend_frequency`).
+    pub fn period_purchases(&self) -> u64 {
+        u64::from(self.period_purchases)
+    }
+
+    /// Purchases that carry a voucher code (SPEC §6 `voucher_customers`).
+    pub fn voucher_purchases(&self) -> u64 {
+        u64::from(self.voucher_purchases)
+    }
+
+    /// The exact sum of the purchases' totals; `0` without purchases.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`](crate::Error::Overflow) when it does not fit in a decimal.
+    pub fn spend(&self) -> Result<Decimal> {
+        self.spend.finish("customer spend")
+    }
+
+    /// The running sum of the totals, for merging into larger sums.
+    pub(crate) fn spend_sum(&self) -> &DecimalSum {
+        &self.spend
+    }
+
+    /// The local date of the first purchase; `None` without purchases.
+    pub fn first_purchase_on(&self) -> Option<NaiveDate> {
+        (self.purchases > 0)
+            .then(|| date_of_epoch_day(self.first_day))
+            .flatten()
+    }
+
+    /// The local date of the last purchase; `None` without purchases.
+    pub fn last_purchase_on(&self) -> Option<NaiveDate> {
+        (self.purchases > 0)
+            .then(|| date_of_epoch_day(self.last_day))
+            .flatten()
+    }
+
+    /// The last purchase's local date as an epoch day, `None` without purchases.
+    pub(crate) fn last_day(&self) -> Option<i64> {
+        (self.purchases > 0).then_some(self.last_day)
+    }
+
+    /// Gaps (between consecutive purchases, in local days) that fall in `bucket`. The
+    /// gaps of all buckets add up to `purchases - 1` (or 0).
+    pub fn gaps(&self, bucket: CycleBucket) -> u64 {
+        // OK because CycleBucket::index() < CycleBucket::COUNT.
+        u64::from(self.gaps[bucket.index()])
+    }
+
+    /// Gaps of every bucket, by [`CycleBucket::index`].
+    pub(crate) fn gap_counts(&self) -> &[u32; CycleBucket::COUNT] {
+        &self.gaps
+    }
+
+    /// The bucket of the customer's median gap, the **lower** median for an even number
+    /// of gaps (SPEC §6 `customer_cycle`); `None` with fewer than 2 purchases.
+    ///
+    /// Since a larger gap never falls in an earlier bucket, the bucket of the
+    /// `k`-th smallest gap (`k = (gaps - 1) / 2`, from 0) is found from the bucket
+    /// counts alone: no gap list is kept and nothing is sorted.
+    pub fn median_gap_bucket(&self) -> Option<CycleBucket> {
+        let gaps = self.purchases.checked_sub(1).filter(|n| *n > 0)?;
+        let rank = (gaps - 1) / 2;
+        let mut seen = 0u32;
+        for (bucket, count) in CycleBucket::ALL.iter().zip(self.gaps) {
+            seen += count;
+            if seen > rank {
+                return Some(*bucket);
+            }
+        }
+        None
+    }
+}
