@@ -175,6 +175,314 @@ pub fn section(dataset: &Dataset, context: &Context) -> Result<SocialSection> {
     fold_customers(dataset, 0..existing, || empty.clone())?.finish()
 }
 
+// ---------------------------------------------------------------------------------------
+// One metric at a time
+// ---------------------------------------------------------------------------------------
+
+/// Inbound social messages and comments on the selected fanpages, in the period against the previous period. Field `social.reached`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * Interactions after `as_of`, or of customers created after it, are not counted.
+/// * An interaction without a fanpage is not social and never counts.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::reach(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.reached);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn reach(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.reached)
+}
+
+/// Distinct customers with an inbound social message or comment in the period, against the previous period. Field `social.reached_customers`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * A customer counts once however many messages they sent.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::reached_customers(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.reached_customers);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn reached_customers(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.reached_customers)
+}
+
+/// Distinct customers who got an outbound social message or comment (automated replies included) in the period, against the previous period. Field `social.cared`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * Automated replies count here, not in `top_staff`.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::cared(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.cared);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn cared(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.cared)
+}
+
+/// Placed (not cancelled) social orders on the selected fanpages, in the period against the previous period. Field `social.orders`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * An order without a fanpage is not social.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::orders(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.orders);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.orders)
+}
+
+/// Cancelled social orders, in the period against the previous period. Field `social.cancelled_orders`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::cancelled_orders(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.cancelled_orders);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn cancelled_orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.cancelled_orders)
+}
+
+/// Sum of the totals of placed social orders, in the period against the previous period. Field `social.revenue`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::revenue(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.revenue);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+    Ok(section(dataset, context)?.revenue)
+}
+
+/// `sum(total - cost_of_goods)` over placed social orders that have a cost of goods, in the period against the previous period. Field `social.gross_profit`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * Orders without `cost_of_goods` are left out (and counted by `orders_missing_cost`).
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::gross_profit(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.gross_profit);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn gross_profit(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+    Ok(section(dataset, context)?.gross_profit)
+}
+
+/// Placed social orders of the period without a `cost_of_goods`. Field `social.orders_missing_cost`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::orders_missing_cost(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.orders_missing_cost);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn orders_missing_cost(dataset: &Dataset, context: &Context) -> Result<u64> {
+    Ok(section(dataset, context)?.orders_missing_cost)
+}
+
+/// Customers whose first inbound social message or comment (all time, on the selected fanpages) falls in the period, against the previous period. Field `social.new_customers`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * A first contact before the period makes the customer not new, even with messages in it.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::new_customers(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.new_customers);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn new_customers(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+    Ok(section(dataset, context)?.new_customers)
+}
+
+/// The care funnel of the period: customers reached, of those cared for, of those who placed a social order, of those with a completed one. Field `social.funnel`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * Each stage is a subset of the one before: the funnel never grows.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::funnel(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.funnel);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn funnel(dataset: &Dataset, context: &Context) -> Result<Funnel> {
+    Ok(section(dataset, context)?.funnel)
+}
+
+/// Inbound social messages and comments per local day of the period, one row per date. Field `social.reach_daily`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * Days of the period after `today` are rows of zero.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::reach_daily(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.reach_daily);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn reach_daily(dataset: &Dataset, context: &Context) -> Result<Vec<DailyReach>> {
+    Ok(section(dataset, context)?.reach_daily)
+}
+
+/// Staff members with a non-automated reply or a social order in the period: customers cared, revenue, ordered customers and conversion rate, sorted by revenue, then customers cared (both descending), then id. Field `social.top_staff`.
+///
+/// Equal to [`section`]'s field; it costs the same single pass over the customers.
+///
+/// # Edge cases
+/// * A staff member with only a cancelled order is listed with revenue 0.
+///
+/// # Errors
+/// [`Error::Overflow`] when a money sum of the section does not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, sample::SampleOptions, social};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = social::top_staff(&dataset, &context)?;
+/// assert_eq!(value, social::section(&dataset, &context)?.top_staff);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn top_staff(dataset: &Dataset, context: &Context) -> Result<Vec<StaffRow>> {
+    Ok(section(dataset, context)?.top_staff)
+}
+
 /// SPEC §7 `interactions_by_weekday_hour` alone: inbound social interactions (any kind)
 /// in the period, by local weekday (Monday first) and local hour, over the customers
 /// that exist at `as_of` and the selected fanpages.

@@ -20,9 +20,12 @@ use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Sou
 
 /// The dense index of an accepted customer in a [`Dataset`](super::Dataset).
 ///
-/// Invariant: `0 <= index < dataset.customer_count()`, and indices follow
-/// `(created_at, input order)`: a lower index was created no later. Shards of customers
-/// for mergeable aggregation are sets of these.
+/// Indices follow `(created_at, input order)`: a lower index was created no later.
+/// Shards of customers for mergeable aggregation are sets of these.
+///
+/// A `CustomerIdx` is not proof that the customer exists: one can be deserialized, or
+/// come from another dataset. Every function taking one checks it: an index past the
+/// end reads no rows (`None`, an empty result, or nothing added), and never panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CustomerIdx(pub(crate) u32);
 

@@ -126,6 +126,16 @@ impl std::fmt::Debug for Dataset {
     }
 }
 
+/// Run `i` of `rows`, delimited by `runs[i]..runs[i + 1]`: empty when `i` is past the
+/// end (a [`CustomerIdx`] can be deserialized, or come from another dataset).
+#[inline]
+fn run_of<'a, T>(rows: &'a [T], runs: &[u32], i: usize) -> &'a [T] {
+    match (runs.get(i), runs.get(i.wrapping_add(1))) {
+        (Some(&start), Some(&end)) => rows.get(start as usize..end as usize).unwrap_or_default(),
+        _ => &[],
+    }
+}
+
 impl Dataset {
     /// A new [`DatasetBuilder`].
     pub fn builder() -> DatasetBuilder {
@@ -310,26 +320,30 @@ impl Dataset {
         run.get(from..).unwrap_or_default()
     }
 
-    /// A customer's orders, sorted by (created_at, id).
+    /// A customer's orders, sorted by (created_at, id); empty for an index past the end.
+    #[inline]
     pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
-        let i = idx.index();
-        &self.orders[self.order_runs[i] as usize..self.order_runs[i + 1] as usize]
+        run_of(&self.orders, &self.order_runs, idx.index())
     }
 
-    /// The position of a customer's first order in `orders`.
+    /// The position of a customer's first order in `orders` (0 for an index past the end).
+    #[inline]
     pub(crate) fn first_order_position(&self, idx: CustomerIdx) -> usize {
-        self.order_runs[idx.index()] as usize
+        self.order_runs.get(idx.index()).map_or(0, |&p| p as usize)
     }
 
-    /// The lines of the order at `position` in `orders`, in input order.
+    /// The lines of the order at `position` in `orders`, in input order; empty for a
+    /// position past the end.
+    #[inline]
     pub(crate) fn lines_of(&self, position: usize) -> &[LineRow] {
-        &self.lines[self.line_runs[position] as usize..self.line_runs[position + 1] as usize]
+        run_of(&self.lines, &self.line_runs, position)
     }
 
-    /// A customer's interactions, sorted by (at, input order).
+    /// A customer's interactions, sorted by (at, input order); empty for an index past
+    /// the end.
+    #[inline]
     pub(crate) fn interactions_of(&self, idx: CustomerIdx) -> &[InteractionRow] {
-        let i = idx.index();
-        &self.interactions[self.interaction_runs[i] as usize..self.interaction_runs[i + 1] as usize]
+        run_of(&self.interactions, &self.interaction_runs, idx.index())
     }
 
     /// Heap memory held by the dataset, in bytes (an estimate from capacities).

@@ -121,56 +121,38 @@ pub trait Section: Fold {
     const NAME: &'static str;
 }
 
-/// Two folds over the same customers in one pass: each customer's rows are read from
-/// memory once and are in cache for the second fold. Merges and finishes both.
-impl<A: Fold, B: Fold> Fold for (A, B) {
-    type Output = (A::Output, B::Output);
+/// Folds over the same customers in one pass, as a tuple of 2, 3 or 4: each customer's
+/// rows are read from memory once and are in cache for the next fold. Merges and
+/// finishes each.
+macro_rules! tuple_fold {
+    ($($name:ident $index:tt),+) => {
+        impl<$($name: Fold),+> Fold for ($($name,)+) {
+            type Output = ($($name::Output,)+);
 
-    fn new(options: &ReportOptions) -> Result<(A, B)> {
-        Ok((A::new(options)?, B::new(options)?))
-    }
+            fn new(options: &ReportOptions) -> Result<Self> {
+                Ok(($($name::new(options)?,)+))
+            }
 
-    #[inline]
-    fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        self.0.add_customer(dataset, customer);
-        self.1.add_customer(dataset, customer);
-    }
+            #[inline]
+            fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
+                $(self.$index.add_customer(dataset, customer);)+
+            }
 
-    fn merge(&mut self, other: (A, B)) -> Result<()> {
-        self.0.merge(other.0)?;
-        self.1.merge(other.1)
-    }
+            fn merge(&mut self, other: Self) -> Result<()> {
+                $(self.$index.merge(other.$index)?;)+
+                Ok(())
+            }
 
-    fn finish(self) -> Result<Self::Output> {
-        Ok((self.0.finish()?, self.1.finish()?))
-    }
+            fn finish(self) -> Result<Self::Output> {
+                Ok(($(self.$index.finish()?,)+))
+            }
+        }
+    };
 }
 
-/// Three folds over the same customers in one pass (see the pair's).
-impl<A: Fold, B: Fold, C: Fold> Fold for (A, B, C) {
-    type Output = (A::Output, B::Output, C::Output);
-
-    fn new(options: &ReportOptions) -> Result<(A, B, C)> {
-        Ok((A::new(options)?, B::new(options)?, C::new(options)?))
-    }
-
-    #[inline]
-    fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        self.0.add_customer(dataset, customer);
-        self.1.add_customer(dataset, customer);
-        self.2.add_customer(dataset, customer);
-    }
-
-    fn merge(&mut self, other: (A, B, C)) -> Result<()> {
-        self.0.merge(other.0)?;
-        self.1.merge(other.1)?;
-        self.2.merge(other.2)
-    }
-
-    fn finish(self) -> Result<Self::Output> {
-        Ok((self.0.finish()?, self.1.finish()?, self.2.finish()?))
-    }
-}
+tuple_fold!(A 0, B 1);
+tuple_fold!(A 0, B 1, C 2);
+tuple_fold!(A 0, B 1, C 2, D 3);
 
 /// Folds the customers of one shard into `partial`.
 pub fn fold_shard<F: Fold>(

@@ -72,8 +72,11 @@ pub use output::{ActivityDay, MarketingSection, ProductTypeRevenue, ProductTypeR
 pub use partial::Partial;
 pub use scope::Scope;
 
+use rust_decimal::Decimal;
+
 use crate::dataset::Dataset;
 use crate::error::Result;
+use crate::money::Cmp;
 use crate::options::Context;
 
 /// Computes the section for a report: the context's period, sources and product types.
@@ -98,6 +101,244 @@ pub fn section_with_filter(
     filter: &Filter,
 ) -> Result<MarketingSection> {
     Scope::with_filter(dataset, context, filter)?.section()
+}
+
+// ---------------------------------------------------------------------------------------
+// One metric at a time
+// ---------------------------------------------------------------------------------------
+
+/// Revenue of the deals won in the period (by `won_at`), against the previous period. Field `marketing.revenue`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Edge cases
+/// * A deal won after `as_of` is not won.
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::revenue(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.revenue);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+    Ok(section(dataset, context)?.revenue)
+}
+
+/// Sum of the cost rows dated in the period (up to `today`), against the previous period. Field `marketing.cost`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::cost(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.cost);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn cost(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+    Ok(section(dataset, context)?.cost)
+}
+
+/// [`roi`] of the period against the previous period's. Field `marketing.roi`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Edge cases
+/// * A period with cost 0 has ROI `None`, and so has the delta.
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::roi_change(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.roi);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn roi_change(dataset: &Dataset, context: &Context) -> Result<Cmp<Option<Decimal>>> {
+    Ok(section(dataset, context)?.roi)
+}
+
+/// The cohort funnel of the period (deals created in it, and of those the ones handed over, turned opportunity and won in it); [`funnel`] computes it from deal structs. Field `marketing.funnel`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Edge cases
+/// * A deal created before the period is not in the cohort.
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::cohort_funnel(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.funnel);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn cohort_funnel(dataset: &Dataset, context: &Context) -> Result<Funnel> {
+    Ok(section(dataset, context)?.funnel)
+}
+
+/// Deals won in the period. Field `marketing.won_deals`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::won_deals(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.won_deals);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn won_deals(dataset: &Dataset, context: &Context) -> Result<u64> {
+    Ok(section(dataset, context)?.won_deals)
+}
+
+/// Deals created, handed over, turned opportunity and won per local day of the period, each stage on the date of its own timestamp. Field `marketing.activity_daily`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Edge cases
+/// * One row per date of the period; dates after `today` are rows of zero.
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::activity_daily(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.activity_daily);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn activity_daily(dataset: &Dataset, context: &Context) -> Result<Vec<ActivityDay>> {
+    Ok(section(dataset, context)?.activity_daily)
+}
+
+/// Revenue and won deals of the period per product type, by revenue (descending) then name; deals without a product type under `""`. Field `marketing.revenue_by_product_type`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::revenue_by_product_type(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.revenue_by_product_type);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn revenue_by_product_type(
+    dataset: &Dataset,
+    context: &Context,
+) -> Result<Vec<ProductTypeRevenue>> {
+    Ok(section(dataset, context)?.revenue_by_product_type)
+}
+
+/// Per marketing source: its cohort funnel, won deals, revenue, cost, ROI, rates and cost per deal, sorted by source. Field `marketing.by_source`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Edge cases
+/// * A source with costs but no deal created has `null` rates and `cost_per_deal`.
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::by_source(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.by_source);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn by_source(dataset: &Dataset, context: &Context) -> Result<Vec<SourceRow>> {
+    Ok(section(dataset, context)?.by_source)
+}
+
+/// Per product type: won deals, revenue, cost and ROI of the period, sorted by product type; deals and costs without one are left out. Field `marketing.by_product_type`.
+///
+/// Equal to [`section`]'s field, at the same cost (the dataset's deal and cost indexes).
+///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a sum or ratio of the section does
+/// not fit in a decimal.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, marketing, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(200).seed(4).as_of(as_of).dataset()?;
+/// let context = ReportOptions::new(as_of).resolve()?;
+/// let value = marketing::by_product_type(&dataset, &context)?;
+/// assert_eq!(value, marketing::section(&dataset, &context)?.by_product_type);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn by_product_type(dataset: &Dataset, context: &Context) -> Result<Vec<ProductTypeRow>> {
+    Ok(section(dataset, context)?.by_product_type)
 }
 
 #[cfg(test)]

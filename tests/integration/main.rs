@@ -13,5 +13,6 @@ mod validation;
 mod customer_picture;
 mod customers;
 mod marketing;
+mod partials;
 mod profile;
 mod social;
