@@ -29,6 +29,10 @@
 //! CSV folder (io::csv) or structs (model) -> DatasetBuilder -> Dataset (validated, indexed)
 //!     -> sections (one module per SPEC §3-§7) -> Report -> JSON / text / HTML (examples)
 //! ```
+//! Below the sections sit [`options`] (what a report covers, resolved into a
+//! [`Context`]) and [`fold`] (the partial-state contract and the per-customer facts
+//! the customer sections share); [`report()`] assembles the sections and nothing in the
+//! crate imports it.
 //! Building validates every row (SPEC §2): each row is accepted or rejected with a
 //! [`Reason`], `read = accepted + rejected` per table, and [`DataQuality`] says so.
 //! Sections never read files and `io` never computes.
@@ -43,9 +47,10 @@
 //! | §4 `profile` (customer 360) | [`profile`]: [`profile::section`], [`profile::avg_days_between_purchases`], … |
 //! | §5 `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
 //! | §6 `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
-//! | §7 `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::SocialFold`], … |
+//! | §7 `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::funnel`], [`social::top_staff`], [`social::reach_daily`], … |
 //! | §8 report, `data_quality` | [`report()`], [`Report`], [`DataQualitySection`] |
-//! | mergeable aggregation | [`fold::CustomerFold`], [`fold::fold_customers`] |
+//! | partial states, shards, merging | [`fold::Fold`] ([`customers::Partial`], [`customer_picture::Partial`], [`social::Partial`], [`marketing::Partial`]), [`fold::fold_customers`] |
+//! | options, resolved context | [`ReportOptions`], [`Context`] (module [`options`]) |
 //!
 //! # Crate features
 //! * `csv` (default): read a folder of CSV files ([`DatasetBuilder::read_csv_dir`]).
@@ -53,6 +58,10 @@
 //!   own database.
 //! * `parallel`: use every core (rayon) for report sections and CSV parsing. Results
 //!   are identical to single-threaded ones.
+//! * `serde`: the sections' partial states ([`fold::Fold`]) implement `Serialize` and
+//!   `Deserialize`, in a versioned envelope (`fold::Versioned`), so that shards of a
+//!   dataset computed in other processes merge into exactly the whole report. serde
+//!   itself is always a dependency: reports and options serialize without this feature.
 //!
 //! # Panics and accuracy
 //! No input panics: bad rows become rejections, bad arguments and arithmetic overflow

@@ -9,7 +9,7 @@
 //! input's own ids: computing on any split of the customers into shards and merging
 //! gives exactly the whole-dataset result. That is how the crate uses every core
 //! (feature `parallel`), and, with the `serde` feature (partial states serialize in a
-//! versioned envelope, [`Versioned`]), how other processes or machines can compute
+//! versioned envelope, `Versioned`), how other processes or machines can compute
 //! shards and send them to one that merges.
 //!
 //! | section | partial state | adds |
@@ -114,7 +114,7 @@ pub trait Fold: Sized + Send {
     fn finish(self) -> Result<Self::Output>;
 }
 
-/// A [`Fold`] that names its section, for the versioned envelope ([`Versioned`], feature
+/// A [`Fold`] that names its section, for the versioned envelope (`Versioned`, feature
 /// `serde`): a state serialized for one section does not deserialize as another's.
 pub trait Section: Fold {
     /// The section's name, as its key in the report's JSON (`customers`, `social`, …).

@@ -16,7 +16,7 @@ pub struct MarketingSection {
     /// Summed `amount` of costs dated in the period (up to `today`), against the
     /// previous period.
     pub cost: Cmp<Decimal>,
-    /// [`roi`] of each period; the delta divides the two ratios (SPEC §9.1), and is
+    /// [`roi`](super::roi) of each period; the delta divides the two ratios (SPEC §9.1), and is
     /// `null` when either is `null` (SPEC §9.24).
     pub roi: Cmp<Option<Decimal>>,
     /// The cohort funnel of the period.
@@ -27,7 +27,7 @@ pub struct MarketingSection {
     pub order_rate: Option<Decimal>,
     /// Deals won in the period (whenever they were created).
     pub won_deals: u64,
-    /// `revenue.current / won_deals` ([`aov`]); `null` with no deal won.
+    /// `revenue.current / won_deals` ([`aov`](super::aov)); `null` with no deal won.
     pub aov: Option<Decimal>,
     /// One row per local date of the period, in date order, zero-filled.
     pub activity_daily: Vec<ActivityDay>,

@@ -117,7 +117,7 @@ impl<'a> Scope<'a> {
     /// the deals (sorted by `created_at`), deals handed over, turned into an opportunity
     /// or won by binary search on the dataset's stage index, costs by binary search on
     /// the costs (sorted by date). The result equals adding every deal and cost to a
-    /// [`partial`](Scope::partial) and finishing it.
+    /// [`Partial`] and finishing it.
     ///
     /// # Errors
     /// [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal.
