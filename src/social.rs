@@ -750,6 +750,9 @@ pub struct Partial {
     /// Scratch for the customer being added; not part of the state.
     #[cfg_attr(feature = "serde", serde(skip))]
     scratch: Scratch,
+    /// Staff keys of the dataset being read; not part of the state.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    slots: StaffSlots,
 }
 
 /// What a social partial state counts.
@@ -770,8 +773,46 @@ struct Counts {
     reach_daily: Vec<u64>,
     reach_by_hour: [u64; 24],
     weekday_hour: [[u64; 24]; 7],
-    /// By staff id.
-    staff: BTreeMap<String, StaffTally>,
+    /// By staff id, in order of first use (ids are unique).
+    staff: Vec<StaffEntry>,
+}
+
+/// One staff member's tally, keyed by the staff id of the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct StaffEntry {
+    id: String,
+    tally: StaffTally,
+}
+
+/// Where the staff keys of the dataset being read sit in [`Counts::staff`]: found by id
+/// on first use, so that the per-row path is an array read, not a string look-up.
+#[derive(Clone, Debug, Default)]
+struct StaffSlots {
+    /// Which dataset the slots are for: its address, staff count and staff-text
+    /// address. A different dataset (or a state just deserialized) starts afresh.
+    dataset: (usize, usize, usize),
+    /// By dataset staff key: the position in `Counts::staff`, `u32::MAX` until used.
+    slots: Vec<u32>,
+}
+
+impl StaffSlots {
+    /// Makes the slots those of `dataset`.
+    #[inline]
+    fn use_dataset(&mut self, dataset: &Dataset) {
+        let count = dataset.staff.keys.len();
+        let text = if count > 0 {
+            dataset.staff.id(0).as_ptr() as usize
+        } else {
+            0
+        };
+        let identity = (std::ptr::from_ref(dataset) as usize, count, text);
+        if self.dataset != identity {
+            self.dataset = identity;
+            self.slots.clear();
+            self.slots.resize(count, u32::MAX);
+        }
+    }
 }
 
 /// Per-customer scratch, reused (no allocation per customer): staff keys of the dataset
@@ -797,6 +838,7 @@ impl Partial {
                 ..Counts::default()
             },
             scratch: Scratch::default(),
+            slots: StaffSlots::default(),
         }
     }
 
@@ -854,17 +896,41 @@ fn period_of(context: &Context, at: Ts) -> Option<usize> {
 }
 
 impl Counts {
-    /// The tally of a staff member of `dataset`, keyed by id, made on first use.
-    fn staff_mut(&mut self, dataset: &Dataset, key: u32) -> Option<&mut StaffTally> {
-        let id = dataset.staff.id(key);
-        if !self.staff.contains_key(id) {
-            let tally = StaffTally {
-                name: dataset.staff.info(key).cloned(),
-                ..StaffTally::default()
-            };
-            self.staff.insert(id.to_owned(), tally);
+    /// The tally of the staff member with key `key` in `dataset` (whose `slots` are
+    /// given), made on first use.
+    #[inline]
+    fn staff_mut(
+        &mut self,
+        slots: &mut StaffSlots,
+        dataset: &Dataset,
+        key: u32,
+    ) -> Option<&mut StaffTally> {
+        let slot = slots.slots.get_mut(key as usize)?;
+        if *slot == u32::MAX {
+            *slot = u32::try_from(self.staff_position(dataset, key)).ok()?;
         }
-        self.staff.get_mut(id)
+        self.staff
+            .get_mut(*slot as usize)
+            .map(|entry| &mut entry.tally)
+    }
+
+    /// The position of a staff member's entry, by id; appended when missing.
+    #[cold]
+    fn staff_position(&mut self, dataset: &Dataset, key: u32) -> usize {
+        let id = dataset.staff.id(key);
+        match self.staff.iter().position(|entry| entry.id == id) {
+            Some(position) => position,
+            None => {
+                self.staff.push(StaffEntry {
+                    id: id.to_owned(),
+                    tally: StaffTally {
+                        name: dataset.staff.info(key).cloned(),
+                        ..StaffTally::default()
+                    },
+                });
+                self.staff.len() - 1
+            }
+        }
     }
 }
 
@@ -887,8 +953,10 @@ impl Fold for Partial {
             window_start,
             counts,
             scratch,
+            slots,
             ..
         } = self;
+        slots.use_dataset(dataset);
         let context = &*context;
         let window_start = *window_start;
 
@@ -992,7 +1060,7 @@ impl Fold for Partial {
             };
             let staff = detail.staff.get();
             if period == CURRENT
-                && let Some(tally) = staff.and_then(|s| counts.staff_mut(dataset, s))
+                && let Some(tally) = staff.and_then(|s| counts.staff_mut(slots, dataset, s))
             {
                 tally.listed = true;
             }
@@ -1014,7 +1082,7 @@ impl Fold for Partial {
                 ordered = true;
                 delivered |= o.is_completed();
                 if let Some(s) = staff {
-                    if let Some(tally) = counts.staff_mut(dataset, s) {
+                    if let Some(tally) = counts.staff_mut(slots, dataset, s) {
                         tally.revenue.add(o.total);
                     }
                     scratch.ordered_through.push(s);
@@ -1041,7 +1109,7 @@ impl Fold for Partial {
         scratch.cared_by.sort_unstable();
         scratch.cared_by.dedup();
         for &s in &scratch.cared_by {
-            if let Some(tally) = counts.staff_mut(dataset, s) {
+            if let Some(tally) = counts.staff_mut(slots, dataset, s) {
                 tally.customers_cared += 1;
                 tally.listed = true;
             }
@@ -1049,7 +1117,7 @@ impl Fold for Partial {
         scratch.ordered_through.sort_unstable();
         scratch.ordered_through.dedup();
         for &s in &scratch.ordered_through {
-            if let Some(tally) = counts.staff_mut(dataset, s) {
+            if let Some(tally) = counts.staff_mut(slots, dataset, s) {
                 tally.ordered_customers += 1;
             }
         }
@@ -1095,8 +1163,20 @@ impl Fold for Partial {
         for (row, other_row) in a.weekday_hour.iter_mut().zip(&b.weekday_hour) {
             add(row, other_row);
         }
-        for (id, theirs) in b.staff {
-            let mine = a.staff.entry(id).or_default();
+        let mut positions: BTreeMap<String, usize> = (a.staff.iter().enumerate())
+            .map(|(position, entry)| (entry.id.clone(), position))
+            .collect();
+        for StaffEntry { id, tally: theirs } in b.staff {
+            let position = *positions.entry(id.clone()).or_insert_with(|| {
+                a.staff.push(StaffEntry {
+                    id,
+                    tally: StaffTally::default(),
+                });
+                a.staff.len() - 1
+            });
+            let Some(mine) = a.staff.get_mut(position).map(|entry| &mut entry.tally) else {
+                continue;
+            };
             if mine.name.is_none() {
                 mine.name = theirs.name;
             }
@@ -1126,7 +1206,11 @@ impl Fold for Partial {
             .linked
             .ok_or_else(|| Error::overflow("social.linked_accounts"))?;
         let mut top_staff = Vec::new();
-        for (staff_id, tally) in counts.staff {
+        for StaffEntry {
+            id: staff_id,
+            tally,
+        } in counts.staff
+        {
             if !tally.listed {
                 continue;
             }

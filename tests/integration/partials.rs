@@ -345,3 +345,85 @@ fn options_and_sections_round_trip_through_json() {
     assert_eq!(again(&report.marketing), report.marketing);
     assert_eq!(again(&report.profile), report.profile);
 }
+
+/// Two processes, each with its own dataset: the customers of a shard with all their
+/// rows (orders, lines, interactions, their deals), the shared tables (staff, fanpages,
+/// campaigns) in full, and a share of the deals without a customer and of the costs.
+/// Their partial states, merged, equal the report of the whole dataset: staff, sources
+/// and product types meet by their ids, not by either dataset's interned keys.
+#[test]
+fn shards_built_as_separate_datasets_merge_to_the_report() {
+    use crm_metrics::sample::SampleRows;
+    use std::collections::BTreeSet;
+
+    let rows = SampleOptions::new(500).seed(6).as_of(as_of()).rows();
+    let whole = rows.builder().build().unwrap();
+    let options = ReportOptions::new(as_of()).period(Preset::Last30Days);
+    // Customers by id: every row of one id goes to one shard (so do duplicates).
+    let left_ids: BTreeSet<&str> = rows
+        .customers
+        .iter()
+        .map(|c| c.id.as_str())
+        .filter(|id| id.bytes().map(u32::from).sum::<u32>() % 10 < 3)
+        .collect();
+    let in_left = |id: &str| left_ids.contains(id);
+    let part = |left: bool| -> Dataset {
+        let keep = |id: &str| in_left(id) == left;
+        let orders: Vec<_> = rows
+            .orders
+            .iter()
+            .filter(|o| keep(&o.customer_id))
+            .cloned()
+            .collect();
+        let order_ids: BTreeSet<&str> = orders.iter().map(|o| o.id.as_str()).collect();
+        let shard = SampleRows {
+            customers: rows
+                .customers
+                .iter()
+                .filter(|c| keep(&c.id))
+                .cloned()
+                .collect(),
+            order_lines: rows
+                .order_lines
+                .iter()
+                .filter(|l| order_ids.contains(l.order_id.as_str()))
+                .cloned()
+                .collect(),
+            orders,
+            deals: rows
+                .deals
+                .iter()
+                .filter(|d| match &d.customer_id {
+                    Some(id) => keep(id),
+                    None => (d.id.len() % 2 == 0) == left,
+                })
+                .cloned()
+                .collect(),
+            costs: rows
+                .costs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i % 2 == 0) == left)
+                .map(|(_, c)| c.clone())
+                .collect(),
+            interactions: rows
+                .interactions
+                .iter()
+                .filter(|i| keep(&i.customer_id))
+                .cloned()
+                .collect(),
+            campaigns: rows.campaigns.clone(),
+            staff: rows.staff.iter().rev().cloned().collect(), // another key order
+            fanpages: rows.fanpages.clone(),
+        };
+        shard.builder().build().unwrap()
+    };
+    let (left_data, right_data) = (part(true), part(false));
+    let states = [&left_data, &right_data]
+        .map(|data| shard(data, &options, data.customer_indices(), |_| true));
+    let [left, right] = states;
+    let report = crm_metrics::report(&whole, &options).unwrap();
+    assert!(left_data.customer_count() > 0 && right_data.customer_count() > 0);
+    assert!(report.social.top_staff.len() > 1 && report.marketing.by_source.len() > 1);
+    assert_whole(&whole, &options, left, right);
+}
