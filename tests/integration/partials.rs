@@ -237,6 +237,13 @@ proptest! {
                 prop_assert_eq!(summary, customers::PurchaseSummary::default());
             }
             let _ = profile::engagement(&small, &context, idx);
+            let profile = profile::profile_of(&small, &context, idx);
+            prop_assert!(inside || profile.is_err());
+            let months = profile::spending_by_month(&small, &context, idx).unwrap();
+            prop_assert!(inside || months.iter().all(|m| m.orders == 0));
+            let _ = profile::year_over_year(&small, &context, idx).unwrap();
+            let history = profile::purchase_history(&small, &context, idx).unwrap();
+            prop_assert!(inside || history.is_empty());
             // Partial states: an index past the end adds nothing.
             let mut state = Shard::new(&options).unwrap();
             state.add_customer(&small, idx);
