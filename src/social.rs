@@ -282,7 +282,7 @@ pub fn conversion_rate(ordered_customers: u64, customers_cared: u64) -> Option<D
 /// * A filter naming only unknown ids gives `(0, 0)`.
 ///
 /// # Errors
-/// [`Error::Overflow`] when `linked_accounts` does not fit in a `u64`.
+/// [`Error::CountOverflow`] when `linked_accounts` does not fit in a `u64`.
 ///
 /// # Example
 /// ```
@@ -309,7 +309,7 @@ pub fn page_counts(dataset: &Dataset, context: &Context) -> Result<(u64, u64)> {
             activated += u64::from(info.activated);
             linked = linked
                 .checked_add(info.linked_accounts)
-                .ok_or_else(|| Error::overflow("social.linked_accounts"))?;
+                .ok_or_else(|| Error::count_overflow("social.linked_accounts"))?;
         }
     }
     Ok((activated, linked))

@@ -38,13 +38,44 @@ use chrono_tz::Tz;
 
 pub(crate) use instant::{DAY, Ts};
 pub use months::{add_months, first_of_month, last_of_month, sub_months};
-pub use period::Period;
+pub use period::{MAX_PERIOD_DAYS, Period};
 pub use preset::{PeriodSpec, Preset};
 
 use crate::error::{Error, Result};
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const CE_TO_EPOCH_DAYS: i64 = 719_163;
+
+/// The earliest instant a report may use: 0001-01-01T00:00:00Z (seconds since the epoch).
+const FIRST_SECS: i64 = (1 - CE_TO_EPOCH_DAYS) * DAY;
+/// The end (exclusive) of the instants a report may use: 10000-01-01T00:00:00Z.
+const END_SECS: i64 = (3_652_059 - CE_TO_EPOCH_DAYS + 1) * DAY;
+
+/// Checks that `as_of` and the UTC instants of the report's periods (`ranges`, ends
+/// exclusive) lie in the years 0001 to 9999, so that every instant a report prints is an
+/// RFC 3339 timestamp (four-digit years). An `as_of` of `9999-12-31T23:59:59-12:00` is
+/// 10000-01-01 in UTC, hence refused.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming `as_of` or the period that is out of range.
+pub(crate) fn check_years(as_of: Ts, ranges: [(&str, Period, &Range<Ts>); 2]) -> Result<()> {
+    if as_of.secs < FIRST_SECS || as_of.secs >= END_SECS {
+        return Err(Error::InvalidArgument(format!(
+            "as_of {} is outside the years 0001 to 9999 in UTC",
+            as_of
+                .to_datetime()
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )));
+    }
+    for (what, period, range) in ranges {
+        if range.start.secs < FIRST_SECS || range.end.secs > END_SECS {
+            return Err(Error::InvalidArgument(format!(
+                "the {what} {period} reaches outside the years 0001 to 9999 in UTC"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The local date of epoch day 0 is 1970-01-01; days are counted in `i64`.
 pub(crate) fn epoch_day(date: NaiveDate) -> i64 {

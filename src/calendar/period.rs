@@ -7,9 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The most days a [`Period`] may have: 36,525, that is 100 years of 365.25 days.
+pub const MAX_PERIOD_DAYS: u32 = 36_525;
+
 /// An inclusive range of local dates `[start, end]` (SPEC §1).
 ///
-/// Invariant: `start <= end`. In a [`BusinessCalendar`](super::BusinessCalendar) it
+/// Invariant: `start <= end`, and at most [`MAX_PERIOD_DAYS`] days. In a [`BusinessCalendar`](super::BusinessCalendar) it
 /// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`
 /// ([`BusinessCalendar::range`](super::BusinessCalendar::range)).
 /// Serializes as `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`.
@@ -37,7 +40,10 @@ impl Period {
     /// The period `[start, end]`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `end < start`.
+    /// [`Error::InvalidArgument`] when `end < start`, or when the period is longer than
+    /// [`MAX_PERIOD_DAYS`] (100 years): a report has one row per day of its period, so
+    /// a period of 50,000 years, typed or received in a saved view, would take
+    /// gigabytes.
     ///
     /// # Example
     /// ```
@@ -48,12 +54,20 @@ impl Period {
     /// let p = Period::new(d(9, 20), d(10, 10))?;
     /// assert_eq!(p.days(), 21);
     /// assert!(Period::new(d(10, 10), d(9, 20)).is_err());
+    /// let long = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    /// assert!(Period::new(long, d(10, 10)).is_err()); // more than 100 years
     /// # Ok::<(), crm_metrics::Error>(())
     /// ```
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
         if end < start {
             return Err(Error::InvalidArgument(format!(
                 "period end {end} is before its start {start}"
+            )));
+        }
+        let days = (end - start).num_days().saturating_add(1);
+        if days > i64::from(MAX_PERIOD_DAYS) {
+            return Err(Error::InvalidArgument(format!(
+                "period {start} .. {end} has {days} days: the longest period is {MAX_PERIOD_DAYS} days (100 years)"
             )));
         }
         Ok(Period { start, end })

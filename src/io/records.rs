@@ -8,8 +8,16 @@
 //! exports contain: a UTF-8 BOM, CRLF, LF or lone CR line ends, mixed; an unclosed quote
 //! at the end of the file (the record is flagged so the row becomes a `parse_error`).
 //! Bytes are not checked for UTF-8 here: only the fields a table uses are, later.
+//!
+//! Memory is bounded whatever the input: a record longer than
+//! [`MAX_RECORD_BYTES`] or with more than [`MAX_FIELDS`] fields is not kept; it is
+//! returned flagged [`Record::too_long`] with the fields completed before the limit, and
+//! the reader skips to the next physical line end (a few bytes at a time, in the same
+//! fixed buffer) and goes on from there.
 
 use std::io::{self, Read};
+
+use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 
 /// One record: its fields' bytes, unquoted, one after another.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +28,17 @@ pub(crate) struct Record {
     pub(crate) line: u64,
     /// The last field opened a quote that the file never closed.
     pub(crate) unclosed_quote: bool,
+    /// The record went past [`MAX_RECORD_BYTES`] or [`MAX_FIELDS`]: only the fields
+    /// completed before the limit are kept, and the rest of its physical line was
+    /// skipped.
+    pub(crate) too_long: bool,
+}
+
+/// How a quoted field ended.
+enum Quoted {
+    Closed,
+    Eof,
+    TooLong,
 }
 
 impl Record {
@@ -56,7 +75,7 @@ impl Record {
 
     /// A blank line, or a line whose fields are all empty: not a record (SPEC §9.8).
     pub(crate) fn is_blank(&self) -> bool {
-        self.data.is_empty() && !self.unclosed_quote
+        self.data.is_empty() && !self.unclosed_quote && !self.too_long
     }
 
     fn clear(&mut self, line: u64) {
@@ -64,6 +83,22 @@ impl Record {
         self.ends.clear();
         self.line = line;
         self.unclosed_quote = false;
+        self.too_long = false;
+    }
+
+    /// Past a limit: more bytes or fields than a record may hold.
+    #[inline]
+    fn over_limit(&self) -> bool {
+        self.data.len() > MAX_RECORD_BYTES || self.ends.len() > MAX_FIELDS
+    }
+
+    /// Keeps only the fields completed so far and flags the record.
+    #[cold]
+    fn cut(&mut self) {
+        self.ends.truncate(MAX_FIELDS);
+        let kept = self.ends.last().copied().unwrap_or(0);
+        self.data.truncate(kept);
+        self.too_long = true;
     }
 
     fn end_field(&mut self) {
@@ -206,10 +241,14 @@ impl<R: Read> RecordReader<R> {
             // At the start of a field.
             if self.peek()? == Some(b'"') {
                 self.pos += 1;
-                if !self.quoted(record)? {
-                    record.unclosed_quote = true;
-                    record.end_field();
-                    return Ok(true);
+                match self.quoted(record)? {
+                    Quoted::Closed => {}
+                    Quoted::Eof => {
+                        record.unclosed_quote = true;
+                        record.end_field();
+                        return Ok(true);
+                    }
+                    Quoted::TooLong => return self.too_long(record),
                 }
             }
             // Unquoted bytes (or what follows a closing quote) up to a separator.
@@ -218,6 +257,9 @@ impl<R: Read> RecordReader<R> {
                 let n = find3(chunk, b',', b'\n', b'\r');
                 record.data.extend_from_slice(&chunk[..n]);
                 self.pos += n;
+                if record.over_limit() {
+                    return self.too_long(record);
+                }
                 match self.peek()? {
                     None => {
                         record.end_field();
@@ -226,6 +268,9 @@ impl<R: Read> RecordReader<R> {
                     Some(b',') => {
                         self.pos += 1;
                         record.end_field();
+                        if record.over_limit() {
+                            return self.too_long(record);
+                        }
                         break;
                     }
                     Some(b @ (b'\n' | b'\r')) => {
@@ -239,23 +284,46 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// A record past the limits: cut it, skip the rest of its physical line.
+    #[cold]
+    #[inline(never)]
+    fn too_long(&mut self, record: &mut Record) -> io::Result<bool> {
+        record.cut();
+        loop {
+            let chunk = &self.buf[self.pos..self.len];
+            let n = find3(chunk, b'\n', b'\r', b'\n');
+            self.pos += n;
+            match self.peek()? {
+                None => return Ok(true),
+                Some(b @ (b'\n' | b'\r')) => {
+                    self.line_end(b)?;
+                    return Ok(true);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     /// Reads a quoted field's content after its opening quote, up to and including the
-    /// closing quote. `false` when the input ends first.
-    fn quoted(&mut self, record: &mut Record) -> io::Result<bool> {
+    /// closing quote.
+    fn quoted(&mut self, record: &mut Record) -> io::Result<Quoted> {
         loop {
             let chunk = &self.buf[self.pos..self.len];
             let n = find3(chunk, b'"', b'\n', b'\r');
             record.data.extend_from_slice(&chunk[..n]);
             self.pos += n;
+            if record.over_limit() {
+                return Ok(Quoted::TooLong);
+            }
             match self.peek()? {
-                None => return Ok(false),
+                None => return Ok(Quoted::Eof),
                 Some(b'"') => {
                     self.pos += 1;
                     if self.peek()? == Some(b'"') {
                         self.pos += 1;
                         record.data.push(b'"');
                     } else {
-                        return Ok(true);
+                        return Ok(Quoted::Closed);
                     }
                 }
                 Some(b @ (b'\n' | b'\r')) => {

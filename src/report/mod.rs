@@ -113,11 +113,23 @@ impl ReportOptions {
     /// Resolves `today`, the period and the previous period, and their UTC ranges.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) only at the edges of
-    /// chrono's date range.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `as_of`, the period
+    /// or the previous period reaches outside the years 0001 to 9999 in UTC (so every
+    /// instant a report prints is RFC 3339).
     pub fn resolve(&self) -> Result<Context> {
         let today = self.calendar.local_date(self.as_of);
         let (period, previous) = self.period.resolve(today)?;
+        let (current, prior) = (
+            self.calendar.range_ts(period),
+            self.calendar.range_ts(previous),
+        );
+        crate::calendar::check_years(
+            Ts::from_datetime(self.as_of),
+            [
+                ("period", period, &current),
+                ("previous period", previous, &prior),
+            ],
+        )?;
         Ok(Context {
             as_of: self.as_of,
             calendar: self.calendar.clone(),
@@ -129,8 +141,8 @@ impl ReportOptions {
             fanpages: self.fanpages.clone(),
             customer: self.customer.clone(),
             as_of_ts: Ts::from_datetime(self.as_of),
-            current: self.calendar.range_ts(period),
-            prior: self.calendar.range_ts(previous),
+            current,
+            prior,
             first_day: epoch_day(period.start()),
         })
     }
