@@ -506,6 +506,94 @@ mod tests {
     }
 
     #[test]
+    fn escape_keeps_messages_on_one_line() {
+        assert!(matches!(escape("Nguyễn Văn An"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\nb\rc\td"), "a\\nb\\rc\\td");
+        assert_eq!(escape("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape("\u{7f}\u{85}\u{2028}"), "\\u{7f}\\u{85}\\u{2028}");
+        for c in ('\u{202a}'..='\u{202e}').chain('\u{2066}'..='\u{2069}') {
+            assert_eq!(escape(&c.to_string()), format!("\\u{{{:x}}}", c as u32));
+        }
+        // A backslash is kept as it is.
+        assert_eq!(escape("C:\\data"), "C:\\data");
+    }
+
+    #[test]
+    fn clip_cuts_with_the_original_length() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "abc…(4 bytes)");
+        // Characters, not bytes: ễ is 3 bytes.
+        assert_eq!(clip("ễễễễ", 2), "ễễ…(12 bytes)");
+        assert_eq!(clip_bytes(b"abcd", 3), "abc…(4 bytes)");
+        assert_eq!(clip_bytes(b"abc", 3), "abc");
+        assert_eq!(
+            clip_bytes(&[b'x'; 300_000], 256).len(),
+            256 + "…(300000 bytes)".len()
+        );
+        assert_eq!(clip_bytes(b"a\xffb", 5), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn a_rejection_echoes_a_bounded_id_and_detail_on_one_line() {
+        let id = "K\n".repeat(1000);
+        let r = Rejection::bounded(
+            Table::Customers,
+            2,
+            Some(&id),
+            Some("id"),
+            Reason::DuplicateId,
+            "x\u{202e}".repeat(5000),
+        );
+        let shown = r.id.as_deref().unwrap();
+        assert!(shown.ends_with("…(2000 bytes)"), "{shown}");
+        assert_eq!(
+            shown.chars().count(),
+            ID_LIMIT + "…(2000 bytes)".chars().count()
+        );
+        assert!(r.detail.ends_with("…(20000 bytes)"));
+        let line = r.to_string();
+        assert!(!line.contains('\n') && !line.contains('\u{202e}'), "{line}");
+        assert!(line.contains("x\\u{202e}x"));
+        assert!(
+            Rejection::bounded(
+                Table::Orders,
+                1,
+                Some(""),
+                None,
+                Reason::ParseError,
+                String::new()
+            )
+            .id
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn messages_naming_paths_and_values_are_one_line() {
+        let e = Error::Io {
+            path: PathBuf::from("data\n/\u{1b}[2Jcustomers.csv"),
+            source: std::io::Error::other("boom"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading data\\n/\\u{1b}[2Jcustomers.csv: boom"
+        );
+        let e = Error::InvalidArgument("bad\nvalue".into());
+        assert_eq!(e.to_string(), "bad\\nvalue");
+        let e = Error::UnknownCustomer {
+            id: "KH\u{202e}1".into(),
+        };
+        assert!(!e.to_string().contains('\u{202e}'), "{e}");
+        let e = Error::CountOverflow {
+            what: "social.linked_accounts",
+        };
+        assert_eq!(
+            e.to_string(),
+            "overflow computing social.linked_accounts: the count does not fit in a 64-bit unsigned integer"
+        );
+    }
+
+    #[test]
     fn reason_order_is_spec_precedence() {
         let mut sorted = Reason::ALL;
         sorted.sort();

@@ -435,6 +435,38 @@ impl DayTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_instants_lie_in_the_years_0001_to_9999() {
+        let at = |text: &str| Ts::from_datetime(DateTime::parse_from_rfc3339(text).unwrap().into());
+        assert_eq!(Ts::from_secs(FIRST_SECS), at("0001-01-01T00:00:00Z"));
+        assert_eq!(Ts::from_secs(END_SECS - 1), at("9999-12-31T23:59:59Z"));
+        let p = Period::day(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap());
+        let r = Ts::from_secs(0)..Ts::from_secs(DAY);
+        let ok =
+            |as_of: &str| check_years(at(as_of), [("period", p, &r), ("previous period", p, &r)]);
+        assert!(ok("0001-01-01T00:00:00Z").is_ok());
+        assert!(ok("9999-12-31T23:59:59.999999999Z").is_ok());
+        // 9999-12-31T23:59:59-12:00 is 10000-01-01T11:59:59Z.
+        let err = ok("9999-12-31T23:59:59-12:00").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "as_of +10000-01-01T11:59:59Z is outside the years 0001 to 9999 in UTC"
+        );
+        assert!(ok("0000-12-31T23:59:59Z").is_err());
+        // A period whose last day ends after 10000-01-01T00:00:00Z.
+        let late = Ts::from_secs(0)..Ts::from_secs(END_SECS + 1);
+        let err = check_years(
+            at("2026-01-01T00:00:00Z"),
+            [("period", p, &r), ("previous period", p, &late)],
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("the previous period 2026-11-15 .. 2026-11-15 reaches outside")
+        );
+    }
+
     use chrono::Timelike;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -119,6 +119,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn at_most_one_hundred_years() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // 1926-01-01 .. 2025-12-31: 100 years with 25 leap days (1928 .. 2024, 2000
+        // included) = 36,500 + 25 = 36,525 days, the limit.
+        assert_eq!(
+            Period::new(d(1926, 1, 1), d(2025, 12, 31)).unwrap().days(),
+            36_525
+        );
+        // 36,525 days is the limit; 36,526 is one too many.
+        let start = d(1926, 1, 1);
+        let last = start + chrono::Days::new(u64::from(MAX_PERIOD_DAYS) - 1);
+        assert_eq!(Period::new(start, last).unwrap().days(), MAX_PERIOD_DAYS);
+        let err = Period::new(start, last + chrono::Days::new(1)).unwrap_err();
+        assert!(
+            err.to_string().contains("the longest period is 36525 days"),
+            "{err}"
+        );
+        // ±50,000 years, as a saved view could send.
+        let json = r#"{"start": "-50000-01-01", "end": "+50000-12-31"}"#;
+        let err = serde_json::from_str::<Period>(json).unwrap_err();
+        assert!(err.to_string().contains("the longest period"), "{err}");
+    }
+
+    #[test]
     fn serde_shape_and_invariant() {
         let p = Period::new(
             NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),

@@ -847,6 +847,75 @@ mod tests {
     }
 
     #[test]
+    fn a_record_past_the_limit_is_a_parse_error_and_later_rows_are_read() {
+        let mut csv = b"id,created_at,source\nKH1,2026-01-01T00:00:00Z,pos\n".to_vec();
+        csv.extend_from_slice(b"KH2,");
+        csv.resize(csv.len() + MAX_RECORD_BYTES + 1, b'9');
+        csv.extend_from_slice(b",pos\nKH3,2026-01-01T00:00:00Z,pos\n");
+        let mut b = DatasetBuilder::new();
+        b.read_csv(Table::Customers, &csv[..], "customers.csv")
+            .unwrap();
+        let s = &b.stage.customers;
+        assert_eq!((s.read, s.rows.len()), (3, 2));
+        let r = &s.rejections[0];
+        assert_eq!(
+            (r.line, r.id.as_deref(), r.column),
+            (3, Some("KH2"), Some("created_at"))
+        );
+        assert_eq!(r.reason, Reason::ParseError);
+        assert!(r.detail.contains("limit of 16777216 bytes"), "{}", r.detail);
+        // A header past the limit is an error naming the file.
+        let mut csv = vec![b'h'; MAX_RECORD_BYTES + 1];
+        csv.push(b'\n');
+        let err = DatasetBuilder::new()
+            .read_csv(Table::Staff, &csv[..], "staff.csv")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "staff.csv: the header record is longer than the limit of 16777216 bytes"
+        );
+    }
+
+    #[test]
+    fn a_file_claiming_a_huge_size_reserves_only_what_it_holds() {
+        let mut b = DatasetBuilder::new();
+        let csv = "id,name\nNV1,Lan\n";
+        // 64 GB claimed: at most AHEAD bytes' worth of rows are reserved up front.
+        b.read_csv_sized(
+            Table::Staff,
+            csv.as_bytes(),
+            Path::new("staff.csv"),
+            64 << 30,
+        )
+        .unwrap();
+        let cap = b.stage.staff.rows.capacity() as u64;
+        assert!(
+            cap <= Reserve::AHEAD / bytes_per_row(Table::Staff) + 1,
+            "{cap}"
+        );
+    }
+
+    #[test]
+    fn as_of_has_the_data_grammar() {
+        assert_eq!(
+            parse_timestamp("2026-11-15T10:00:00+07:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-15T03:00:00+00:00"
+        );
+        let err = parse_timestamp("2026-11-15T23:59:60Z")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "\"2026-11-15T23:59:60Z\": second out of range (a leap second is not allowed)"
+        );
+        assert!(parse_timestamp("2026-11-15").is_err());
+        let err = parse_timestamp("x\ny").unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
     fn negative_linked_accounts_is_a_parse_error() {
         let b = load(
             Table::Fanpages,

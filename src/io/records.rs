@@ -12,12 +12,14 @@
 //! Memory is bounded whatever the input: a record longer than
 //! [`MAX_RECORD_BYTES`] or with more than [`MAX_FIELDS`] fields is not kept; it is
 //! returned flagged [`Record::too_long`] with the fields completed before the limit, and
-//! the reader skips to the next physical line end (a few bytes at a time, in the same
-//! fixed buffer) and goes on from there.
+//! the reader skips to the next physical line end (in the same fixed buffer) and goes on
+//! from there. A physical line longer than [`MAX_LINE_BYTES`] is not CSV text (a sparse
+//! or binary file, an endless stream of zeros): reading stops with an
+//! [`io::ErrorKind::InvalidData`] error.
 
 use std::io::{self, Read};
 
-use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
+use crate::io::{MAX_FIELDS, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 
 /// One record: its fields' bytes, unquoted, one after another.
 #[derive(Clone, Debug, Default)]
@@ -289,10 +291,21 @@ impl<R: Read> RecordReader<R> {
     #[inline(never)]
     fn too_long(&mut self, record: &mut Record) -> io::Result<bool> {
         record.cut();
+        let mut skipped: usize = 0;
         loop {
             let chunk = &self.buf[self.pos..self.len];
             let n = find3(chunk, b'\n', b'\r', b'\n');
             self.pos += n;
+            skipped = skipped.saturating_add(n);
+            if skipped > MAX_LINE_BYTES - MAX_RECORD_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {} has no line end within {MAX_LINE_BYTES} bytes: not CSV text",
+                        record.line
+                    ),
+                ));
+            }
             match self.peek()? {
                 None => return Ok(true),
                 Some(b @ (b'\n' | b'\r')) => {
@@ -438,6 +451,65 @@ mod tests {
             records(b"id\n1,\"open\n2,x\n"),
             vec![(1, f(&["id"]), false), (2, f(&["1", "open\n2,x\n"]), true)]
         );
+    }
+
+    #[test]
+    fn a_record_past_the_limit_is_cut_and_reading_resumes_at_the_next_line() {
+        for quoted in [false, true] {
+            let mut data = b"id,name\nKH1,".to_vec();
+            if quoted {
+                data.push(b'"');
+            }
+            data.resize(data.len() + MAX_RECORD_BYTES + 10, b'x');
+            if quoted {
+                data.extend_from_slice(b"\"");
+            }
+            data.extend_from_slice(b",tail\r\nKH2,An\n");
+            let mut reader = RecordReader::new(&data[..]);
+            let mut rec = Record::default();
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert!(rec.too_long, "quoted {quoted}");
+            assert_eq!(rec.line, 2);
+            // The fields completed before the limit are kept: the id.
+            assert_eq!((rec.len(), rec.field(0)), (1, &b"KH1"[..]));
+            // Bounded: at most one doubling past the limit.
+            assert!(rec.data.capacity() <= 2 * (MAX_RECORD_BYTES + CHUNK));
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert_eq!(
+                (rec.line, rec.too_long, rec.field(1)),
+                (3, false, &b"An"[..])
+            );
+            assert!(!reader.read_record(&mut rec).unwrap());
+        }
+    }
+
+    #[test]
+    fn too_many_fields_is_too_long() {
+        let mut data = vec![b','; MAX_FIELDS + 5];
+        data.extend_from_slice(b"\na,b\n");
+        let mut reader = RecordReader::new(&data[..]);
+        let mut rec = Record::default();
+        assert!(reader.read_record(&mut rec).unwrap());
+        assert!(rec.too_long);
+        assert!(rec.len() <= MAX_FIELDS);
+        assert!(reader.read_record(&mut rec).unwrap());
+        assert_eq!((rec.line, rec.len()), (2, 2));
+    }
+
+    #[test]
+    fn endless_zeros_are_an_error_not_unbounded_memory() {
+        let mut reader = RecordReader::new(io::repeat(0));
+        let mut rec = Record::default();
+        let err = reader.read_record(&mut rec).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            format!("line 1 has no line end within {MAX_LINE_BYTES} bytes: not CSV text")
+        );
+        // Bounded: at most one doubling past the limit.
+        assert!(rec.data.capacity() <= 2 * (MAX_RECORD_BYTES + CHUNK));
+        assert!(reader.bytes_read() <= (MAX_LINE_BYTES + 3 * CHUNK) as u64);
     }
 
     #[test]
