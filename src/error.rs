@@ -224,20 +224,6 @@ pub fn clip(text: &str, limit: usize) -> Cow<'_, str> {
     }
 }
 
-/// [`clip`] for raw bytes that may not be UTF-8 (lossy), without copying more than the
-/// part that is kept.
-pub(crate) fn clip_bytes(bytes: &[u8], limit: usize) -> String {
-    // `limit` characters take at most 4 bytes each; one more character tells whether
-    // the text is longer.
-    let head = &bytes[..bytes.len().min(limit.saturating_mul(4).saturating_add(4))];
-    let text = String::from_utf8_lossy(head);
-    match text.char_indices().nth(limit) {
-        None if head.len() == bytes.len() => text.into_owned(),
-        None => format!("{text}…({} bytes)", bytes.len()),
-        Some((at, _)) => format!("{}…({} bytes)", &text[..at], bytes.len()),
-    }
-}
-
 /// The crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -524,13 +510,6 @@ mod tests {
         assert_eq!(clip("abcd", 3), "abc…(4 bytes)");
         // Characters, not bytes: ễ is 3 bytes.
         assert_eq!(clip("ễễễễ", 2), "ễễ…(12 bytes)");
-        assert_eq!(clip_bytes(b"abcd", 3), "abc…(4 bytes)");
-        assert_eq!(clip_bytes(b"abc", 3), "abc");
-        assert_eq!(
-            clip_bytes(&[b'x'; 300_000], 256).len(),
-            256 + "…(300000 bytes)".len()
-        );
-        assert_eq!(clip_bytes(b"a\xffb", 5), "a\u{fffd}b");
     }
 
     #[test]

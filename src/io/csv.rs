@@ -15,7 +15,7 @@ use crate::dataset::{
     LineFields, OrderFields, Staged, StagedCampaign, StagedCost, StagedCustomer, StagedDeal,
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
-use crate::error::{Error, ID_LIMIT, Reason, Rejection, Result, Table, clip_bytes};
+use crate::error::{Error, Reason, Rejection, Result, Table};
 use crate::io::file::open_regular;
 use crate::io::records::{Record, RecordReader};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
@@ -439,9 +439,11 @@ fn read_table<R: Read, T: Staged>(
             map: &map,
             names,
         };
+        // Borrowed when the id is UTF-8 (no copy, however long: the rejection keeps
+        // its first characters only, with the original length).
         let id = || {
             id_column
-                .map(|i| clip_bytes(record.field(i), ID_LIMIT))
+                .map(|i| String::from_utf8_lossy(record.field(i)))
                 .filter(|id| !id.is_empty())
         };
         if record.too_long || record.len() != width || record.unclosed_quote {
@@ -498,7 +500,7 @@ fn shape_rejection(
     record: &Record,
     width: usize,
     column: Option<&'static str>,
-    id: Option<String>,
+    id: Option<std::borrow::Cow<'_, str>>,
 ) -> Rejection {
     let detail = if record.too_long {
         format!(
