@@ -2,7 +2,7 @@
 //!
 //! * [`csv`] (feature `csv`, on by default): a folder of SPEC §2 CSV files into a
 //!   [`DatasetBuilder`](crate::DatasetBuilder).
-//! * [`file`]: opening input files safely (regular files only, never blocking), reading
+//! * [`file`](mod@file): opening input files safely (regular files only, never blocking), reading
 //!   small files under a size limit, and telling whether two paths are the same file.
 //!
 //! # Limits on bad input
