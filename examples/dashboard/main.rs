@@ -119,7 +119,7 @@ fn main() -> ExitCode {
             }
             let message = e.to_string();
             let first = message.lines().next().unwrap_or("bad arguments");
-            eprintln!("dashboard: {}", first.trim_start_matches("error: "));
+            eprintln!("dashboard: {}", escape(first.trim_start_matches("error: ")));
             return ExitCode::from(2);
         }
     };
@@ -397,6 +397,10 @@ fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
             .and_then(|()| file.flush())
             .map_err(failed);
     }
+    // Through a symbolic link (`/dev/stdout` to a file, a link to the latest report):
+    // replace the file it points to, never the link.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -333,6 +333,30 @@ fn out_onto_an_input_is_refused_and_the_input_is_unchanged() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Through a symbolic link, the file it points to is replaced, not the link.
+    let latest = scratch.0.join("latest.json");
+    std::os::unix::fs::symlink(&report, &latest).unwrap();
+    fs::write(&report, "old").unwrap();
+    let r = run(
+        &[
+            s(&dir),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--out",
+            s(&latest),
+        ],
+        &scratch.0,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        fs::symlink_metadata(&latest)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(fs::read_to_string(&report).unwrap().starts_with('{'));
     // A write that fails (the output is a folder) exits 2 with the reason.
     let folder = scratch.0.join("a-folder");
     fs::create_dir(&folder).unwrap();
