@@ -5,8 +5,9 @@
 //! records a [`Rejection`] (SPEC §2, "nothing is lost silently"). It becomes an
 //! [`Error::Rejected`] only in strict mode.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -57,7 +58,7 @@ pub enum Error {
         what: &'static str,
     },
     /// Reading a file failed.
-    #[error("reading {path}: {source}")]
+    #[error("reading {}: {source}", escape_path(path))]
     Io {
         /// The file or folder that could not be read.
         path: PathBuf,
@@ -67,19 +68,57 @@ pub enum Error {
     },
     /// A time zone is neither a `±hh:mm` offset nor an IANA name known to `chrono-tz`.
     #[error(
-        "unknown time zone {0:?}: use an offset like +07:00 or an IANA name like Europe/Berlin"
+        "unknown time zone {}: use an offset like +07:00 or an IANA name like Europe/Berlin",
+        escape(&format!("{:?}", .0))
     )]
     InvalidTimeZone(String),
     /// A period or option is not valid, e.g. a custom range whose end is before its
     /// start, or a preset name that SPEC §1 does not define. The message says which.
-    #[error("{0}")]
+    #[error("{}", escape(.0))]
     InvalidArgument(String),
     /// A profile was asked for a customer id that has no accepted row, or whose customer
     /// is created after `as_of` (SPEC §9.16, §9.20).
-    #[error("unknown customer {id:?}: no accepted customer row with this id exists at as_of")]
+    #[error(
+        "unknown customer {}: no accepted customer row with this id exists at as_of",
+        escape(&format!("{:?}", clip(id, ID_LIMIT)))
+    )]
     UnknownCustomer {
         /// The id that was asked for.
         id: String,
+    },
+    /// An input path names something that is not a regular file: a FIFO, a device, a
+    /// socket or a directory. Such inputs could block forever or never end, so they are
+    /// refused before anything is read.
+    #[error(
+        "{}: not a regular file ({kind}): input files must be regular files",
+        escape_path(path)
+    )]
+    NotARegularFile {
+        /// The path that was to be read.
+        path: PathBuf,
+        /// What it is instead: `a FIFO`, `a character device`, `a directory`, ...
+        kind: &'static str,
+    },
+    /// An input is longer than the documented limit for its kind (for example a CSV
+    /// header longer than [`MAX_RECORD_BYTES`](crate::io::MAX_RECORD_BYTES)).
+    #[error(
+        "{}: {what} is longer than the limit of {limit} bytes",
+        escape_path(path)
+    )]
+    InputTooLarge {
+        /// The file (or source name) being read.
+        path: PathBuf,
+        /// What is too long, e.g. `the header record`.
+        what: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A count (a number of items or accounts, a `u64`) overflowed while summing. The
+    /// crate never wraps a count.
+    #[error("overflow computing {what}: the count does not fit in a 64-bit unsigned integer")]
+    CountOverflow {
+        /// The count that overflowed, e.g. `social.linked_accounts`.
+        what: &'static str,
     },
 }
 
@@ -88,6 +127,100 @@ impl Error {
     #[inline(never)]
     pub(crate) fn overflow(what: &'static str) -> Error {
         Error::Overflow { what }
+    }
+
+    /// A `u64` count that overflowed (not a decimal sum).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn count_overflow(what: &'static str) -> Error {
+        Error::CountOverflow { what }
+    }
+}
+
+/// Escapes what could break a one-line message or disguise it: control characters
+/// (C0 and C1, including newline, carriage return, tab and ESC, and DEL), the Unicode
+/// line and paragraph separators, and the bidirectional marks, embeddings, overrides and
+/// isolates (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+///
+/// `\n`, `\r` and `\t` are written as those two-character escapes; every other such
+/// character as `\u{hex}` (`\u{1b}` for ESC, `\u{202e}` for a right-to-left override).
+/// Everything else, backslashes included, is kept as it is, so a clean text is returned
+/// unchanged (and borrowed). Every message of [`Error`] and [`Rejection`] goes through
+/// it wherever text from the data or a path is shown; a program printing data in its
+/// own messages or text output can use it too.
+///
+/// # Example
+/// ```
+/// use crm_metrics::error::escape;
+///
+/// assert_eq!(escape("KH1"), "KH1");
+/// assert_eq!(escape("KH\n1\u{1b}[31m"), "KH\\n1\\u{1b}[31m");
+/// assert_eq!(escape("abc\u{202e}def"), "abc\\u{202e}def");
+/// ```
+pub fn escape(text: &str) -> Cow<'_, str> {
+    let Some(first) = text.find(needs_escape) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                use fmt::Write;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// A path for a message: [`escape`]d, lossy for names that are not UTF-8.
+pub(crate) fn escape_path(path: &Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
+/// The longest id, in characters, that a [`Rejection`] keeps: a longer one is cut (see
+/// [`clip`]).
+pub const ID_LIMIT: usize = 256;
+
+/// The longest detail, in characters, that a [`Rejection`] keeps: a longer one is cut
+/// (see [`clip`]).
+pub const DETAIL_LIMIT: usize = 1024;
+
+/// `text` cut to its first `limit` characters, followed by `…(N bytes)` giving the
+/// original length in bytes, when it has more than `limit` characters; else unchanged.
+/// This is how a [`Rejection`] bounds what it echoes from the input, so that a report
+/// about a 300 MB record is not itself 300 MB.
+///
+/// # Example
+/// ```
+/// use crm_metrics::error::clip;
+///
+/// assert_eq!(clip("KH1", 5), "KH1");
+/// assert_eq!(clip("abcdefgh", 3), "abc…(8 bytes)");
+/// ```
+pub fn clip(text: &str, limit: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(limit) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…({} bytes)", &text[..at], text.len())),
     }
 }
 
@@ -291,6 +424,35 @@ pub struct Rejection {
     pub detail: String,
 }
 
+impl Rejection {
+    /// A rejection, with `id` and `detail` cut to [`ID_LIMIT`] and [`DETAIL_LIMIT`]
+    /// characters (see [`clip`]); an empty id is `None`.
+    pub(crate) fn bounded(
+        table: Table,
+        line: u64,
+        id: Option<&str>,
+        column: Option<&'static str>,
+        reason: Reason,
+        detail: String,
+    ) -> Rejection {
+        let detail = match clip(&detail, DETAIL_LIMIT) {
+            Cow::Borrowed(_) => detail,
+            Cow::Owned(cut) => cut,
+        };
+        Rejection {
+            table,
+            line,
+            id: id
+                .filter(|s| !s.is_empty())
+                .map(|id| clip(id, ID_LIMIT).into_owned()),
+            column,
+            reason,
+            detail,
+        }
+    }
+}
+
+/// One line: the detail is [`escape`]d.
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.csv line {}", self.table, self.line)?;
@@ -299,7 +461,7 @@ impl fmt::Display for Rejection {
         }
         write!(f, ": {}", self.reason)?;
         if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
+            write!(f, ": {}", escape(&self.detail))?;
         }
         Ok(())
     }
@@ -326,6 +488,87 @@ mod tests {
         assert_eq!(
             Error::Rejected(Box::new(r)).to_string(),
             "orders.csv line 7, column total: negative_amount: -5000"
+        );
+    }
+
+    #[test]
+    fn escape_keeps_messages_on_one_line() {
+        assert!(matches!(escape("Nguyễn Văn An"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\nb\rc\td"), "a\\nb\\rc\\td");
+        assert_eq!(escape("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape("\u{7f}\u{85}\u{2028}"), "\\u{7f}\\u{85}\\u{2028}");
+        for c in ('\u{202a}'..='\u{202e}').chain('\u{2066}'..='\u{2069}') {
+            assert_eq!(escape(&c.to_string()), format!("\\u{{{:x}}}", c as u32));
+        }
+        // A backslash is kept as it is.
+        assert_eq!(escape("C:\\data"), "C:\\data");
+    }
+
+    #[test]
+    fn clip_cuts_with_the_original_length() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "abc…(4 bytes)");
+        // Characters, not bytes: ễ is 3 bytes.
+        assert_eq!(clip("ễễễễ", 2), "ễễ…(12 bytes)");
+    }
+
+    #[test]
+    fn a_rejection_echoes_a_bounded_id_and_detail_on_one_line() {
+        let id = "K\n".repeat(1000);
+        let r = Rejection::bounded(
+            Table::Customers,
+            2,
+            Some(&id),
+            Some("id"),
+            Reason::DuplicateId,
+            "x\u{202e}".repeat(5000),
+        );
+        let shown = r.id.as_deref().unwrap();
+        assert!(shown.ends_with("…(2000 bytes)"), "{shown}");
+        assert_eq!(
+            shown.chars().count(),
+            ID_LIMIT + "…(2000 bytes)".chars().count()
+        );
+        assert!(r.detail.ends_with("…(20000 bytes)"));
+        let line = r.to_string();
+        assert!(!line.contains('\n') && !line.contains('\u{202e}'), "{line}");
+        assert!(line.contains("x\\u{202e}x"));
+        assert!(
+            Rejection::bounded(
+                Table::Orders,
+                1,
+                Some(""),
+                None,
+                Reason::ParseError,
+                String::new()
+            )
+            .id
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn messages_naming_paths_and_values_are_one_line() {
+        let e = Error::Io {
+            path: PathBuf::from("data\n/\u{1b}[2Jcustomers.csv"),
+            source: std::io::Error::other("boom"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading data\\n/\\u{1b}[2Jcustomers.csv: boom"
+        );
+        let e = Error::InvalidArgument("bad\nvalue".into());
+        assert_eq!(e.to_string(), "bad\\nvalue");
+        let e = Error::UnknownCustomer {
+            id: "KH\u{202e}1".into(),
+        };
+        assert!(!e.to_string().contains('\u{202e}'), "{e}");
+        let e = Error::CountOverflow {
+            what: "social.linked_accounts",
+        };
+        assert_eq!(
+            e.to_string(),
+            "overflow computing social.linked_accounts: the count does not fit in a 64-bit unsigned integer"
         );
     }
 

@@ -243,13 +243,26 @@ impl ReportOptions {
     /// # Errors
     /// * [`Error::InvalidTimeZone`] when [`time_zone`](ReportOptions::time_zone) was
     ///   given text that names no zone;
-    /// * [`Error::InvalidArgument`] only at the edges of chrono's date range.
+    /// * [`Error::InvalidArgument`] when `as_of`, the period or the previous period
+    ///   reaches outside the years 0001 to 9999 in UTC (so every instant a report prints
+    ///   is RFC 3339), or a period is longer than the limit.
     pub fn resolve(&self) -> Result<Context> {
         if let Some(text) = &self.bad_time_zone {
             return Err(Error::InvalidTimeZone(text.clone()));
         }
         let today = self.calendar.local_date(self.as_of);
         let (period, previous) = self.period.resolve(today)?;
+        let (current, prior) = (
+            self.calendar.range_ts(period),
+            self.calendar.range_ts(previous),
+        );
+        crate::calendar::check_years(
+            Ts::from_datetime(self.as_of),
+            [
+                ("period", period, &current),
+                ("previous period", previous, &prior),
+            ],
+        )?;
         Ok(Context {
             as_of: self.as_of,
             calendar: self.calendar.clone(),
@@ -262,8 +275,8 @@ impl ReportOptions {
             customer: self.customer.clone(),
             options: self.clone(),
             as_of_ts: Ts::from_datetime(self.as_of),
-            current: self.calendar.range_ts(period),
-            prior: self.calendar.range_ts(previous),
+            current,
+            prior,
             first_day: epoch_day(period.start()),
         })
     }

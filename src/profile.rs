@@ -158,7 +158,8 @@ pub struct HistoryOrder {
 /// # Errors
 /// * [`Error::UnknownCustomer`] when no accepted customer row has this id (unknown or
 ///   rejected, SPEC §9.16), or when it is created after `as_of` (SPEC §9.20).
-/// * [`Error::Overflow`] when a sum does not fit.
+/// * [`Error::Overflow`] when a money sum does not fit; [`Error::CountOverflow`] when
+///   the items purchased do not fit in a `u64`.
 ///
 /// # Example
 /// ```
@@ -221,7 +222,8 @@ pub fn section(dataset: &Dataset, context: &Context, id: &str) -> Result<Profile
 /// # Errors
 /// * [`Error::UnknownCustomer`] for an index not of this dataset or a customer created
 ///   after `as_of` (SPEC §9.20).
-/// * [`Error::Overflow`] when a sum does not fit.
+/// * [`Error::Overflow`] when a money sum does not fit; [`Error::CountOverflow`] when
+///   the items purchased do not fit in a `u64`.
 ///
 /// # Example
 /// ```
@@ -279,7 +281,7 @@ pub fn profile_of(
                 let lines = orders.lines(k);
                 items_purchased = items_purchased
                     .checked_add(line_items(lines)?)
-                    .ok_or_else(|| Error::overflow("profile.items_purchased"))?;
+                    .ok_or_else(|| Error::count_overflow("profile.items_purchased"))?;
                 quantities.extend(lines.iter().map(|l| (l.product, l.quantity)));
             }
             OrderStatus::Pending => {}
@@ -371,7 +373,7 @@ fn line_items(lines: &[crate::dataset::LineRow]) -> Result<u64> {
         u64::try_from(line.quantity)
             .ok()
             .and_then(|q| sum.checked_add(q))
-            .ok_or_else(|| Error::overflow("profile.items"))
+            .ok_or_else(|| Error::count_overflow("profile.items"))
     })
 }
 
@@ -793,7 +795,7 @@ fn one_year_earlier_ts(calendar: &BusinessCalendar, as_of: Ts) -> Option<Ts> {
 /// * Two orders at the same instant: the larger id (plain string order) first.
 ///
 /// # Errors
-/// [`Error::Overflow`] when an order's items do not fit in a `u64`.
+/// [`Error::CountOverflow`] when an order's items do not fit in a `u64`.
 ///
 /// # Example
 /// ```

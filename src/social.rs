@@ -594,7 +594,7 @@ pub fn conversion_rate(ordered_customers: u64, customers_cared: u64) -> Option<D
 /// * A filter naming only unknown ids gives `(0, 0)`.
 ///
 /// # Errors
-/// [`Error::Overflow`] when `linked_accounts` does not fit in a `u64`.
+/// [`Error::CountOverflow`] when `linked_accounts` does not fit in a `u64`.
 ///
 /// # Example
 /// ```
@@ -612,7 +612,7 @@ pub fn conversion_rate(ordered_customers: u64, customers_cared: u64) -> Option<D
 /// ```
 pub fn page_counts(dataset: &Dataset, context: &Context) -> Result<(u64, u64)> {
     let (activated, linked) = page_totals(dataset, context);
-    let linked = linked.ok_or_else(|| Error::overflow("social.linked_accounts"))?;
+    let linked = linked.ok_or_else(|| Error::count_overflow("social.linked_accounts"))?;
     Ok((activated, linked))
 }
 
@@ -1204,7 +1204,7 @@ impl Fold for Partial {
         });
         let linked_accounts = pages
             .linked
-            .ok_or_else(|| Error::overflow("social.linked_accounts"))?;
+            .ok_or_else(|| Error::count_overflow("social.linked_accounts"))?;
         let mut top_staff = Vec::new();
         for StaffEntry {
             id: staff_id,

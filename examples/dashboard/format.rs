@@ -290,12 +290,11 @@ fn char_width(c: char) -> usize {
 }
 
 /// `s` cut to at most `max` columns, ending in `…` when something was cut. Control
-/// characters (a newline in a note) become spaces so that one value stays on one line.
+/// characters (a newline in a note, an ESC sequence) and bidirectional overrides are
+/// escaped (`\n`, `\u{1b}`, `\u{202e}`: [`crm_metrics::error::escape`]) so that one
+/// value stays on one line and cannot restyle or reorder the report.
 pub fn truncate(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let clean = crm_metrics::error::escape(s).into_owned();
     if width(&clean) <= max {
         return clean;
     }
@@ -460,6 +459,7 @@ mod tests {
         assert_eq!(compact(1_260_000.0), "1.3M");
         assert_eq!(compact(35_000_000.0), "35M");
         assert_eq!(truncate("Nguyễn Văn An", 8), "Nguyễn…");
-        assert_eq!(truncate("a\nb", 8), "a b");
+        assert_eq!(truncate("a\nb", 8), "a\\nb");
+        assert_eq!(truncate("a\u{202e}b", 20), "a\\u{202e}b");
     }
 }

@@ -16,14 +16,19 @@
 //! Without DATA_DIR it reports on a generated sample whose history leads up to `--as-of`
 //! (default: now), so the current month always has data. Every metric is computed by the
 //! library; this file only parses arguments and prints. Exit status 2 with a one-line
-//! message on bad arguments, a bad folder, or a bad row under `--strict`.
+//! message on bad arguments, a bad folder, a bad row under `--strict`, an output that
+//! names one of the inputs, or a failed write (a full disk, a closed file). A closed pipe
+//! on standard output (`| head`) is not a failure: the dashboard stops quietly with
+//! status 0.
+//! `--out FILE` writes a temporary file beside FILE and renames it over FILE at the
+//! end, so a failed run leaves the previous report as it was.
 
 mod format;
 mod html;
 mod text;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,7 +36,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
-use crm_metrics::io::csv::Progress;
+use crm_metrics::error::escape;
+use crm_metrics::io::csv::{Progress, parse_timestamp, table_path};
+use crm_metrics::io::file::{FileId, read_to_string_limited};
 use crm_metrics::marketing::SavedView;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions, Table};
@@ -42,7 +49,8 @@ use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions, Table};
 struct Args {
     /// Folder with customers.csv, orders.csv, ... (SPEC §2). Default: a generated sample.
     data_dir: Option<PathBuf>,
-    /// The instant the report is computed at (RFC 3339). Default: now.
+    /// The instant the report is computed at (RFC 3339 with an offset, as in the data).
+    /// Default: now.
     #[arg(long)]
     as_of: Option<String>,
     /// Time zone: an offset like +07:00 or an IANA name like Europe/Berlin.
@@ -111,17 +119,26 @@ fn main() -> ExitCode {
             }
             let message = e.to_string();
             let first = message.lines().next().unwrap_or("bad arguments");
-            eprintln!("dashboard: {}", first.trim_start_matches("error: "));
+            eprintln!("dashboard: {}", escape(first.trim_start_matches("error: ")));
             return ExitCode::from(2);
         }
     };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("dashboard: {message}");
+            // One line, whatever a path or a value in it contains.
+            eprintln!("dashboard: {}", escape(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// The largest `--view` file read: 1 MiB (a saved view is a few hundred bytes).
+const VIEW_LIMIT: u64 = 1 << 20;
+
+/// A path for a message.
+fn shown(path: &Path) -> String {
+    escape(&path.display().to_string()).into_owned()
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, String> {
@@ -130,10 +147,10 @@ fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, String> {
 }
 
 fn options(args: &Args) -> Result<ReportOptions, String> {
+    // The data's grammar (no second 60, an offset required); years 0001 to 9999 in
+    // UTC are checked by the library when the period is resolved.
     let as_of: DateTime<Utc> = match &args.as_of {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| format!("--as-of {text:?} is not an RFC 3339 timestamp with an offset"))?
-            .with_timezone(&Utc),
+        Some(text) => parse_timestamp(text).map_err(|e| format!("--as-of {e}"))?,
         None => Utc::now(),
     };
     let calendar: BusinessCalendar = args
@@ -161,12 +178,15 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
         options = options.customer(id.clone());
     }
     if let Some(path) = &args.view {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("--view {}: {e}", path.display()))?;
+        // A regular file of at most VIEW_LIMIT bytes: never a FIFO or /dev/zero.
+        let text = read_to_string_limited(path, VIEW_LIMIT).map_err(|e| format!("--view {e}"))?;
         let view: SavedView = serde_json::from_str(&text)
-            .map_err(|e| format!("--view {}: not a saved view: {e}", path.display()))?;
+            .map_err(|e| format!("--view {}: not a saved view: {e}", shown(path)))?;
         options = view.filter.apply(options);
     }
+    // Resolve once here so that a bad period (too long, beyond year 9999) is reported
+    // before any data is read.
+    options.resolve().map_err(|e| e.to_string())?;
     Ok(options)
 }
 
@@ -196,7 +216,7 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
             } else {
                 builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
             }
-            (builder, dir.display().to_string())
+            (builder, shown(dir))
         }
         None => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
@@ -331,7 +351,99 @@ fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// Every input of this run: the folder, its nine files, the saved view.
+fn inputs(args: &Args) -> Vec<PathBuf> {
+    let mut inputs = Vec::new();
+    if let Some(dir) = &args.data_dir {
+        inputs.push(dir.clone());
+        inputs.extend(Table::ALL.iter().map(|&t| table_path(dir, t)));
+    }
+    inputs.extend(args.view.iter().cloned());
+    inputs
+}
+
+/// Refuses an output path that is one of the inputs (the same file by device and inode,
+/// whatever the spelling: `./data/../data/customers.csv`, a hard or symbolic link). Any
+/// output flag goes through here before anything is read or written.
+fn check_output(flag: &str, out: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let Ok(target) = FileId::of(out) else {
+        return Ok(()); // does not exist yet: it cannot be an input
+    };
+    for input in inputs {
+        if FileId::of(input).is_ok_and(|id| id == target) {
+            return Err(format!(
+                "{flag} {} is an input of this run ({}): refusing to write over it",
+                shown(out),
+                shown(input)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, renamed over
+/// `path` once complete, so that a failed write leaves an existing file intact; the
+/// temporary file is removed on failure. A path that exists and is not a regular file
+/// (`/dev/null`, a pipe) is written directly.
+fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("{flag} {}: writing failed: {e}", shown(path));
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(failed)?;
+        return file
+            .write_all(bytes)
+            .and_then(|()| file.flush())
+            .map_err(failed);
+    }
+    // Through a symbolic link (`/dev/stdout` to a file, a link to the latest report):
+    // replace the file it points to, never the link.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{flag} {}: not a file name", shown(path)))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = folder.join(temp_name);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(failed(e));
+    }
+    Ok(())
+}
+
+/// Writes the report on standard output. A closed pipe (`| head`) ends the run quietly
+/// with status 0, as for any filter; any other failure (`> /dev/full`) is an error.
+fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing standard output failed: {e}")),
+    }
+}
+
 fn run(args: &Args) -> Result<(), String> {
+    if let Some(out) = &args.out {
+        check_output("--out", out, &inputs(args))?;
+    }
     let options = options(args)?;
     let loaded = load(args, &options)?;
     let mut times = Vec::with_capacity(args.repeat as usize);
@@ -381,23 +493,19 @@ fn run(args: &Args) -> Result<(), String> {
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &output)
-                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            // Checked again just before writing: the folder may have changed meanwhile.
+            check_output("--out", path, &inputs(args))?;
+            write_output("--out", path, output.as_bytes())?;
             if args.format == Format::Html && std::io::stderr().is_terminal() {
                 eprintln!(
                     "dashboard: wrote {} ({} KB): open it in a browser",
-                    path.display(),
+                    shown(path),
                     format::count_usize(output.len().div_ceil(1024))
                 );
             }
             Ok(())
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = stdout.write_all(output.as_bytes());
-            Ok(())
-        }
+        None => write_stdout(output.as_bytes()),
     }
 }
 
@@ -405,7 +513,7 @@ fn run(args: &Args) -> Result<(), String> {
 fn filters(options: &ReportOptions, args: &Args) -> Vec<(String, String)> {
     let mut filters = Vec::new();
     if let Some(view) = &args.view {
-        filters.push(("saved view".to_owned(), view.display().to_string()));
+        filters.push(("saved view".to_owned(), shown(view)));
     }
     filters.extend(format::filters(options));
     filters

@@ -57,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
     match builder.read_csv_dir(dir) {
         Ok(()) => {}
         Err(
-            Error::MissingFile { .. } | Error::MissingColumn { .. } | Error::DuplicateColumn { .. },
+            Error::MissingFile { .. }
+            | Error::MissingColumn { .. }
+            | Error::DuplicateColumn { .. }
+            | Error::InputTooLarge { .. },
         ) => {
             return;
         }

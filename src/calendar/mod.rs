@@ -38,13 +38,44 @@ use chrono_tz::Tz;
 
 pub(crate) use instant::{DAY, Ts};
 pub use months::{add_months, first_of_month, last_of_month, sub_months};
-pub use period::Period;
+pub use period::{MAX_PERIOD_DAYS, Period};
 pub use preset::{PeriodSpec, Preset};
 
 use crate::error::{Error, Result};
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const CE_TO_EPOCH_DAYS: i64 = 719_163;
+
+/// The earliest instant a report may use: 0001-01-01T00:00:00Z (seconds since the epoch).
+const FIRST_SECS: i64 = (1 - CE_TO_EPOCH_DAYS) * DAY;
+/// The end (exclusive) of the instants a report may use: 10000-01-01T00:00:00Z.
+const END_SECS: i64 = (3_652_059 - CE_TO_EPOCH_DAYS + 1) * DAY;
+
+/// Checks that `as_of` and the UTC instants of the report's periods (`ranges`, ends
+/// exclusive) lie in the years 0001 to 9999, so that every instant a report prints is an
+/// RFC 3339 timestamp (four-digit years). An `as_of` of `9999-12-31T23:59:59-12:00` is
+/// 10000-01-01 in UTC, hence refused.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming `as_of` or the period that is out of range.
+pub(crate) fn check_years(as_of: Ts, ranges: [(&str, Period, &Range<Ts>); 2]) -> Result<()> {
+    if as_of.secs < FIRST_SECS || as_of.secs >= END_SECS {
+        return Err(Error::InvalidArgument(format!(
+            "as_of {} is outside the years 0001 to 9999 in UTC",
+            as_of
+                .to_datetime()
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )));
+    }
+    for (what, period, range) in ranges {
+        if range.start.secs < FIRST_SECS || range.end.secs > END_SECS {
+            return Err(Error::InvalidArgument(format!(
+                "the {what} {period} reaches outside the years 0001 to 9999 in UTC"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The local date of epoch day 0 is 1970-01-01; days are counted in `i64`.
 pub(crate) fn epoch_day(date: NaiveDate) -> i64 {
@@ -424,6 +455,38 @@ impl DayTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_instants_lie_in_the_years_0001_to_9999() {
+        let at = |text: &str| Ts::from_datetime(DateTime::parse_from_rfc3339(text).unwrap().into());
+        assert_eq!(Ts::from_secs(FIRST_SECS), at("0001-01-01T00:00:00Z"));
+        assert_eq!(Ts::from_secs(END_SECS - 1), at("9999-12-31T23:59:59Z"));
+        let p = Period::day(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap());
+        let r = Ts::from_secs(0)..Ts::from_secs(DAY);
+        let ok =
+            |as_of: &str| check_years(at(as_of), [("period", p, &r), ("previous period", p, &r)]);
+        assert!(ok("0001-01-01T00:00:00Z").is_ok());
+        assert!(ok("9999-12-31T23:59:59.999999999Z").is_ok());
+        // 9999-12-31T23:59:59-12:00 is 10000-01-01T11:59:59Z.
+        let err = ok("9999-12-31T23:59:59-12:00").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "as_of +10000-01-01T11:59:59Z is outside the years 0001 to 9999 in UTC"
+        );
+        assert!(ok("0000-12-31T23:59:59Z").is_err());
+        // A period whose last day ends after 10000-01-01T00:00:00Z.
+        let late = Ts::from_secs(0)..Ts::from_secs(END_SECS + 1);
+        let err = check_years(
+            at("2026-01-01T00:00:00Z"),
+            [("period", p, &r), ("previous period", p, &late)],
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("the previous period 2026-11-15 .. 2026-11-15 reaches outside")
+        );
+    }
+
     use chrono::Timelike;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -7,9 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The most days a [`Period`] may have: 36,525, that is 100 years of 365.25 days.
+pub const MAX_PERIOD_DAYS: u32 = 36_525;
+
 /// An inclusive range of local dates `[start, end]` (SPEC §1).
 ///
-/// Invariant: `start <= end`. In a [`BusinessCalendar`](super::BusinessCalendar) it
+/// Invariant: `start <= end`, and at most [`MAX_PERIOD_DAYS`] days. In a [`BusinessCalendar`](super::BusinessCalendar) it
 /// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`
 /// ([`BusinessCalendar::range`](super::BusinessCalendar::range)).
 /// Serializes as `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`.
@@ -37,7 +40,10 @@ impl Period {
     /// The period `[start, end]`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `end < start`.
+    /// [`Error::InvalidArgument`] when `end < start`, or when the period is longer than
+    /// [`MAX_PERIOD_DAYS`] (100 years): a report has one row per day of its period, so
+    /// a period of 50,000 years, typed or received in a saved view, would take
+    /// gigabytes.
     ///
     /// # Example
     /// ```
@@ -48,12 +54,20 @@ impl Period {
     /// let p = Period::new(d(9, 20), d(10, 10))?;
     /// assert_eq!(p.days(), 21);
     /// assert!(Period::new(d(10, 10), d(9, 20)).is_err());
+    /// let long = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    /// assert!(Period::new(long, d(10, 10)).is_err()); // more than 100 years
     /// # Ok::<(), crm_metrics::Error>(())
     /// ```
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
         if end < start {
             return Err(Error::InvalidArgument(format!(
                 "period end {end} is before its start {start}"
+            )));
+        }
+        let days = (end - start).num_days().saturating_add(1);
+        if days > i64::from(MAX_PERIOD_DAYS) {
+            return Err(Error::InvalidArgument(format!(
+                "period {start} .. {end} has {days} days: the longest period is {MAX_PERIOD_DAYS} days (100 years)"
             )));
         }
         Ok(Period { start, end })
@@ -103,6 +117,30 @@ impl fmt::Display for Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_one_hundred_years() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // 1926-01-01 .. 2025-12-31: 100 years with 25 leap days (1928 .. 2024, 2000
+        // included) = 36,500 + 25 = 36,525 days, the limit.
+        assert_eq!(
+            Period::new(d(1926, 1, 1), d(2025, 12, 31)).unwrap().days(),
+            36_525
+        );
+        // 36,525 days is the limit; 36,526 is one too many.
+        let start = d(1926, 1, 1);
+        let last = start + chrono::Days::new(u64::from(MAX_PERIOD_DAYS) - 1);
+        assert_eq!(Period::new(start, last).unwrap().days(), MAX_PERIOD_DAYS);
+        let err = Period::new(start, last + chrono::Days::new(1)).unwrap_err();
+        assert!(
+            err.to_string().contains("the longest period is 36525 days"),
+            "{err}"
+        );
+        // ±50,000 years, as a saved view could send.
+        let json = r#"{"start": "-50000-01-01", "end": "+50000-12-31"}"#;
+        let err = serde_json::from_str::<Period>(json).unwrap_err();
+        assert!(err.to_string().contains("the longest period"), "{err}");
+    }
 
     #[test]
     fn serde_shape_and_invariant() {

@@ -118,20 +118,20 @@ impl FieldError {
     }
 
     #[cold]
-    pub(crate) fn into_rejection(self, table: Table, line: u64, id: Option<String>) -> Rejection {
+    pub(crate) fn into_rejection(self, table: Table, line: u64, id: Option<&str>) -> Rejection {
         let detail = if self.value.is_empty() {
             self.problem.to_owned()
         } else {
             format!("{}: {:?}", self.problem, self.value)
         };
-        Rejection {
+        Rejection::bounded(
             table,
             line,
             id,
-            column: Some(self.column),
-            reason: Reason::ParseError,
+            Some(self.column),
+            Reason::ParseError,
             detail,
-        }
+        )
     }
 }
 
@@ -223,7 +223,6 @@ impl<R> TableStage<R> {
     #[cold]
     pub(crate) fn reject(&mut self, table: Table, line: u64, id: Option<&str>, error: FieldError) {
         self.read += 1;
-        let id = id.filter(|s| !s.is_empty()).map(str::to_owned);
         self.rejections.push(error.into_rejection(table, line, id));
     }
 
@@ -269,14 +268,15 @@ impl<R> TableStage<R> {
     #[cold]
     #[inline(never)]
     fn duplicate(&mut self, table: Table, line: u64, id: &str) {
-        self.rejections.push(Rejection {
+        let shown = crate::error::clip(id, crate::error::ID_LIMIT);
+        self.rejections.push(Rejection::bounded(
             table,
             line,
-            id: Some(id.to_owned()),
-            column: Some("id"),
-            reason: Reason::DuplicateId,
-            detail: format!("{id} is already claimed by an earlier row"),
-        });
+            Some(id),
+            Some("id"),
+            Reason::DuplicateId,
+            format!("{shown} is already claimed by an earlier row"),
+        ));
     }
 }
 

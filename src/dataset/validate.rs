@@ -40,14 +40,7 @@ fn rejection(
     id: Option<&str>,
     (reason, column, detail): Problem,
 ) -> Rejection {
-    Rejection {
-        table,
-        line,
-        id: id.filter(|s| !s.is_empty()).map(str::to_owned),
-        column: Some(column),
-        reason,
-        detail,
-    }
+    Rejection::bounded(table, line, id, Some(column), reason, detail)
 }
 
 /// `negative_amount`: a total, cost, amount, unit price or revenue below zero.

@@ -6,7 +6,6 @@
 //! is an error naming it. Each record's fields are parsed with SPEC §9.9's grammar in
 //! SPEC §2's column order, so a bad row is a `parse_error` naming its first bad column.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -17,7 +16,9 @@ use crate::dataset::{
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
 use crate::error::{Error, Reason, Rejection, Result, Table};
+use crate::io::file::open_regular;
 use crate::io::records::{Record, RecordReader};
+use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
 /// A record seen through a table's header: field `k` of SPEC's column list.
@@ -281,6 +282,56 @@ fn bytes_per_row(table: Table) -> u64 {
     }
 }
 
+/// Sizing a table's storage from its file's size without trusting that size: a file may
+/// claim 64 GB (a sparse file) and hold no row. The first reservation covers at most
+/// [`Reserve::AHEAD`] bytes of the file; later ones, made as reading goes on, at most
+/// double the rows actually staged. So what is reserved stays within twice the rows
+/// kept, whatever the file's declared size.
+struct Reserve {
+    per_row: u64,
+    /// The file's declared size in bytes (0 when unknown).
+    bytes: u64,
+    /// Rows reserved so far (total, not additional).
+    rows: usize,
+}
+
+impl Reserve {
+    /// At most this many bytes' worth of rows are reserved before any is read.
+    const AHEAD: u64 = 64 << 20;
+
+    fn new(table: Table, bytes: u64) -> Reserve {
+        Reserve {
+            per_row: bytes_per_row(table),
+            bytes,
+            rows: 0,
+        }
+    }
+
+    fn first<T: Staged>(&mut self, stage: &mut TableStage<T>) {
+        let rows = usize::try_from(self.bytes.min(Self::AHEAD) / self.per_row).unwrap_or(0);
+        stage.reserve(rows);
+        self.rows = rows;
+    }
+
+    /// After `read` bytes: when the staged rows come close to what is reserved, reserve
+    /// the rows the rest of the file should hold at the rate seen so far, at most as many
+    /// again as are staged.
+    fn more<T: Staged>(&mut self, stage: &mut TableStage<T>, read: u64) {
+        let staged = stage.rows.len();
+        if staged < self.rows - self.rows / 4 || read == 0 {
+            return;
+        }
+        let left = self.bytes.saturating_sub(read);
+        let expected = u128::from(left) * staged as u128 / u128::from(read);
+        let more = usize::try_from(expected).unwrap_or(usize::MAX).min(staged);
+        let target = staged.saturating_add(more);
+        if target > self.rows {
+            stage.reserve(more);
+            self.rows = target;
+        }
+    }
+}
+
 /// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
 /// SPEC column.
 fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
@@ -333,12 +384,12 @@ const PROGRESS_STEP: u64 = 4 << 20;
 fn read_table<R: Read, T: Staged>(
     source: R,
     (path, bytes, progress): (&Path, u64, ProgressFn<'_>),
-    rows: usize,
     stage: &mut TableStage<T>,
     parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
 ) -> Result<()> {
     let table = T::TABLE;
-    stage.reserve(rows);
+    let mut reserve = Reserve::new(table, bytes);
+    reserve.first(stage);
     let io_error = |source: io::Error| Error::Io {
         path: path.to_owned(),
         source,
@@ -356,6 +407,13 @@ fn read_table<R: Read, T: Staged>(
     if !has_header && !table.is_required() {
         return Ok(()); // an empty (0-byte) optional file is an empty table (SPEC §9.20)
     }
+    if record.too_long {
+        return Err(Error::InputTooLarge {
+            path: path.to_owned(),
+            what: "the header record",
+            limit: MAX_RECORD_BYTES as u64,
+        });
+    }
     let map = header_map(table, has_header.then_some(&record))?;
     let width = record.len();
     let names = table.columns();
@@ -364,6 +422,7 @@ fn read_table<R: Read, T: Staged>(
     while reader.read_record(&mut record).map_err(io_error)? {
         if reader.bytes_read() >= reported + PROGRESS_STEP {
             reported = reader.bytes_read();
+            reserve.more(stage, reported);
             progress(Progress {
                 table,
                 bytes_read: reported,
@@ -380,12 +439,14 @@ fn read_table<R: Read, T: Staged>(
             map: &map,
             names,
         };
+        // Borrowed when the id is UTF-8 (no copy, however long: the rejection keeps
+        // its first characters only, with the original length).
         let id = || {
             id_column
-                .map(|i| String::from_utf8_lossy(record.field(i)).into_owned())
+                .map(|i| String::from_utf8_lossy(record.field(i)))
                 .filter(|id| !id.is_empty())
         };
-        if record.len() != width || record.unclosed_quote {
+        if record.too_long || record.len() != width || record.unclosed_quote {
             let column = shape_column(&record, width, &map, names);
             stage.reject_record(shape_rejection(table, &record, width, column, id()));
         } else if let Err(e) = parse(&fields, line, stage) {
@@ -413,6 +474,13 @@ fn shape_column(
     names: &'static [Column],
 ) -> Option<&'static str> {
     let named = |k: usize| names.get(k).map(|c| c.name);
+    if record.too_long {
+        // The first SPEC column whose field was not kept whole.
+        return map
+            .iter()
+            .position(|&i| i != usize::MAX && i >= record.len())
+            .and_then(named);
+    }
     if record.unclosed_quote {
         let opened = record.len().checked_sub(1)?;
         return map.iter().position(|&i| i == opened).and_then(named);
@@ -432,9 +500,13 @@ fn shape_rejection(
     record: &Record,
     width: usize,
     column: Option<&'static str>,
-    id: Option<String>,
+    id: Option<std::borrow::Cow<'_, str>>,
 ) -> Rejection {
-    let detail = if record.unclosed_quote {
+    let detail = if record.too_long {
+        format!(
+            "the record is longer than the limit of {MAX_RECORD_BYTES} bytes or {MAX_FIELDS} fields; it was skipped up to the next line"
+        )
+    } else if record.unclosed_quote {
         "a quoted field is never closed before the end of the file".to_owned()
     } else {
         format!(
@@ -442,14 +514,14 @@ fn shape_rejection(
             record.len()
         )
     };
-    Rejection {
+    Rejection::bounded(
         table,
-        line: record.line,
-        id,
+        record.line,
+        id.as_deref(),
         column,
-        reason: Reason::ParseError,
+        Reason::ParseError,
         detail,
-    }
+    )
 }
 
 impl DatasetBuilder {
@@ -526,12 +598,14 @@ impl DatasetBuilder {
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
-                match File::open(&path) {
+                // Regular files only, checked before and after opening, and the open
+                // never waits (a FIFO would block it forever).
+                match open_regular(&path) {
                     Ok(file) => {
                         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
                         Ok(Some((file, path, bytes)))
                     }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
                         if !table.is_required() {
                             Ok(None)
                         } else if !dir.is_dir() {
@@ -543,7 +617,7 @@ impl DatasetBuilder {
                             Err(Error::MissingFile { table })
                         }
                     }
-                    Err(source) => Err(Error::Io { path, source }),
+                    Err(e) => Err(e),
                 }
             })
             .collect();
@@ -591,7 +665,7 @@ impl DatasetBuilder {
 }
 
 /// An opened input file: the file, its path and its length in bytes.
-type OpenFile = (File, PathBuf, u64);
+type OpenFile = (std::fs::File, PathBuf, u64);
 
 /// A table to read: its stage and its opened file (or why it could not be opened).
 type Job<'a> = (Slot<'a>, Result<Option<OpenFile>>);
@@ -617,20 +691,17 @@ impl Slot<'_> {
         bytes: u64,
         progress: ProgressFn<'_>,
     ) -> Result<()> {
-        let rows = |table| usize::try_from(bytes / bytes_per_row(table)).unwrap_or(0);
         let path = (path, bytes, progress);
         match self {
-            Slot::Customers(s) => read_table(source, path, rows(Table::Customers), s, customer),
-            Slot::Orders(s) => read_table(source, path, rows(Table::Orders), s, order),
-            Slot::OrderLines(s) => read_table(source, path, rows(Table::OrderLines), s, order_line),
-            Slot::Deals(s) => read_table(source, path, rows(Table::Deals), s, deal),
-            Slot::Costs(s) => read_table(source, path, rows(Table::Costs), s, cost),
-            Slot::Interactions(s) => {
-                read_table(source, path, rows(Table::Interactions), s, interaction)
-            }
-            Slot::Campaigns(s) => read_table(source, path, rows(Table::Campaigns), s, campaign),
-            Slot::Staff(s) => read_table(source, path, rows(Table::Staff), s, staff),
-            Slot::Fanpages(s) => read_table(source, path, rows(Table::Fanpages), s, fanpage),
+            Slot::Customers(s) => read_table(source, path, s, customer),
+            Slot::Orders(s) => read_table(source, path, s, order),
+            Slot::OrderLines(s) => read_table(source, path, s, order_line),
+            Slot::Deals(s) => read_table(source, path, s, deal),
+            Slot::Costs(s) => read_table(source, path, s, cost),
+            Slot::Interactions(s) => read_table(source, path, s, interaction),
+            Slot::Campaigns(s) => read_table(source, path, s, campaign),
+            Slot::Staff(s) => read_table(source, path, s, staff),
+            Slot::Fanpages(s) => read_table(source, path, s, fanpage),
         }
     }
 }
@@ -654,6 +725,35 @@ impl crate::dataset::Stage {
             .filter_map(|t| all[t.index()].take())
             .collect()
     }
+}
+
+/// Parses an instant with the grammar of the timestamps in the CSV files: RFC 3339 with
+/// an offset (`2026-11-15T10:00:00+07:00`, `...Z`), a `T`, `t` or space between date and
+/// time, no leap second (second 60 is refused), at most nanoseconds. For a command
+/// line's `--as-of`, so that it accepts exactly what the data does.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] saying what is wrong with `text`.
+///
+/// # Example
+/// ```
+/// use crm_metrics::io::csv::parse_timestamp;
+///
+/// let at = parse_timestamp("2026-11-15T10:00:00+07:00")?;
+/// assert_eq!(at.to_rfc3339(), "2026-11-15T03:00:00+00:00");
+/// assert!(parse_timestamp("2026-11-15T23:59:60Z").is_err());
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    let invalid = |problem: &str| {
+        Error::InvalidArgument(format!(
+            "{:?}: {problem}",
+            crate::error::clip(text, 64).as_ref()
+        ))
+    };
+    let ts = values::timestamp(text.as_bytes()).map_err(invalid)?;
+    chrono::DateTime::from_timestamp(ts.secs, ts.nanos)
+        .ok_or_else(|| invalid("out of the range of dates"))
 }
 
 /// `<dir>/<table>.csv`.
@@ -746,6 +846,75 @@ mod tests {
         let i = &b.stage.interactions.rows[0];
         assert!(!i.automated);
         assert!(i.fanpage.get().is_none());
+    }
+
+    #[test]
+    fn a_record_past_the_limit_is_a_parse_error_and_later_rows_are_read() {
+        let mut csv = b"id,created_at,source\nKH1,2026-01-01T00:00:00Z,pos\n".to_vec();
+        csv.extend_from_slice(b"KH2,");
+        csv.resize(csv.len() + MAX_RECORD_BYTES + 1, b'9');
+        csv.extend_from_slice(b",pos\nKH3,2026-01-01T00:00:00Z,pos\n");
+        let mut b = DatasetBuilder::new();
+        b.read_csv(Table::Customers, &csv[..], "customers.csv")
+            .unwrap();
+        let s = &b.stage.customers;
+        assert_eq!((s.read, s.rows.len()), (3, 2));
+        let r = &s.rejections[0];
+        assert_eq!(
+            (r.line, r.id.as_deref(), r.column),
+            (3, Some("KH2"), Some("created_at"))
+        );
+        assert_eq!(r.reason, Reason::ParseError);
+        assert!(r.detail.contains("limit of 16777216 bytes"), "{}", r.detail);
+        // A header past the limit is an error naming the file.
+        let mut csv = vec![b'h'; MAX_RECORD_BYTES + 1];
+        csv.push(b'\n');
+        let err = DatasetBuilder::new()
+            .read_csv(Table::Staff, &csv[..], "staff.csv")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "staff.csv: the header record is longer than the limit of 16777216 bytes"
+        );
+    }
+
+    #[test]
+    fn a_file_claiming_a_huge_size_reserves_only_what_it_holds() {
+        let mut b = DatasetBuilder::new();
+        let csv = "id,name\nNV1,Lan\n";
+        // 64 GB claimed: at most AHEAD bytes' worth of rows are reserved up front.
+        b.read_csv_sized(
+            Table::Staff,
+            csv.as_bytes(),
+            Path::new("staff.csv"),
+            64 << 30,
+        )
+        .unwrap();
+        let cap = b.stage.staff.rows.capacity() as u64;
+        assert!(
+            cap <= Reserve::AHEAD / bytes_per_row(Table::Staff) + 1,
+            "{cap}"
+        );
+    }
+
+    #[test]
+    fn as_of_has_the_data_grammar() {
+        assert_eq!(
+            parse_timestamp("2026-11-15T10:00:00+07:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-15T03:00:00+00:00"
+        );
+        let err = parse_timestamp("2026-11-15T23:59:60Z")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "\"2026-11-15T23:59:60Z\": second out of range (a leap second is not allowed)"
+        );
+        assert!(parse_timestamp("2026-11-15").is_err());
+        let err = parse_timestamp("x\ny").unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
     }
 
     #[test]

@@ -8,8 +8,18 @@
 //! exports contain: a UTF-8 BOM, CRLF, LF or lone CR line ends, mixed; an unclosed quote
 //! at the end of the file (the record is flagged so the row becomes a `parse_error`).
 //! Bytes are not checked for UTF-8 here: only the fields a table uses are, later.
+//!
+//! Memory is bounded whatever the input: a record longer than
+//! [`MAX_RECORD_BYTES`] or with more than [`MAX_FIELDS`] fields is not kept; it is
+//! returned flagged [`Record::too_long`] with the fields completed before the limit, and
+//! the reader skips to the next physical line end (in the same fixed buffer) and goes on
+//! from there. A physical line longer than [`MAX_LINE_BYTES`] is not CSV text (a sparse
+//! or binary file, an endless stream of zeros): reading stops with an
+//! [`io::ErrorKind::InvalidData`] error.
 
 use std::io::{self, Read};
+
+use crate::io::{MAX_FIELDS, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 
 /// One record: its fields' bytes, unquoted, one after another.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +30,17 @@ pub(crate) struct Record {
     pub(crate) line: u64,
     /// The last field opened a quote that the file never closed.
     pub(crate) unclosed_quote: bool,
+    /// The record went past [`MAX_RECORD_BYTES`] or [`MAX_FIELDS`]: only the fields
+    /// completed before the limit are kept, and the rest of its physical line was
+    /// skipped.
+    pub(crate) too_long: bool,
+}
+
+/// How a quoted field ended.
+enum Quoted {
+    Closed,
+    Eof,
+    TooLong,
 }
 
 impl Record {
@@ -56,7 +77,7 @@ impl Record {
 
     /// A blank line, or a line whose fields are all empty: not a record (SPEC §9.8).
     pub(crate) fn is_blank(&self) -> bool {
-        self.data.is_empty() && !self.unclosed_quote
+        self.data.is_empty() && !self.unclosed_quote && !self.too_long
     }
 
     fn clear(&mut self, line: u64) {
@@ -64,6 +85,22 @@ impl Record {
         self.ends.clear();
         self.line = line;
         self.unclosed_quote = false;
+        self.too_long = false;
+    }
+
+    /// Past a limit: more bytes or fields than a record may hold.
+    #[inline]
+    fn over_limit(&self) -> bool {
+        self.data.len() > MAX_RECORD_BYTES || self.ends.len() > MAX_FIELDS
+    }
+
+    /// Keeps only the fields completed so far and flags the record.
+    #[cold]
+    fn cut(&mut self) {
+        self.ends.truncate(MAX_FIELDS);
+        let kept = self.ends.last().copied().unwrap_or(0);
+        self.data.truncate(kept);
+        self.too_long = true;
     }
 
     fn end_field(&mut self) {
@@ -206,10 +243,14 @@ impl<R: Read> RecordReader<R> {
             // At the start of a field.
             if self.peek()? == Some(b'"') {
                 self.pos += 1;
-                if !self.quoted(record)? {
-                    record.unclosed_quote = true;
-                    record.end_field();
-                    return Ok(true);
+                match self.quoted(record)? {
+                    Quoted::Closed => {}
+                    Quoted::Eof => {
+                        record.unclosed_quote = true;
+                        record.end_field();
+                        return Ok(true);
+                    }
+                    Quoted::TooLong => return self.too_long(record),
                 }
             }
             // Unquoted bytes (or what follows a closing quote) up to a separator.
@@ -218,6 +259,9 @@ impl<R: Read> RecordReader<R> {
                 let n = find3(chunk, b',', b'\n', b'\r');
                 record.data.extend_from_slice(&chunk[..n]);
                 self.pos += n;
+                if record.over_limit() {
+                    return self.too_long(record);
+                }
                 match self.peek()? {
                     None => {
                         record.end_field();
@@ -226,6 +270,9 @@ impl<R: Read> RecordReader<R> {
                     Some(b',') => {
                         self.pos += 1;
                         record.end_field();
+                        if record.over_limit() {
+                            return self.too_long(record);
+                        }
                         break;
                     }
                     Some(b @ (b'\n' | b'\r')) => {
@@ -239,23 +286,57 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// A record past the limits: cut it, skip the rest of its physical line.
+    #[cold]
+    #[inline(never)]
+    fn too_long(&mut self, record: &mut Record) -> io::Result<bool> {
+        record.cut();
+        let mut skipped: usize = 0;
+        loop {
+            let chunk = &self.buf[self.pos..self.len];
+            let n = find3(chunk, b'\n', b'\r', b'\n');
+            self.pos += n;
+            skipped = skipped.saturating_add(n);
+            if skipped > MAX_LINE_BYTES - MAX_RECORD_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {} has no line end within {MAX_LINE_BYTES} bytes: not CSV text",
+                        record.line
+                    ),
+                ));
+            }
+            match self.peek()? {
+                None => return Ok(true),
+                Some(b @ (b'\n' | b'\r')) => {
+                    self.line_end(b)?;
+                    return Ok(true);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     /// Reads a quoted field's content after its opening quote, up to and including the
-    /// closing quote. `false` when the input ends first.
-    fn quoted(&mut self, record: &mut Record) -> io::Result<bool> {
+    /// closing quote.
+    fn quoted(&mut self, record: &mut Record) -> io::Result<Quoted> {
         loop {
             let chunk = &self.buf[self.pos..self.len];
             let n = find3(chunk, b'"', b'\n', b'\r');
             record.data.extend_from_slice(&chunk[..n]);
             self.pos += n;
+            if record.over_limit() {
+                return Ok(Quoted::TooLong);
+            }
             match self.peek()? {
-                None => return Ok(false),
+                None => return Ok(Quoted::Eof),
                 Some(b'"') => {
                     self.pos += 1;
                     if self.peek()? == Some(b'"') {
                         self.pos += 1;
                         record.data.push(b'"');
                     } else {
-                        return Ok(true);
+                        return Ok(Quoted::Closed);
                     }
                 }
                 Some(b @ (b'\n' | b'\r')) => {
@@ -370,6 +451,65 @@ mod tests {
             records(b"id\n1,\"open\n2,x\n"),
             vec![(1, f(&["id"]), false), (2, f(&["1", "open\n2,x\n"]), true)]
         );
+    }
+
+    #[test]
+    fn a_record_past_the_limit_is_cut_and_reading_resumes_at_the_next_line() {
+        for quoted in [false, true] {
+            let mut data = b"id,name\nKH1,".to_vec();
+            if quoted {
+                data.push(b'"');
+            }
+            data.resize(data.len() + MAX_RECORD_BYTES + 10, b'x');
+            if quoted {
+                data.extend_from_slice(b"\"");
+            }
+            data.extend_from_slice(b",tail\r\nKH2,An\n");
+            let mut reader = RecordReader::new(&data[..]);
+            let mut rec = Record::default();
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert!(rec.too_long, "quoted {quoted}");
+            assert_eq!(rec.line, 2);
+            // The fields completed before the limit are kept: the id.
+            assert_eq!((rec.len(), rec.field(0)), (1, &b"KH1"[..]));
+            // Bounded: at most one doubling past the limit.
+            assert!(rec.data.capacity() <= 2 * (MAX_RECORD_BYTES + CHUNK));
+            assert!(reader.read_record(&mut rec).unwrap());
+            assert_eq!(
+                (rec.line, rec.too_long, rec.field(1)),
+                (3, false, &b"An"[..])
+            );
+            assert!(!reader.read_record(&mut rec).unwrap());
+        }
+    }
+
+    #[test]
+    fn too_many_fields_is_too_long() {
+        let mut data = vec![b','; MAX_FIELDS + 5];
+        data.extend_from_slice(b"\na,b\n");
+        let mut reader = RecordReader::new(&data[..]);
+        let mut rec = Record::default();
+        assert!(reader.read_record(&mut rec).unwrap());
+        assert!(rec.too_long);
+        assert!(rec.len() <= MAX_FIELDS);
+        assert!(reader.read_record(&mut rec).unwrap());
+        assert_eq!((rec.line, rec.len()), (2, 2));
+    }
+
+    #[test]
+    fn endless_zeros_are_an_error_not_unbounded_memory() {
+        let mut reader = RecordReader::new(io::repeat(0));
+        let mut rec = Record::default();
+        let err = reader.read_record(&mut rec).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            format!("line 1 has no line end within {MAX_LINE_BYTES} bytes: not CSV text")
+        );
+        // Bounded: at most one doubling past the limit.
+        assert!(rec.data.capacity() <= 2 * (MAX_RECORD_BYTES + CHUNK));
+        assert!(reader.bytes_read() <= (MAX_LINE_BYTES + 3 * CHUNK) as u64);
     }
 
     #[test]

@@ -799,22 +799,44 @@ T6,KH5,2026-11-03T00:00:00Z,facebook,message,outbound,FP1,NV1,0,,
         let (read, accepted, _) = counts(&d, table);
         assert_eq!(read, accepted, "{table}");
     }
-    // as_of in 2026 and at both ends of the range.
+    // as_of in 2026 and near both ends of the years 0001 to 9999 (UTC): the rows of
+    // years 0000 and 9999 are data; a report's instants must be RFC 3339, so a period
+    // reaching outside those years is refused with a message saying so.
     for as_of in [
         "2026-11-15T03:00:00Z",
-        "9999-12-31T23:59:59-23:59",
-        "0000-01-01T00:00:00+23:59",
+        "9999-12-31T11:59:59Z",
+        "0001-04-01T12:00:00Z",
     ] {
         for result in every_report(&d, as_of) {
             if let Err(e) = result {
-                // Only a profile of a customer created after as_of is refused (SPEC §9.20).
-                assert!(e.starts_with("unknown customer"), "{as_of}: {e}");
+                // Only a profile of a customer created after as_of is refused (SPEC §9.20),
+                // and near year 1 a previous period that would start in year 0.
+                assert!(
+                    e.starts_with("unknown customer")
+                        || e.contains("outside the years 0001 to 9999"),
+                    "{as_of}: {e}"
+                );
             }
         }
-        for (from, to) in [("0000-01-01", "0000-03-31"), ("9999-10-01", "9999-12-31")] {
-            let period = Period::new(from.parse().unwrap(), to.parse().unwrap()).unwrap();
-            let options = ReportOptions::new(utc(as_of)).period(period);
-            crm_metrics::report(&d, &options).unwrap();
+        let period =
+            Period::new("9999-10-01".parse().unwrap(), "9999-12-31".parse().unwrap()).unwrap();
+        let options = ReportOptions::new(utc(as_of)).period(period);
+        crm_metrics::report(&d, &options).unwrap();
+        let period =
+            Period::new("0000-01-01".parse().unwrap(), "0000-03-31".parse().unwrap()).unwrap();
+        let options = ReportOptions::new(utc(as_of)).period(period);
+        let e = crm_metrics::report(&d, &options).unwrap_err().to_string();
+        assert!(e.contains("outside the years 0001 to 9999"), "{e}");
+    }
+    // An as_of outside the years 0001 to 9999 in UTC is refused: 9999-12-31T23:59:59-23:59
+    // is in year 10000 in UTC, and would print as `+10000-...`, not RFC 3339.
+    for as_of in ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+23:59"] {
+        for result in every_report(&d, as_of) {
+            let e = result.unwrap_err();
+            assert!(
+                e.starts_with("as_of ") && e.contains("outside the years"),
+                "{e}"
+            );
         }
     }
     // The year-0000 purchase counts in KH1's profile; the one in 9999 does not yet.
@@ -950,9 +972,12 @@ DH1,SP1,9223372036854775807,0
     .unwrap();
     let err = crm_metrics::report(&d, &options).unwrap_err();
     assert!(
-        matches!(err, Error::Overflow { what } if what.starts_with("profile.items")),
+        matches!(err, Error::CountOverflow { what } if what.starts_with("profile.items")),
         "{err}"
     );
+    // A count, not a decimal: the message names the type that overflowed.
+    assert!(err.to_string().contains("64-bit"), "{err}");
+    assert!(!err.to_string().contains("decimal"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1314,7 +1339,11 @@ fn chrono_extremes_through_the_struct_api() {
     ] {
         for result in every_report(&d, as_of) {
             if let Err(e) = result {
-                assert!(e.starts_with("unknown customer"), "{as_of}: {e}");
+                // At the ends, a period outside the years 0001 to 9999 in UTC is refused.
+                assert!(
+                    e.starts_with("unknown customer") || e.contains("outside the years"),
+                    "{as_of}: {e}"
+                );
             }
         }
     }

@@ -167,10 +167,11 @@ pub fn wrapped(out: &mut String, prefix: &str, items: &[String]) {
     let indent = 2 + width(prefix);
     let mut current = format!("  {prefix}");
     for (i, item) in items.iter().enumerate() {
+        let item = crm_metrics::error::escape(item);
         let piece = if i + 1 < items.len() {
             format!("{item},")
         } else {
-            item.clone()
+            item.into_owned()
         };
         let sep = if i == 0 { "" } else { " " };
         if i > 0 && width(&current) + 1 + width(&piece) > WIDTH {
@@ -190,6 +191,7 @@ pub fn wrapped(out: &mut String, prefix: &str, items: &[String]) {
 pub fn fit_list(items: &[String], room: usize) -> String {
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
+        let item = &*crm_metrics::error::escape(item);
         let sep = if i == 0 { "" } else { ", " };
         let rest = items.len() - i - 1;
         let tail = if rest > 0 {
