@@ -30,8 +30,8 @@ pub enum Error {
         /// The table whose file is missing.
         table: Table,
     },
-    /// A required column is not in a file's header (SPEC §9.8). Add the column, even
-    /// with empty values where the column is optional.
+    /// A required column is not in a file's header. Add the column, even with empty
+    /// values where the column is optional (docs/input-format.md lists the columns).
     #[error("{table}.csv: missing required column {column}")]
     MissingColumn {
         /// The file's table.
@@ -39,14 +39,30 @@ pub enum Error {
         /// The column SPEC §2 requires.
         column: &'static str,
     },
-    /// A column of SPEC §2 appears twice in a file's header, so it is ambiguous which to
+    /// A column of the table appears twice in a file's header (names are matched
+    /// ignoring case, surrounding spaces, and hyphens or inner spaces read as `_`, so
+    /// `Created At` and `created_at` are the same column), so it is ambiguous which to
     /// read. Rename or drop one of them. (Unknown extra columns may repeat freely.)
-    #[error("{table}.csv: column {column} appears more than once in the header")]
+    #[error(
+        "{table}.csv: column {column} appears more than once in the header (names are matched ignoring case, spaces and hyphens)"
+    )]
     DuplicateColumn {
         /// The file's table.
         table: Table,
         /// The repeated column.
         column: &'static str,
+    },
+    /// A file's header holds none of the table's required columns but contains a `;` or
+    /// a tab: the file was saved with another separator (spreadsheets in many locales
+    /// write `;`). Save it as comma-separated CSV.
+    #[error(
+        "{table}.csv looks {separator}-separated (its header has none of the required columns): the separator must be a comma; save the file as comma-separated CSV"
+    )]
+    WrongSeparator {
+        /// The file's table.
+        table: Table,
+        /// `;` or `tab` (`;` when the header has both).
+        separator: &'static str,
     },
     /// A sum or quotient does not fit in a [`rust_decimal::Decimal`] (about 7.9e28), or
     /// its exact value would need more than 28 fractional digits. The crate never wraps

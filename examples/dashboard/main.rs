@@ -183,7 +183,9 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     let mut bar: Option<ProgressBar> = None;
     let (builder, source) = match &args.data_dir {
         Some(dir) => {
-            let mut builder = DatasetBuilder::new().strict(args.strict);
+            let mut builder = DatasetBuilder::new()
+                .strict(args.strict)
+                .time_zone(options.calendar.clone());
             if std::io::stderr().is_terminal() {
                 let progress = bar.insert(ProgressBar::new(dir));
                 let read =

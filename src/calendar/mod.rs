@@ -276,6 +276,34 @@ impl BusinessCalendar {
         }
     }
 
+    /// The UTC instant (Unix seconds) of a local wall-clock time given as seconds since
+    /// 1970-01-01 00:00 local. In a DST gap (a wall time that does not exist) the offset
+    /// in force before the gap applies, so the time moves forward by the gap: Berlin
+    /// 2026-03-29 02:30 is 01:30 UTC. In an overlap (a wall time that happens twice) the
+    /// earlier instant: Berlin 2026-10-25 02:30 is 00:30 UTC. This is Python's
+    /// `zoneinfo` with `fold=0` and Temporal's "compatible" disambiguation.
+    pub(crate) fn local_to_utc_secs(&self, local: i64) -> i64 {
+        match &self.zone {
+            Zone::Fixed(offset) => local - i64::from(*offset),
+            Zone::Iana { .. } => {
+                // The offsets a day before and a day after: zones change at most once
+                // in two days, so these are the only candidates.
+                let before = i64::from(self.offset_secs(local.saturating_sub(DAY)));
+                let after = i64::from(self.offset_secs(local.saturating_add(DAY)));
+                let fits = |offset: i64| {
+                    let utc = local - offset;
+                    (i64::from(self.offset_secs(utc)) == offset).then_some(utc)
+                };
+                match (fits(before), fits(after)) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    // A gap: the offset in force before it.
+                    (None, None) => local - before,
+                }
+            }
+        }
+    }
+
     /// Seconds east of UTC in force at `secs` (Unix seconds).
     #[inline]
     pub(crate) fn offset_secs(&self, secs: i64) -> i32 {

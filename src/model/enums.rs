@@ -1,7 +1,10 @@
-//! The enumerations of SPEC §2, lower-case (snake_case) in files and JSON.
+//! The enumerations of the input files, lower-case (snake_case) in files and JSON
+//! (docs/input-format.md lists every allowed value).
 //!
-//! Every enum implements `Display` and `FromStr` with exactly SPEC's names; parsing is
-//! exact (no trimming, no case folding): anything else is a `parse_error` (SPEC §9.9).
+//! Every enum implements `Display` with its lower-case name and `FromStr`, which matches
+//! the name ignoring ASCII case and the ASCII spaces or tabs around it (`Shopee`,
+//! ` Completed `), as spreadsheet exports write them; anything else is a `parse_error`
+//! in a file. Only ASCII letters fold and only spaces and tabs are trimmed.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,7 +12,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// The error of parsing one of this module's enums from text that is not one of its
-/// SPEC §2 names.
+/// names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseEnumError {
     /// The enum, e.g. `order status`.
@@ -39,20 +42,47 @@ macro_rules! spec_enum {
         }
 
         impl $name {
-            /// Every value, in SPEC §2's order.
+            /// Every value, in the order of docs/input-format.md.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The SPEC name, as written in files and JSON.
+            /// The lower-case name, as written in files and JSON.
             pub const fn name(self) -> &'static str {
                 match self { $($name::$variant => $text,)+ }
             }
 
-            /// Parses SPEC's exact lower-case name from bytes (no allocation).
+            /// Parses a name from bytes, ignoring ASCII case and the ASCII spaces or
+            /// tabs around it (no allocation).
             pub(crate) fn from_bytes(text: &[u8]) -> Option<$name> {
+                // The exact lower-case name first: what most files hold.
                 match text {
-                    $(t if t == $text.as_bytes() => Some($name::$variant),)+
-                    _ => None,
+                    $(t if t == $text.as_bytes() => return Some($name::$variant),)+
+                    _ => {}
                 }
+                let text = crate::dataset::values::trim_blanks(text);
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.name().as_bytes().eq_ignore_ascii_case(text))
+            }
+
+            /// The rejection detail of a value that is none of the names: what was
+            /// expected and every allowed value. Built once, on the first bad value.
+            #[cold]
+            pub(crate) fn expected() -> &'static str {
+                static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                TEXT.get_or_init(|| {
+                    let names: Vec<&str> = $name::ALL.iter().map(|v| v.name()).collect();
+                    let article = if $what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!(
+                        "not {article} {} (allowed: {}; any case)",
+                        $what,
+                        names.join(", ")
+                    )
+                })
             }
 
             /// The position in [`Self::ALL`], for dense per-value arrays.
@@ -77,9 +107,11 @@ macro_rules! spec_enum {
 }
 
 spec_enum! {
-    /// Where a customer came from (`customers.source`, SPEC §2, §9.10).
+    /// Where a customer came from (`customers.source`; the `source` of orders, deals and
+    /// costs is free text instead).
     ///
-    /// Groups of SPEC §3: [`Source::is_synced`] and [`Source::is_imported`].
+    /// Groups of the customer dashboard: [`Source::is_synced`] and
+    /// [`Source::is_imported`].
     Source, "customer source" {
         /// Synced from a Haravan shop.
         Haravan = "haravan",
@@ -135,7 +167,7 @@ spec_enum! {
 
 spec_enum! {
     /// An order's status. A *purchase* is a `completed` order; a *placed* order is any
-    /// order that is not `cancelled` (SPEC §1).
+    /// order that is not `cancelled`.
     OrderStatus, "order status" {
         /// Created, not yet completed.
         Pending = "pending",
@@ -248,15 +280,37 @@ mod tests {
     }
 
     #[test]
-    fn parsing_is_exact() {
-        assert!("Male".parse::<Gender>().is_err());
-        assert!(" male".parse::<Gender>().is_err());
+    fn parsing_ignores_ascii_case_and_blanks_around() {
+        assert_eq!("Male".parse::<Gender>(), Ok(Gender::Male));
+        assert_eq!(" male\t".parse::<Gender>(), Ok(Gender::Male));
+        assert_eq!(
+            " Completed ".parse::<OrderStatus>(),
+            Ok(OrderStatus::Completed)
+        );
+        assert_eq!("SOCIAL_CHAT".parse::<Source>(), Ok(Source::SocialChat));
+        // Inner blanks, other whitespace, non-ASCII letters and blanks only do not match.
+        assert!("social chat".parse::<Source>().is_err());
+        assert!("\u{a0}male".parse::<Gender>().is_err());
+        assert!("\nmale".parse::<Gender>().is_err());
+        assert!("   ".parse::<Gender>().is_err());
+        assert!("".parse::<Gender>().is_err());
         assert!("in".parse::<Direction>().is_err());
         assert!("shipped".parse::<OrderStatus>().is_err());
         assert_eq!(
             "myspace".parse::<Channel>().unwrap_err().to_string(),
             "not a valid channel"
         );
+    }
+
+    #[test]
+    fn expected_lists_every_allowed_value() {
+        assert_eq!(
+            OrderStatus::expected(),
+            "not an order status (allowed: pending, completed, failed, cancelled; any case)"
+        );
+        for s in Source::ALL {
+            assert!(Source::expected().contains(s.name()));
+        }
     }
 
     #[test]
