@@ -89,7 +89,10 @@ pub mod report;
 pub mod sample;
 pub mod social;
 
-pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
+pub use dataset::{
+    CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder, RejectionSummary,
+    TableCounts, TablesMap,
+};
 pub use error::{Error, Reason, Rejection, Result, Table, Warning};
 pub use report::{Context, Report, ReportOptions, report};
 

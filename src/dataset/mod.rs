@@ -20,7 +20,9 @@ pub(crate) mod values;
 
 pub use builder::DatasetBuilder;
 pub use index::CustomerIdx;
-pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCounts, TablesMap};
+pub use quality::{
+    DataQuality, DataQualitySection, NonZero, RejectedRow, RejectionSummary, TableCounts, TablesMap,
+};
 
 pub(crate) use index::{
     CampaignInfo, Contacts, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
@@ -252,6 +254,17 @@ impl Dataset {
     pub fn marketing_sources(&self) -> Vec<&str> {
         let mut all: Vec<&str> = (0..self.marketing_sources.len() as u32)
             .map(|k| self.marketing_sources.resolve(k))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Every fanpage id the data knows, sorted: accepted fanpage rows and the ids that
+    /// orders and interactions name without a row (kept with an `unknown_fanpage`
+    /// warning).
+    pub fn fanpage_ids(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = (0..self.fanpages.keys.len() as u32)
+            .map(|k| self.fanpages.keys.resolve(k))
             .collect();
         all.sort_unstable();
         all

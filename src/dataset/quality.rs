@@ -1,4 +1,7 @@
-//! [`DataQuality`]: what validation kept, rejected and warned about (SPEC §2, §8).
+//! [`DataQuality`]: what validation kept, rejected and warned about
+//! (docs/input-format.md, "Rejections").
+
+use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -52,6 +55,13 @@ impl DataQuality {
         self.warnings[warning as usize]
     }
 
+    /// What was rejected, table by table, for a one-line warning
+    /// (`3 of 5 customers and 8 of 9 orders were rejected: see data quality`); `None`
+    /// when every row was accepted.
+    pub fn rejection_summary(&self) -> Option<RejectionSummary> {
+        TablesMap(self.tables).rejection_summary()
+    }
+
     /// Whether every row of every table was accepted.
     pub fn is_clean(&self) -> bool {
         self.rejections.is_empty()
@@ -100,6 +110,103 @@ pub struct DataQualitySection {
 /// The nine tables' counts, serialized as an object keyed by table name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TablesMap(pub [TableCounts; 9]);
+
+impl TablesMap {
+    /// What was rejected, table by table, for a one-line warning; `None` when every row
+    /// was accepted.
+    pub fn rejection_summary(&self) -> Option<RejectionSummary> {
+        let tables: Vec<(Table, TableCounts)> = Table::ALL
+            .iter()
+            .map(|&t| (t, self.0[t.index()]))
+            .filter(|(_, c)| c.rejected > 0)
+            .collect();
+        (!tables.is_empty()).then_some(RejectionSummary { tables })
+    }
+}
+
+/// The tables that had rows rejected, with their counts: what a report says first when
+/// rows were dropped. Its `Display` is one line,
+/// `3 of 5 customers and 8 of 9 orders were rejected: see data quality`.
+///
+/// # Example
+/// ```
+/// use crm_metrics::{TableCounts, TablesMap, Table};
+///
+/// let mut counts = [TableCounts::default(); 9];
+/// counts[0] = TableCounts { read: 5, accepted: 2, rejected: 3 };
+/// counts[1] = TableCounts { read: 1, accepted: 0, rejected: 1 };
+/// let summary = TablesMap(counts).rejection_summary().unwrap();
+/// assert_eq!(summary.tables[0].0, Table::Customers);
+/// assert_eq!(
+///     summary.to_string(),
+///     "3 of 5 customers and 1 of 1 order were rejected: see data quality"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectionSummary {
+    /// Each table with at least one rejected row, in the documented table order.
+    pub tables: Vec<(Table, TableCounts)>,
+}
+
+impl RejectionSummary {
+    /// Rejected rows over all tables.
+    pub fn rejected(&self) -> u64 {
+        self.tables.iter().map(|(_, c)| c.rejected).sum()
+    }
+}
+
+/// `1812` as `1,812`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What one row of a table is called, singular and plural.
+fn row_noun(table: Table) -> (&'static str, &'static str) {
+    match table {
+        Table::Customers => ("customer", "customers"),
+        Table::Orders => ("order", "orders"),
+        Table::OrderLines => ("order line", "order lines"),
+        Table::Deals => ("deal", "deals"),
+        Table::Costs => ("cost row", "cost rows"),
+        Table::Interactions => ("interaction", "interactions"),
+        Table::Campaigns => ("campaign", "campaigns"),
+        Table::Staff => ("staff member", "staff members"),
+        Table::Fanpages => ("fanpage", "fanpages"),
+    }
+}
+
+impl fmt::Display for RejectionSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.tables.len();
+        for (i, (table, c)) in self.tables.iter().enumerate() {
+            if i > 0 {
+                f.write_str(if i + 1 == n { " and " } else { ", " })?;
+            }
+            let (one, many) = row_noun(*table);
+            write!(
+                f,
+                "{} of {} {}",
+                grouped(c.rejected),
+                grouped(c.read),
+                if c.read == 1 { one } else { many }
+            )?;
+        }
+        let one_row = n == 1 && self.tables[0].1.rejected == 1;
+        write!(
+            f,
+            " {} rejected: see data quality",
+            if one_row { "was" } else { "were" }
+        )
+    }
+}
 
 impl Serialize for TablesMap {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -175,6 +282,34 @@ impl From<&Rejection> for RejectedRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counts(read: u64, rejected: u64) -> TableCounts {
+        TableCounts {
+            read,
+            accepted: read - rejected,
+            rejected,
+        }
+    }
+
+    #[test]
+    fn rejection_summary_names_every_table_with_plurals() {
+        let mut t = [TableCounts::default(); 9];
+        assert_eq!(TablesMap(t).rejection_summary(), None);
+        t[Table::Orders.index()] = counts(9, 1);
+        assert_eq!(
+            TablesMap(t).rejection_summary().unwrap().to_string(),
+            "1 of 9 orders was rejected: see data quality"
+        );
+        t[Table::Customers.index()] = counts(5, 3);
+        t[Table::OrderLines.index()] = counts(1812, 104);
+        t[Table::Staff.index()] = counts(1, 1);
+        let summary = TablesMap(t).rejection_summary().unwrap();
+        assert_eq!(summary.rejected(), 109); // 3 + 1 + 104 + 1
+        assert_eq!(
+            summary.to_string(),
+            "3 of 5 customers, 1 of 9 orders, 104 of 1,812 order lines and 1 of 1 staff member were rejected: see data quality"
+        );
+    }
 
     #[test]
     fn section_shape() {

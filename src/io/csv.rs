@@ -474,8 +474,14 @@ fn shape_rejection(
     let detail = if record.unclosed_quote {
         "a quoted field is never closed before the end of the file".to_owned()
     } else {
+        let hint = if record.len() > width {
+            " (an unquoted comma inside a value splits it, e.g. a thousands separator in \
+             1,250,000: write plain digits or quote the value)"
+        } else {
+            ""
+        };
         format!(
-            "the record has {} fields, the header has {width}",
+            "the record has {} fields, the header has {width}{hint}",
             record.len()
         )
     };

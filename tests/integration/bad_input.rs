@@ -452,7 +452,10 @@ DH1,KH1,2026-02-01T10:00:00+07:00,completed,100,x
         .map(|r| r.detail.as_str())
         .collect();
     assert_eq!(details[0], "the record has 4 fields, the header has 6");
-    assert_eq!(details[2], "the record has 7 fields, the header has 6");
+    assert_eq!(
+        details[2],
+        "the record has 7 fields, the header has 6 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
+    );
     assert_eq!(d.quality().rejections()[3].id.as_deref(), Some("DH5"));
 }
 
@@ -1053,7 +1056,7 @@ fn strict_mode_stops_at_the_first_bad_row_naming_table_line_and_column() {
     );
     assert_eq!(
         err.to_string(),
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5"
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
     );
     // A record with too few fields names the first missing column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00\n";
@@ -1175,7 +1178,7 @@ fn dashboard_exits_2_with_one_line_on_strict_bad_rows_and_on_overflow() {
     assert!(stdout.is_empty());
     assert_one_line(
         &stderr,
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5",
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)",
     );
     // A bad value: the message also names the column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00,completed,1e3\n";
