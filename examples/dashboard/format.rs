@@ -449,7 +449,7 @@ pub fn short_date(date: NaiveDate) -> String {
     format!("{} {}", month_name(date.month()), date.day())
 }
 
-/// The days of the week, Monday first (SPEC §9.21 row order).
+/// The days of the week, Monday first (docs/metrics.md#the-json-report row order).
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// How the days of a long daily list are grouped for a table.

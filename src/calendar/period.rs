@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// An inclusive range of local dates `[start, end]` (SPEC §1).
+/// An inclusive range of local dates `[start, end]` (docs/metrics.md#conventions).
 ///
 /// Invariant: `start <= end`. In a [`BusinessCalendar`](super::BusinessCalendar) it
 /// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`

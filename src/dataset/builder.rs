@@ -62,7 +62,7 @@ impl DatasetBuilder {
     }
 
     /// Strict mode: [`build`](DatasetBuilder::build) fails with
-    /// [`Error::Rejected`] naming the first bad row (tables in SPEC §2's order, then line)
+    /// [`Error::Rejected`] naming the first bad row (tables in the documented order, then line)
     /// instead of rejecting it.
     pub fn strict(mut self, strict: bool) -> DatasetBuilder {
         self.strict = strict;
@@ -219,7 +219,7 @@ fn references<I>(local: &Interner, entities: &mut Entities<I>) -> Vec<u32> {
 }
 
 /// A local reference as a key of the dataset, counting a warning when it names no
-/// accepted row (SPEC §9.5: once per row and column, on accepted rows).
+/// accepted row (docs/input-format.md#rejections: once per row and column, on accepted rows).
 #[inline]
 fn reference(local: OptKey, global: &[u32], known: u32, warnings: &mut u64) -> OptKey {
     match local.get() {
@@ -318,7 +318,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     interaction_stage.lines = Vec::new();
 
     // Data quality: staging's rejections join validation's, in file order within each
-    // table, tables in SPEC §2's order (SPEC §9.7).
+    // table, tables in the documented order (docs/metrics.md#data_quality).
     let reads = [
         customer_stage.read,
         order_stage.read,

@@ -11,7 +11,7 @@ use crate::error::{Reason, Rejection, Table, Warning};
 /// Rows read, accepted and rejected in one table. Always `read == accepted + rejected`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TableCounts {
-    /// Records read (SPEC §9.8: a blank line or a line of empty fields is not a record).
+    /// Records read (docs/input-format.md#csv-layout: a blank line or a line of empty fields is not a record).
     pub read: u64,
     /// Rows kept.
     pub accepted: u64,
@@ -19,10 +19,10 @@ pub struct TableCounts {
     pub rejected: u64,
 }
 
-/// The outcome of validating a dataset (SPEC §2 "nothing is lost silently").
+/// The outcome of validating a dataset (docs/input-format.md "nothing is lost silently").
 ///
-/// Validation ignores `as_of` (SPEC §9.6): rows dated after it are counted like the
-/// others. Every rejection is kept, in SPEC §9.7's order (tables in SPEC §2's order,
+/// Validation ignores `as_of` (docs/input-format.md#rejections): rows dated after it are counted like the
+/// others. Every rejection is kept, in the order of docs/metrics.md#data_quality (tables in the documented order,
 /// then file order); [`DataQuality::section`] gives the report's `data_quality`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DataQuality {
@@ -37,7 +37,7 @@ impl DataQuality {
         self.tables[table.index()]
     }
 
-    /// Every rejected row, in SPEC §9.7's order.
+    /// Every rejected row, in the order of docs/metrics.md#data_quality.
     pub fn rejections(&self) -> &[Rejection] {
         &self.rejections
     }
@@ -68,7 +68,7 @@ impl DataQuality {
     }
 
     /// The report's `data_quality` section, listing the first `limit` rejected rows
-    /// (SPEC §8 uses 100).
+    /// (docs/metrics.md#the-json-report uses 100).
     pub fn section(&self, limit: usize) -> DataQualitySection {
         let mut by_reason = [0u64; 9];
         for r in &self.rejections {
@@ -94,14 +94,14 @@ impl DataQuality {
     }
 }
 
-/// SPEC §8's `data_quality` section.
+/// The report's `data_quality` section (docs/metrics.md#data_quality).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DataQualitySection {
-    /// `{table: {read, accepted, rejected}}` for all nine tables, in SPEC §2's order.
+    /// `{table: {read, accepted, rejected}}` for all nine tables, in the documented order.
     pub tables: TablesMap,
-    /// Rejected rows per reason; only non-zero reasons, in SPEC §2's order.
+    /// Rejected rows per reason; only non-zero reasons, in the documented order.
     pub rejected_by_reason: NonZero,
-    /// The first rejected rows (SPEC §9.7 order).
+    /// The first rejected rows (docs/metrics.md#data_quality order).
     pub rejected: Vec<RejectedRow>,
     /// Warnings per kind; only non-zero ones.
     pub warnings_by_reason: NonZero,
@@ -247,7 +247,7 @@ impl Serialize for NonZero {
     }
 }
 
-/// One entry of `data_quality.rejected`: SPEC §8's five keys. The column at fault is
+/// One entry of `data_quality.rejected`: its five keys. The column at fault is
 /// written at the start of `detail`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RejectedRow {

@@ -13,19 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, DAY, Ts, epoch_day};
-
-/// `text` without the ASCII spaces and tabs around it (the only blanks an enumerated
-/// value or a boolean may carry).
-#[inline]
-pub(crate) fn trim_blanks(text: &[u8]) -> &[u8] {
-    let blank = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = text.iter().position(|b| !blank(b)).unwrap_or(text.len());
-    let end = text
-        .iter()
-        .rposition(|b| !blank(b))
-        .map_or(start, |i| i + 1);
-    &text[start..end]
-}
+use crate::model::trim_blanks;
 
 /// The detail of a number that is not plain digits.
 const NOT_PLAIN_NUMBER: &str = "not a plain number: only digits with an optional '-' and an \
@@ -50,7 +38,7 @@ pub(crate) fn decimal(text: &[u8]) -> Result<Decimal, &'static str> {
     if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
         return Err(NOT_PLAIN_NUMBER);
     }
-    // Trailing zeros after the point carry no value (judged by value, SPEC §9.9).
+    // Trailing zeros after the point carry no value (judged by value, docs/input-format.md#values).
     let frac = frac_part.map_or(&[][..], |f| {
         let keep = f.iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1);
         &f[..keep]

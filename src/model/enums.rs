@@ -11,6 +11,19 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// `text` without the ASCII spaces and tabs around it (the only blanks an enumerated
+/// value or a boolean may carry).
+#[inline]
+pub(crate) fn trim_blanks(text: &[u8]) -> &[u8] {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = text.iter().position(|b| !blank(b)).unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |i| i + 1);
+    &text[start..end]
+}
+
 /// The error of parsing one of this module's enums from text that is not one of its
 /// names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +71,7 @@ macro_rules! spec_enum {
                     $(t if t == $text.as_bytes() => return Some($name::$variant),)+
                     _ => {}
                 }
-                let text = crate::dataset::values::trim_blanks(text);
+                let text = trim_blanks(text);
                 $name::ALL
                     .iter()
                     .copied()
@@ -68,6 +81,7 @@ macro_rules! spec_enum {
             /// The rejection detail of a value that is none of the names: what was
             /// expected and every allowed value. Built once, on the first bad value.
             #[cold]
+            #[cfg_attr(not(feature = "csv"), allow(dead_code))]
             pub(crate) fn expected() -> &'static str {
                 static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
                 TEXT.get_or_init(|| {

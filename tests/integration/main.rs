@@ -7,6 +7,7 @@ mod fixtures;
 mod invariants;
 mod mutations;
 mod properties;
+mod real_exports;
 mod validation;
 
 // Sections (SPEC §3-§7): fixtures, properties and shard-merge tests of each.

@@ -198,7 +198,7 @@ pub fn kpi_grid(span: u8, columns: usize, items: &[String]) -> String {
 pub struct Compare {
     /// The previous value, formatted.
     pub previous: String,
-    /// The delta (SPEC §1 `cmp`).
+    /// The delta (docs/metrics.md#conventions `cmp`).
     pub delta: Option<Decimal>,
     /// Whether a rise is good news (revenue) or bad news (cost, cancellations).
     pub good_when_up: bool,
@@ -511,7 +511,7 @@ pub fn note(text: &str) -> String {
     format!("<p class=\"note\">{}</p>", esc(text))
 }
 
-/// Colours of the eleven customer sources (SPEC §2 order), used wherever a source is.
+/// Colours of the eleven customer sources (docs/input-format.md order), used wherever a source is.
 pub const SOURCE_COLORS: [&str; 11] = [
     "#2563eb", "#f97316", "#7c3aed", "#64748b", "#16a34a", "#84cc16", "#0ea5e9", "#db2777",
     "#e11d48", "#14b8a6", "#ca8a04",

@@ -1,4 +1,4 @@
-//! HTML of the `social` section (SPEC §7, S4 "Chat OmniAI overview"): KPI cards, the
+//! HTML of the `social` section (docs/metrics.md#social, S4 "Chat OmniAI overview"): KPI cards, the
 //! reach → care → order → delivery funnel, reach per day and per hour, the weekday ×
 //! hour heatmap, and the top staff table.
 

@@ -1,4 +1,4 @@
-//! The text report (SPEC §9.26, the default format): one screen per section, aligned
+//! The text report (README.md, the default format): one screen per section, aligned
 //! columns, nothing wider than [`WIDTH`] columns.
 //!
 //! Long daily lists are shown as a sparkline (one character per day) plus a table of

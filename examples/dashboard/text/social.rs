@@ -1,4 +1,4 @@
-//! Text screen of the `social` section (SPEC §7, S4 "Chat OmniAI overview").
+//! Text screen of the `social` section (docs/metrics.md#social, S4 "Chat OmniAI overview").
 
 use std::fmt::Write;
 
