@@ -149,6 +149,32 @@ pub struct RejectionSummary {
 }
 
 impl RejectionSummary {
+    /// The counts in words, without a pointer to where the details are:
+    /// `3 of 5 customers and 8 of 9 orders were rejected` (`1 of 9 orders was rejected`).
+    pub fn describe(&self) -> String {
+        let n = self.tables.len();
+        let mut out = String::new();
+        for (i, (table, c)) in self.tables.iter().enumerate() {
+            if i > 0 {
+                out.push_str(if i + 1 == n { " and " } else { ", " });
+            }
+            let (one, many) = row_noun(*table);
+            let noun = if c.read == 1 { one } else { many };
+            out.push_str(&format!(
+                "{} of {} {noun}",
+                grouped(c.rejected),
+                grouped(c.read)
+            ));
+        }
+        let one_row = n == 1 && self.tables.first().is_some_and(|(_, c)| c.rejected == 1);
+        out.push_str(if one_row {
+            " was rejected"
+        } else {
+            " were rejected"
+        });
+        out
+    }
+
     /// Rejected rows over all tables.
     pub fn rejected(&self) -> u64 {
         self.tables.iter().map(|(_, c)| c.rejected).sum()
@@ -185,26 +211,7 @@ fn row_noun(table: Table) -> (&'static str, &'static str) {
 
 impl fmt::Display for RejectionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.tables.len();
-        for (i, (table, c)) in self.tables.iter().enumerate() {
-            if i > 0 {
-                f.write_str(if i + 1 == n { " and " } else { ", " })?;
-            }
-            let (one, many) = row_noun(*table);
-            write!(
-                f,
-                "{} of {} {}",
-                grouped(c.rejected),
-                grouped(c.read),
-                if c.read == 1 { one } else { many }
-            )?;
-        }
-        let one_row = n == 1 && self.tables[0].1.rejected == 1;
-        write!(
-            f,
-            " {} rejected: see data quality",
-            if one_row { "was" } else { "were" }
-        )
+        write!(f, "{}: see data quality", self.describe())
     }
 }
 

@@ -148,8 +148,8 @@ fn header(out: &mut String, report: &Report, meta: &Meta, sections: &[(&str, &st
     if let Some(summary) = report.data_quality.tables.rejection_summary() {
         let _ = writeln!(
             out,
-            "<div class=\"banner\" role=\"alert\"><div class=\"wrap\"><strong>⚠ Rows were dropped.</strong> {} <a href=\"#data-quality\">Data quality</a> lists each rejected row and why.</div></div>",
-            esc(&summary.to_string())
+            "<div class=\"banner\" role=\"alert\"><div class=\"wrap\"><strong>⚠ Rows were dropped:</strong> {}. <a href=\"#data-quality\">Data quality</a> lists each rejected row and why.</div></div>",
+            esc(&summary.describe())
         );
     }
 }
