@@ -168,6 +168,11 @@ pub fn count(n: u64) -> String {
     group(&n.to_string())
 }
 
+/// A count with its noun in the right number: `1 order`, `3 orders`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// A `usize` count (lengths of lists).
 pub fn count_usize(n: usize) -> String {
     group(&n.to_string())
