@@ -474,6 +474,70 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A local time without an offset in a fixed-offset zone is that wall time minus
+        /// the offset, with seconds omitted or given, with `T` or a space; with an
+        /// IANA zone, the instant read back in that zone shows the same wall time unless
+        /// the wall time falls in a DST gap (then it moves forward by the gap).
+        #[test]
+        fn local_timestamps_round_trip(
+            secs in -2_208_988_800i64..4_102_444_800, // 1900..2100
+            offset_min in -840i32..=840,
+            space in proptest::bool::ANY,
+            berlin in proptest::bool::ANY,
+        ) {
+            use chrono::{Offset, TimeZone};
+            let secs = secs - secs.rem_euclid(60); // whole minutes: seconds may be omitted
+            let wall = DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+            let sep = if space { " " } else { "T" };
+            let texts = [
+                wall.format(&format!("%Y-%m-%d{sep}%H:%M")).to_string(),
+                wall.format(&format!("%Y-%m-%d{sep}%H:%M:%S")).to_string(),
+            ];
+            if berlin {
+                let zone: BusinessCalendar = "Europe/Berlin".parse().unwrap();
+                for text in &texts {
+                    let at = timestamp(text.as_bytes(), &zone).unwrap().to_datetime();
+                    let back = at.with_timezone(&chrono_tz::Europe::Berlin).naive_local();
+                    let gap = chrono_tz::Europe::Berlin.from_local_datetime(&wall).single().is_none()
+                        && chrono_tz::Europe::Berlin.from_local_datetime(&wall).earliest().is_none();
+                    if gap {
+                        proptest::prop_assert!(back > wall);
+                    } else {
+                        proptest::prop_assert_eq!(back, wall);
+                    }
+                }
+            } else {
+                let offset = chrono::FixedOffset::east_opt(offset_min * 60).unwrap();
+                let zone = BusinessCalendar::fixed(offset.fix());
+                for text in &texts {
+                    let at = timestamp(text.as_bytes(), &zone).unwrap();
+                    proptest::prop_assert_eq!(at.secs, secs - i64::from(offset_min) * 60);
+                }
+            }
+        }
+
+        /// Booleans match in any ASCII case with spaces or tabs around them.
+        #[test]
+        fn booleans_fold_case_and_blanks(
+            word in proptest::sample::select(vec!["true", "false", "1", "0"]),
+            upper in proptest::collection::vec(proptest::bool::ANY, 5),
+            before in "[ \t]{0,3}",
+            after in "[ \t]{0,3}",
+        ) {
+            let cased: String = word
+                .chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, &u)| if u { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let text = format!("{before}{cased}{after}");
+            proptest::prop_assert_eq!(
+                boolean(text.as_bytes()),
+                Ok(word == "true" || word == "1")
+            );
+        }
+    }
+
     /// Numbers as spreadsheets format them are rejected with a detail saying why.
     #[test]
     fn formatted_numbers_say_only_plain_digits_are_read() {

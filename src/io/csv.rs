@@ -853,6 +853,33 @@ mod tests {
         values::decimal(raw).unwrap_err()
     }
 
+    /// Strict mode reads spreadsheet values the same way, and still stops at a bad one.
+    #[test]
+    fn strict_mode_follows_the_same_rules() {
+        let good = "ID,Created At,Source,Gender\nKH1,2026-11-03 10:00,Shopee, FEMALE \n";
+        let mut b = DatasetBuilder::new().strict(true);
+        b.read_csv(Table::Customers, good.as_bytes(), "customers.csv")
+            .unwrap();
+        let mut o = "id,customer-id,created_at,STATUS,total\n".to_owned();
+        o.push_str("DH1,KH1,2026-11-03T11:00,Completed,1\n");
+        b.read_csv(Table::Orders, o.as_bytes(), "orders.csv")
+            .unwrap();
+        let d = b.build().unwrap();
+        assert_eq!((d.customer_count(), d.order_count()), (1, 1));
+
+        let bad = "id,created_at,source\nKH1,2026-11-03 24:00,pos\n";
+        let mut b = DatasetBuilder::new().strict(true);
+        b.read_csv(Table::Customers, bad.as_bytes(), "customers.csv")
+            .unwrap();
+        let err = b.build().unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "customers.csv line 2, column created_at: parse_error: time of day out of range"
+            ),
+            "{err}"
+        );
+    }
+
     #[test]
     fn naive_timestamps_use_the_builder_time_zone() {
         let csv = "id,created_at,source\nKH1,2026-10-25 02:30,pos\nKH2,2026-03-29 02:30:00,pos\n";

@@ -316,6 +316,44 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Every name of every enum parses to its value in any ASCII case, with spaces
+        /// and tabs around it; an inner blank never matches.
+        #[test]
+        fn names_fold_ascii_case_and_blanks(
+            pick in 0usize..40,
+            upper in proptest::collection::vec(proptest::bool::ANY, 20),
+            before in "[ \t]{0,3}",
+            after in "[ \t]{0,3}",
+        ) {
+            let names: Vec<(&str, String)> = Source::ALL.iter().map(|v| ("source", v.to_string()))
+                .chain(Gender::ALL.iter().map(|v| ("gender", v.to_string())))
+                .chain(OrderStatus::ALL.iter().map(|v| ("status", v.to_string())))
+                .chain(Channel::ALL.iter().map(|v| ("channel", v.to_string())))
+                .chain(InteractionKind::ALL.iter().map(|v| ("kind", v.to_string())))
+                .chain(Direction::ALL.iter().map(|v| ("direction", v.to_string())))
+                .collect();
+            let (what, name) = &names[pick % names.len()];
+            let cased: String = name
+                .chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, &u)| if u { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let text = format!("{before}{cased}{after}");
+            let back = match *what {
+                "source" => text.parse::<Source>().map(|v| v.to_string()),
+                "gender" => text.parse::<Gender>().map(|v| v.to_string()),
+                "status" => text.parse::<OrderStatus>().map(|v| v.to_string()),
+                "channel" => text.parse::<Channel>().map(|v| v.to_string()),
+                "kind" => text.parse::<InteractionKind>().map(|v| v.to_string()),
+                _ => text.parse::<Direction>().map(|v| v.to_string()),
+            };
+            proptest::prop_assert_eq!(back, Ok(name.clone()));
+            let split = format!("{} {}", &name[..1], &name[1..]);
+            proptest::prop_assert!(split.parse::<Source>().is_err());
+        }
+    }
+
     #[test]
     fn expected_lists_every_allowed_value() {
         assert_eq!(
