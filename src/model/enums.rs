@@ -48,7 +48,7 @@ macro_rules! spec_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
@@ -81,7 +81,6 @@ macro_rules! spec_enum {
             /// The rejection detail of a value that is none of the names: what was
             /// expected and every allowed value. Built once, on the first bad value.
             #[cold]
-            #[cfg_attr(not(feature = "csv"), allow(dead_code))]
             pub(crate) fn expected() -> &'static str {
                 static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
                 TEXT.get_or_init(|| {
@@ -108,6 +107,17 @@ macro_rules! spec_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.name())
+            }
+        }
+
+        /// Deserializes from the name, with the rule of `FromStr` (ASCII case and the
+        /// spaces or tabs around it ignored), so that rows from JSON or a database read
+        /// like rows from a CSV file.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::from_bytes(text.as_bytes())
+                    .ok_or_else(|| serde::de::Error::custom($name::expected()))
             }
         }
 
@@ -352,6 +362,21 @@ mod tests {
             let split = format!("{} {}", &name[..1], &name[1..]);
             proptest::prop_assert!(split.parse::<Source>().is_err());
         }
+    }
+
+    #[test]
+    fn deserializing_follows_the_same_rule() {
+        assert_eq!(
+            serde_json::from_str::<OrderStatus>("\" Completed \"").unwrap(),
+            OrderStatus::Completed
+        );
+        let err = serde_json::from_str::<Gender>("\"F\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("not a gender (allowed: male, female, other; any case)"),
+            "{err}"
+        );
     }
 
     #[test]

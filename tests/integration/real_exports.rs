@@ -145,6 +145,55 @@ fn a_spreadsheet_export_is_read_and_its_rejections_are_announced() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Money is rounded for display only; a filter value that matches nothing warns with the
+/// values that exist; a mistyped flag keeps clap's whole message and exit status 2.
+#[test]
+fn display_options_filter_warnings_and_argument_errors() {
+    let dir = folder(
+        "options",
+        &[("customers.csv", CUSTOMERS), ("orders.csv", ORDERS)],
+    );
+    let deals = b"id,created_at,source,product_type\nD1,2026-11-03 10:00,facebook_ads,course\n";
+    std::fs::write(dir.join("deals.csv"), deals).unwrap();
+    // DH2's 99.5 is a pending order; KH1's purchase 125000 shows with 2 decimals.
+    let (code, stdout, _) = dashboard(&dir, &["--money-decimals", "2"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("average spend per buying customer 125,000.00"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = dashboard(&dir, &[]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("average spend per buying customer 125,000\n"));
+
+    let (code, _, stderr) = dashboard(&dir, &["--source", "GoogleAds", "--product-type", "course"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.contains(
+            "dashboard: warning: --source \"GoogleAds\" matches nothing in the data (values are \
+             matched exactly); the data has: \"facebook_ads\""
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--product-type"), "{stderr}");
+
+    let (code, stdout, stderr) = dashboard(&dir, &["--sorce", "x"]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("unexpected argument '--sorce'"), "{stderr}");
+    assert!(
+        stderr.contains("a similar argument exists: '--source'"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = dashboard(&dir, &["--format", "xml"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("[possible values: text, json, html]"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn a_semicolon_separated_file_is_refused_with_exit_2() {
     let dir = folder(
