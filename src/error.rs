@@ -2,7 +2,7 @@
 //! [`Rejection`], [`Reason`], [`Warning`] and [`Table`].
 //!
 //! A rejected row is not an error: building a [`Dataset`](crate::Dataset) keeps going and
-//! records a [`Rejection`] (SPEC §2, "nothing is lost silently"). It becomes an
+//! records a [`Rejection`] (docs/input-format.md, "nothing is lost silently"). It becomes an
 //! [`Error::Rejected`] only in strict mode.
 
 use std::borrow::Cow;
@@ -19,7 +19,7 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Strict mode met a bad row (SPEC §2). The rejection names the table, the line and,
+    /// Strict mode met a bad row (docs/input-format.md). The rejection names the table, the line and,
     /// when one column is at fault, the column. Fix that row or build without strict mode
     /// to get every bad row in `data_quality` instead.
     #[error("{0}")]
@@ -31,23 +31,39 @@ pub enum Error {
         /// The table whose file is missing.
         table: Table,
     },
-    /// A required column is not in a file's header (SPEC §9.8). Add the column, even
-    /// with empty values where the column is optional.
+    /// A required column is not in a file's header. Add the column, even with empty
+    /// values where the column is optional (docs/input-format.md lists the columns).
     #[error("{table}.csv: missing required column {column}")]
     MissingColumn {
         /// The file's table.
         table: Table,
-        /// The column SPEC §2 requires.
+        /// The required column.
         column: &'static str,
     },
-    /// A column of SPEC §2 appears twice in a file's header, so it is ambiguous which to
+    /// A column of the table appears twice in a file's header (names are matched
+    /// ignoring case, surrounding spaces, and hyphens or inner spaces read as `_`, so
+    /// `Created At` and `created_at` are the same column), so it is ambiguous which to
     /// read. Rename or drop one of them. (Unknown extra columns may repeat freely.)
-    #[error("{table}.csv: column {column} appears more than once in the header")]
+    #[error(
+        "{table}.csv: column {column} appears more than once in the header (names are matched ignoring case, spaces and hyphens)"
+    )]
     DuplicateColumn {
         /// The file's table.
         table: Table,
         /// The repeated column.
         column: &'static str,
+    },
+    /// A file's header holds none of the table's required columns but contains a `;` or
+    /// a tab: the file was saved with another separator (spreadsheets in many locales
+    /// write `;`). Save it as comma-separated CSV.
+    #[error(
+        "{table}.csv looks {separator}-separated (its header has none of the required columns): the separator must be a comma; save the file as comma-separated CSV"
+    )]
+    WrongSeparator {
+        /// The file's table.
+        table: Table,
+        /// `;` or `tab` (`;` when the header has both).
+        separator: &'static str,
     },
     /// A sum or quotient does not fit in a [`rust_decimal::Decimal`] (about 7.9e28), or
     /// its exact value would need more than 28 fractional digits. The crate never wraps
@@ -73,11 +89,11 @@ pub enum Error {
     )]
     InvalidTimeZone(String),
     /// A period or option is not valid, e.g. a custom range whose end is before its
-    /// start, or a preset name that SPEC §1 does not define. The message says which.
+    /// start, or a preset name that does not exist (docs/metrics.md#presets). The message says which.
     #[error("{}", escape(.0))]
     InvalidArgument(String),
     /// A profile was asked for a customer id that has no accepted row, or whose customer
-    /// is created after `as_of` (SPEC §9.16, §9.20).
+    /// is created after `as_of` (docs/metrics.md#profile).
     #[error(
         "unknown customer {}: no accepted customer row with this id exists at as_of",
         escape(&format!("{:?}", clip(id, ID_LIMIT)))
@@ -227,8 +243,8 @@ pub fn clip(text: &str, limit: usize) -> Cow<'_, str> {
 /// The crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// One of the nine input tables of SPEC §2, in SPEC's order (which is also the order of
-/// `data_quality.rejected`, SPEC §9.7).
+/// One of the nine input tables of docs/input-format.md, in the documented order (which is also the order of
+/// `data_quality.rejected`, docs/metrics.md#data_quality).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
@@ -253,7 +269,7 @@ pub enum Table {
 }
 
 impl Table {
-    /// All nine tables in SPEC §2's order.
+    /// All nine tables in the documented order.
     pub const ALL: [Table; 9] = [
         Table::Customers,
         Table::Orders,
@@ -281,7 +297,7 @@ impl Table {
         }
     }
 
-    /// Whether a folder must contain this table's file (SPEC §2).
+    /// Whether a folder must contain this table's file (docs/input-format.md).
     pub const fn is_required(self) -> bool {
         matches!(self, Table::Customers | Table::Orders)
     }
@@ -302,25 +318,25 @@ impl fmt::Display for Table {
     }
 }
 
-/// Why a row was rejected (SPEC §2). The declaration order is the precedence of SPEC
-/// §9.3: when a row has several problems it gets the first reason that applies.
+/// Why a row was rejected (docs/input-format.md#rejections). The declaration order is
+/// the precedence: when a row has several problems it gets the first reason that applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A bad date, number or enumeration value, a missing required field, or a record
     /// whose number of fields differs from the header's. The rejection names the column.
     ParseError,
-    /// An earlier row (file order) that parsed already claimed this id (SPEC §9.4).
+    /// An earlier row (file order) that parsed already claimed this id (docs/input-format.md#rejections).
     DuplicateId,
-    /// An order, interaction or deal names a customer with no accepted row (SPEC §9.5).
+    /// An order, interaction or deal names a customer with no accepted row (docs/input-format.md#rejections).
     UnknownCustomer,
-    /// An order line names an order with no accepted row (SPEC §9.5).
+    /// An order line names an order with no accepted row (docs/input-format.md#rejections).
     UnknownOrder,
     /// A total, cost of goods, cost amount, unit price or revenue is below zero.
     NegativeAmount,
     /// An order line's quantity is zero or negative.
     InvalidQuantity,
-    /// A deal stage timestamp is earlier than an earlier stage's (SPEC §9.11).
+    /// A deal stage timestamp is earlier than an earlier stage's (docs/input-format.md#dealscsv).
     StageOutOfOrder,
     /// A deal has a later stage set while an earlier one is empty.
     StageSkipped,
@@ -329,7 +345,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// All reasons in SPEC §2's order.
+    /// All reasons in the documented order.
     pub const ALL: [Reason; 9] = [
         Reason::ParseError,
         Reason::DuplicateId,
@@ -364,9 +380,9 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A problem that keeps the row (SPEC §2): a reference to a staff member, fanpage or
+/// A problem that keeps the row (docs/input-format.md): a reference to a staff member, fanpage or
 /// campaign with no accepted row. Counted once per (row, column), on accepted rows only
-/// (SPEC §9.5).
+/// (docs/input-format.md#rejections).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
@@ -379,7 +395,7 @@ pub enum Warning {
 }
 
 impl Warning {
-    /// All warnings in SPEC §2's order.
+    /// All warnings in the documented order.
     pub const ALL: [Warning; 3] = [
         Warning::UnknownStaff,
         Warning::UnknownFanpage,

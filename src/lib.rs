@@ -5,7 +5,10 @@
 //! statistics, social-chat care and conversion. This crate models customers, orders,
 //! deals, interactions, campaigns and costs as plain structs and computes those
 //! dashboards exactly: money in [`Decimal`](rust_decimal::Decimal), days in the shop's
-//! own time zone, every formula from one specification (SPEC.md, cited as "SPEC §n").
+//! own time zone, every formula from one specification. Its reference is in the
+//! repository: `docs/metrics.md` (every metric's definition) and
+//! `docs/input-format.md` (every input file, column and value, and what happens to a
+//! bad one).
 //!
 //! # Quick start
 //! ```
@@ -27,28 +30,28 @@
 //! # Data flow
 //! ```text
 //! CSV folder (io::csv) or structs (model) -> DatasetBuilder -> Dataset (validated, indexed)
-//!     -> sections (one module per SPEC §3-§7) -> Report -> JSON / text / HTML (examples)
+//!     -> sections (one module per report section) -> Report -> JSON / text / HTML (examples)
 //! ```
 //! Below the sections sit [`options`] (what a report covers, resolved into a
 //! [`Context`]) and [`fold`] (the partial-state contract and the per-customer facts
 //! the customer sections share); [`report()`] assembles the sections and nothing in the
 //! crate imports it.
-//! Building validates every row (SPEC §2): each row is accepted or rejected with a
-//! [`Reason`], `read = accepted + rejected` per table, and [`DataQuality`] says so.
+//! Building validates every row (docs/input-format.md): each row is accepted or
+//! rejected with a [`Reason`], `read = accepted + rejected` per table, and [`DataQuality`] says so.
 //! Sections never read files and `io` never computes.
 //!
 //! # Formula index
-//! | SPEC | item |
+//! | reference (docs/) | item |
 //! | --- | --- |
-//! | §1 calendar, periods, presets | [`calendar`] |
-//! | §1 cmp, ratios, money | [`money::Cmp`], [`money::ratio`], [`money::DecimalSum`] |
-//! | §2 model, validation | [`model`], [`DatasetBuilder`], [`Reason`], [`Warning`] |
-//! | §3 `customers` (customer dashboard) | [`customers`]: [`customers::section`], [`customers::dormant_customers`], [`customers::new_customers_daily`], … |
-//! | §4 `profile` (customer 360) | [`profile`]: [`profile::section`], [`profile::avg_days_between_purchases`], … |
-//! | §5 `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
-//! | §6 `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
-//! | §7 `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::funnel`], [`social::top_staff`], [`social::reach_daily`], … |
-//! | §8 report, `data_quality` | [`report()`], [`Report`], [`DataQualitySection`] |
+//! | metrics.md#time, #periods, #presets | [`calendar`] |
+//! | metrics.md#comparisons, #money-and-ratios | [`money::Cmp`], [`money::ratio`], [`money::DecimalSum`] |
+//! | input-format.md (files, values, rejections) | [`model`], [`DatasetBuilder`], [`Reason`], [`Warning`] |
+//! | metrics.md#customers `customers` (customer dashboard) | [`customers`]: [`customers::section`], [`customers::dormant_customers`], [`customers::new_customers_daily`], … |
+//! | metrics.md#profile `profile` (customer 360) | [`profile`]: [`profile::section`], [`profile::avg_days_between_purchases`], … |
+//! | metrics.md#marketing `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
+//! | metrics.md#customer_picture `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
+//! | metrics.md#social `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::funnel`], [`social::top_staff`], [`social::reach_daily`], … |
+//! | metrics.md#the-json-report, #data_quality | [`report()`], [`Report`], [`DataQualitySection`] |
 //! | partial states, shards, merging | [`fold::Fold`] ([`customers::Partial`], [`customer_picture::Partial`], [`social::Partial`], [`marketing::Partial`]), [`fold::fold_customers`] |
 //! | options, resolved context | [`ReportOptions`], [`Context`] (module [`options`]) |
 //!
@@ -100,7 +103,10 @@ pub mod report;
 pub mod sample;
 pub mod social;
 
-pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
+pub use dataset::{
+    CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder, RejectionSummary,
+    TableCounts, TablesMap,
+};
 pub use error::{Error, Reason, Rejection, Result, Table, Warning};
 pub use options::{Context, ReportOptions};
 pub use report::{Report, report};

@@ -1,5 +1,5 @@
 //! Exact money arithmetic: checked sums ([`DecimalSum`], [`checked_sum`]), ratios that
-//! are `None` when undefined ([`ratio`]), and period comparisons ([`Cmp`]). SPEC §1.
+//! are `None` when undefined ([`ratio`]), and period comparisons ([`Cmp`]). docs/metrics.md#conventions.
 //!
 //! Money is [`rust_decimal::Decimal`] everywhere; nothing here uses floats.
 
@@ -138,7 +138,7 @@ impl DecimalSum {
             return Err(Error::overflow(what));
         }
         let (mut mantissa, mut scale) = (self.mantissa, self.scale);
-        // Trailing fractional zeros carry no value (SPEC §9.9 judges decimals by value);
+        // Trailing fractional zeros carry no value (docs/input-format.md#values judges decimals by value);
         // drop them only when needed to fit the 96-bit mantissa.
         while mantissa.unsigned_abs() >= MANTISSA_LIMIT as u128 && scale > 0 && mantissa % 10 == 0 {
             mantissa /= 10;
@@ -195,7 +195,7 @@ pub fn checked_sum<I: IntoIterator<Item = Decimal>>(
     values.into_iter().collect::<DecimalSum>().finish(what)
 }
 
-/// A ratio `numerator / denominator`, `None` when the denominator is zero. SPEC §1, §9.1.
+/// A ratio `numerator / denominator`, `None` when the denominator is zero. docs/metrics.md#conventions.
 ///
 /// The quotient is `rust_decimal`'s exact division, rounded half-to-even to at most 28
 /// fractional digits: `1 / 3 = 0.3333333333333333333333333333`. Rounding for display is
@@ -253,11 +253,11 @@ pub fn count_ratio(numerator: u64, denominator: u64) -> Option<Decimal> {
     Decimal::from(numerator).checked_div(Decimal::from(denominator))
 }
 
-/// A value in a period against the previous period (SPEC §1, `cmp`):
+/// A value in a period against the previous period (docs/metrics.md#conventions, `cmp`):
 /// `delta = (current - previous) / |previous|`.
 ///
 /// `delta` is a fraction (`0.25` is +25 %) and is `None` when `previous` is zero, or when
-/// either value is itself an undefined ratio (SPEC §9.24). Dividing by `|previous|` keeps
+/// either value is itself an undefined ratio (docs/metrics.md#comparisons). Dividing by `|previous|` keeps
 /// the sign meaningful for negative values: ROI `-0.5 → 2.75` has delta `6.5`, a rise.
 ///
 /// `T` is `u64` for counts, `Decimal` for money and `Option<Decimal>` for ratios; money
@@ -320,7 +320,7 @@ impl Cmp<Decimal> {
 }
 
 impl Cmp<Option<Decimal>> {
-    /// Compares two ratios; `delta` is `None` when either is `None` (SPEC §9.24).
+    /// Compares two ratios; `delta` is `None` when either is `None` (docs/metrics.md#comparisons).
     ///
     /// # Errors
     /// [`Error::Overflow`] naming `what` when the difference or quotient overflows.
@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn ratio_cases() {
-        // 1/3 rounded half-to-even at 28 digits (SPEC §9.1)
+        // 1/3 rounded half-to-even at 28 digits (docs/metrics.md#money-and-ratios)
         assert_eq!(
             ratio("r", Decimal::ONE, d("3"))
                 .unwrap()
@@ -425,7 +425,7 @@ mod tests {
         // negative previous: ROI -0.5 -> 2.75 is (2.75 + 0.5) / 0.5 = 6.5
         let c = Cmp::ratios("roi", Some(d("2.75")), Some(d("-0.5"))).unwrap();
         assert_eq!(c.delta, Some(d("6.5")));
-        // a null ratio on either side gives a null delta (SPEC §9.24)
+        // a null ratio on either side gives a null delta (docs/metrics.md#comparisons)
         assert_eq!(Cmp::ratios("roi", None, Some(d("1"))).unwrap().delta, None);
         assert_eq!(Cmp::ratios("roi", Some(d("1")), None).unwrap().delta, None);
         // 75000 -> 76900: 1900 / 75000 = 0.02533...

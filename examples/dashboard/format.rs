@@ -1,11 +1,13 @@
 //! Number, date and label formatting shared by the text and the HTML report.
 //!
-//! Display rules (SPEC §9.26 and the dashboard issue): counts and money get thousands
-//! separators; money shows decimals only when the amount has them; derived amounts
-//! (averages, cost per deal) are rounded to 2 decimals; ratios are percentages with one
+//! Display rules: counts and money get thousands separators; money (amounts and derived
+//! amounts such as averages) is rounded half away from zero to whole units, or to
+//! `--money-decimals N` ([`set_money_decimals`]); ratios are percentages with one
 //! decimal; deltas are signed percentages with an up/down marker, `n/a` when undefined.
-//! Rounding happens here, for display only: the report keeps full precision.
+//! Rounding happens here, for display only: the report (and its JSON) keeps full
+//! precision.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -13,8 +15,16 @@ use crm_metrics::Report;
 use crm_metrics::calendar::BusinessCalendar;
 use crm_metrics::customer_picture::{AgeGroup, CycleBucket, SpendLevel};
 use crm_metrics::model::Source;
-use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Decimals shown for money (0: whole units, the default).
+static MONEY_DECIMALS: AtomicU32 = AtomicU32::new(0);
+
+/// Sets the decimals shown for money amounts (`--money-decimals`).
+pub fn set_money_decimals(decimals: u32) {
+    MONEY_DECIMALS.store(decimals.min(8), Ordering::Relaxed);
+}
 
 /// What the report does not say about itself: where the rows came from, how long
 /// loading took, and which filters were applied.
@@ -105,6 +115,32 @@ pub fn local_as_of(report: &Report) -> String {
     }
 }
 
+/// A period that contains `today` before its last day: `2026-11-01 .. 2026-11-30
+/// (30 days; so far Nov 1–15, 15 of 30 days)`; otherwise as [`period`].
+pub fn period_so_far(p: &crm_metrics::calendar::Period, today: Option<NaiveDate>) -> String {
+    match today {
+        Some(today) if p.start() <= today && today < p.end() => {
+            let total = p.days();
+            let done = (today - p.start()).num_days() + 1;
+            let span = if today == p.start() {
+                short_date(today)
+            } else if today.month() == p.start().month() {
+                format!("{}–{}", short_date(p.start()), today.day())
+            } else {
+                format!("{} – {}", short_date(p.start()), short_date(today))
+            };
+            format!(
+                "{} .. {} ({} day{}; so far {span}, {done} of {total} days)",
+                p.start(),
+                p.end(),
+                count(u64::from(total)),
+                if total == 1 { "" } else { "s" }
+            )
+        }
+        _ => period(p),
+    }
+}
+
 /// `2026-11-01 .. 2026-11-30 (30 days)`.
 pub fn period(p: &crm_metrics::calendar::Period) -> String {
     let days = p.days();
@@ -132,6 +168,11 @@ pub fn count(n: u64) -> String {
     group(&n.to_string())
 }
 
+/// A count with its noun in the right number: `1 order`, `3 orders`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// A `usize` count (lengths of lists).
 pub fn count_usize(n: usize) -> String {
     group(&n.to_string())
@@ -149,13 +190,30 @@ fn group(digits: &str) -> String {
     out
 }
 
-/// Money with thousands separators; decimals only when the amount has them
-/// (`1250000` → `1,250,000`, `121284000.5` → `121,284,000.5`).
+/// Money with thousands separators, rounded half away from zero to the money decimals
+/// (whole units by default: `1250000` → `1,250,000`, `121284000.5` → `121,284,001`; with
+/// 2 decimals `121,284,000.50`).
 pub fn money(amount: &Decimal) -> String {
-    let text = amount.normalize().to_string();
+    let decimals = MONEY_DECIMALS.load(Ordering::Relaxed);
+    let mut rounded =
+        amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    if rounded.is_zero() {
+        rounded = Decimal::ZERO; // no "-0"
+    }
+    rounded.rescale(decimals);
+    grouped(&rounded.to_string())
+}
+
+/// A decimal with thousands separators, every digit kept (`121284000.5` →
+/// `121,284,000.5`).
+pub fn number(value: &Decimal) -> String {
+    grouped(&value.normalize().to_string())
+}
+
+fn grouped(text: &str) -> String {
     let (sign, text) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
+        None => ("", text),
     };
     match text.split_once('.') {
         Some((int, frac)) => format!("{sign}{}.{frac}", group(int)),
@@ -163,11 +221,11 @@ pub fn money(amount: &Decimal) -> String {
     }
 }
 
-/// A derived amount (an average, a cost per deal) rounded to 2 decimals for display,
-/// `n/a` when undefined.
+/// A derived amount (an average, a cost per deal) rounded like money, `n/a` when
+/// undefined.
 pub fn average(amount: Option<Decimal>) -> String {
     match amount {
-        Some(a) => money(&a.round_dp(2)),
+        Some(a) => money(&a),
         None => "n/a".to_owned(),
     }
 }
@@ -175,7 +233,7 @@ pub fn average(amount: Option<Decimal>) -> String {
 /// A fraction as a percentage with one decimal (`0.1234` → `12.3%`), `n/a` when undefined.
 pub fn percent(ratio: Option<Decimal>) -> String {
     match ratio {
-        Some(r) => format!("{}%", money(&pct(r))),
+        Some(r) => format!("{}%", number(&pct(r))),
         None => "n/a".to_owned(),
     }
 }
@@ -221,8 +279,8 @@ pub fn delta(delta: Option<Decimal>) -> String {
     match delta {
         None => "n/a".to_owned(),
         Some(d) => match trend(Some(d)) {
-            Trend::Up => format!("▲ +{}%", money(&pct(d))),
-            Trend::Down => format!("▼ {}%", money(&pct(d))),
+            Trend::Up => format!("▲ +{}%", number(&pct(d))),
+            Trend::Down => format!("▼ {}%", number(&pct(d))),
             _ => "= 0%".to_owned(),
         },
     }
@@ -395,7 +453,7 @@ pub fn short_date(date: NaiveDate) -> String {
     format!("{} {}", month_name(date.month()), date.day())
 }
 
-/// The days of the week, Monday first (SPEC §9.21 row order).
+/// The days of the week, Monday first (docs/metrics.md#the-json-report row order).
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// How the days of a long daily list are grouped for a table.
@@ -449,7 +507,10 @@ mod tests {
     fn numbers() {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
-        assert_eq!(money(&Decimal::new(1_212_840_005, 1)), "121,284,000.5");
+        assert_eq!(money(&Decimal::new(1_212_840_005, 1)), "121,284,001"); // half up
+        assert_eq!(money(&Decimal::new(1_212_840_004, 1)), "121,284,000");
+        assert_eq!(money(&Decimal::new(-4, 1)), "0");
+        assert_eq!(number(&Decimal::new(1_212_840_005, 1)), "121,284,000.5");
         assert_eq!(money(&Decimal::new(-4_200_000, 0)), "-4,200,000");
         assert_eq!(percent(Some(Decimal::new(1234, 4))), "12.3%");
         assert_eq!(delta(Some(Decimal::new(-131, 3))), "▼ -13.1%");

@@ -1,4 +1,5 @@
-//! The `dashboard` example: SPEC §8's command line over the crm-metrics library.
+//! The `dashboard` example: a command line over the crm-metrics library (README.md lists
+//! its flags; docs/input-format.md the files it reads, docs/metrics.md what it shows).
 //!
 //! ```text
 //! cargo run --release --example dashboard -- [DATA_DIR] [--as-of RFC3339] [--tz ZONE]
@@ -7,7 +8,7 @@
 //!     [--customer ID] [--strict] [--format text|json|html] [--out FILE] [--view FILE]
 //! ```
 //! `--format text` (the default) prints one screen per section; `--format json` prints
-//! SPEC §8's JSON object; `--format html --out report.html` writes one self-contained
+//! the report as one JSON object (exact decimals); `--format html --out report.html` writes one self-contained
 //! page (inline CSS, SVG charts and a little script; nothing is fetched from the
 //! network).
 //! `--view FILE` reads a saved marketing view (JSON `{"name", "filter": {"period",
@@ -15,11 +16,12 @@
 //! replaces `--period`/`--from`/`--to`/`--source`/`--product-type`.
 //! Without DATA_DIR it reports on a generated sample whose history leads up to `--as-of`
 //! (default: now), so the current month always has data. Every metric is computed by the
-//! library; this file only parses arguments and prints. Exit status 2 with a one-line
-//! message on bad arguments, a bad folder, a bad row under `--strict`, an output that
-//! names one of the inputs, or a failed write (a full disk, a closed file). A closed pipe
-//! on standard output (`| head`) is not a failure: the dashboard stops quietly with
-//! status 0.
+//! library; this file only parses arguments and prints. When rows were rejected, one line
+//! on stderr (and the report's first lines) says how many. Exit status 2 on bad arguments
+//! (clap's whole message, each line with control characters escaped), and with a one-line
+//! message on a bad folder, a bad row under `--strict`, an output that names one of the
+//! inputs, or a failed write (a full disk, a closed file). A closed pipe on standard
+//! output (`| head`) is not a failure: the dashboard stops quietly with status 0.
 //! `--out FILE` writes a temporary file beside FILE and renames it over FILE at the
 //! end, so a failed run leaves the previous report as it was.
 
@@ -43,17 +45,26 @@ use crm_metrics::marketing::SavedView;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions, Table};
 
-/// Customer-analytics dashboard (SPEC §8) over a folder of CSV files or a generated sample.
+/// Customer-analytics dashboard over a folder of CSV files or a generated sample.
 #[derive(Parser, Debug)]
-#[command(name = "dashboard", version, about)]
+#[command(
+    name = "dashboard",
+    version,
+    about,
+    after_help = "The CSV files, their columns and allowed values: docs/input-format.md.\n\
+                  What every number means: docs/metrics.md."
+)]
 struct Args {
-    /// Folder with customers.csv, orders.csv, ... (SPEC §2). Default: a generated sample.
+    /// Folder with customers.csv, orders.csv, ... (see docs/input-format.md). Default: a
+    /// generated sample.
     data_dir: Option<PathBuf>,
     /// The instant the report is computed at (RFC 3339 with an offset, as in the data).
     /// Default: now.
     #[arg(long)]
     as_of: Option<String>,
-    /// Time zone: an offset like +07:00 or an IANA name like Europe/Berlin.
+    /// Time zone: an offset like +07:00 or an IANA name like Europe/Berlin. Days, weeks
+    /// and months are taken there, and timestamps without an offset in the files are
+    /// local times there.
     #[arg(long, default_value = "+07:00", allow_hyphen_values = true)]
     tz: String,
     /// today, yesterday, this_week, last_week, this_month, last_month, this_year,
@@ -81,10 +92,15 @@ struct Args {
     /// Stop at the first bad row instead of rejecting it.
     #[arg(long)]
     strict: bool,
-    /// Output format: text (one screen per section), json (SPEC §8) or html (one
-    /// self-contained page with charts; use with --out).
+    /// Output format: text (one screen per section), json (every number, exact) or html
+    /// (one self-contained page with charts; use with --out).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Decimals of money amounts in the text and HTML reports (rounded for display;
+    /// JSON stays exact).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=8))]
+    money_decimals: u32,
     /// Write the output to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -117,9 +133,12 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            let message = e.to_string();
-            let first = message.lines().next().unwrap_or("bad arguments");
-            eprintln!("dashboard: {}", escape(first.trim_start_matches("error: ")));
+            // clap's whole message: the argument at fault, "similar argument" tips, the
+            // possible values and the usage line; each line escaped, so that an argument
+            // holding a newline or an escape sequence cannot forge or colour a line.
+            let rendered = e.render().to_string();
+            let lines: Vec<_> = rendered.lines().map(escape).collect();
+            eprintln!("{}", lines.join("\n"));
             return ExitCode::from(2);
         }
     };
@@ -147,16 +166,16 @@ fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, String> {
 }
 
 fn options(args: &Args) -> Result<ReportOptions, String> {
-    // The data's grammar (no second 60, an offset required); years 0001 to 9999 in
-    // UTC are checked by the library when the period is resolved.
-    let as_of: DateTime<Utc> = match &args.as_of {
-        Some(text) => parse_timestamp(text).map_err(|e| format!("--as-of {e}"))?,
-        None => Utc::now(),
-    };
     let calendar: BusinessCalendar = args
         .tz
         .parse()
         .map_err(|e: crm_metrics::Error| e.to_string())?;
+    // The data's grammar (no second 60; without an offset, a local time in --tz); years
+    // 0001 to 9999 in UTC are checked by the library when the period is resolved.
+    let as_of: DateTime<Utc> = match &args.as_of {
+        Some(text) => parse_timestamp(text, &calendar).map_err(|e| format!("--as-of {e}"))?,
+        None => Utc::now(),
+    };
     let period = match (&args.period, &args.from, &args.to) {
         (_, Some(from), Some(to)) => {
             let period = Period::new(parse_date("from", from)?, parse_date("to", to)?)
@@ -203,7 +222,9 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     let mut bar: Option<ProgressBar> = None;
     let (builder, source) = match &args.data_dir {
         Some(dir) => {
-            let mut builder = DatasetBuilder::new().strict(args.strict);
+            let mut builder = DatasetBuilder::new()
+                .strict(args.strict)
+                .time_zone(options.calendar.clone());
             if std::io::stderr().is_terminal() {
                 let progress = bar.insert(ProgressBar::new(dir));
                 let read =
@@ -471,6 +492,8 @@ fn run(args: &Args) -> Result<(), String> {
         });
         eprintln!("{timings}");
     }
+    warn_unmatched_filters(&loaded.dataset, &options);
+    format::set_money_decimals(args.money_decimals);
     let meta = format::Meta {
         source: loaded.source.clone(),
         load_time: Some(loaded.load + loaded.build),
@@ -491,6 +514,10 @@ fn run(args: &Args) -> Result<(), String> {
         Format::Text => text::render(&report, &meta),
         Format::Html => html::render(&report, &meta),
     };
+    // The same line the report starts with, for whoever reads only stderr.
+    if let Some(summary) = loaded.dataset.quality().rejection_summary() {
+        eprintln!("dashboard: warning: {summary}");
+    }
     match &args.out {
         Some(path) => {
             // Checked again just before writing: the folder may have changed meanwhile.
@@ -506,6 +533,45 @@ fn run(args: &Args) -> Result<(), String> {
             Ok(())
         }
         None => write_stdout(output.as_bytes()),
+    }
+}
+
+/// Warns on stderr about each filter value that matches nothing in the data, listing
+/// the values that exist (at most [`LISTED`]).
+fn warn_unmatched_filters(dataset: &Dataset, options: &ReportOptions) {
+    const LISTED: usize = 12;
+    let checks: [(&str, &std::collections::BTreeSet<String>, Vec<&str>); 3] = [
+        ("--source", &options.sources, dataset.marketing_sources()),
+        (
+            "--product-type",
+            &options.product_types,
+            dataset.product_types(),
+        ),
+        ("--fanpage", &options.fanpages, dataset.fanpage_ids()),
+    ];
+    for (flag, wanted, known) in checks {
+        for value in wanted {
+            if known.binary_search(&value.as_str()).is_ok() {
+                continue;
+            }
+            let mut list: Vec<String> = known
+                .iter()
+                .take(LISTED)
+                .map(|v| format!("{v:?}"))
+                .collect();
+            if known.len() > LISTED {
+                list.push(format!("… {} more", known.len() - LISTED));
+            }
+            let values = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                list.join(", ")
+            };
+            eprintln!(
+                "dashboard: warning: {flag} {value:?} matches nothing in the data (values are \
+                 matched exactly); the data has: {values}"
+            );
+        }
     }
 }
 

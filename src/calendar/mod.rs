@@ -1,4 +1,4 @@
-//! The business calendar of SPEC §1: a time zone with Monday weeks, in which "day",
+//! The business calendar of docs/metrics.md#conventions: a time zone with Monday weeks, in which "day",
 //! "week", "month", "year" and "hour of day" are taken; periods, presets and month
 //! arithmetic.
 //!
@@ -6,7 +6,7 @@
 //! them into local dates and hours, and local dates back into UTC ranges. A local day
 //! is every instant whose local date is that day, so under DST it can be 23 or 25 hours
 //! long, and where local midnight does not exist the day starts at its first existing
-//! instant (SPEC §9.25).
+//! instant (docs/metrics.md#time).
 //!
 //! # Example: a DST day of 23 hours
 //! ```
@@ -95,7 +95,7 @@ pub(crate) fn date_of_epoch_day(day: i64) -> Option<NaiveDate> {
 /// (`Europe/Berlin`). Cheap to clone. Build one with [`str::parse`],
 /// [`BusinessCalendar::fixed`] or [`BusinessCalendar::iana`].
 ///
-/// **Decision**: SPEC §1 allows "any `chrono::TimeZone`"; the calendar is an enum of the
+/// **Decision**: The specification allows "any `chrono::TimeZone`"; the calendar is an enum of the
 /// two kinds that exist in practice rather than a generic parameter, so that every report
 /// type stays non-generic and an IANA zone can use a precomputed offset table (one array
 /// read per instant instead of chrono-tz's binary search).
@@ -115,7 +115,7 @@ enum Zone {
 }
 
 impl Default for BusinessCalendar {
-    /// `+07:00`, the default of SPEC §8.
+    /// `+07:00`, the default.
     fn default() -> BusinessCalendar {
         BusinessCalendar {
             zone: Zone::Fixed(7 * 3600),
@@ -233,7 +233,7 @@ impl BusinessCalendar {
         }
     }
 
-    /// The zone as given: `+07:00` or `Europe/Berlin` (SPEC §9.2 `time_zone`).
+    /// The zone as given: `+07:00` or `Europe/Berlin` (docs/metrics.md#the-json-report `time_zone`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -273,7 +273,7 @@ impl BusinessCalendar {
 
     /// The first instant of a local date: local midnight, or where midnight falls in a
     /// DST gap, the first instant that exists on that date; where midnight happens twice,
-    /// the earlier one (SPEC §9.25).
+    /// the earlier one (docs/metrics.md#time).
     pub fn day_start(&self, date: NaiveDate) -> DateTime<Utc> {
         self.day_start_ts(date).to_datetime()
     }
@@ -322,6 +322,35 @@ impl BusinessCalendar {
                         }
                         Ts::from_secs(lo)
                     }
+                }
+            }
+        }
+    }
+
+    /// The UTC instant (Unix seconds) of a local wall-clock time given as seconds since
+    /// 1970-01-01 00:00 local. In a DST gap (a wall time that does not exist) the offset
+    /// in force before the gap applies, so the time moves forward by the gap: Berlin
+    /// 2026-03-29 02:30 is 01:30 UTC. In an overlap (a wall time that happens twice) the
+    /// earlier instant: Berlin 2026-10-25 02:30 is 00:30 UTC. This is Python's
+    /// `zoneinfo` with `fold=0` and Temporal's "compatible" disambiguation.
+    #[cfg_attr(not(feature = "csv"), allow(dead_code))]
+    pub(crate) fn local_to_utc_secs(&self, local: i64) -> i64 {
+        match &self.zone {
+            Zone::Fixed(offset) => local - i64::from(*offset),
+            Zone::Iana { .. } => {
+                // The offsets a day before and a day after: zones change at most once
+                // in two days, so these are the only candidates.
+                let before = i64::from(self.offset_secs(local.saturating_sub(DAY)));
+                let after = i64::from(self.offset_secs(local.saturating_add(DAY)));
+                let fits = |offset: i64| {
+                    let utc = local - offset;
+                    (i64::from(self.offset_secs(utc)) == offset).then_some(utc)
+                };
+                match (fits(before), fits(after)) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    // A gap: the offset in force before it.
+                    (None, None) => local - before,
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! Calendar-month arithmetic with clamping (SPEC §1): 2026-03-31 minus one month is
+//! Calendar-month arithmetic with clamping (docs/metrics.md#conventions): 2026-03-31 minus one month is
 //! 2026-02-28.
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -17,7 +17,7 @@ use chrono::{Datelike, Months, NaiveDate};
 /// assert_eq!(sub_months(d(2026, 1, 15), 12), Some(d(2025, 1, 15)));
 /// ```
 pub fn sub_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
-    // chrono's Months arithmetic clamps the day to the month's length, as SPEC §1 asks.
+    // chrono's Months arithmetic clamps the day to the month's length, as docs/metrics.md#conventions asks.
     date.checked_sub_months(Months::new(months))
 }
 

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// The most days a [`Period`] may have: 36,525, that is 100 years of 365.25 days.
 pub const MAX_PERIOD_DAYS: u32 = 36_525;
 
-/// An inclusive range of local dates `[start, end]` (SPEC §1).
+/// An inclusive range of local dates `[start, end]` (docs/metrics.md#conventions).
 ///
 /// Invariant: `start <= end`, and at most [`MAX_PERIOD_DAYS`] days. In a [`BusinessCalendar`](super::BusinessCalendar) it
 /// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`

@@ -1,4 +1,4 @@
-//! The period presets of SPEC §1 and their previous periods.
+//! The period presets of docs/metrics.md#conventions and their previous periods.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,11 +10,11 @@ use super::months::{first_of_month, last_of_month, sub_months};
 use super::period::Period;
 use crate::error::{Error, Result};
 
-/// A named period relative to `today` (SPEC §1, "Presets").
+/// A named period relative to `today` (docs/metrics.md#conventions, "Presets").
 ///
 /// Calendar presets compare with the previous calendar unit even when lengths differ
 /// (this month against the whole previous month); `last_N_days` compares with the N days
-/// before. `N` is 7, 28, 30 or 90 only (SPEC §9.12).
+/// before. `N` is 7, 28, 30 or 90 only (docs/metrics.md#presets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -49,7 +49,7 @@ pub enum Preset {
 }
 
 impl Preset {
-    /// Every preset, in SPEC §1's order.
+    /// Every preset, in the order of docs/metrics.md#presets.
     pub const ALL: [Preset; 11] = [
         Preset::Today,
         Preset::Yesterday,
@@ -64,7 +64,7 @@ impl Preset {
         Preset::Last90Days,
     ];
 
-    /// SPEC's name, e.g. `last_30_days`.
+    /// The name, e.g. `last_30_days`.
     pub const fn name(self) -> &'static str {
         match self {
             Preset::Today => "today",

@@ -1,6 +1,6 @@
 //! [`DatasetBuilder`]: rows in, a validated and indexed [`Dataset`] out.
 
-use crate::calendar::Ts;
+use crate::calendar::{BusinessCalendar, Ts};
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
     FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow, PurchaseTotals,
@@ -51,6 +51,8 @@ use crate::money::DecimalSum;
 pub struct DatasetBuilder {
     pub(crate) stage: Stage,
     strict: bool,
+    /// The business time zone of timestamps without an offset in CSV input.
+    pub(crate) zone: BusinessCalendar,
 }
 
 impl DatasetBuilder {
@@ -59,11 +61,38 @@ impl DatasetBuilder {
         DatasetBuilder::default()
     }
 
-    /// Strict mode (SPEC §2): [`build`](DatasetBuilder::build) fails with
-    /// [`Error::Rejected`] naming the first bad row (tables in SPEC §2's order, then line)
+    /// Strict mode: [`build`](DatasetBuilder::build) fails with
+    /// [`Error::Rejected`] naming the first bad row (tables in the documented order, then line)
     /// instead of rejecting it.
     pub fn strict(mut self, strict: bool) -> DatasetBuilder {
         self.strict = strict;
+        self
+    }
+
+    /// The business time zone (default `+07:00`) in which a CSV timestamp without an
+    /// offset is read, e.g. `2026-11-03 10:00` (docs/input-format.md, "Timestamps"). Give
+    /// the report's time zone, before reading files. A local time that a DST change skips
+    /// takes the offset in force before the change (Berlin `2026-03-29 02:30` is
+    /// `01:30Z`); one that happens twice is the earlier instant (`2026-10-25 02:30` is
+    /// `00:30Z`). Timestamps with an offset keep theirs.
+    ///
+    /// # Example
+    /// ```
+    /// # #[cfg(feature = "csv")] {
+    /// use crm_metrics::calendar::BusinessCalendar;
+    /// use crm_metrics::{DatasetBuilder, Table};
+    ///
+    /// let berlin: BusinessCalendar = "Europe/Berlin".parse()?;
+    /// let mut builder = DatasetBuilder::new().time_zone(berlin);
+    /// let csv = "ID,Created At,Source\nKH1,2026-10-25 02:30,Shopee\n";
+    /// builder.read_csv(Table::Customers, csv.as_bytes(), "customers.csv")?;
+    /// let dataset = builder.build()?;
+    /// assert_eq!(dataset.customer_count(), 1);
+    /// # }
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn time_zone(mut self, zone: BusinessCalendar) -> DatasetBuilder {
+        self.zone = zone;
         self
     }
 
@@ -112,7 +141,8 @@ impl DatasetBuilder {
         self.stage.push_fanpage(fanpage);
     }
 
-    /// Validates every row (SPEC §2, §9.3-§9.9) and indexes the accepted ones.
+    /// Validates every row (docs/input-format.md, "Rejections") and indexes the
+    /// accepted ones.
     ///
     /// Cost: `O(n)` for validation and interning (hash look-ups), plus sorting each
     /// customer's orders and interactions by time and the deals and costs: `O(n log n)`
@@ -189,7 +219,7 @@ fn references<I>(local: &Interner, entities: &mut Entities<I>) -> Vec<u32> {
 }
 
 /// A local reference as a key of the dataset, counting a warning when it names no
-/// accepted row (SPEC §9.5: once per row and column, on accepted rows).
+/// accepted row (docs/input-format.md#rejections: once per row and column, on accepted rows).
 #[inline]
 fn reference(local: OptKey, global: &[u32], known: u32, warnings: &mut u64) -> OptKey {
     match local.get() {
@@ -288,7 +318,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     interaction_stage.lines = Vec::new();
 
     // Data quality: staging's rejections join validation's, in file order within each
-    // table, tables in SPEC §2's order (SPEC §9.7).
+    // table, tables in the documented order (docs/metrics.md#data_quality).
     let reads = [
         customer_stage.read,
         order_stage.read,

@@ -37,7 +37,7 @@ impl DealStage {
 }
 
 /// One deal reaching one stage: its instant, the deal's position in `Dataset::deals`,
-/// and what the filters of SPEC §5 look at. 24 bytes, so that counting stage events
+/// and what the filters of docs/metrics.md#marketing look at. 24 bytes, so that counting stage events
 /// per day and filtering them reads these entries front to back, never the 128-byte
 /// deal rows (a report then reads a deal row only for the revenue of a won deal).
 /// Reading rows through a list of positions sorted by another time is a cache miss per
@@ -74,7 +74,7 @@ pub(crate) struct DealIndex {
     opportunity: Vec<StageEvent>,
     won: Vec<StageEvent>,
     /// The revenue of each won deal, aligned with `won`, so that revenue in a period
-    /// reads no deal row either (a won deal always has a revenue, SPEC §9.11).
+    /// reads no deal row either (a won deal always has a revenue, docs/input-format.md#dealscsv).
     won_revenue: Vec<Decimal>,
 }
 

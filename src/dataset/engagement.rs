@@ -1,12 +1,12 @@
-//! [`EngagementIndex`]: the all-customer side of SPEC §4 `engagement`.
+//! [`EngagementIndex`]: the all-customer side of docs/metrics.md#profile `engagement`.
 //!
 //! A profile's engagement shares divide the customer's count in the month of `as_of` by
-//! the count over **all** customers in that month (SPEC §4). Counting that by folding
+//! the count over **all** customers in that month (docs/metrics.md#profile). Counting that by folding
 //! every customer would make a one-customer profile cost a pass over the whole dataset,
 //! so the dataset keeps, built once, the instants of the four kinds of interactions the
 //! shares count, sorted by time: a month's total is then two binary searches.
 //!
-//! Only customers that exist at `as_of` count (SPEC §9.20), and `as_of` is a report
+//! Only customers that exist at `as_of` count (docs/metrics.md#which-rows-count), and `as_of` is a report
 //! option, not a build option. An interaction dated at or after its customer's
 //! `created_at` and not after `as_of` always has an existing customer; only one dated
 //! *before* its customer's creation (synced or imported history) can belong to a
@@ -67,21 +67,21 @@ impl TimeIndex {
     }
 }
 
-/// Time indexes of the interactions counted by SPEC §4 `engagement`, over all customers.
+/// Time indexes of the interactions counted by docs/metrics.md#profile `engagement`, over all customers.
 ///
 /// Memory: 16 bytes per outbound `message` / `campaign_message`, inbound `url_click` and
 /// inbound `survey_response` (32 more for one dated before its customer's creation),
 /// plus 16 bytes again per outbound `campaign_message` with a `campaign_id`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EngagementIndex {
-    /// Outbound `message` and `campaign_message` (SPEC §4 `messages`).
+    /// Outbound `message` and `campaign_message` (docs/metrics.md#profile `messages`).
     pub(crate) messages: TimeIndex,
-    /// Inbound `url_click` (SPEC §4 `url_clicks`).
+    /// Inbound `url_click` (docs/metrics.md#profile `url_clicks`).
     pub(crate) url_clicks: TimeIndex,
-    /// Inbound `survey_response` (SPEC §4 `surveys`).
+    /// Inbound `survey_response` (docs/metrics.md#profile `surveys`).
     pub(crate) surveys: TimeIndex,
     /// Outbound `campaign_message` by campaign key (known or only referenced), for
-    /// SPEC §4 `campaigns`: distinct campaigns in a range.
+    /// docs/metrics.md#profile `campaigns`: distinct campaigns in a range.
     campaigns: Vec<TimeIndex>,
 }
 

@@ -94,7 +94,7 @@ pub(crate) struct CustomerRow {
 }
 
 /// The stored text columns of accepted customers, by input position: `id, name, phone,
-/// email, zalo_id, facebook_id, notes` (SPEC §4 `customer`).
+/// email, zalo_id, facebook_id, notes` (docs/metrics.md#profile `customer`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CustomerText {
     pub(crate) arena: Arena,
@@ -110,7 +110,7 @@ pub(crate) struct OrderRow {
     pub(crate) total: Decimal,
     pub(crate) status: OrderStatus,
     pub(crate) has_voucher: bool,
-    /// Has a fanpage (SPEC §7 "social order").
+    /// Has a fanpage (docs/metrics.md#social "social order").
     pub(crate) social: bool,
 }
 
@@ -120,12 +120,12 @@ impl OrderRow {
         self.status == OrderStatus::Completed
     }
 
-    /// Any status but cancelled (SPEC §1 "placed order").
+    /// Any status but cancelled (docs/metrics.md#conventions "placed order").
     pub(crate) fn is_placed(&self) -> bool {
         self.status != OrderStatus::Cancelled
     }
 
-    /// Has a fanpage (SPEC §7 "social order").
+    /// Has a fanpage (docs/metrics.md#social "social order").
     pub(crate) fn is_social(&self) -> bool {
         self.social
     }

@@ -1,7 +1,7 @@
 //! [`Dataset`]: validated, interned, sorted, read-only input for every report.
 //!
 //! Build one with a [`DatasetBuilder`] (from structs, or with the `csv` feature from a
-//! folder of CSV files). Building validates every row (SPEC §2, §9.3-§9.11), records
+//! folder of CSV files). Building validates every row (docs/input-format.md#rejections), records
 //! what it rejected in [`DataQuality`], and indexes the accepted rows once so that
 //! reports never sort: ids become dense integers, each customer's orders and
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
@@ -20,7 +20,9 @@ pub(crate) mod values;
 
 pub use builder::DatasetBuilder;
 pub use index::CustomerIdx;
-pub use quality::{DataQuality, DataQualitySection, NonZero, RejectedRow, TableCounts, TablesMap};
+pub use quality::{
+    DataQuality, DataQualitySection, NonZero, RejectedRow, RejectionSummary, TableCounts, TablesMap,
+};
 
 pub(crate) use index::{
     CampaignInfo, Contacts, CostRow, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
@@ -87,7 +89,7 @@ pub struct Dataset {
     /// Per customer: its purchases' totals over all time (see `PurchaseTotals`).
     pub(crate) purchase_totals: Vec<PurchaseTotals>,
     /// Per customer: the first inbound social `message`/`comment` (any fanpage), so
-    /// that SPEC §7 `new_customers` without a fanpage filter reads one value instead of
+    /// that docs/metrics.md#social `new_customers` without a fanpage filter reads one value instead of
     /// a customer's whole history. `None` when there is none.
     pub(crate) first_social_message: Vec<Option<Ts>>,
     /// `ref_id`s of interactions (games and surveys).
@@ -106,9 +108,9 @@ pub struct Dataset {
     pub(crate) fanpages: Entities<FanpageInfo>,
     pub(crate) campaigns: Entities<CampaignInfo>,
     pub(crate) quality: DataQuality,
-    /// Inbound social interactions of all customers by time (SPEC §7 traffic charts).
+    /// Inbound social interactions of all customers by time (docs/metrics.md#social traffic charts).
     pub(crate) inbound: social_index::InboundIndex,
-    /// All-customer time indexes for SPEC §4 `engagement` shares.
+    /// All-customer time indexes for docs/metrics.md#profile `engagement` shares.
     pub(crate) engagement: engagement::EngagementIndex,
 }
 
@@ -189,7 +191,7 @@ impl Dataset {
         (0..self.customers.len() as u32).map(CustomerIdx)
     }
 
-    /// The customers that exist at `as_of` (`created_at <= as_of`, SPEC §9.20): the
+    /// The customers that exist at `as_of` (`created_at <= as_of`, docs/metrics.md#which-rows-count): the
     /// indices `0..n`, since indices follow creation time; `n` is found by binary search.
     pub fn customers_at(&self, as_of: DateTime<Utc>) -> Range<usize> {
         0..self.existing(Ts::from_datetime(as_of))
@@ -200,7 +202,7 @@ impl Dataset {
         self.customers.partition_point(|c| c.created_at <= as_of)
     }
 
-    /// The stored row of a customer (SPEC §4 `customer`). `None` for an index not of
+    /// The stored row of a customer (docs/metrics.md#profile `customer`). `None` for an index not of
     /// this dataset.
     pub fn customer(&self, idx: CustomerIdx) -> Option<Customer> {
         let row = self.customers.get(idx.index())?;
@@ -262,6 +264,17 @@ impl Dataset {
     pub fn marketing_sources(&self) -> Vec<&str> {
         let mut all: Vec<&str> = (0..self.marketing_sources.len() as u32)
             .map(|k| self.marketing_sources.resolve(k))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Every fanpage id the data knows, sorted: accepted fanpage rows and the ids that
+    /// orders and interactions name without a row (kept with an `unknown_fanpage`
+    /// warning).
+    pub fn fanpage_ids(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = (0..self.fanpages.keys.len() as u32)
+            .map(|k| self.fanpages.keys.resolve(k))
             .collect();
         all.sort_unstable();
         all

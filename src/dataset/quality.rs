@@ -1,4 +1,7 @@
-//! [`DataQuality`]: what validation kept, rejected and warned about (SPEC §2, §8).
+//! [`DataQuality`]: what validation kept, rejected and warned about
+//! (docs/input-format.md, "Rejections").
+
+use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -8,7 +11,7 @@ use crate::error::{Reason, Rejection, Table, Warning};
 /// Rows read, accepted and rejected in one table. Always `read == accepted + rejected`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TableCounts {
-    /// Records read (SPEC §9.8: a blank line or a line of empty fields is not a record).
+    /// Records read (docs/input-format.md#csv-layout: a blank line or a line of empty fields is not a record).
     pub read: u64,
     /// Rows kept.
     pub accepted: u64,
@@ -16,10 +19,10 @@ pub struct TableCounts {
     pub rejected: u64,
 }
 
-/// The outcome of validating a dataset (SPEC §2 "nothing is lost silently").
+/// The outcome of validating a dataset (docs/input-format.md "nothing is lost silently").
 ///
-/// Validation ignores `as_of` (SPEC §9.6): rows dated after it are counted like the
-/// others. Every rejection is kept, in SPEC §9.7's order (tables in SPEC §2's order,
+/// Validation ignores `as_of` (docs/input-format.md#rejections): rows dated after it are counted like the
+/// others. Every rejection is kept, in the order of docs/metrics.md#data_quality (tables in the documented order,
 /// then file order); [`DataQuality::section`] gives the report's `data_quality`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DataQuality {
@@ -34,7 +37,7 @@ impl DataQuality {
         self.tables[table.index()]
     }
 
-    /// Every rejected row, in SPEC §9.7's order.
+    /// Every rejected row, in the order of docs/metrics.md#data_quality.
     pub fn rejections(&self) -> &[Rejection] {
         &self.rejections
     }
@@ -52,13 +55,20 @@ impl DataQuality {
         self.warnings[warning as usize]
     }
 
+    /// What was rejected, table by table, for a one-line warning
+    /// (`3 of 5 customers and 8 of 9 orders were rejected: see data quality`); `None`
+    /// when every row was accepted.
+    pub fn rejection_summary(&self) -> Option<RejectionSummary> {
+        TablesMap(self.tables).rejection_summary()
+    }
+
     /// Whether every row of every table was accepted.
     pub fn is_clean(&self) -> bool {
         self.rejections.is_empty()
     }
 
     /// The report's `data_quality` section, listing the first `limit` rejected rows
-    /// (SPEC §8 uses 100).
+    /// (docs/metrics.md#the-json-report uses 100).
     pub fn section(&self, limit: usize) -> DataQualitySection {
         let mut by_reason = [0u64; 9];
         for r in &self.rejections {
@@ -84,14 +94,14 @@ impl DataQuality {
     }
 }
 
-/// SPEC §8's `data_quality` section.
+/// The report's `data_quality` section (docs/metrics.md#data_quality).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DataQualitySection {
-    /// `{table: {read, accepted, rejected}}` for all nine tables, in SPEC §2's order.
+    /// `{table: {read, accepted, rejected}}` for all nine tables, in the documented order.
     pub tables: TablesMap,
-    /// Rejected rows per reason; only non-zero reasons, in SPEC §2's order.
+    /// Rejected rows per reason; only non-zero reasons, in the documented order.
     pub rejected_by_reason: NonZero,
-    /// The first rejected rows (SPEC §9.7 order).
+    /// The first rejected rows (docs/metrics.md#data_quality order).
     pub rejected: Vec<RejectedRow>,
     /// Warnings per kind; only non-zero ones.
     pub warnings_by_reason: NonZero,
@@ -100,6 +110,110 @@ pub struct DataQualitySection {
 /// The nine tables' counts, serialized as an object keyed by table name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TablesMap(pub [TableCounts; 9]);
+
+impl TablesMap {
+    /// What was rejected, table by table, for a one-line warning; `None` when every row
+    /// was accepted.
+    pub fn rejection_summary(&self) -> Option<RejectionSummary> {
+        let tables: Vec<(Table, TableCounts)> = Table::ALL
+            .iter()
+            .map(|&t| (t, self.0[t.index()]))
+            .filter(|(_, c)| c.rejected > 0)
+            .collect();
+        (!tables.is_empty()).then_some(RejectionSummary { tables })
+    }
+}
+
+/// The tables that had rows rejected, with their counts: what a report says first when
+/// rows were dropped. Its `Display` is one line,
+/// `3 of 5 customers and 8 of 9 orders were rejected: see data quality`.
+///
+/// # Example
+/// ```
+/// use crm_metrics::{TableCounts, TablesMap, Table};
+///
+/// let mut counts = [TableCounts::default(); 9];
+/// counts[0] = TableCounts { read: 5, accepted: 2, rejected: 3 };
+/// counts[1] = TableCounts { read: 1, accepted: 0, rejected: 1 };
+/// let summary = TablesMap(counts).rejection_summary().unwrap();
+/// assert_eq!(summary.tables[0].0, Table::Customers);
+/// assert_eq!(
+///     summary.to_string(),
+///     "3 of 5 customers and 1 of 1 order were rejected: see data quality"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectionSummary {
+    /// Each table with at least one rejected row, in the documented table order.
+    pub tables: Vec<(Table, TableCounts)>,
+}
+
+impl RejectionSummary {
+    /// The counts in words, without a pointer to where the details are:
+    /// `3 of 5 customers and 8 of 9 orders were rejected` (`1 of 9 orders was rejected`).
+    pub fn describe(&self) -> String {
+        let n = self.tables.len();
+        let mut out = String::new();
+        for (i, (table, c)) in self.tables.iter().enumerate() {
+            if i > 0 {
+                out.push_str(if i + 1 == n { " and " } else { ", " });
+            }
+            let (one, many) = row_noun(*table);
+            let noun = if c.read == 1 { one } else { many };
+            out.push_str(&format!(
+                "{} of {} {noun}",
+                grouped(c.rejected),
+                grouped(c.read)
+            ));
+        }
+        let one_row = n == 1 && self.tables.first().is_some_and(|(_, c)| c.rejected == 1);
+        out.push_str(if one_row {
+            " was rejected"
+        } else {
+            " were rejected"
+        });
+        out
+    }
+
+    /// Rejected rows over all tables.
+    pub fn rejected(&self) -> u64 {
+        self.tables.iter().map(|(_, c)| c.rejected).sum()
+    }
+}
+
+/// `1812` as `1,812`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What one row of a table is called, singular and plural.
+fn row_noun(table: Table) -> (&'static str, &'static str) {
+    match table {
+        Table::Customers => ("customer", "customers"),
+        Table::Orders => ("order", "orders"),
+        Table::OrderLines => ("order line", "order lines"),
+        Table::Deals => ("deal", "deals"),
+        Table::Costs => ("cost row", "cost rows"),
+        Table::Interactions => ("interaction", "interactions"),
+        Table::Campaigns => ("campaign", "campaigns"),
+        Table::Staff => ("staff member", "staff members"),
+        Table::Fanpages => ("fanpage", "fanpages"),
+    }
+}
+
+impl fmt::Display for RejectionSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: see data quality", self.describe())
+    }
+}
 
 impl Serialize for TablesMap {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -140,7 +254,7 @@ impl Serialize for NonZero {
     }
 }
 
-/// One entry of `data_quality.rejected`: SPEC §8's five keys. The column at fault is
+/// One entry of `data_quality.rejected`: its five keys. The column at fault is
 /// written at the start of `detail`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RejectedRow {
@@ -175,6 +289,34 @@ impl From<&Rejection> for RejectedRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counts(read: u64, rejected: u64) -> TableCounts {
+        TableCounts {
+            read,
+            accepted: read - rejected,
+            rejected,
+        }
+    }
+
+    #[test]
+    fn rejection_summary_names_every_table_with_plurals() {
+        let mut t = [TableCounts::default(); 9];
+        assert_eq!(TablesMap(t).rejection_summary(), None);
+        t[Table::Orders.index()] = counts(9, 1);
+        assert_eq!(
+            TablesMap(t).rejection_summary().unwrap().to_string(),
+            "1 of 9 orders was rejected: see data quality"
+        );
+        t[Table::Customers.index()] = counts(5, 3);
+        t[Table::OrderLines.index()] = counts(1812, 104);
+        t[Table::Staff.index()] = counts(1, 1);
+        let summary = TablesMap(t).rejection_summary().unwrap();
+        assert_eq!(summary.rejected(), 109); // 3 + 1 + 104 + 1
+        assert_eq!(
+            summary.to_string(),
+            "3 of 5 customers, 1 of 9 orders, 104 of 1,812 order lines and 1 of 1 staff member were rejected: see data quality"
+        );
+    }
 
     #[test]
     fn section_shape() {

@@ -1,6 +1,6 @@
 //! [`InboundIndex`]: inbound social interactions over all customers, sorted by time.
 //!
-//! SPEC §7's traffic charts (reach per day and per hour, the weekday × hour grid) count
+//! The traffic charts of docs/metrics.md#social (reach per day and per hour, the weekday × hour grid) count
 //! inbound social interactions in a period, whoever sent them. Folding every customer
 //! reads every customer's run; this index, built once, makes a period a binary search
 //! and the count one pass over that period's entries only. The `social` section itself
@@ -19,7 +19,7 @@ pub(crate) struct InboundEntry {
     pub(crate) customer: CustomerIdx,
     /// Fanpage key (every entry has one: it is social).
     pub(crate) fanpage: u32,
-    /// A `message` or `comment` (what SPEC §7 counts as reach).
+    /// A `message` or `comment` (what docs/metrics.md#social counts as reach).
     pub(crate) message_or_comment: bool,
 }
 

@@ -5,8 +5,8 @@
 //! stages it. Staging does the part of validation that needs nothing but the row and its
 //! predecessors in file order:
 //!
-//! * a row that parsed **claims its id** (SPEC §9.4); a later row with a claimed id is
-//!   rejected `duplicate_id` right here (it outranks every later rule, SPEC §9.3), so
+//! * a row that parsed **claims its id** (docs/input-format.md#rejections); a later row with a claimed id is
+//!   rejected `duplicate_id` right here (it outranks every later rule, docs/input-format.md#rejections), so
 //!   every staged row holds a new id and the `k`-th staged row owns id key `k`
 //!   (a row claims only once everything it refers to is interned, so a claim is never
 //!   left without its row);
@@ -38,7 +38,7 @@ pub(crate) fn line32(line: u64) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
 }
 
-/// A string in an [`Arena`]; an empty span is an absent value (SPEC §2: empty = absent).
+/// A string in an [`Arena`]; an empty span is an absent value (docs/input-format.md: empty = absent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
     start: u32,
@@ -83,7 +83,7 @@ impl Arena {
     }
 }
 
-/// A value that failed SPEC §9.9's grammar, or a missing required value.
+/// A value that failed the value grammar (docs/input-format.md#values), or a missing required value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FieldError {
     pub(crate) column: &'static str,
@@ -170,7 +170,7 @@ pub(crate) struct TableStage<R> {
     /// `u32::MAX`: see [`line32`]) for tables whose rows validation can reject. Apart
     /// from the rows, so that the build drops it once validation is done.
     pub(crate) lines: Vec<u32>,
-    /// Rows read (SPEC §2 `read`): staged rows plus rejections.
+    /// Rows read (docs/input-format.md `read`): staged rows plus rejections.
     pub(crate) read: u64,
     pub(crate) rejections: Vec<Rejection>,
     /// Ids claimed by staged rows: key `k` belongs to `rows[k]`.
@@ -234,7 +234,7 @@ impl<R> TableStage<R> {
         self.rejections.push(rejection);
     }
 
-    /// Claims `id` for a row that parsed (SPEC §9.4). `false`, with a `duplicate_id`
+    /// Claims `id` for a row that parsed (docs/input-format.md#rejections). `false`, with a `duplicate_id`
     /// rejection recorded, when an earlier row claimed it.
     fn claim(&mut self, table: Table, line: u64, id: &str) -> bool {
         match self.ids.intern(id) {
@@ -683,7 +683,7 @@ pub(crate) struct Stage {
     pub(crate) fanpages: TableStage<StagedFanpage>,
 }
 
-/// A required string: an empty one is missing (SPEC §2: empty = absent).
+/// A required string: an empty one is missing (docs/input-format.md: empty = absent).
 fn required<'a>(column: &'static str, s: &'a str) -> Result<&'a str, FieldError> {
     if s.is_empty() {
         Err(FieldError::missing(column))

@@ -1,11 +1,11 @@
-//! Validation of staged rows: one function per rule of SPEC §2, and one validator per
-//! table applying them in SPEC §9.3's precedence:
+//! Validation of staged rows: one function per rule of docs/input-format.md, and one validator per
+//! table applying them in the precedence of docs/input-format.md#rejections:
 //! `parse_error` > `duplicate_id` (both at staging) > `unknown_customer` /
 //! `unknown_order` > `negative_amount` > `invalid_quantity` > `stage_out_of_order` >
 //! `stage_skipped` > `missing_revenue`.
 //!
 //! References: "unknown" means no *accepted* row with that id, so rejections cascade
-//! (SPEC §9.5). Each table's distinct references are resolved once (a hash look-up per
+//! (docs/input-format.md#rejections). Each table's distinct references are resolved once (a hash look-up per
 //! distinct id, not per row). Accepted rows are returned as indices into the staged rows;
 //! building the indexed tables is `builder.rs`'s job. No string is formatted for an
 //! accepted row.
@@ -45,7 +45,7 @@ fn rejection(
 
 /// `negative_amount`: a total, cost, amount, unit price or revenue below zero.
 pub(crate) fn negative_amount(column: &'static str, value: Decimal) -> Option<Problem> {
-    // `-0` is not below zero (SPEC §9.9 judges decimals by value).
+    // `-0` is not below zero (docs/input-format.md#values judges decimals by value).
     (value < Decimal::ZERO).then(|| problem(Reason::NegativeAmount, column, value.to_string()))
 }
 
@@ -66,7 +66,7 @@ fn stages(deal: &StagedDeal) -> [Option<Ts>; 4] {
 }
 
 /// `stage_out_of_order`: a present stage earlier than an earlier present stage
-/// (created ≤ handed_over ≤ opportunity ≤ won, equal allowed; SPEC §9.11).
+/// (created ≤ handed_over ≤ opportunity ≤ won, equal allowed; docs/input-format.md#dealscsv).
 pub(crate) fn stage_out_of_order(deal: &StagedDeal) -> Option<Problem> {
     let stages = stages(deal);
     let mut latest: Option<(Ts, usize)> = None;
@@ -360,7 +360,7 @@ mod tests {
             Some((Reason::StageOutOfOrder, "handed_over_at"))
         );
         // won before opportunity, with the handed-over stage missing: out of order is
-        // checked first (SPEC §9.11)
+        // checked first (docs/input-format.md#dealscsv)
         let d = deal([None, Some(12), Some(11)], Some(5));
         assert_eq!(
             reason(stage_out_of_order(&d)),

@@ -1,14 +1,18 @@
-//! Reading the nine CSV files of SPEC §2 into a [`DatasetBuilder`].
+//! Reading the nine CSV files (docs/input-format.md) into a [`DatasetBuilder`].
 //!
-//! Any column order; unknown extra columns ignored; an empty field is absent; RFC 4180
-//! quoting (with exact physical line numbers, a UTF-8 BOM and any line ends tolerated). A
-//! missing optional file is an empty table; a missing required file or required column
-//! is an error naming it. Each record's fields are parsed with SPEC §9.9's grammar in
-//! SPEC §2's column order, so a bad row is a `parse_error` naming its first bad column.
+//! Any column order; header names matched ignoring ASCII case and surrounding spaces,
+//! with an inner space or hyphen read as `_` (`Created At`, `customer-id`); unknown extra
+//! columns ignored; an empty field is absent; RFC 4180 quoting (with exact physical line
+//! numbers, a UTF-8 BOM and any line ends tolerated). A missing optional file is an
+//! empty table; a missing required file or required column, a column given twice, or a
+//! header that looks `;`- or tab-separated is an error naming the file. Each record's
+//! fields are parsed with the value grammar in the documented column order, so a bad
+//! row is a `parse_error` naming its first bad column.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::calendar::BusinessCalendar;
 use crate::dataset::values;
 use crate::dataset::{
     CostFields, CustomerFields, DatasetBuilder, DealFields, FieldError, InteractionFields,
@@ -21,14 +25,16 @@ use crate::io::records::{Record, RecordReader};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
-/// A record seen through a table's header: field `k` of SPEC's column list.
+/// A record seen through a table's header: field `k` of the table's column list.
 struct Fields<'a> {
     record: &'a Record,
     /// The whole record as text, when it is valid UTF-8.
     text: Option<&'a str>,
-    /// For each SPEC column, its position in the record (`usize::MAX`: not in the file).
+    /// For each documented column, its position in the record (`usize::MAX`: not in the file).
     map: &'a [usize],
     names: &'static [Column],
+    /// The business time zone, for timestamps without an offset.
+    zone: &'a BusinessCalendar,
 }
 
 impl<'a> Fields<'a> {
@@ -80,6 +86,18 @@ impl<'a> Fields<'a> {
             .map_err(|problem| FieldError::new(self.name(k), problem, raw))
     }
 
+    /// A timestamp (local in the business time zone when it has no offset).
+    #[inline]
+    fn timestamp(&self, k: usize) -> Result<Option<crate::calendar::Ts>, FieldError> {
+        self.parse(k, |raw| values::timestamp(raw, self.zone))
+    }
+
+    #[inline]
+    fn required_timestamp(&self, k: usize) -> Result<crate::calendar::Ts, FieldError> {
+        self.timestamp(k)?
+            .ok_or_else(|| FieldError::missing(self.name(k)))
+    }
+
     #[inline]
     fn required<T>(
         &self,
@@ -91,11 +109,12 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// An enumerated value; the error lists every allowed value (`expected`).
 fn enumeration<T>(
     from: fn(&[u8]) -> Option<T>,
-    what: &'static str,
+    expected: fn() -> &'static str,
 ) -> impl Fn(&[u8]) -> Result<T, &'static str> {
-    move |raw| from(raw).ok_or(what)
+    move |raw| from(raw).ok_or_else(expected)
 }
 
 fn customer(
@@ -105,19 +124,10 @@ fn customer(
 ) -> Result<(), FieldError> {
     let fields = CustomerFields {
         id: f.required_text(0)?,
-        created_at: f.required(1, values::timestamp)?,
-        source: f.required(
-            2,
-            enumeration(Source::from_bytes, "not a customer source of SPEC §2"),
-        )?,
+        created_at: f.required_timestamp(1)?,
+        source: f.required(2, enumeration(Source::from_bytes, Source::expected))?,
         text: [f.text(3)?, f.text(4)?, f.text(5)?, None, None, None],
-        gender: f.parse(
-            6,
-            enumeration(
-                Gender::from_bytes,
-                "not a gender (male, female, other or empty)",
-            ),
-        )?,
+        gender: f.parse(6, enumeration(Gender::from_bytes, Gender::expected))?,
         birth_date: f.parse(7, values::date)?,
     };
     let text = [
@@ -136,10 +146,10 @@ fn order(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedOrder>) -> Resu
     let fields = OrderFields {
         id: f.required_text(0)?,
         customer_id: f.required_text(1)?,
-        created_at: f.required(2, values::timestamp)?,
+        created_at: f.required_timestamp(2)?,
         status: f.required(
             3,
-            enumeration(OrderStatus::from_bytes, "not an order status"),
+            enumeration(OrderStatus::from_bytes, OrderStatus::expected),
         )?,
         total: f.required(4, values::decimal)?,
         cost_of_goods: f.parse(5, values::decimal)?,
@@ -177,12 +187,12 @@ fn deal(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedDeal>) -> Result
     let fields = DealFields {
         id: f.required_text(0)?,
         customer_id: f.text(1)?,
-        created_at: f.required(2, values::timestamp)?,
+        created_at: f.required_timestamp(2)?,
         source: f.required_text(3)?,
         product_type: f.text(4)?,
-        handed_over_at: f.parse(5, values::timestamp)?,
-        opportunity_at: f.parse(6, values::timestamp)?,
-        won_at: f.parse(7, values::timestamp)?,
+        handed_over_at: f.timestamp(5)?,
+        opportunity_at: f.timestamp(6)?,
+        won_at: f.timestamp(7)?,
         revenue: f.parse(8, values::decimal)?,
     };
     stage.push(line, fields);
@@ -208,19 +218,13 @@ fn interaction(
     let fields = InteractionFields {
         id: f.required_text(0)?,
         customer_id: f.required_text(1)?,
-        at: f.required(2, values::timestamp)?,
-        channel: f.required(3, enumeration(Channel::from_bytes, "not a channel"))?,
+        at: f.required_timestamp(2)?,
+        channel: f.required(3, enumeration(Channel::from_bytes, Channel::expected))?,
         kind: f.required(
             4,
-            enumeration(InteractionKind::from_bytes, "not an interaction kind"),
+            enumeration(InteractionKind::from_bytes, InteractionKind::expected),
         )?,
-        direction: f.required(
-            5,
-            enumeration(
-                Direction::from_bytes,
-                "not a direction (inbound or outbound)",
-            ),
-        )?,
+        direction: f.required(5, enumeration(Direction::from_bytes, Direction::expected))?,
         fanpage_id: f.text(6)?,
         staff_id: f.text(7)?,
         automated: f.parse(8, values::boolean)?.unwrap_or(false),
@@ -238,7 +242,7 @@ fn campaign(
 ) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
-    let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
+    let channel = f.parse(2, enumeration(Channel::from_bytes, Channel::expected))?;
     stage.push(line, id, name, channel);
     Ok(())
 }
@@ -262,7 +266,7 @@ fn fanpage(
 ) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
-    let channel = f.parse(2, enumeration(Channel::from_bytes, "not a channel"))?;
+    let channel = f.parse(2, enumeration(Channel::from_bytes, Channel::expected))?;
     let activated = f.required(3, values::boolean)?;
     let linked = f.required(4, linked_accounts)?;
     stage.push(line, (id, name), channel, activated, linked);
@@ -334,13 +338,31 @@ impl Reserve {
 
 /// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
 /// SPEC column.
+
+/// A header name as it is matched: the ASCII spaces and tabs around it dropped (and a
+/// byte order mark), ASCII letters lower-cased, and each inner space or hyphen read as
+/// `_` (`Created At` and `created-at` are `created_at`; `Created  At` is `created__at`).
+fn header_name(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim_start_matches('\u{feff}');
+    let text = text.trim_matches([' ', '\t']);
+    text.chars()
+        .map(|c| match c {
+            ' ' | '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Maps a header to the table's columns (names matched by [`header_name`]). Errors on a
+/// header that looks `;`- or tab-separated, a missing required column, or a column given
+/// twice.
 fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
     let names = table.columns();
     let mut map = vec![usize::MAX; names.len()];
     if let Some(header) = header {
         for i in 0..header.len() {
-            let name = String::from_utf8_lossy(header.field(i));
-            let name = name.trim().trim_start_matches('\u{feff}');
+            let name = header_name(header.field(i));
             if let Some(k) = names.iter().position(|c| c.name == name) {
                 if map[k] != usize::MAX {
                     return Err(Error::DuplicateColumn {
@@ -349,6 +371,23 @@ fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
                     });
                 }
                 map[k] = i;
+            }
+        }
+        let none_required = names
+            .iter()
+            .zip(&map)
+            .all(|(c, &i)| !c.required || i == usize::MAX);
+        if none_required {
+            let fields = || (0..header.len()).map(|i| header.field(i));
+            let separator = if fields().any(|f| f.contains(&b';')) {
+                Some(";")
+            } else if fields().any(|f| f.contains(&b'\t')) {
+                Some("tab")
+            } else {
+                None
+            };
+            if let Some(separator) = separator {
+                return Err(Error::WrongSeparator { table, separator });
             }
         }
     }
@@ -383,7 +422,7 @@ const PROGRESS_STEP: u64 = 4 << 20;
 /// Reads one table's records into its stage with `parse`.
 fn read_table<R: Read, T: Staged>(
     source: R,
-    (path, bytes, progress): (&Path, u64, ProgressFn<'_>),
+    (path, bytes, progress, zone): (&Path, u64, ProgressFn<'_>, &BusinessCalendar),
     stage: &mut TableStage<T>,
     parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
 ) -> Result<()> {
@@ -405,7 +444,7 @@ fn read_table<R: Read, T: Staged>(
         }
     }
     if !has_header && !table.is_required() {
-        return Ok(()); // an empty (0-byte) optional file is an empty table (SPEC §9.20)
+        return Ok(()); // an empty (0-byte) optional file is an empty table
     }
     if record.too_long {
         return Err(Error::InputTooLarge {
@@ -438,6 +477,7 @@ fn read_table<R: Read, T: Staged>(
             record: &record,
             map: &map,
             names,
+            zone,
         };
         // Borrowed when the id is UTF-8 (no copy, however long: the rejection keeps
         // its first characters only, with the original length).
@@ -461,10 +501,10 @@ fn read_table<R: Read, T: Staged>(
     Ok(())
 }
 
-/// The SPEC column to name for a record of the wrong shape: the column whose field opened
+/// The column to name for a record of the wrong shape: the column whose field opened
 /// a quote that is never closed, or, for a record with fewer fields than the header, the
-/// first column in SPEC §2's order that the record lacks (SPEC §9.3). `None` when that
-/// field is not a SPEC column, and for a record with more fields than the header (no
+/// first column in the documented order that the record lacks. `None` when that
+/// field is not a known column, and for a record with more fields than the header (no
 /// header column is at fault then).
 #[cold]
 fn shape_column(
@@ -509,8 +549,14 @@ fn shape_rejection(
     } else if record.unclosed_quote {
         "a quoted field is never closed before the end of the file".to_owned()
     } else {
+        let hint = if record.len() > width {
+            " (an unquoted comma inside a value splits it, e.g. a thousands separator in \
+             1,250,000: write plain digits or quote the value)"
+        } else {
+            ""
+        };
         format!(
-            "the record has {} fields, the header has {width}",
+            "the record has {} fields, the header has {width}{hint}",
             record.len()
         )
     };
@@ -525,12 +571,15 @@ fn shape_rejection(
 }
 
 impl DatasetBuilder {
-    /// Adds the rows of one table read as CSV from `source` (SPEC §2's layout, with a
-    /// header). `path` names the source in errors.
+    /// Adds the rows of one table read as CSV from `source` (the layout of
+    /// docs/input-format.md, with a header). `path` names the source in errors.
+    /// Timestamps without an offset are local times in the builder's
+    /// [`time_zone`](DatasetBuilder::time_zone), so set it before reading.
     ///
     /// # Errors
-    /// * [`Error::MissingColumn`] / [`Error::DuplicateColumn`] for a bad header; a
-    ///   required table with an empty source has no header, hence a missing column.
+    /// * [`Error::MissingColumn`] / [`Error::DuplicateColumn`] /
+    ///   [`Error::WrongSeparator`] for a bad header; a required table with an empty
+    ///   source has no header, hence a missing column.
     /// * [`Error::Io`] when reading fails.
     ///
     /// Bad rows are not errors: they are rejected at [`build`](DatasetBuilder::build).
@@ -553,13 +602,14 @@ impl DatasetBuilder {
         bytes: u64,
     ) -> Result<()> {
         match self.stage.slots([table]).pop() {
-            Some(slot) => slot.read(source, path, bytes, &|_| {}),
+            Some(slot) => slot.read(source, path, bytes, &|_| {}, &self.zone),
             None => Ok(()),
         }
     }
 
-    /// Adds the rows of the nine files `<table>.csv` in `dir` (SPEC §2). Optional files
-    /// may be missing.
+    /// Adds the rows of the nine files `<table>.csv` in `dir` (docs/input-format.md).
+    /// Optional files may be missing. Timestamps without an offset are local times in
+    /// the builder's [`time_zone`](DatasetBuilder::time_zone), so set it before reading.
     ///
     /// # Errors
     /// * [`Error::MissingFile`] when `customers.csv` or `orders.csv` is missing.
@@ -621,10 +671,11 @@ impl DatasetBuilder {
                 }
             })
             .collect();
+        let zone = &self.zone;
         let slots = self.stage.slots(Table::ALL);
         let jobs: Vec<_> = slots.into_iter().zip(opened).collect();
         let read = |(slot, opened): Job<'_>| match opened? {
-            Some((file, path, bytes)) => slot.read(file, &path, bytes, progress),
+            Some((file, path, bytes)) => slot.read(file, &path, bytes, progress, zone),
             None => Ok(()),
         };
         #[cfg(feature = "parallel")]
@@ -690,8 +741,9 @@ impl Slot<'_> {
         path: &Path,
         bytes: u64,
         progress: ProgressFn<'_>,
+        zone: &BusinessCalendar,
     ) -> Result<()> {
-        let path = (path, bytes, progress);
+        let path = (path, bytes, progress, zone);
         match self {
             Slot::Customers(s) => read_table(source, path, s, customer),
             Slot::Orders(s) => read_table(source, path, s, order),
@@ -728,30 +780,37 @@ impl crate::dataset::Stage {
 }
 
 /// Parses an instant with the grammar of the timestamps in the CSV files: RFC 3339 with
-/// an offset (`2026-11-15T10:00:00+07:00`, `...Z`), a `T`, `t` or space between date and
-/// time, no leap second (second 60 is refused), at most nanoseconds. For a command
-/// line's `--as-of`, so that it accepts exactly what the data does.
+/// an offset (`2026-11-15T10:00:00+07:00`, `...Z`), or a local time without an offset
+/// (`2026-11-15 10:00`) read in `zone` (see docs/input-format.md#timestamps); no leap
+/// second (second 60 is refused), at most nanoseconds. For a command line's `--as-of`,
+/// so that it accepts exactly what the data does.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] saying what is wrong with `text`.
 ///
 /// # Example
 /// ```
+/// use crm_metrics::calendar::BusinessCalendar;
 /// use crm_metrics::io::csv::parse_timestamp;
 ///
-/// let at = parse_timestamp("2026-11-15T10:00:00+07:00")?;
+/// let zone: BusinessCalendar = "+07:00".parse()?;
+/// let at = parse_timestamp("2026-11-15T10:00:00+07:00", &zone)?;
 /// assert_eq!(at.to_rfc3339(), "2026-11-15T03:00:00+00:00");
-/// assert!(parse_timestamp("2026-11-15T23:59:60Z").is_err());
+/// assert_eq!(parse_timestamp("2026-11-15 10:00", &zone)?, at);
+/// assert!(parse_timestamp("2026-11-15T23:59:60Z", &zone).is_err());
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+pub fn parse_timestamp(
+    text: &str,
+    zone: &BusinessCalendar,
+) -> Result<chrono::DateTime<chrono::Utc>> {
     let invalid = |problem: &str| {
         Error::InvalidArgument(format!(
             "{:?}: {problem}",
             crate::error::clip(text, 64).as_ref()
         ))
     };
-    let ts = values::timestamp(text.as_bytes()).map_err(invalid)?;
+    let ts = values::timestamp(text.as_bytes(), zone).map_err(invalid)?;
     chrono::DateTime::from_timestamp(ts.secs, ts.nanos)
         .ok_or_else(|| invalid("out of the range of dates"))
 }
@@ -791,6 +850,177 @@ mod tests {
     }
 
     #[test]
+    fn header_names_ignore_case_blanks_and_hyphens() {
+        assert_eq!(header_name(b" Created At "), "created_at");
+        assert_eq!(header_name(b"customer-id"), "customer_id");
+        assert_eq!(header_name(b"\xEF\xBB\xBFID"), "id");
+        assert_eq!(header_name(b"Created  At"), "created__at"); // two spaces: unknown
+        let b = load(
+            Table::Customers,
+            "\u{feff}ID, Created At ,SOURCE,Birth-Date\r\nKH1,2026-11-03 10:00,Shopee,1990-01-02\r\n",
+        )
+        .unwrap();
+        assert_eq!(b.stage.customers.rows.len(), 1);
+        // `Created  At` reads as the unknown created__at: created_at is missing.
+        let err = load(Table::Customers, "id,Created  At,source\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "customers.csv: missing required column created_at"
+        );
+        // Two spellings of one column are a duplicate.
+        let err = load(Table::Staff, "id,Name,NAME\n").err().unwrap();
+        assert!(matches!(err, Error::DuplicateColumn { column: "name", .. }));
+        let err = load(Table::Customers, "id,created_at,Created-At,source\n")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().starts_with(
+                "customers.csv: column created_at appears more than once in the header"
+            )
+        );
+    }
+
+    #[test]
+    fn semicolon_or_tab_headers_are_their_own_error() {
+        let err = load(
+            Table::Customers,
+            "id;created_at;source\nKH1;2026-01-01;pos\n",
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, Error::WrongSeparator { separator: ";", .. }));
+        assert_eq!(
+            err.to_string(),
+            "customers.csv looks ;-separated (its header has none of the required columns): the separator must be a comma; save the file as comma-separated CSV"
+        );
+        let err = load(Table::Orders, "id\tcustomer_id\tcreated_at\n")
+            .err()
+            .unwrap();
+        assert!(matches!(
+            err,
+            Error::WrongSeparator {
+                separator: "tab",
+                ..
+            }
+        ));
+        // Both: `;` is named.
+        let err = load(Table::Staff, "id;x\tname\n").err().unwrap();
+        assert!(matches!(err, Error::WrongSeparator { separator: ";", .. }));
+        // A header with a required column and a `;` elsewhere is a normal header.
+        let err = load(Table::Staff, "id,na;me\n").err().unwrap();
+        assert!(matches!(err, Error::MissingColumn { column: "name", .. }));
+    }
+
+    #[test]
+    fn enums_fold_case_and_blanks_but_ids_and_numbers_are_never_trimmed() {
+        let csv = "id,customer_id,created_at,status,total\n\
+                   DH1,KH1,2026-11-03 10:00, Completed ,125000\n\
+                   \x20DH2,KH1,2026-11-03T10:00:00Z,PENDING,1\n\
+                   DH3,KH1,2026-11-03T10:00:00Z,completed, 5\n\
+                   DH4,KH1,2026-11-03T10:00:00Z,   ,5\n\
+                   DH5,KH1,2026-11-03T10:00:00Z,done,1,250,000\n";
+        let b = load(Table::Orders, csv).unwrap();
+        let s = &b.stage.orders;
+        // DH1 (trimmed, folded status) and " DH2" (an id with its space kept).
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.ids.resolve(1), " DH2");
+        let got: Vec<_> = s
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.column, r.detail.as_str()))
+            .collect();
+        let status = OrderStatus::expected();
+        assert_eq!(
+            got[..2],
+            [
+                (
+                    4,
+                    Some("total"),
+                    &*format!("{}: \" 5\"", values_problem(b" 5"))
+                ),
+                (5, Some("status"), &*format!("{status}: \"   \"")),
+            ]
+        );
+        // DH5 has too many fields (the thousands separators split the total).
+        assert_eq!(got[2].0, 6);
+        // A blanks-only optional enum is present and bad.
+        let b = load(
+            Table::Customers,
+            "id,created_at,source,gender\nKH1,2026-11-03 10:00,pos,\t\n",
+        )
+        .unwrap();
+        let r = &b.stage.customers.rejections[0];
+        assert_eq!(r.column, Some("gender"));
+        assert!(
+            r.detail
+                .starts_with("not a gender (allowed: male, female, other; any case)")
+        );
+    }
+
+    fn values_problem(raw: &[u8]) -> &'static str {
+        values::decimal(raw).unwrap_err()
+    }
+
+    /// Strict mode reads spreadsheet values the same way, and still stops at a bad one.
+    #[test]
+    fn strict_mode_follows_the_same_rules() {
+        let good = "ID,Created At,Source,Gender\nKH1,2026-11-03 10:00,Shopee, FEMALE \n";
+        let mut b = DatasetBuilder::new().strict(true);
+        b.read_csv(Table::Customers, good.as_bytes(), "customers.csv")
+            .unwrap();
+        let mut o = "id,customer-id,created_at,STATUS,total\n".to_owned();
+        o.push_str("DH1,KH1,2026-11-03T11:00,Completed,1\n");
+        b.read_csv(Table::Orders, o.as_bytes(), "orders.csv")
+            .unwrap();
+        let d = b.build().unwrap();
+        assert_eq!((d.customer_count(), d.order_count()), (1, 1));
+
+        let bad = "id,created_at,source\nKH1,2026-11-03 24:00,pos\n";
+        let mut b = DatasetBuilder::new().strict(true);
+        b.read_csv(Table::Customers, bad.as_bytes(), "customers.csv")
+            .unwrap();
+        let err = b.build().unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "customers.csv line 2, column created_at: parse_error: time of day out of range"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn naive_timestamps_use_the_builder_time_zone() {
+        let csv = "id,created_at,source\nKH1,2026-10-25 02:30,pos\nKH2,2026-03-29 02:30:00,pos\n";
+        let berlin: BusinessCalendar = "Europe/Berlin".parse().unwrap();
+        let mut b = DatasetBuilder::new().time_zone(berlin);
+        b.read_csv(Table::Customers, csv.as_bytes(), "customers.csv")
+            .unwrap();
+        let at: Vec<_> = b
+            .stage
+            .customers
+            .rows
+            .iter()
+            .map(|r| r.created_at.to_datetime().to_rfc3339())
+            .collect();
+        // Overlap: the earlier 00:30Z; gap: the offset before it, 01:30Z.
+        assert_eq!(
+            at,
+            ["2026-10-25T00:30:00+00:00", "2026-03-29T01:30:00+00:00"]
+        );
+        // The default zone is +07:00: 02:30 local is 19:30Z the day before.
+        let b = load(Table::Customers, csv).unwrap();
+        assert_eq!(
+            b.stage.customers.rows[0]
+                .created_at
+                .to_datetime()
+                .to_rfc3339(),
+            "2026-10-24T19:30:00+00:00"
+        );
+    }
+
+    #[test]
     fn any_column_order_and_extra_columns() {
         let b = load(Table::Staff, "extra,name,id\nx,Lan,NV1\n").unwrap();
         let s = &b.stage.staff;
@@ -801,7 +1031,7 @@ mod tests {
 
     #[test]
     fn first_bad_column_in_spec_order() {
-        // created_at and source are both bad; created_at comes first in SPEC §2.
+        // created_at and source are both bad; created_at comes first in the column order.
         let b = load(
             Table::Customers,
             "source,created_at,id\nfacebook,yesterday,KH1\n",
@@ -830,7 +1060,7 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                // too few fields: the first missing SPEC column is named
+                // too few fields: the first missing column is named
                 (5, Some("NV2".into()), Some("name")),
                 // too many: no header column is at fault
                 (6, Some("NV3".into()), None),
@@ -900,20 +1130,22 @@ mod tests {
     #[test]
     fn as_of_has_the_data_grammar() {
         assert_eq!(
-            parse_timestamp("2026-11-15T10:00:00+07:00")
+            parse_timestamp("2026-11-15T10:00:00+07:00", &BusinessCalendar::default())
                 .unwrap()
                 .to_rfc3339(),
             "2026-11-15T03:00:00+00:00"
         );
-        let err = parse_timestamp("2026-11-15T23:59:60Z")
+        let err = parse_timestamp("2026-11-15T23:59:60Z", &BusinessCalendar::default())
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
             "\"2026-11-15T23:59:60Z\": second out of range (a leap second is not allowed)"
         );
-        assert!(parse_timestamp("2026-11-15").is_err());
-        let err = parse_timestamp("x\ny").unwrap_err().to_string();
+        assert!(parse_timestamp("2026-11-15", &BusinessCalendar::default()).is_err());
+        let err = parse_timestamp("x\ny", &BusinessCalendar::default())
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains('\n'), "{err}");
     }
 

@@ -1,6 +1,6 @@
 //! Input and output formats. `io` reads and writes; it never computes a metric.
 //!
-//! * [`csv`] (feature `csv`, on by default): a folder of SPEC §2 CSV files into a
+//! * [`csv`] (feature `csv`, on by default): a folder of docs/input-format.md CSV files into a
 //!   [`DatasetBuilder`](crate::DatasetBuilder).
 //! * [`file`](mod@file): opening input files safely (regular files only, never blocking), reading
 //!   small files under a size limit, and telling whether two paths are the same file.

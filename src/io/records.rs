@@ -1,7 +1,7 @@
 //! An RFC 4180 record reader that knows the physical line where every record starts.
 //!
-//! **Why not the `csv` crate**: SPEC §9.7 and §9.8 need the physical line of each record
-//! (header = line 1, a quoted field may span lines, blank lines count), and the `csv`
+//! **Why not the `csv` crate**: rejected rows must name the physical line of each
+//! record (docs/input-format.md#csv-layout: header = line 1, a quoted field may span lines, blank lines count), and the `csv`
 //! crate's `Position::line` drifts after CRLF line ends, blank lines and multi-line
 //! fields (measured: with a CRLF header, the first record reports line 1). This reader is
 //! small, makes no allocation per record (it reuses one buffer), and tolerates what shop
@@ -75,7 +75,7 @@ impl Record {
         std::str::from_utf8(&self.data).ok()
     }
 
-    /// A blank line, or a line whose fields are all empty: not a record (SPEC §9.8).
+    /// A blank line, or a line whose fields are all empty: not a record (docs/input-format.md#csv-layout).
     pub(crate) fn is_blank(&self) -> bool {
         self.data.is_empty() && !self.unclosed_quote && !self.too_long
     }

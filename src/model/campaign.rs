@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Channel;
 
-/// A marketing campaign (`campaigns.csv`, SPEC §2).
+/// A marketing campaign (`campaigns.csv`, docs/input-format.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
     /// Unique id. Required.

@@ -1,9 +1,9 @@
-//! The columns of the nine input files (SPEC §2).
+//! The columns of the nine input files (docs/input-format.md).
 
 use crate::error::Table;
 
-/// A column of SPEC §2: its name, and whether its value is required (SPEC marks the
-/// others `?`). A file must have every required column in its header; optional columns
+/// A column of docs/input-format.md: its name, and whether its value is required (the others are
+/// optional). A file must have every required column in its header; optional columns
 /// may be left out of the header entirely.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Column {
@@ -91,8 +91,8 @@ const FANPAGES: &[Column] = &[
 ];
 
 impl Table {
-    /// SPEC §2's columns of this table's file, in SPEC's order (the order of
-    /// `parse_error` precedence, SPEC §9.3).
+    /// docs/input-format.md's columns of this table's file, in the documented order (the order of
+    /// `parse_error` precedence, docs/input-format.md#rejections).
     pub const fn columns(self) -> &'static [Column] {
         match self {
             Table::Customers => CUSTOMERS,

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// A marketing cost (`costs.csv`, SPEC §2, §5). Costs have no id.
+/// A marketing cost (`costs.csv`, docs/input-format.md). Costs have no id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cost {
     /// The local date the money was spent on (in the report's time zone). Required.

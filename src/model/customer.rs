@@ -3,11 +3,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Gender, Source};
 
-/// A customer (`customers.csv`, SPEC §2). A customer exists from its `created_at`
-/// (SPEC §9.20).
+/// A customer (`customers.csv`, docs/input-format.md). A customer exists from its `created_at`
+/// (docs/metrics.md#which-rows-count).
 ///
 /// Optional text fields are `None` when absent; an empty string is read as absent too,
-/// as an empty CSV field is (SPEC §2), while `" "` is a value (SPEC §9.9).
+/// as an empty CSV field is (docs/input-format.md), while `" "` is a value (docs/input-format.md#values).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     /// Unique id, e.g. `KH00001`. Required.
@@ -19,7 +19,7 @@ pub struct Customer {
     /// Full name.
     pub name: Option<String>,
     /// Phone number, as text (leading zeros matter). Having one makes the customer
-    /// reachable by SMS (SPEC §6 `connections.sms`).
+    /// reachable by SMS (docs/metrics.md#customer_picture `connections.sms`).
     pub phone: Option<String>,
     /// E-mail address.
     pub email: Option<String>,

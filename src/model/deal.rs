@@ -2,12 +2,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// A sales deal (`deals.csv`, SPEC §2, §5): created, handed over to a salesperson,
+/// A sales deal (`deals.csv`, docs/input-format.md): created, handed over to a salesperson,
 /// turned into an opportunity, won.
 ///
 /// Present stages must be non-decreasing (`created_at <= handed_over_at <=
 /// opportunity_at <= won_at`, equal allowed), no stage may be set while an earlier one
-/// is empty, and `revenue` is present exactly when `won_at` is (SPEC §9.11).
+/// is empty, and `revenue` is present exactly when `won_at` is (docs/input-format.md#dealscsv).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deal {
     /// Unique id. Required.

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Channel;
 
-/// A connected social page (`fanpages.csv`, SPEC §2, §7).
+/// A connected social page (`fanpages.csv`, docs/input-format.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fanpage {
     /// Unique id. Required.
@@ -11,8 +11,8 @@ pub struct Fanpage {
     pub name: String,
     /// The platform.
     pub channel: Option<Channel>,
-    /// Connected to the product (SPEC §7 `activated_pages`). Required.
+    /// Connected to the product (docs/metrics.md#social `activated_pages`). Required.
     pub activated: bool,
-    /// Number of linked accounts, `>= 0` (SPEC §7 `linked_accounts`). Required.
+    /// Number of linked accounts, `>= 0` (docs/metrics.md#social `linked_accounts`). Required.
     pub linked_accounts: u64,
 }

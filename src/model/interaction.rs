@@ -3,11 +3,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Channel, Direction, InteractionKind};
 
-/// One interaction between the shop and a customer (`interactions.csv`, SPEC §2).
+/// One interaction between the shop and a customer (`interactions.csv`, docs/input-format.md).
 ///
 /// An outbound `message` or `comment` is a reply: by a person when `staff_id` is set and
 /// `automated` is false, by automation when `automated` is true. An interaction with a
-/// `fanpage_id` is a *social* interaction (SPEC §7).
+/// `fanpage_id` is a *social* interaction (docs/metrics.md#social).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interaction {
     /// Unique id. Required.

@@ -1,4 +1,4 @@
-//! The data model of SPEC §2: plain structs with serde derives, one per input table,
+//! The data model of docs/input-format.md: plain structs with serde derives, one per input table,
 //! and the enumerations.
 //!
 //! These are what a service builds a [`Dataset`](crate::Dataset) from
@@ -21,6 +21,8 @@ pub use columns::Column;
 pub use cost::Cost;
 pub use customer::Customer;
 pub use deal::Deal;
+#[cfg(feature = "csv")]
+pub(crate) use enums::trim_blanks;
 pub use enums::{Channel, Direction, Gender, InteractionKind, OrderStatus, ParseEnumError, Source};
 pub use fanpage::Fanpage;
 pub use interaction::Interaction;

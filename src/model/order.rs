@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::OrderStatus;
 
-/// An order (`orders.csv`, SPEC §2). A *purchase* is a `completed` order with
-/// `created_at <= as_of`; a *placed* order is one that is not `cancelled` (SPEC §1).
+/// An order (`orders.csv`, docs/input-format.md). A *purchase* is a `completed` order with
+/// `created_at <= as_of`; a *placed* order is one that is not `cancelled` (docs/metrics.md#conventions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// Unique id. Required.
@@ -18,11 +18,11 @@ pub struct Order {
     pub status: OrderStatus,
     /// Order value, `>= 0`. Required.
     pub total: Decimal,
-    /// Cost of the goods sold, `>= 0`; gross profit is `total - cost_of_goods` (SPEC §7).
+    /// Cost of the goods sold, `>= 0`; gross profit is `total - cost_of_goods` (docs/metrics.md#social).
     pub cost_of_goods: Option<Decimal>,
-    /// Sales channel, free text (SPEC §9.10).
+    /// Sales channel, free text (docs/input-format.md#enumerations).
     pub source: Option<String>,
-    /// The fanpage the order came through: any value makes it a *social* order (SPEC §7).
+    /// The fanpage the order came through: any value makes it a *social* order (docs/metrics.md#social).
     pub fanpage_id: Option<String>,
     /// The staff member credited with it.
     pub staff_id: Option<String>,
@@ -30,13 +30,13 @@ pub struct Order {
     pub voucher_code: Option<String>,
 }
 
-/// One line of an order (`order_lines.csv`, SPEC §2). Line order within an order is
-/// input order (SPEC §4 `first_product`, `last_product`).
+/// One line of an order (`order_lines.csv`, docs/input-format.md). Line order within an order is
+/// input order (docs/metrics.md#profile `first_product`, `last_product`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The order; must name an accepted order. Required.
     pub order_id: String,
-    /// Product id; products are named by id in reports (SPEC §9.21). Required.
+    /// Product id; products are named by id in reports (docs/metrics.md#the-json-report). Required.
     pub product_id: String,
     /// Product name, for people.
     pub product_name: Option<String>,

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// A staff member (`staff.csv`, SPEC §2).
+/// A staff member (`staff.csv`, docs/input-format.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staff {
     /// Unique id. Required.

@@ -113,7 +113,7 @@ KH1,2026-01-01T10:00:00+07:00,pos,An,0901,,female,1990-02-28,,,
 KH2,2026-01-02T10:00:00+07:00,shopee,,,,,,,,
 KH3,2026-01-03T10:00:00+07:00,facebook,,,,,,,,
 KH1,2026-01-04T10:00:00+07:00,pos,,,,,,,,
-KH4,2026-01-05T10:00:00,pos,,,,,,,,
+KH4,2026-01-05 10:00:00+07:00,pos,,,,,,,,
 ";
 
 const ORDERS: &[u8] = b"\
@@ -224,11 +224,11 @@ fn every_reason_and_warning_with_the_exact_data_quality() {
         },
         "rejected": [
             {"table": "customers", "line": 4, "id": "KH3", "reason": "parse_error",
-             "detail": "column source: not a customer source of SPEC §2: \"facebook\""},
+             "detail": "column source: not a customer source (allowed: haravan, shopee, lazada, other_oms, excel_import, manual, zalo_oa, webpush, form, social_chat, pos; any case): \"facebook\""},
             {"table": "customers", "line": 5, "id": "KH1", "reason": "duplicate_id",
              "detail": "column id: KH1 is already claimed by an earlier row"},
             {"table": "customers", "line": 6, "id": "KH4", "reason": "parse_error",
-             "detail": "column created_at: timestamp without an offset (add Z or +hh:mm): \"2026-01-05T10:00:00\""},
+             "detail": "column created_at: a timestamp with an offset needs the RFC 3339 form YYYY-MM-DDTHH:MM:SS+hh:mm ('T' and seconds; leave the offset out for a local time like 2026-05-01 10:00): \"2026-01-05 10:00:00+07:00\""},
             {"table": "orders", "line": 5, "id": "DH4", "reason": "unknown_customer",
              "detail": "column customer_id: no accepted customer KH3"},
             {"table": "orders", "line": 6, "id": "DH5", "reason": "unknown_customer",
@@ -240,7 +240,7 @@ fn every_reason_and_warning_with_the_exact_data_quality() {
             {"table": "orders", "line": 9, "id": "DH7", "reason": "negative_amount",
              "detail": "column cost_of_goods: -1"},
             {"table": "orders", "line": 10, "id": "DH8", "reason": "parse_error",
-             "detail": "column status: not an order status: \"done\""},
+             "detail": "column status: not an order status (allowed: pending, completed, failed, cancelled; any case): \"done\""},
             {"table": "order_lines", "line": 4, "id": null, "reason": "unknown_order",
              "detail": "column order_id: no accepted order DH4"},
             {"table": "order_lines", "line": 5, "id": null, "reason": "unknown_order",
@@ -252,7 +252,7 @@ fn every_reason_and_warning_with_the_exact_data_quality() {
             {"table": "order_lines", "line": 8, "id": null, "reason": "negative_amount",
              "detail": "column unit_price: -5"},
             {"table": "order_lines", "line": 9, "id": null, "reason": "parse_error",
-             "detail": "column quantity: not an integer (expected digits with an optional '-'): \"1.5\""},
+             "detail": "column quantity: not a whole number: only digits with an optional '-' are read (no fraction or thousands separators): \"1.5\""},
             {"table": "deals", "line": 4, "id": "D3", "reason": "unknown_customer",
              "detail": "column customer_id: no accepted customer KH3"},
             {"table": "deals", "line": 5, "id": "D4", "reason": "stage_out_of_order",
@@ -278,11 +278,11 @@ fn every_reason_and_warning_with_the_exact_data_quality() {
             {"table": "costs", "line": 5, "id": null, "reason": "parse_error",
              "detail": "column source: missing required value"},
             {"table": "costs", "line": 6, "id": null, "reason": "parse_error",
-             "detail": "column amount: not a plain decimal (expected digits with an optional '-' and '.'): \"1e3\""},
+             "detail": "column amount: not a plain number: only digits with an optional '-' and an optional '.' fraction are read (no thousands separators or currency signs: write 1250000, not 1,250,000 or 1250000₫): \"1e3\""},
             {"table": "interactions", "line": 6, "id": "T5", "reason": "unknown_customer",
              "detail": "column customer_id: no accepted customer KH3"},
             {"table": "interactions", "line": 7, "id": "T6", "reason": "parse_error",
-             "detail": "column direction: not a direction (inbound or outbound): \"sideways\""},
+             "detail": "column direction: not a direction (allowed: inbound, outbound; any case): \"sideways\""},
             {"table": "interactions", "line": 8, "id": "T1", "reason": "duplicate_id",
              "detail": "column id: T1 is already claimed by an earlier row"},
             {"table": "interactions", "line": 9, "id": "T7", "reason": "unknown_customer",
@@ -294,7 +294,7 @@ fn every_reason_and_warning_with_the_exact_data_quality() {
             {"table": "staff", "line": 4, "id": "NV2", "reason": "parse_error",
              "detail": "column name: missing required value"},
             {"table": "fanpages", "line": 3, "id": "FP2", "reason": "parse_error",
-             "detail": "column activated: not a boolean (expected true, false, 1 or 0): \"yes\""},
+             "detail": "column activated: not a boolean (allowed: true, false, 1, 0; any case): \"yes\""},
         ],
         "warnings_by_reason": {"unknown_staff": 3, "unknown_fanpage": 2, "unknown_campaign": 2},
     });
@@ -450,7 +450,10 @@ DH1,KH1,2026-02-01T10:00:00+07:00,completed,100,x
         .map(|r| r.detail.as_str())
         .collect();
     assert_eq!(details[0], "the record has 4 fields, the header has 6");
-    assert_eq!(details[2], "the record has 7 fields, the header has 6");
+    assert_eq!(
+        details[2],
+        "the record has 7 fields, the header has 6 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
+    );
     assert_eq!(d.quality().rejections()[3].id.as_deref(), Some("DH5"));
 }
 
@@ -624,7 +627,7 @@ fn duplicate_header_names() {
     let err = load(&[(Table::Orders, orders)], false).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "orders.csv: column total appears more than once in the header"
+        "orders.csv: column total appears more than once in the header (names are matched ignoring case, spaces and hyphens)"
     );
     assert!(matches!(
         err,
@@ -637,7 +640,7 @@ fn duplicate_header_names() {
     let err = load(&[(Table::Staff, b"id,name, id \n")], false).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "staff.csv: column id appears more than once in the header"
+        "staff.csv: column id appears more than once in the header (names are matched ignoring case, spaces and hyphens)"
     );
     // Repeated unknown columns are ignored, as unknown columns are.
     let d = load(&[(Table::Staff, b"id,x,name,x\nNV1,1,Lan,2\n")], false).unwrap();
@@ -676,10 +679,12 @@ fn bom_crlf_and_mixed_line_ends_keep_physical_lines() {
 
 #[test]
 fn timestamps_without_offset_at_24_00_or_with_a_leap_second() {
+    // A timestamp without an offset is a local time (here +07:00); with an offset it
+    // keeps the strict form, so a space before a time with an offset is bad.
     let customers = b"\
 id,created_at,source
 KH1,2026-01-01T00:00:00Z,pos
-KH2,2026-01-01T10:00:00,pos
+KH2,2026-01-01 10:00:00Z,pos
 KH3,2026-01-01T24:00:00+07:00,pos
 KH4,2026-06-30T23:59:60Z,pos
 KH5,2026-01-01,pos
@@ -688,7 +693,7 @@ KH6,2026-01-01T00:00:00.999999999+07:00,pos
     let deals = b"\
 id,created_at,source,handed_over_at,opportunity_at,won_at,revenue
 D1,2026-02-01T00:00:00Z,ads,2026-02-01T24:00:00Z,,,
-D2,2026-02-01T00:00:00Z,ads,2026-02-02T00:00:00Z,2026-02-02T00:00:00,,
+D2,2026-02-01T00:00:00Z,ads,2026-02-02T00:00:00Z,2026-02-02T00:00+07:00,,
 D3,2026-02-01T00:00:00Z,ads,2026-02-02T00:00:00Z,2026-02-03T00:00:00Z,2016-12-31T23:59:60Z,5
 D4,2026-02-01T00:00:00Z,ads,2026-02-02T00:00:00Z,2026-02-03T00:00:00Z,2026-02-04T00:00:00Z,5
 ";
@@ -723,7 +728,7 @@ D4,2026-02-01T00:00:00Z,ads,2026-02-02T00:00:00Z,2026-02-03T00:00:00Z,2026-02-04
         .collect();
     assert_eq!(
         details[0],
-        "timestamp without an offset (add Z or +hh:mm): \"2026-01-01T10:00:00\""
+        "a timestamp with an offset needs the RFC 3339 form YYYY-MM-DDTHH:MM:SS+hh:mm ('T' and seconds; leave the offset out for a local time like 2026-05-01 10:00): \"2026-01-01 10:00:00Z\""
     );
     assert_eq!(
         details[1],
@@ -1074,7 +1079,7 @@ fn strict_mode_stops_at_the_first_bad_row_naming_table_line_and_column() {
     );
     assert_eq!(
         err.to_string(),
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5"
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
     );
     // A record with too few fields names the first missing column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00\n";
@@ -1115,13 +1120,13 @@ fn strict_mode_stops_at_the_first_bad_row_naming_table_line_and_column() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "order_lines.csv line 2, column unit_price: parse_error: not a plain decimal (expected digits with an optional '-' and '.'): \"1e3\""
+        "order_lines.csv line 2, column unit_price: parse_error: not a plain number: only digits with an optional '-' and an optional '.' fraction are read (no thousands separators or currency signs: write 1250000, not 1,250,000 or 1250000₫): \"1e3\""
     );
     // Every rejection of the reason matrix: strict mode fails on the first of them.
     let err = load(&all_tables(), true).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "customers.csv line 4, column source: parse_error: not a customer source of SPEC §2: \"facebook\""
+        "customers.csv line 4, column source: parse_error: not a customer source (allowed: haravan, shopee, lazada, other_oms, excel_import, manual, zalo_oa, webpush, form, social_chat, pos; any case): \"facebook\""
     );
     // Warnings are not errors in strict mode.
     let orders = b"id,customer_id,created_at,status,total,staff_id\nDH1,KH1,2026-02-01T10:00:00+07:00,completed,100,NV9\n";
@@ -1196,7 +1201,7 @@ fn dashboard_exits_2_with_one_line_on_strict_bad_rows_and_on_overflow() {
     assert!(stdout.is_empty());
     assert_one_line(
         &stderr,
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5",
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)",
     );
     // A bad value: the message also names the column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00,completed,1e3\n";
@@ -1208,7 +1213,7 @@ fn dashboard_exits_2_with_one_line_on_strict_bad_rows_and_on_overflow() {
     assert_eq!(code, Some(2));
     assert_one_line(
         &stderr,
-        "orders.csv line 2, column total: parse_error: not a plain decimal (expected digits with an optional '-' and '.'): \"1e3\"",
+        "orders.csv line 2, column total: parse_error: not a plain number: only digits with an optional '-' and an optional '.' fraction are read (no thousands separators or currency signs: write 1250000, not 1,250,000 or 1250000₫): \"1e3\"",
     );
     // A sum beyond Decimal's range: exit 2 naming the metric.
     let huge = huge_orders();

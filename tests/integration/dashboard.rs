@@ -27,7 +27,7 @@ use crm_metrics::{DatasetBuilder, Report, ReportOptions};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::fixtures::{dataset, fixture_dir, options};
+use crate::fixtures::{case_tz, dataset_in, fixture_dir, options};
 
 /// The arguments of a fixture case by name.
 fn case_args(name: &str) -> Vec<String> {
@@ -50,8 +50,9 @@ fn case_args(name: &str) -> Vec<String> {
 /// The report of a fixture case and the header facts the example would print, with a
 /// fixed load time so that the output is the same on every run.
 fn fixture_report(name: &str) -> (Report, format::Meta) {
-    let options = options(&case_args(name));
-    let report = crm_metrics::report(dataset(), &options).expect("fixture report");
+    let args = case_args(name);
+    let options = options(&args);
+    let report = crm_metrics::report(dataset_in(case_tz(&args)), &options).expect("fixture report");
     let meta = format::Meta {
         source: "tests/fixtures/small/data".to_owned(),
         load_time: Some(Duration::from_millis(12)),

@@ -1,9 +1,18 @@
 //! Every case of `tests/fixtures/small/cases.json` against its reference report, section
 //! by section, with compare.py's rules (`compare.rs`). The report comes from the library
-//! with the options the dashboard would build from the case's arguments.
+//! with the options the dashboard would build from the case's arguments, over the
+//! fixture read in the case's time zone (the data has timestamps without an offset,
+//! which are local times in that zone).
+//!
+//! For now, only the sections this branch produces are compared (each test names its
+//! section), and the cases whose arguments the dashboard does not have yet (the
+//! comparison modes: `--compare`, `--compare-from`, `--compare-to`) are skipped: see
+//! [`unsupported`]. Once the comparison modes and the lifecycle, cohorts and rfm
+//! sections are merged, drop the skip and compare every section.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_metrics::calendar::{Period, Preset};
@@ -16,16 +25,42 @@ pub fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
 }
 
-/// The fixture dataset, loaded once per test binary.
+/// The fixture dataset read in the default time zone (+07:00), loaded once per test
+/// binary.
 pub fn dataset() -> &'static Dataset {
-    static DATASET: OnceLock<Dataset> = OnceLock::new();
-    DATASET.get_or_init(|| {
-        let mut builder = DatasetBuilder::new();
+    dataset_in("+07:00")
+}
+
+/// The fixture dataset read in time zone `tz` (its timestamps without an offset are
+/// local times there), loaded once per zone and test binary.
+pub fn dataset_in(tz: &str) -> &'static Dataset {
+    static DATASETS: OnceLock<Mutex<HashMap<String, &'static Dataset>>> = OnceLock::new();
+    let mut loaded = DATASETS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    loaded.entry(tz.to_owned()).or_insert_with(|| {
+        let mut builder = DatasetBuilder::new().time_zone(tz.parse().unwrap());
         builder
             .read_csv_dir(fixture_dir().join("data"))
             .expect("fixture loads");
-        builder.build().expect("fixture builds")
+        Box::leak(Box::new(builder.build().expect("fixture builds")))
     })
+}
+
+/// Flags of the reference cases that this branch's dashboard does not have yet (the
+/// comparison modes); cases using them are skipped until they are merged.
+pub fn unsupported(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| matches!(a.as_str(), "--compare" | "--compare-from" | "--compare-to"))
+}
+
+/// The `--tz` of a case's arguments (+07:00 when absent).
+pub fn case_tz(args: &[String]) -> &str {
+    args.iter()
+        .position(|a| a == "--tz")
+        .and_then(|i| args.get(i + 1))
+        .map_or("+07:00", String::as_str)
 }
 
 /// Options from a case's command-line arguments (SPEC §8 flags).
@@ -82,7 +117,7 @@ pub fn cases() -> Vec<(String, Value, Value)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|case| {
+        .filter_map(|case| {
             let name = case["name"].as_str().unwrap().to_owned();
             let args: Vec<String> = case["args"]
                 .as_array()
@@ -90,11 +125,14 @@ pub fn cases() -> Vec<(String, Value, Value)> {
                 .iter()
                 .map(|a| a.as_str().unwrap().to_owned())
                 .collect();
-            let report = crm_metrics::report(dataset(), &options(&args)).unwrap();
+            if unsupported(&args) {
+                return None; // see the module docs
+            }
+            let report = crm_metrics::report(dataset_in(case_tz(&args)), &options(&args)).unwrap();
             let actual = serde_json::to_value(&report).unwrap();
             let expected_text =
                 std::fs::read_to_string(dir.join("expected").join(format!("{name}.json"))).unwrap();
-            (name, actual, serde_json::from_str(&expected_text).unwrap())
+            Some((name, actual, serde_json::from_str(&expected_text).unwrap()))
         })
         .collect()
 }

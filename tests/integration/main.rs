@@ -7,6 +7,7 @@ mod fixtures;
 mod invariants;
 mod mutations;
 mod properties;
+mod real_exports;
 mod reliability;
 mod validation;
 

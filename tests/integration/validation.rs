@@ -59,7 +59,7 @@ DH4,KH9,2026-02-01T10:00:00+07:00,completed,-1,
 DH5,KH1,2026-02-01T10:00:00+07:00,completed,10,-1
 DH2,KH1,2026-02-01T10:00:00+07:00,completed,1,
 ,KH1,2026-02-01T10:00:00+07:00,completed,1,
-DH6,KH1,2026-02-01T10:00:00,completed,1,
+DH6,KH1,2026-02-01T24:00:00,completed,1,
 ";
     let d = build(&[(Table::Orders, orders)], false).unwrap();
     assert_eq!(
@@ -403,7 +403,7 @@ DH3,KH9,2026-02-01T10:00:00+07:00,completed,100
     // Orders come before order lines (SPEC §9.7), then file order.
     assert_eq!(
         err.to_string(),
-        "orders.csv line 3, column total: parse_error: not a plain decimal (expected digits with an optional '-' and '.'): \"1e5\""
+        "orders.csv line 3, column total: parse_error: not a plain number: only digits with an optional '-' and an optional '.' fraction are read (no thousands separators or currency signs: write 1250000, not 1,250,000 or 1250000₫): \"1e5\""
     );
     let Error::Rejected(r) = err else {
         panic!("not a rejection")

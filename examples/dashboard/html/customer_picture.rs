@@ -1,4 +1,4 @@
-//! HTML of the `customer_picture` section (SPEC §6, S3 "Customer picture"): KPI cards,
+//! HTML of the `customer_picture` section (docs/metrics.md#customer_picture, S3 "Customer picture"): KPI cards,
 //! visit groups (share of customers against share of revenue), gender and age, spend
 //! levels, reachability, return cycle and purchases in the period.
 

@@ -1,4 +1,4 @@
-//! HTML of the `customers` section (SPEC §3, S0 "Customer dashboard"): KPI cards, new
+//! HTML of the `customers` section (docs/metrics.md#customers, S0 "Customer dashboard"): KPI cards, new
 //! customers per day stacked by source (legend toggles a source), new customers by
 //! source, and dormant customers.
 
@@ -79,7 +79,7 @@ pub fn render(frame: &Frame, s: &CustomersSection) -> String {
 }
 
 /// New customers per day, stacked by source: only sources with new customers in the
-/// period get a series (and a legend entry), in SPEC order and with their fixed colour.
+/// period get a series (and a legend entry), in the documented order and with their fixed colour.
 fn daily(frame: &Frame, s: &CustomersSection) -> String {
     let days = &s.new_customers_daily;
     let dates: Vec<NaiveDate> = days.iter().map(|d| d.date).collect();

@@ -1,4 +1,4 @@
-//! HTML of the `marketing` section (SPEC §5, S2 "Overview dashboard"): revenue, cost and
+//! HTML of the `marketing` section (docs/metrics.md#marketing, S2 "Overview dashboard"): revenue, cost and
 //! ROI cards, the deal funnel, daily deal activity, revenue by product type, and the
 //! by-source and by-product-type tables with ROI.
 

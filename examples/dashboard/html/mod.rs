@@ -118,7 +118,10 @@ fn header(out: &mut String, report: &Report, meta: &Meta, sections: &[(&str, &st
     let _ = write!(
         out,
         "<div><dt>Period</dt><dd>{}</dd></div><div><dt>Compared with</dt><dd>{}</dd></div><div><dt>As of</dt><dd>{}</dd></div>",
-        esc(&format::period(&report.period)),
+        esc(&format::period_so_far(
+            &report.period,
+            Frame::of(report).today
+        )),
         esc(&format::period(&report.previous_period)),
         esc(&format::local_as_of(report)),
     );
@@ -142,6 +145,13 @@ fn header(out: &mut String, report: &Report, meta: &Meta, sections: &[(&str, &st
         let _ = write!(out, "<a href=\"#{id}\">{}</a>", esc(title));
     }
     out.push_str("</nav></div></header>\n");
+    if let Some(summary) = report.data_quality.tables.rejection_summary() {
+        let _ = writeln!(
+            out,
+            "<div class=\"banner\" role=\"alert\"><div class=\"wrap\"><strong>⚠ Rows were dropped:</strong> {}. <a href=\"#data-quality\">Data quality</a> lists each rejected row and why.</div></div>",
+            esc(&summary.describe())
+        );
+    }
 }
 
 /// A report section: a heading, what it shows, and its cards.
@@ -188,7 +198,7 @@ pub fn kpi_grid(span: u8, columns: usize, items: &[String]) -> String {
 pub struct Compare {
     /// The previous value, formatted.
     pub previous: String,
-    /// The delta (SPEC §1 `cmp`).
+    /// The delta (docs/metrics.md#conventions `cmp`).
     pub delta: Option<Decimal>,
     /// Whether a rise is good news (revenue) or bad news (cost, cancellations).
     pub good_when_up: bool,
@@ -273,8 +283,8 @@ pub fn kpi_money(label: &str, c: &Cmp<Decimal>, good_when_up: bool, note: &str) 
         &money(&c.current),
         &format!(
             "{label}: {} (previous {})",
-            money(&c.current),
-            money(&c.previous)
+            format::number(&c.current),
+            format::number(&c.previous)
         ),
         Some(Compare {
             previous: money(&c.previous),
@@ -501,7 +511,7 @@ pub fn note(text: &str) -> String {
     format!("<p class=\"note\">{}</p>", esc(text))
 }
 
-/// Colours of the eleven customer sources (SPEC §2 order), used wherever a source is.
+/// Colours of the eleven customer sources (docs/input-format.md order), used wherever a source is.
 pub const SOURCE_COLORS: [&str; 11] = [
     "#2563eb", "#f97316", "#7c3aed", "#64748b", "#16a34a", "#84cc16", "#0ea5e9", "#db2777",
     "#e11d48", "#14b8a6", "#ca8a04",
@@ -623,34 +633,63 @@ fn data_quality(report: &Report) -> String {
         table(&["reason", "row", "rows"], &[false, false, true], &reasons)
     };
     cards.push_str(&card(6, "Problems by reason", "", &body));
+    let accepted = q.tables.0[crm_metrics::Table::Customers as usize].accepted;
+    let later = accepted.saturating_sub(report.customers.total_customers);
+    if later > 0 {
+        cards.push_str(&card(
+            12,
+            "Customers dated after as_of",
+            "",
+            &note(&format!(
+                "{} of the {} accepted customers {} created after as_of: the reports count the {} that exist at as_of.",
+                count(later),
+                count(accepted),
+                if later == 1 { "is" } else { "are" },
+                count(report.customers.total_customers),
+            )),
+        ));
+    }
     if !q.rejected.is_empty() {
-        const SHOWN: usize = 20;
-        let rows: Vec<Vec<Cell>> = q
-            .rejected
-            .iter()
-            .take(SHOWN)
-            .map(|r| {
-                vec![
-                    Cell::Text(format!("{}.csv", r.table.name())),
-                    Cell::Num(count(r.line)),
-                    Cell::Text(r.id.clone().unwrap_or_default()),
-                    Cell::Text(r.reason.name().to_owned()),
-                    Cell::Text(r.detail.clone()),
-                ]
-            })
-            .collect();
-        let mut body = table(
-            &["file", "line", "id", "reason", "detail"],
-            &[false, true, false, false, false],
-            &rows,
-        );
-        if q.rejected.len() > SHOWN {
-            body.push_str(&note(&format!(
-                "The first {SHOWN} of {} listed rows; the JSON report (--format json) has them all.",
-                count(q.rejected.len() as u64)
-            )));
+        // Grouped by reason, the first rows of each with their whole detail.
+        const SHOWN: usize = 5;
+        for reason in crm_metrics::Reason::ALL {
+            let listed: Vec<_> = q.rejected.iter().filter(|r| r.reason == reason).collect();
+            if listed.is_empty() {
+                continue;
+            }
+            let total = q.rejected_by_reason.get(reason.name());
+            let rows: Vec<Vec<Cell>> = listed
+                .iter()
+                .take(SHOWN)
+                .map(|r| {
+                    vec![
+                        Cell::Text(format!("{}.csv", r.table.name())),
+                        Cell::Num(count(r.line)),
+                        Cell::Text(r.id.clone().unwrap_or_default()),
+                        Cell::Text(r.detail.clone()),
+                    ]
+                })
+                .collect();
+            let mut body = table(
+                &["file", "line", "id", "detail"],
+                &[false, true, false, false],
+                &rows,
+            );
+            if total > rows.len() as u64 {
+                body.push_str(&note(&format!(
+                    "The first {} of {} rows; the JSON report (--format json) lists the first 100 rejected rows of all reasons.",
+                    rows.len(),
+                    count(total)
+                )));
+            }
+            let title = format!(
+                "Rejected: {} · {} row{}",
+                reason.name(),
+                count(total),
+                if total == 1 { "" } else { "s" }
+            );
+            cards.push_str(&card(12, &title, "", &body));
         }
-        cards.push_str(&card(12, "First rejected rows", "", &body));
     }
     section(
         "data-quality",
@@ -667,6 +706,7 @@ const CSS: &str = r##"
 html{scroll-behavior:smooth}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","Liberation Sans",Arial,sans-serif;-webkit-font-smoothing:antialiased}
 .wrap,main{max-width:1400px;margin:0 auto;padding:0 28px}
+.banner{background:#fef3c7;color:#78350f;border-bottom:1px solid #f59e0b;padding:10px 0;font-size:15px}.banner a{color:#78350f;font-weight:600}
 header.top{background:#111827;color:#f9fafb;padding:20px 0 0;position:sticky;top:0;z-index:5;box-shadow:0 2px 6px rgba(0,0,0,.15)}
 .brand{display:flex;align-items:baseline;gap:14px;flex-wrap:wrap}
 .brand h1{font-size:20px;margin:0;font-weight:650;letter-spacing:.2px}

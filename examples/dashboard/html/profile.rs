@@ -1,4 +1,4 @@
-//! HTML of the `profile` section (SPEC §4, S1 "Customer Profile 360"): basic info,
+//! HTML of the `profile` section (docs/metrics.md#profile, S1 "Customer Profile 360"): basic info,
 //! purchase portrait, the four engagement tiles, spending by month (bars) with orders
 //! (line), and the purchase history.
 

@@ -1,11 +1,11 @@
-//! HTML of the `social` section (SPEC §7, S4 "Chat OmniAI overview"): KPI cards, the
+//! HTML of the `social` section (docs/metrics.md#social, S4 "Chat OmniAI overview"): KPI cards, the
 //! reach → care → order → delivery funnel, reach per day and per hour, the weekday ×
 //! hour heatmap, and the top staff table.
 
 use chrono::NaiveDate;
 use crm_metrics::social::SocialSection;
 
-use super::format::{Frame, WEEKDAYS, count, money, percent};
+use super::format::{self, Frame, WEEKDAYS, count, money, percent};
 use super::svg::{self, Series};
 use super::{
     Cell, Chart, TimeAxis, W5, W7, card, figure, funnel_card, kpi, kpi_count, kpi_money, kpis,
@@ -23,8 +23,8 @@ pub fn render(frame: &Frame, s: &SocialSection) -> String {
     let mut html = String::new();
     let missing = if s.orders_missing_cost > 0 {
         format!(
-            "leaves out {} order(s) without cost",
-            count(s.orders_missing_cost)
+            "leaves out {} without cost",
+            format::counted(s.orders_missing_cost, "order", "orders")
         )
     } else {
         "placed orders with a cost of goods".to_owned()

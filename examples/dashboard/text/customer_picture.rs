@@ -1,4 +1,4 @@
-//! Text screen of the `customer_picture` section (SPEC §6, S3 "Customer picture").
+//! Text screen of the `customer_picture` section (docs/metrics.md#customer_picture, S3 "Customer picture").
 
 use crm_metrics::customer_picture::{AgeGroup, CustomerPictureSection};
 use crm_metrics::money::count_ratio;

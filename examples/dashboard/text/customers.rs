@@ -1,4 +1,4 @@
-//! Text screen of the `customers` section (SPEC §3, S0 "Customer dashboard").
+//! Text screen of the `customers` section (docs/metrics.md#customers, S0 "Customer dashboard").
 
 use chrono::NaiveDate;
 use crm_metrics::customers::CustomersSection;

@@ -1,4 +1,4 @@
-//! Text screen of the `marketing` section (SPEC §5, S2 "Overview dashboard"): overview,
+//! Text screen of the `marketing` section (docs/metrics.md#marketing, S2 "Overview dashboard"): overview,
 //! funnel, daily activity, revenue by product type, care and cost efficiency by source
 //! and by product type.
 

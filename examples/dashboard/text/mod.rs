@@ -1,4 +1,4 @@
-//! The text report (SPEC §9.26, the default format): one screen per section, aligned
+//! The text report (README.md, the default format): one screen per section, aligned
 //! columns, nothing wider than [`WIDTH`] columns.
 //!
 //! Long daily lists are shown as a sparkline (one character per day) plus a table of
@@ -42,12 +42,19 @@ pub fn render(report: &Report, meta: &Meta) -> String {
         "{}",
         truncate(&format!("crm-metrics dashboard · {}", meta.source), WIDTH)
     );
+    if let Some(summary) = report.data_quality.tables.rejection_summary() {
+        wrap_words(&mut out, "", &format!("⚠ {summary} (at the end)"));
+    }
     let mut line = format!("as of {}", format::local_as_of(report));
     if let Some(load) = meta.load_time {
         let _ = write!(line, " · data loaded in {}", format::duration(load));
     }
     let _ = writeln!(out, "{line}");
-    let _ = writeln!(out, "period    {}", format::period(&report.period));
+    let _ = writeln!(
+        out,
+        "period    {}",
+        format::period_so_far(&report.period, frame.today)
+    );
     let _ = writeln!(
         out,
         "previous  {}   (changes ▲ ▼ compare with this)",
@@ -109,6 +116,24 @@ fn data_quality(out: &mut String, report: &Report) {
         ]);
     }
     table.render(out);
+    let accepted = q.tables.0[crm_metrics::Table::Customers as usize].accepted;
+    let later = accepted.saturating_sub(report.customers.total_customers);
+    if later > 0 {
+        line(out, "");
+        wrap_words(
+            out,
+            "  ",
+            &format!(
+                "{} of the {} accepted customers {} created after as_of: the reports count \
+                 the {} that exist at as_of (\"{} customers in total\").",
+                count(later),
+                count(accepted),
+                if later == 1 { "is" } else { "are" },
+                count(report.customers.total_customers),
+                count(report.customers.total_customers),
+            ),
+        );
+    }
     let reasons: Vec<String> = crm_metrics::Reason::ALL
         .iter()
         .filter_map(|r| {
@@ -131,34 +156,108 @@ fn data_quality(out: &mut String, report: &Report) {
         wrapped(out, "kept with a warning: ", &warnings);
     }
     if !q.rejected.is_empty() {
-        const SHOWN: usize = 10;
-        heading(out, "first rejected rows");
-        let mut rows = TextTable::new(&["file", "line", "reason", "detail"])
-            .left(2)
-            .left(3);
-        for r in q.rejected.iter().take(SHOWN) {
-            rows.row(vec![
-                format!("{}.csv", r.table.name()),
-                count(r.line),
-                r.reason.name().to_owned(),
-                r.detail.clone(),
-            ]);
+        // Grouped by reason, the first rows of each with their whole detail.
+        const SHOWN: usize = 5;
+        for reason in crm_metrics::Reason::ALL {
+            let rows: Vec<_> = q.rejected.iter().filter(|r| r.reason == reason).collect();
+            let total = q.rejected_by_reason.get(reason.name());
+            if rows.is_empty() {
+                continue;
+            }
+            let shown = rows.len().min(SHOWN);
+            let note = if total as usize > shown {
+                format!(" (the first {shown})")
+            } else {
+                String::new()
+            };
+            heading(
+                out,
+                &format!(
+                    "{} · {} row{} rejected{note}",
+                    reason.name(),
+                    count(total),
+                    plural(total as usize)
+                ),
+            );
+            for r in rows.iter().take(SHOWN) {
+                let id =
+                    r.id.as_ref()
+                        .map_or(String::new(), |id| format!(", id {id}"));
+                let head = format!("{}.csv line {}{id}: ", r.table.name(), count(r.line));
+                wrap_words(out, "    ", &format!("{head}{}", r.detail));
+            }
         }
-        rows.render(out);
         let total: u64 = crm_metrics::Reason::ALL
             .iter()
             .map(|r| q.rejected_by_reason.get(r.name()))
             .sum();
-        if total > SHOWN as u64 {
+        if total > q.rejected.len() as u64 {
+            line(out, "");
             line(
                 out,
                 &format!(
-                    "… {} more rejected rows; the JSON report (--format json) lists the first {}",
-                    count(total - SHOWN as u64),
+                    "{} rows were rejected in all; the JSON report (--format json) lists the first {}",
+                    count(total),
                     count(q.rejected.len() as u64)
                 ),
             );
         }
+    }
+}
+
+/// `text` after `indent`, wrapped at spaces to the report width (continuation lines
+/// indented two more columns); a word wider than the line is cut into pieces, so
+/// nothing is lost. Control characters become spaces.
+pub fn wrap_words(out: &mut String, indent: &str, text: &str) {
+    // Control characters and bidi overrides from the data are escaped, never printed.
+    let clean = crm_metrics::error::escape(text);
+    let first_room = WIDTH.saturating_sub(width(indent)).max(20);
+    let room = first_room.saturating_sub(2).max(18);
+    let mut current = String::new();
+    let mut lines: Vec<String> = Vec::new();
+    let limit = |lines: &Vec<String>| if lines.is_empty() { first_room } else { room };
+    for word in clean.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let sep = usize::from(!current.is_empty());
+            if width(&current) + sep + width(&word) <= limit(&lines) {
+                if sep == 1 {
+                    current.push(' ');
+                }
+                current.push_str(&word);
+                break;
+            }
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+                continue;
+            }
+            // A word wider than a whole line: cut it.
+            let mut head = String::new();
+            let mut rest = word.chars();
+            for c in rest.by_ref() {
+                if width(&head) + format::width(&c.to_string()) > limit(&lines) {
+                    break;
+                }
+                head.push(c);
+            }
+            let cut = head.chars().count();
+            let tail: String = word.chars().skip(cut.max(1)).collect();
+            if cut == 0 {
+                head = word.chars().take(1).collect();
+            }
+            lines.push(head);
+            word = tail;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let pad = if i == 0 { "" } else { "  " };
+        let _ = writeln!(out, "{}", format!("{indent}{pad}{l}").trim_end());
     }
 }
 

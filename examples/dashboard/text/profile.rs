@@ -1,4 +1,4 @@
-//! Text screen of the `profile` section (SPEC §4, S1 "Customer Profile 360").
+//! Text screen of the `profile` section (docs/metrics.md#profile, S1 "Customer Profile 360").
 
 use crm_metrics::profile::{EngagementItem, ProfileSection};
 

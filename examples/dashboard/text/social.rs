@@ -1,4 +1,4 @@
-//! Text screen of the `social` section (SPEC §7, S4 "Chat OmniAI overview").
+//! Text screen of the `social` section (docs/metrics.md#social, S4 "Chat OmniAI overview").
 
 use std::fmt::Write;
 
@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use crm_metrics::money::count_ratio;
 use crm_metrics::social::SocialSection;
 
-use super::format::{Frame, WEEKDAYS, count, money, percent, short_date};
+use super::format::{self, Frame, WEEKDAYS, count, money, percent, short_date};
 use super::{TextTable, WIDTH, bar, cmp_count, cmp_money, heading, line, sparkline_block, title};
 
 /// Staff rows shown (the JSON report has them all).
@@ -40,17 +40,17 @@ pub fn render(out: &mut String, frame: &Frame, section: &SocialSection) {
         line(
             out,
             &format!(
-                "gross profit leaves out {} placed order(s) without a cost of goods",
-                count(section.orders_missing_cost)
+                "gross profit leaves out {} without a cost of goods",
+                format::counted(section.orders_missing_cost, "placed order", "placed orders")
             ),
         );
     }
     line(
         out,
         &format!(
-            "{} fanpage(s) activated · {} linked account(s)",
-            count(section.activated_pages),
-            count(section.linked_accounts)
+            "{} activated · {}",
+            format::counted(section.activated_pages, "fanpage", "fanpages"),
+            format::counted(section.linked_accounts, "linked account", "linked accounts")
         ),
     );
 
