@@ -10,7 +10,7 @@
 //! # Quick start
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use crm_metrics::{ReportOptions, calendar::Preset, sample::SampleOptions};
+//! use crm_metrics::{ReportOptions, Table, calendar::Preset, sample::SampleOptions};
 //!
 //! let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
 //! // A seeded sample; a service would fill a `DatasetBuilder` from its own rows.
@@ -20,7 +20,7 @@
 //!     .period(Preset::ThisMonth);
 //! let report = crm_metrics::report(&dataset, &options)?;
 //! assert_eq!(report.period.start().to_string(), "2026-11-01");
-//! assert_eq!(report.data_quality.tables.0[0].read, 500);
+//! assert_eq!(report.data_quality.table(Table::Customers).read, 500);
 //! # Ok::<(), crm_metrics::Error>(())
 //! ```
 //!
@@ -53,6 +53,21 @@
 //!   own database.
 //! * `parallel`: use every core (rayon) for report sections and CSV parsing. Results
 //!   are identical to single-threaded ones.
+//!
+//! # Re-exported crates
+//! The API speaks in types of three crates, re-exported so that a service uses the very
+//! versions this crate was built with, without naming them in its own `Cargo.toml`:
+//! [`chrono`] (instants are `DateTime<Utc>`, local dates `NaiveDate`), [`chrono_tz`]
+//! (IANA time zones) and [`rust_decimal`] (money is `Decimal`).
+//! ```
+//! use crm_metrics::chrono::{TimeZone, Utc};
+//! use crm_metrics::model::{Order, OrderStatus};
+//! use crm_metrics::rust_decimal::Decimal;
+//!
+//! let at = Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap();
+//! let order = Order::new("DH1", "KH1", at, OrderStatus::Completed, Decimal::new(12_500, 2));
+//! assert_eq!(order.total.to_string(), "125.00");
+//! ```
 //!
 //! # Panics and accuracy
 //! No input panics: bad rows become rejections, bad arguments and arithmetic overflow
@@ -89,8 +104,18 @@ pub mod report;
 pub mod sample;
 pub mod social;
 
+/// Dates and times: instants are [`chrono::DateTime<chrono::Utc>`], local dates
+/// [`chrono::NaiveDate`]. Re-exported so that a service uses the same version.
+pub use chrono;
+/// IANA time zones ([`chrono_tz::Tz`]), as a report's time zone may be. Re-exported so
+/// that a service uses the same version.
+pub use chrono_tz;
+/// Exact decimals: every amount of money is a [`rust_decimal::Decimal`]. Re-exported so
+/// that a service uses the same version.
+pub use rust_decimal;
+
 pub use dataset::{CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder};
-pub use error::{Error, Reason, Rejection, Result, Table, Warning};
+pub use error::{Error, Origin, Reason, Rejection, Result, Table, Warning};
 pub use report::{Context, Report, ReportOptions, report};
 
 // The README's code is a doctest too, so that it always compiles.

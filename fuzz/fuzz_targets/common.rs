@@ -49,8 +49,12 @@ pub fn check_report(dataset: &Dataset, options: &ReportOptions) {
         Ok(report) => {
             serde_json::to_string(&report).expect("a report serializes");
         }
-        Err(Error::Overflow { .. } | Error::UnknownCustomer { .. } | Error::InvalidArgument(_)) => {
-        }
+        Err(
+            Error::Overflow { .. }
+            | Error::UnknownCustomer { .. }
+            | Error::DateOutOfRange { .. }
+            | Error::InvalidSpendLevels { .. },
+        ) => {}
         Err(e) => panic!("unexpected error: {e}"),
     }
 }

@@ -37,7 +37,7 @@ impl Period {
     /// The period `[start, end]`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `end < start`.
+    /// [`Error::InvalidPeriod`] when `end < start`.
     ///
     /// # Example
     /// ```
@@ -52,9 +52,7 @@ impl Period {
     /// ```
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
         if end < start {
-            return Err(Error::InvalidArgument(format!(
-                "period end {end} is before its start {start}"
-            )));
+            return Err(Error::InvalidPeriod { start, end });
         }
         Ok(Period { start, end })
     }

@@ -123,7 +123,7 @@ impl DatasetBuilder {
     ///
     /// # Errors
     /// * [`Error::Rejected`] in strict mode, for the first bad row.
-    /// * [`Error::InvalidArgument`] when a table has 2^32 rows or more.
+    /// * [`Error::TooManyRows`] when a table has 2^32 - 1 rows or more.
     pub fn build(self) -> Result<Dataset> {
         build(self.stage, self.strict)
     }
@@ -132,11 +132,10 @@ impl DatasetBuilder {
 /// Refuses tables of 2^32 rows or more (dense keys are `u32`).
 fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     if stage.rows.len() >= u32::MAX as usize {
-        return Err(Error::InvalidArgument(format!(
-            "{table}.csv has {} rows: at most {} are supported",
-            stage.rows.len(),
-            u32::MAX - 1
-        )));
+        return Err(Error::TooManyRows {
+            table,
+            rows: stage.rows.len(),
+        });
     }
     Ok(())
 }

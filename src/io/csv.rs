@@ -449,6 +449,7 @@ fn shape_rejection(
         column,
         reason: Reason::ParseError,
         detail,
+        origin: crate::error::Origin::CsvLine,
     }
 }
 

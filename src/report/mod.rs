@@ -113,7 +113,7 @@ impl ReportOptions {
     /// Resolves `today`, the period and the previous period, and their UTC ranges.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) only at the edges of
+    /// [`Error::DateOutOfRange`](crate::Error::DateOutOfRange) only at the edges of
     /// chrono's date range.
     pub fn resolve(&self) -> Result<Context> {
         let today = self.calendar.local_date(self.as_of);
@@ -236,7 +236,7 @@ pub struct Report {
 ///
 /// # Errors
 /// * [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
-/// * [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a period out of range;
+/// * [`Error::DateOutOfRange`](crate::Error::DateOutOfRange) for a period out of range;
 /// * [`Error::UnknownCustomer`](crate::Error::UnknownCustomer) when the profile's
 ///   customer has no accepted row or is created after `as_of`.
 pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
