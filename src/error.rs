@@ -435,6 +435,37 @@ mod tests {
     }
 
     #[test]
+    fn argument_errors_are_typed() {
+        use crate::calendar::{BusinessCalendar, Period, Preset};
+        use chrono::NaiveDate;
+
+        let error = "next_week".parse::<Preset>().unwrap_err();
+        assert!(matches!(&error, Error::UnknownPeriod { name } if name == "next_week"));
+        // The message lists every preset by name.
+        let message = error.to_string();
+        for preset in Preset::ALL {
+            assert!(message.contains(preset.name()), "{message} lacks {preset}");
+        }
+        let error = "Asia/Saigon_".parse::<BusinessCalendar>().unwrap_err();
+        assert!(matches!(&error, Error::UnknownTimeZone { name } if name == "Asia/Saigon_"));
+        let (start, end) = (
+            NaiveDate::from_ymd_opt(2026, 10, 10).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 9, 20).unwrap(),
+        );
+        let error = Period::new(start, end).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidPeriod { start: s, end: e } if (s, e) == (start, end))
+        );
+        assert_eq!(
+            error.to_string(),
+            "period end 2026-09-20 is before its start 2026-10-10"
+        );
+        // Today in chrono's first year: the previous period does not exist.
+        let error = Preset::ThisYear.resolve(NaiveDate::MIN).unwrap_err();
+        assert!(matches!(error, Error::DateOutOfRange { what: "this_year" }));
+    }
+
+    #[test]
     fn reason_order_is_spec_precedence() {
         let mut sorted = Reason::ALL;
         sorted.sort();

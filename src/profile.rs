@@ -649,7 +649,7 @@ pub fn spending_by_month(
 fn year_start(calendar: &BusinessCalendar, year: i32) -> Result<Ts> {
     NaiveDate::from_ymd_opt(year, 1, 1)
         .map(|jan1| calendar.day_start_ts(jan1))
-        .ok_or_else(|| Error::DateOutOfRange {
+        .ok_or(Error::DateOutOfRange {
             what: "january 1 of a year",
         })
 }
@@ -694,7 +694,7 @@ pub fn year_over_year(
     let calendar = &context.calendar;
     let as_of = context.as_of_ts;
     let year = context.today.year();
-    let year_ago = one_year_earlier_ts(calendar, as_of).ok_or_else(|| Error::DateOutOfRange {
+    let year_ago = one_year_earlier_ts(calendar, as_of).ok_or(Error::DateOutOfRange {
         what: "as_of minus one year",
     })?;
     let orders = Orders::new(dataset, customer, as_of);
