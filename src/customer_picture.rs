@@ -524,7 +524,7 @@ pub fn section(dataset: &Dataset, context: &Context) -> Result<CustomerPictureSe
 /// [`section`] with other spend-level edges or voucher threshold.
 ///
 /// # Errors
-/// * [`Error::InvalidArgument`] for invalid spend-level edges (see [`spend_levels`]).
+/// * [`Error::InvalidSpendLevels`] for invalid spend-level edges (see [`spend_levels`]).
 /// * [`Error::Overflow`] as for [`section`].
 ///
 /// # Example
@@ -595,7 +595,7 @@ impl Partial {
     /// An empty partial state for the report resolved as `context`, with `options`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for invalid spend-level edges (see [`spend_levels`]),
+    /// [`Error::InvalidSpendLevels`] for invalid spend-level edges (see [`spend_levels`]),
     /// or when today's week or month is at the edge of chrono's date range.
     pub fn with_context(context: &Context, options: &PictureOptions) -> Result<Partial> {
         Ok(Partial {
@@ -755,7 +755,7 @@ impl Tally for PictureTally {
 /// * A customer created exactly at local midnight belongs to the new day (SPEC §9.13).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] only when today's week or month reaches beyond chrono's
+/// [`Error::DateOutOfRange`] only when today's week or month reaches beyond chrono's
 /// date range.
 ///
 /// # Example
@@ -1031,7 +1031,7 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 /// * Edges print normalized (`500000.00` is labelled `500000`).
 ///
 /// # Errors
-/// * [`Error::InvalidArgument`] unless `edges` is non-empty, strictly increasing and
+/// * [`Error::InvalidSpendLevels`] unless `edges` is non-empty, strictly increasing and
 ///   starts at 0 or below. **Decision**: a first edge above 0 would leave customers who
 ///   spent less in no row; rejecting it keeps the rows a partition of the customers.
 /// * [`Error::Overflow`] naming `customer_picture.spend_levels` when a customer's
@@ -1565,10 +1565,7 @@ impl LevelTally {
                 edges,
                 overflow: false,
             }),
-            _ => Err(Error::InvalidArgument(format!(
-                "spend level edges must be non-empty, strictly increasing and start at 0 or \
-                 below: {edges:?}"
-            ))),
+            _ => Err(Error::InvalidSpendLevels { edges }),
         }
     }
 }
@@ -2458,7 +2455,7 @@ mod tests {
         for edges in bad {
             assert!(matches!(
                 spend_levels(&data, &ctx, edges),
-                Err(Error::InvalidArgument(_))
+                Err(Error::InvalidSpendLevels { .. })
             ));
             assert!(
                 Partial::with_context(&ctx, &PictureOptions::default().spend_edges(edges.to_vec()))

@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// Everything that can go wrong in this crate.
@@ -82,14 +84,72 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A time zone is neither a `±hh:mm` offset nor an IANA name known to `chrono-tz`.
+    /// A time zone is neither a `±hh:mm` offset nor an IANA name known to `chrono-tz`
+    /// (the name is case-sensitive: `Asia/Ho_Chi_Minh`). Pass an offset such as `+07:00`
+    /// or a name from the IANA time zone database.
     #[error(
         "unknown time zone {}: use an offset like +07:00 or an IANA name like Europe/Berlin",
-        escape(&format!("{:?}", .0))
+        escape(&format!("{name:?}"))
     )]
-    InvalidTimeZone(String),
-    /// A period or option is not valid, e.g. a custom range whose end is before its
-    /// start, or a preset name that does not exist (docs/metrics.md#presets). The message says which.
+    UnknownTimeZone {
+        /// The text that was given.
+        name: String,
+    },
+    /// A period name is not one of the presets (exact lower-case names, see
+    /// [`Preset::ALL`](crate::calendar::Preset::ALL)). Use one of them, or a custom
+    /// period of two dates.
+    #[error(
+        "unknown period {}: expected one of today, yesterday, this_week, last_week, \
+         this_month, last_month, this_year, last_7_days, last_28_days, last_30_days, last_90_days",
+        escape(&format!("{name:?}"))
+    )]
+    UnknownPeriod {
+        /// The text that was given.
+        name: String,
+    },
+    /// A custom period ends before it starts. Swap the two dates (a period of one day
+    /// has `start == end`).
+    #[error("period end {end} is before its start {start}")]
+    InvalidPeriod {
+        /// The first day given.
+        start: NaiveDate,
+        /// The last day given, earlier than `start`.
+        end: NaiveDate,
+    },
+    /// A date the computation needs (a period, its previous period, the start of a week
+    /// or year, one year before `as_of`) falls outside chrono's calendar, about 262,000
+    /// years either side of year 0. Only an `as_of` or a period at those extremes does
+    /// this: use dates inside the years your data covers.
+    #[error("{what} is outside chrono's date range")]
+    DateOutOfRange {
+        /// What was being computed: a preset's name such as `last_7_days`, or words
+        /// such as `the previous period of a custom period`.
+        what: &'static str,
+    },
+    /// The spend-level edges of the customer picture are empty, not strictly increasing,
+    /// or start above 0, so some spend would fall in no level. Sort them, drop repeats,
+    /// and start the first level at 0.
+    #[error(
+        "spend level edges must be non-empty, strictly increasing and start at 0 or below: \
+         {edges:?}"
+    )]
+    InvalidSpendLevels {
+        /// The edges that were given.
+        edges: Vec<Decimal>,
+    },
+    /// A table has 2^32 - 1 rows or more; rows are numbered with `u32` inside a dataset.
+    /// Split the data into shards of customers, build one dataset per shard and merge
+    /// the sections' partial states.
+    #[error("{table} has {rows} rows: at most 4294967294 are supported")]
+    TooManyRows {
+        /// The table.
+        table: Table,
+        /// How many rows it had.
+        rows: usize,
+    },
+    /// Any other invalid argument; the message says which. The crate's own functions
+    /// return the typed variants above where a caller would match; this one carries
+    /// limits and out-of-range checks whose message says what to change.
     #[error("{}", escape(.0))]
     InvalidArgument(String),
     /// A profile was asked for a customer id that has no accepted row, or whose customer
@@ -418,17 +478,49 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Where a row came from, which says what a [`Rejection`]'s `line` counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A record of a CSV file: `line` is the physical line where the record starts, the
+    /// header being line 1. Displayed as `orders.csv line 7`.
+    #[default]
+    CsvLine,
+    /// A model struct pushed into a [`DatasetBuilder`](crate::DatasetBuilder): `line` is
+    /// the row's 1-based position among the rows of its table. Displayed as
+    /// `orders row 7`.
+    PushedRow,
+}
+
 /// A rejected input row: plain data, so tests can compare it exactly.
 ///
-/// `line` is 1-based. For CSV input it is the physical line where the record starts, the
-/// header being line 1. For rows pushed into a
-/// [`DatasetBuilder`](crate::DatasetBuilder) it is the row's 1-based position among the
-/// rows pushed into that table.
+/// `line` is 1-based; what it counts depends on the row's [`Origin`]: the physical line
+/// of a CSV record (the header being line 1), or the position of a struct pushed into a
+/// [`DatasetBuilder`](crate::DatasetBuilder) among the rows of its table.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
+/// use crm_metrics::{DatasetBuilder, Origin, Reason};
+/// use rust_decimal::Decimal;
+///
+/// let at = Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap();
+/// let mut builder = DatasetBuilder::new();
+/// builder.push_customer(&Customer::new("KH1", at, Source::Manual));
+/// builder.push_order(&Order::new("DH1", "KH1", at, OrderStatus::Completed, Decimal::from(-5)));
+/// let dataset = builder.build()?;
+/// let rejected = &dataset.quality().rejections()[0];
+/// assert_eq!((rejected.origin, rejected.line), (Origin::PushedRow, 1));
+/// assert_eq!(rejected.reason, Reason::NegativeAmount);
+/// assert_eq!(rejected.to_string(), "orders row 1, column total: negative_amount: -5");
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Rejection {
     /// The row's table.
     pub table: Table,
-    /// Where the row starts (see above).
+    /// Where the row starts, counted as its `origin` says.
     pub line: u64,
     /// The row's raw id text; `None` for tables without an id or when the id is empty.
     pub id: Option<String>,
@@ -438,6 +530,8 @@ pub struct Rejection {
     pub reason: Reason,
     /// Free text for people: the offending value or reference.
     pub detail: String,
+    /// A CSV record or a pushed struct: what `line` counts.
+    pub origin: Origin,
 }
 
 impl Rejection {
@@ -450,6 +544,7 @@ impl Rejection {
         column: Option<&'static str>,
         reason: Reason,
         detail: String,
+        origin: Origin,
     ) -> Rejection {
         let detail = match clip(&detail, DETAIL_LIMIT) {
             Cow::Borrowed(_) => detail,
@@ -464,6 +559,7 @@ impl Rejection {
             column,
             reason,
             detail,
+            origin,
         }
     }
 }
@@ -471,7 +567,10 @@ impl Rejection {
 /// One line: the detail is [`escape`]d.
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.csv line {}", self.table, self.line)?;
+        match self.origin {
+            Origin::CsvLine => write!(f, "{}.csv line {}", self.table, self.line)?,
+            Origin::PushedRow => write!(f, "{} row {}", self.table, self.line)?,
+        }
         if let Some(column) = self.column {
             write!(f, ", column {column}")?;
         }
@@ -496,15 +595,56 @@ mod tests {
             column: Some("total"),
             reason: Reason::NegativeAmount,
             detail: "-5000".into(),
+            origin: Origin::CsvLine,
         };
         assert_eq!(
             r.to_string(),
             "orders.csv line 7, column total: negative_amount: -5000"
         );
         assert_eq!(
-            Error::Rejected(Box::new(r)).to_string(),
+            Error::Rejected(Box::new(r.clone())).to_string(),
             "orders.csv line 7, column total: negative_amount: -5000"
         );
+        // The same row pushed as a struct: its position, not a file line.
+        let pushed = Rejection {
+            origin: Origin::PushedRow,
+            ..r
+        };
+        assert_eq!(
+            pushed.to_string(),
+            "orders row 7, column total: negative_amount: -5000"
+        );
+    }
+
+    #[test]
+    fn argument_errors_are_typed() {
+        use crate::calendar::{BusinessCalendar, Period, Preset};
+        use chrono::NaiveDate;
+
+        let error = "next_week".parse::<Preset>().unwrap_err();
+        assert!(matches!(&error, Error::UnknownPeriod { name } if name == "next_week"));
+        // The message lists every preset by name.
+        let message = error.to_string();
+        for preset in Preset::ALL {
+            assert!(message.contains(preset.name()), "{message} lacks {preset}");
+        }
+        let error = "Asia/Saigon_".parse::<BusinessCalendar>().unwrap_err();
+        assert!(matches!(&error, Error::UnknownTimeZone { name } if name == "Asia/Saigon_"));
+        let (start, end) = (
+            NaiveDate::from_ymd_opt(2026, 10, 10).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 9, 20).unwrap(),
+        );
+        let error = Period::new(start, end).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidPeriod { start: s, end: e } if (s, e) == (start, end))
+        );
+        assert_eq!(
+            error.to_string(),
+            "period end 2026-09-20 is before its start 2026-10-10"
+        );
+        // Today in chrono's first year: the previous period does not exist.
+        let error = Preset::ThisYear.resolve(NaiveDate::MIN).unwrap_err();
+        assert!(matches!(error, Error::DateOutOfRange { what: "this_year" }));
     }
 
     #[test]
@@ -538,6 +678,7 @@ mod tests {
             Some("id"),
             Reason::DuplicateId,
             "x\u{202e}".repeat(5000),
+            Origin::CsvLine,
         );
         let shown = r.id.as_deref().unwrap();
         assert!(shown.ends_with("…(2000 bytes)"), "{shown}");
@@ -556,7 +697,8 @@ mod tests {
                 Some(""),
                 None,
                 Reason::ParseError,
-                String::new()
+                String::new(),
+                Origin::CsvLine,
             )
             .id
             .is_none()

@@ -13,7 +13,7 @@
 //! # Quick start
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use crm_metrics::{ReportOptions, calendar::Preset, sample::SampleOptions};
+//! use crm_metrics::{ReportOptions, Table, calendar::Preset, sample::SampleOptions};
 //!
 //! let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
 //! // A seeded sample; a service would fill a `DatasetBuilder` from its own rows.
@@ -23,7 +23,7 @@
 //!     .period(Preset::ThisMonth);
 //! let report = crm_metrics::report(&dataset, &options)?;
 //! assert_eq!(report.period.start().to_string(), "2026-11-01");
-//! assert_eq!(report.data_quality.tables.0[0].read, 500);
+//! assert_eq!(report.data_quality.table(Table::Customers).read, 500);
 //! # Ok::<(), crm_metrics::Error>(())
 //! ```
 //!
@@ -66,6 +66,21 @@
 //!   dataset computed in other processes merge into exactly the whole report. serde
 //!   itself is always a dependency: reports and options serialize without this feature.
 //!
+//! # Re-exported crates
+//! The API speaks in types of three crates, re-exported so that a service uses the very
+//! versions this crate was built with, without naming them in its own `Cargo.toml`:
+//! [`chrono`] (instants are `DateTime<Utc>`, local dates `NaiveDate`), [`chrono_tz`]
+//! (IANA time zones) and [`rust_decimal`] (money is `Decimal`).
+//! ```
+//! use crm_metrics::chrono::{TimeZone, Utc};
+//! use crm_metrics::model::{Order, OrderStatus};
+//! use crm_metrics::rust_decimal::Decimal;
+//!
+//! let at = Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap();
+//! let order = Order::new("DH1", "KH1", at, OrderStatus::Completed, Decimal::new(12_500, 2));
+//! assert_eq!(order.total.to_string(), "125.00");
+//! ```
+//!
 //! # Panics and accuracy
 //! No input panics: bad rows become rejections, bad arguments and arithmetic overflow
 //! become [`Error`] values. Money is exact: sums are exact decimal sums (or an
@@ -103,11 +118,21 @@ pub mod report;
 pub mod sample;
 pub mod social;
 
+/// Dates and times: instants are [`chrono::DateTime<chrono::Utc>`], local dates
+/// [`chrono::NaiveDate`]. Re-exported so that a service uses the same version.
+pub use chrono;
+/// IANA time zones ([`chrono_tz::Tz`]), as a report's time zone may be. Re-exported so
+/// that a service uses the same version.
+pub use chrono_tz;
+/// Exact decimals: every amount of money is a [`rust_decimal::Decimal`]. Re-exported so
+/// that a service uses the same version.
+pub use rust_decimal;
+
 pub use dataset::{
     CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder, RejectionSummary,
     TableCounts, TablesMap,
 };
-pub use error::{Error, Reason, Rejection, Result, Table, Warning};
+pub use error::{Error, Origin, Reason, Rejection, Result, Table, Warning};
 pub use options::{Context, ReportOptions};
 pub use report::{Report, report};
 

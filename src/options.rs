@@ -248,7 +248,7 @@ impl ReportOptions {
     ///   is RFC 3339), or a period is longer than the limit.
     pub fn resolve(&self) -> Result<Context> {
         if let Some(text) = &self.bad_time_zone {
-            return Err(Error::InvalidTimeZone(text.clone()));
+            return Err(Error::UnknownTimeZone { name: text.clone() });
         }
         let today = self.calendar.local_date(self.as_of);
         let (period, previous) = self.period.resolve(today)?;
@@ -429,7 +429,9 @@ mod tests {
         assert_eq!(text, parsed);
         assert_eq!(text.resolve().unwrap().calendar.name(), "Asia/Ho_Chi_Minh");
         let bad = ReportOptions::new(as_of()).time_zone("Nowhere/Land");
-        assert!(matches!(bad.resolve(), Err(Error::InvalidTimeZone(z)) if z == "Nowhere/Land"));
+        assert!(
+            matches!(bad.resolve(), Err(Error::UnknownTimeZone { name }) if name == "Nowhere/Land")
+        );
         // A later good zone replaces the bad one.
         assert!(bad.time_zone("+07:00").resolve().is_ok());
     }

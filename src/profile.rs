@@ -651,7 +651,9 @@ pub fn spending_by_month(
 fn year_start(calendar: &BusinessCalendar, year: i32) -> Result<Ts> {
     NaiveDate::from_ymd_opt(year, 1, 1)
         .map(|jan1| calendar.day_start_ts(jan1))
-        .ok_or_else(|| Error::InvalidArgument(format!("year {year} is out of range")))
+        .ok_or(Error::DateOutOfRange {
+            what: "january 1 of a year",
+        })
 }
 
 /// SPEC §4 `profile.year_over_year`: purchases (spend and count) from local Jan 1 of
@@ -667,7 +669,7 @@ fn year_start(calendar: &BusinessCalendar, year: i32) -> Result<Ts> {
 /// * No purchase in the previous span gives `delta: None`.
 ///
 /// # Errors
-/// [`Error::Overflow`] when a spend does not fit; [`Error::InvalidArgument`] at the
+/// [`Error::Overflow`] when a spend does not fit; [`Error::DateOutOfRange`] at the
 /// edges of chrono's date range.
 ///
 /// # Example
@@ -694,8 +696,9 @@ pub fn year_over_year(
     let calendar = &context.calendar;
     let as_of = context.as_of_ts;
     let year = context.today.year();
-    let year_ago = one_year_earlier_ts(calendar, as_of)
-        .ok_or_else(|| Error::InvalidArgument("as_of minus one year is out of range".to_owned()))?;
+    let year_ago = one_year_earlier_ts(calendar, as_of).ok_or(Error::DateOutOfRange {
+        what: "as_of minus one year",
+    })?;
     let orders = Orders::new(dataset, customer, as_of);
     let tally = |from: Ts, to: Ts| {
         let mut spend = DecimalSum::new();

@@ -53,6 +53,9 @@ pub fn check_report(dataset: &Dataset, options: &ReportOptions) {
             Error::Overflow { .. }
             | Error::CountOverflow { .. }
             | Error::UnknownCustomer { .. }
+            | Error::DateOutOfRange { .. }
+            | Error::InvalidSpendLevels { .. }
+            | Error::InvalidPeriod { .. }
             | Error::InvalidArgument(_),
         ) => {}
         Err(e) => panic!("unexpected error: {e}"),

@@ -3,7 +3,7 @@
 //! instants and amounts are mostly near the report's `as_of` and ordinary, sometimes at
 //! the ends of chrono's and `Decimal`'s ranges. Building never panics, keeps
 //! `read = accepted + rejected`, and the report either computes or returns an error a
-//! caller can act on (`Overflow`, `UnknownCustomer`, `InvalidArgument`).
+//! caller can act on (`Overflow`, `UnknownCustomer`, `DateOutOfRange`, `InvalidSpendLevels`).
 #![no_main]
 
 use arbitrary::Arbitrary;

@@ -160,7 +160,7 @@ impl FromStr for BusinessCalendar {
         }
         let tz: Tz = s
             .parse()
-            .map_err(|_| Error::InvalidTimeZone(s.to_owned()))?;
+            .map_err(|_| Error::UnknownTimeZone { name: s.to_owned() })?;
         Ok(BusinessCalendar {
             zone: Zone::Iana {
                 tz,

@@ -40,10 +40,10 @@ impl Period {
     /// The period `[start, end]`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `end < start`, or when the period is longer than
-    /// [`MAX_PERIOD_DAYS`] (100 years): a report has one row per day of its period, so
-    /// a period of 50,000 years, typed or received in a saved view, would take
-    /// gigabytes.
+    /// [`Error::InvalidPeriod`] when `end < start`; [`Error::InvalidArgument`] when the
+    /// period is longer than [`MAX_PERIOD_DAYS`] (100 years): a report has one row per day
+    /// of its period, so a period of 50,000 years, typed or received in a saved view,
+    /// would take gigabytes.
     ///
     /// # Example
     /// ```
@@ -60,9 +60,7 @@ impl Period {
     /// ```
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
         if end < start {
-            return Err(Error::InvalidArgument(format!(
-                "period end {end} is before its start {start}"
-            )));
+            return Err(Error::InvalidPeriod { start, end });
         }
         let days = (end - start).num_days().saturating_add(1);
         if days > i64::from(MAX_PERIOD_DAYS) {

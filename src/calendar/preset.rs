@@ -84,7 +84,7 @@ impl Preset {
     /// The period and its previous period for `today` (the local date of `as_of`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] only at the edges of chrono's date range.
+    /// [`Error::DateOutOfRange`] only at the edges of chrono's date range.
     ///
     /// # Example
     /// ```
@@ -99,8 +99,7 @@ impl Preset {
     /// # Ok::<(), crm_metrics::Error>(())
     /// ```
     pub fn resolve(self, today: NaiveDate) -> Result<(Period, Period)> {
-        let out_of_range =
-            || Error::InvalidArgument(format!("{} is out of range on {today}", self.name()));
+        let out_of_range = || Error::DateOutOfRange { what: self.name() };
         let back = |date: NaiveDate, days: u64| {
             date.checked_sub_days(Days::new(days))
                 .ok_or_else(out_of_range)
@@ -163,13 +162,7 @@ impl FromStr for Preset {
         Preset::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
-                Error::InvalidArgument(format!(
-                    "unknown period {s:?}: expected one of {}",
-                    names.join(", ")
-                ))
-            })
+            .ok_or_else(|| Error::UnknownPeriod { name: s.to_owned() })
     }
 }
 
@@ -206,7 +199,7 @@ impl PeriodSpec {
     /// The period and its previous period for `today`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] only at the edges of chrono's date range.
+    /// [`Error::DateOutOfRange`] only at the edges of chrono's date range.
     ///
     /// # Example
     /// ```
@@ -224,7 +217,9 @@ impl PeriodSpec {
         match self {
             PeriodSpec::Preset(p) => p.resolve(today),
             PeriodSpec::Custom(p) => {
-                let out_of_range = || Error::InvalidArgument(format!("period {p} is out of range"));
+                let out_of_range = || Error::DateOutOfRange {
+                    what: "the previous period of a custom period",
+                };
                 let prev_end = p.start().pred_opt().ok_or_else(out_of_range)?;
                 let prev_start = prev_end
                     .checked_sub_days(Days::new(u64::from(p.days()) - 1))

@@ -24,19 +24,14 @@ use crate::money::DecimalSum;
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
-/// use crm_metrics::{DatasetBuilder, Reason};
+/// use crm_metrics::{DatasetBuilder, Origin, Reason};
 /// use rust_decimal::Decimal;
 ///
 /// let at = Utc.with_ymd_and_hms(2026, 11, 1, 3, 0, 0).unwrap();
 /// let mut builder = DatasetBuilder::new();
-/// builder.push_customer(&Customer {
-///     id: "KH1".into(), created_at: at, source: Source::Pos, name: None, phone: None,
-///     email: None, gender: None, birth_date: None, zalo_id: None, facebook_id: None, notes: None,
-/// });
-/// let order = |id: &str, customer: &str| Order {
-///     id: id.into(), customer_id: customer.into(), created_at: at, status: OrderStatus::Completed,
-///     total: Decimal::from(125_000), cost_of_goods: None, source: None, fanpage_id: None,
-///     staff_id: None, voucher_code: None,
+/// builder.push_customer(&Customer::new("KH1", at, Source::Pos));
+/// let order = |id: &str, customer: &str| {
+///     Order::new(id, customer, at, OrderStatus::Completed, Decimal::from(125_000))
 /// };
 /// builder.push_order(&order("DH1", "KH1"));
 /// builder.push_order(&order("DH2", "KH9")); // no such customer
@@ -45,6 +40,7 @@ use crate::money::DecimalSum;
 /// assert_eq!(dataset.order_count(), 1);
 /// let rejected = &dataset.quality().rejections()[0];
 /// assert_eq!((rejected.line, rejected.reason), (2, Reason::UnknownCustomer));
+/// assert_eq!(rejected.origin, Origin::PushedRow); // displayed as "orders row 2"
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -153,7 +149,7 @@ impl DatasetBuilder {
     ///
     /// # Errors
     /// * [`Error::Rejected`] in strict mode, for the first bad row.
-    /// * [`Error::InvalidArgument`] when a table has 2^32 rows or more.
+    /// * [`Error::TooManyRows`] when a table has 2^32 - 1 rows or more.
     pub fn build(self) -> Result<Dataset> {
         build(self.stage, self.strict)
     }
@@ -162,11 +158,10 @@ impl DatasetBuilder {
 /// Refuses tables of 2^32 rows or more (dense keys are `u32`).
 fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     if stage.rows.len() >= u32::MAX as usize {
-        return Err(Error::InvalidArgument(format!(
-            "{table}.csv has {} rows: at most {} are supported",
-            stage.rows.len(),
-            u32::MAX - 1
-        )));
+        return Err(Error::TooManyRows {
+            table,
+            rows: stage.rows.len(),
+        });
     }
     Ok(())
 }

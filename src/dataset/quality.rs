@@ -33,8 +33,32 @@ pub struct DataQuality {
 
 impl DataQuality {
     /// Counts for one table.
-    pub fn table(&self, table: Table) -> TableCounts {
-        self.tables[table.index()]
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_metrics::model::{Customer, Order, OrderStatus, Source, Staff};
+    /// use crm_metrics::{DatasetBuilder, Reason, Table, Warning};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let at = Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap();
+    /// let mut builder = DatasetBuilder::new();
+    /// builder.push_customer(&Customer::new("KH1", at, Source::Manual));
+    /// let order = |id| Order::new(id, "KH1", at, OrderStatus::Completed, Decimal::from(90_000));
+    /// builder.push_order(&order("DH1").staff_id("NV9")); // no such staff: kept, warned
+    /// builder.push_order(&order("DH1")); // the id is taken: rejected
+    /// builder.push_staff(&Staff::new("NV1", "Lan"));
+    /// let quality = builder.build()?.quality().clone();
+    ///
+    /// let orders = quality.table(Table::Orders);
+    /// assert_eq!((orders.read, orders.accepted, orders.rejected), (2, 1, 1));
+    /// assert_eq!(quality.rejected_by_reason(Reason::DuplicateId), 1);
+    /// assert_eq!(quality.rejected_by_reason(Reason::UnknownCustomer), 0);
+    /// assert_eq!(quality.warnings(Warning::UnknownStaff), 1);
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn table(&self, table: Table) -> &TableCounts {
+        &self.tables[table.index()]
     }
 
     /// Every rejected row, in the order of docs/metrics.md#data_quality.
@@ -42,15 +66,17 @@ impl DataQuality {
         &self.rejections
     }
 
-    /// Rejected rows for one reason.
-    pub fn rejected_by(&self, reason: Reason) -> u64 {
+    /// How many rows were rejected for `reason`, in every table (see [`table`](Self::table)
+    /// for an example).
+    pub fn rejected_by_reason(&self, reason: Reason) -> u64 {
         self.rejections
             .iter()
             .filter(|r| r.reason == reason)
             .count() as u64
     }
 
-    /// Warnings of one kind, on accepted rows.
+    /// How many warnings of one kind accepted rows got (see [`table`](Self::table) for an
+    /// example).
     pub fn warnings(&self, warning: Warning) -> u64 {
         self.warnings[warning as usize]
     }
@@ -95,6 +121,10 @@ impl DataQuality {
 }
 
 /// The report's `data_quality` section (docs/metrics.md#data_quality).
+///
+/// Read it by table, reason and warning with [`table`](Self::table),
+/// [`rejected_by_reason`](Self::rejected_by_reason) and [`warnings`](Self::warnings);
+/// the fields are what the JSON writes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DataQualitySection {
     /// `{table: {read, accepted, rejected}}` for all nine tables, in the documented order.
@@ -107,11 +137,49 @@ pub struct DataQualitySection {
     pub warnings_by_reason: NonZero,
 }
 
+impl DataQualitySection {
+    /// Counts for one table.
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_metrics::{ReportOptions, Reason, Table, Warning, sample::SampleOptions};
+    ///
+    /// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    /// let dataset = SampleOptions::new(200).seed(7).as_of(as_of).dataset()?;
+    /// let report = crm_metrics::report(&dataset, &ReportOptions::new(as_of))?;
+    /// let quality = &report.data_quality;
+    /// assert_eq!(quality.table(Table::Customers).read, 200);
+    /// // The generated sample is clean.
+    /// assert_eq!(quality.rejected_by_reason(Reason::ParseError), 0);
+    /// assert_eq!(quality.warnings(Warning::UnknownStaff), 0);
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn table(&self, table: Table) -> &TableCounts {
+        self.tables.get(table)
+    }
+
+    /// How many rows were rejected for `reason`, in every table.
+    pub fn rejected_by_reason(&self, reason: Reason) -> u64 {
+        self.rejected_by_reason.get(reason.name())
+    }
+
+    /// How many warnings of one kind accepted rows got.
+    pub fn warnings(&self, warning: Warning) -> u64 {
+        self.warnings_by_reason.get(warning.name())
+    }
+}
+
 /// The nine tables' counts, serialized as an object keyed by table name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TablesMap(pub [TableCounts; 9]);
 
 impl TablesMap {
+    /// Counts for one table.
+    pub fn get(&self, table: Table) -> &TableCounts {
+        &self.0[table.index()]
+    }
+
     /// What was rejected, table by table, for a one-line warning; `None` when every row
     /// was accepted.
     pub fn rejection_summary(&self) -> Option<RejectionSummary> {
@@ -333,6 +401,7 @@ mod tests {
             column: Some("total"),
             reason: Reason::NegativeAmount,
             detail: "-5".into(),
+            origin: crate::error::Origin::CsvLine,
         });
         q.warnings[Warning::UnknownStaff as usize] = 2;
         let json = serde_json::to_value(q.section(100)).unwrap();

@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use crate::calendar::Ts;
 use crate::dataset::index::OptKey;
 use crate::dataset::intern::Interner;
-use crate::error::{Reason, Rejection, Table};
+use crate::error::{Origin, Reason, Rejection, Table};
 use crate::model::{
     Campaign, Channel, Cost, Customer, Deal, Direction, Fanpage, Gender, Interaction,
     InteractionKind, Order, OrderLine, OrderStatus, Source, Staff,
@@ -131,6 +131,7 @@ impl FieldError {
             Some(self.column),
             Reason::ParseError,
             detail,
+            Origin::CsvLine,
         )
     }
 }
@@ -178,6 +179,9 @@ pub(crate) struct TableStage<R> {
     pub(crate) keys: Keys,
     /// Text kept for output (customers' stored columns).
     pub(crate) arena: Arena,
+    /// The rows pushed as structs, as half-open ranges of row indices (usually one): a
+    /// rejection of such a row is a [`Origin::PushedRow`], not a CSV line.
+    pub(crate) pushed: Vec<(usize, usize)>,
 }
 
 impl<R> Default for TableStage<R> {
@@ -190,6 +194,7 @@ impl<R> Default for TableStage<R> {
             ids: Interner::default(),
             keys: Keys::default(),
             arena: Arena::default(),
+            pushed: Vec::new(),
         }
     }
 }
@@ -198,6 +203,19 @@ impl<R> TableStage<R> {
     /// The line number of the next pushed struct row (1-based position in its table).
     pub(crate) fn next_line(&self) -> u64 {
         self.read + 1
+    }
+
+    /// Whether staged row `row` was pushed as a struct or read from CSV.
+    pub(crate) fn origin(&self, row: usize) -> Origin {
+        if self
+            .pushed
+            .iter()
+            .any(|&(start, end)| start <= row && row < end)
+        {
+            Origin::PushedRow
+        } else {
+            Origin::CsvLine
+        }
     }
 
     /// Reserves room for about `rows` more rows, with their ids.
@@ -276,6 +294,7 @@ impl<R> TableStage<R> {
             Some("id"),
             Reason::DuplicateId,
             format!("{shown} is already claimed by an earlier row"),
+            Origin::CsvLine,
         ));
     }
 }
@@ -706,9 +725,20 @@ fn stage_struct<R, F>(
     push: impl FnOnce(&mut TableStage<R>, u64, F),
 ) {
     let line = stage.next_line();
+    let (row, rejected) = (stage.rows.len(), stage.rejections.len());
     match fields {
         Ok(f) => push(stage, line, f),
         Err(e) => stage.reject(table, line, id, e),
+    }
+    // The row's origin, for rejections now (staging) and later (validation).
+    for rejection in stage.rejections.iter_mut().skip(rejected) {
+        rejection.origin = Origin::PushedRow;
+    }
+    if stage.rows.len() > row {
+        match stage.pushed.last_mut() {
+            Some((_, end)) if *end == row => *end = row + 1,
+            _ => stage.pushed.push((row, row + 1)),
+        }
     }
 }
 

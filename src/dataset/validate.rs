@@ -21,7 +21,7 @@ use crate::dataset::intern::{Interner, resolve};
 use crate::dataset::stage::{
     StagedCost, StagedDeal, StagedInteraction, StagedLine, StagedOrder, TableStage,
 };
-use crate::error::{Reason, Rejection, Table};
+use crate::error::{Origin, Reason, Rejection, Table};
 
 /// A rule's verdict on one row: the reason, the column at fault and a detail.
 pub(crate) type Problem = (Reason, &'static str, String);
@@ -39,8 +39,9 @@ fn rejection(
     line: u64,
     id: Option<&str>,
     (reason, column, detail): Problem,
+    origin: Origin,
 ) -> Rejection {
-    Rejection::bounded(table, line, id, Some(column), reason, detail)
+    Rejection::bounded(table, line, id, Some(column), reason, detail, origin)
 }
 
 /// `negative_amount`: a total, cost, amount, unit price or revenue below zero.
@@ -130,7 +131,14 @@ fn validate_rows<R, T>(
             Ok(t) => accepted.push(t),
             Err(p) => {
                 let line = stage.lines.get(i).map_or(u32::MAX, |&line| line);
-                out.push(rejection(table, u64::from(line), id(i).as_deref(), p));
+                let origin = stage.origin(i);
+                out.push(rejection(
+                    table,
+                    u64::from(line),
+                    id(i).as_deref(),
+                    p,
+                    origin,
+                ));
             }
         }
     }

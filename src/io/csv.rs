@@ -567,6 +567,7 @@ fn shape_rejection(
         column,
         Reason::ParseError,
         detail,
+        crate::error::Origin::CsvLine,
     )
 }
 

@@ -93,7 +93,7 @@ pub fn section(dataset: &Dataset, context: &Context) -> Result<MarketingSection>
 ///
 /// # Errors
 /// * [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
-/// * [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the filter's period
+/// * [`Error::DateOutOfRange`](crate::Error::DateOutOfRange) when the filter's period
 ///   cannot be resolved (only at the edges of chrono's date range).
 pub fn section_with_filter(
     dataset: &Dataset,

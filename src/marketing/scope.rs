@@ -85,7 +85,7 @@ impl<'a> Scope<'a> {
     /// the place of the context's.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the period cannot
+    /// [`Error::DateOutOfRange`](crate::Error::DateOutOfRange) when the period cannot
     /// be resolved (only at the edges of chrono's date range).
     pub fn with_filter(
         dataset: &'a Dataset,

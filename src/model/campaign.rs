@@ -12,3 +12,29 @@ pub struct Campaign {
     /// The channel it runs on.
     pub channel: Option<Channel>,
 }
+
+impl Campaign {
+    /// A campaign with its required fields; set the channel by name.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::model::{Campaign, Channel};
+    ///
+    /// let campaign = Campaign::new("C1", "Black Friday").channel(Channel::Zalo);
+    /// assert_eq!(campaign.channel, Some(Channel::Zalo));
+    /// ```
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Campaign {
+        Campaign {
+            id: id.into(),
+            name: name.into(),
+            channel: None,
+        }
+    }
+
+    /// Sets the channel the campaign runs on.
+    #[must_use]
+    pub fn channel(mut self, channel: Channel) -> Campaign {
+        self.channel = Some(channel);
+        self
+    }
+}

@@ -14,3 +14,33 @@ pub struct Cost {
     /// Amount spent, `>= 0`. Required.
     pub amount: Decimal,
 }
+
+impl Cost {
+    /// A cost with its required fields; set the product type by name.
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use crm_metrics::model::Cost;
+    /// use rust_decimal::Decimal;
+    ///
+    /// let date = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    /// let cost = Cost::new(date, "facebook_ads", Decimal::from(500_000)).product_type("drinks");
+    /// assert_eq!(cost.product_type.as_deref(), Some("drinks"));
+    /// ```
+    pub fn new(date: NaiveDate, source: impl Into<String>, amount: Decimal) -> Cost {
+        Cost {
+            date,
+            source: source.into(),
+            product_type: None,
+            amount,
+        }
+    }
+
+    /// Sets the product type (free text).
+    #[must_use]
+    pub fn product_type(mut self, product_type: impl Into<String>) -> Cost {
+        self.product_type = Some(product_type.into());
+        self
+    }
+}

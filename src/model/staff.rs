@@ -8,3 +8,21 @@ pub struct Staff {
     /// Name, shown in `social.top_staff`. Required.
     pub name: String,
 }
+
+impl Staff {
+    /// A staff member (both fields are required).
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::model::Staff;
+    ///
+    /// let staff = Staff::new("NV1", "Lan");
+    /// assert_eq!(staff.name, "Lan");
+    /// ```
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Staff {
+        Staff {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+}

@@ -44,7 +44,7 @@ pub struct Report {
 ///
 /// # Errors
 /// * [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
-/// * [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a period out of range;
+/// * [`Error::DateOutOfRange`](crate::Error::DateOutOfRange) for a period out of range;
 /// * [`Error::UnknownCustomer`](crate::Error::UnknownCustomer) when the profile's
 ///   customer has no accepted row or is created after `as_of`.
 pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {

@@ -388,8 +388,8 @@ proptest! {
             prop_assert_eq!((a.read, a.accepted, a.rejected), (b.read + extra, b.accepted, b.rejected + extra), "{}", t);
         }
         prop_assert_eq!(
-            after.quality().rejected_by(crm_metrics::Reason::ParseError),
-            before.quality().rejected_by(crm_metrics::Reason::ParseError) + 1
+            after.quality().rejected_by_reason(crm_metrics::Reason::ParseError),
+            before.quality().rejected_by_reason(crm_metrics::Reason::ParseError) + 1
         );
         let warnings = |d: &Dataset| crm_metrics::Warning::ALL.map(|w| d.quality().warnings(w));
         prop_assert_eq!(warnings(&before), warnings(&after));
