@@ -336,9 +336,6 @@ impl Reserve {
     }
 }
 
-/// Maps a header to SPEC's columns. Errors on a missing required column or a repeated
-/// SPEC column.
-
 /// A header name as it is matched: the ASCII spaces and tabs around it dropped (and a
 /// byte order mark), ASCII letters lower-cased, and each inner space or hyphen read as
 /// `_` (`Created At` and `created-at` are `created_at`; `Created  At` is `created__at`).
