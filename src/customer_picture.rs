@@ -1,6 +1,6 @@
-//! SPEC §6: the customer picture (S3, iPOS CRM): who the customers are (gender, age,
-//! reachability) and how they buy (spend, visits, spend levels, vouchers, return
-//! cycles).
+//! The `customer_picture` section (docs/metrics.md#customer_picture) (S3, iPOS CRM): who the
+//! customers are (gender, age, reachability) and how they buy (spend, visits, spend levels,
+//! vouchers, return cycles).
 //!
 //! [`section`] builds the whole section in one fold over the customers that exist at
 //! `as_of`, reading each customer's orders once
@@ -12,8 +12,9 @@
 //! customers merge exactly.
 //!
 //! No period applies, except to [`spend_frequency`]. Existence and purchases follow
-//! SPEC §1 and §9.20, as described in [`crate::customers`]; the examples use the same
-//! hidden helpers `customer`, `purchase` and `at`.
+//! the conventions (docs/metrics.md#purchases-and-placed-orders,
+//! docs/metrics.md#which-rows-count), as described in [`crate::customers`]; the examples use the
+//! same hidden helpers `customer`, `purchase` and `at`.
 
 use std::ops::Range;
 
@@ -35,7 +36,7 @@ use crate::money::{Cmp, count_ratio, ratio};
 use crate::options::Context;
 
 label_enum! {
-    /// An age group (SPEC §6 `age_groups`): age in whole years on `today`.
+    /// An age group (docs/metrics.md#customer_picture `age_groups`): age in whole years on `today`.
     AgeGroup, "age group" {
         /// 0 to 17.
         Under18 = "under_18",
@@ -79,8 +80,8 @@ impl AgeGroup {
         }
     }
 
-    /// The group of a customer born on `birth`, on `today` (SPEC §6 `age_groups`):
-    /// `unknown` without a birth date or with one after `today`, else the group of
+    /// The group of a customer born on `birth`, on `today` (docs/metrics.md#customer_picture
+    /// `age_groups`): `unknown` without a birth date or with one after `today`, else the group of
     /// [`age_on`]`(birth, today)`.
     ///
     /// # Example
@@ -103,12 +104,13 @@ impl AgeGroup {
     }
 }
 
-/// Age in whole years on `today` of someone born on `birth` (SPEC §6 `age_groups`):
-/// `today.year - birth.year`, minus one if the birthday of this year is still to come.
+/// Age in whole years on `today` of someone born on `birth` (docs/metrics.md#customer_picture
+/// `age_groups`): `today.year - birth.year`, minus one if the birthday of this year is still to
+/// come.
 ///
 /// # Edge cases
-/// * A Feb 29 birthday counts on Mar 1 in a non-leap year (SPEC §6): born 2008-02-29,
-///   one is 17 on 2026-02-28 and 18 on 2026-03-01.
+/// * A Feb 29 birthday counts on Mar 1 in a non-leap year (docs/metrics.md#customer_picture): born
+///   2008-02-29, one is 17 on 2026-02-28 and 18 on 2026-03-01.
 /// * Born today: `Some(0)`.
 /// * Born after `today`: `None` (the group is `unknown`).
 ///
@@ -129,14 +131,15 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> Option<u32> {
         return None;
     }
     // In a non-leap year (2, 29) is after (2, 28) and before (3, 1): the Feb 29 birthday
-    // is reached on Mar 1, as SPEC §6 asks.
+    // is reached on Mar 1, as docs/metrics.md#customer_picture says.
     let before_birthday = (today.month(), today.day()) < (birth.month(), birth.day());
     let years = today.year() - birth.year() - i32::from(before_birthday);
     u32::try_from(years).ok()
 }
 
 label_enum! {
-    /// A row of SPEC §6 `visit_groups`: customers by their number of purchases.
+    /// A row of `visit_groups` (docs/metrics.md#customer_picture): customers by their number of
+    /// purchases.
     Visits, "visit group" {
         /// One purchase.
         One = "1",
@@ -148,8 +151,8 @@ label_enum! {
 }
 
 impl Visits {
-    /// The row of a customer with `purchases` purchases (SPEC §6 `visit_groups`):
-    /// `"1"`, `"2"`, or `"3+"` for 3 and more.
+    /// The row of a customer with `purchases` purchases (docs/metrics.md#customer_picture
+    /// `visit_groups`): `"1"`, `"2"`, or `"3+"` for 3 and more.
     ///
     /// # Edge cases
     /// * 0 purchases: `None`, the customer is in no row.
@@ -173,7 +176,8 @@ impl Visits {
 }
 
 label_enum! {
-    /// A row of SPEC §6 `spend_frequency`: customers by their purchases in the period.
+    /// A row of `spend_frequency` (docs/metrics.md#customer_picture): customers by their purchases
+    /// in the period.
     PeriodPurchases, "purchase count" {
         /// One purchase.
         One = "1",
@@ -189,8 +193,9 @@ label_enum! {
 }
 
 impl PeriodPurchases {
-    /// The row of a customer with `purchases` purchases in the period (SPEC §6
-    /// `spend_frequency`): `"1"` to `"4"`, or `"5+"` for 5 and more.
+    /// The row of a customer with `purchases` purchases in the period
+    /// (docs/metrics.md#customer_picture `spend_frequency`): `"1"` to `"4"`, or `"5+"` for 5 and
+    /// more.
     ///
     /// # Edge cases
     /// * 0 purchases in the period: `None`, the customer is in no row.
@@ -219,7 +224,7 @@ impl PeriodPurchases {
 // The section
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §6 `customer_picture`. Keys serialize in SPEC's order.
+/// `customer_picture` (docs/metrics.md#customer_picture). Keys serialize in the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPictureSection {
     /// Customers with `created_at <= as_of`.
@@ -259,8 +264,8 @@ pub struct CustomerPictureSection {
     pub spend_frequency: [SpendFrequencyRow; PeriodPurchases::COUNT],
 }
 
-/// New customers in calendar units (SPEC §6 `new_today`, `new_this_week`,
-/// `new_this_month`).
+/// New customers in calendar units (docs/metrics.md#customer_picture `new_today`,
+/// `new_this_week`, `new_this_month`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByUnit {
     /// Today (up to `as_of`) against yesterday.
@@ -271,7 +276,7 @@ pub struct NewCustomersByUnit {
     pub this_month: Cmp<u64>,
 }
 
-/// SPEC §6 `total_spend`, `invoices`, `avg_invoice`.
+/// `total_spend` (docs/metrics.md#customer_picture), `invoices`, `avg_invoice`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendTotals {
     /// Sum of purchase totals.
@@ -282,7 +287,7 @@ pub struct SpendTotals {
     pub avg_invoice: Option<Decimal>,
 }
 
-/// One row of SPEC §6 `visit_groups`.
+/// One row of `visit_groups` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitGroupRow {
     /// `"1"`, `"2"` or `"3+"` purchases.
@@ -297,7 +302,7 @@ pub struct VisitGroupRow {
     pub revenue_share: Option<Decimal>,
 }
 
-/// SPEC §6 `gender`, over all customers.
+/// `gender` (docs/metrics.md#customer_picture), over all customers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenderCounts {
     /// Male.
@@ -310,7 +315,8 @@ pub struct GenderCounts {
     pub unknown: u64,
 }
 
-/// SPEC §6 `age_groups`, over all customers; keys are the [`AgeGroup`] labels.
+/// `age_groups` (docs/metrics.md#customer_picture), over all customers; keys are the [`AgeGroup`]
+/// labels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeGroups {
     /// `under_18`.
@@ -370,8 +376,8 @@ impl AgeGroups {
     }
 }
 
-/// One row of SPEC §6 `spend_levels`: customers whose total purchase spend is in
-/// `[min, max)`; the first row (`label` `"none"`, `min` and `max` null) holds the
+/// One row of `spend_levels` (docs/metrics.md#customer_picture): customers whose total purchase
+/// spend is in `[min, max)`; the first row (`label` `"none"`, `min` and `max` null) holds the
 /// customers without a purchase, the last row has no `max`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendLevel {
@@ -385,7 +391,7 @@ pub struct SpendLevel {
     pub customers: u64,
 }
 
-/// SPEC §6 `connections`.
+/// `connections` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connections {
     /// Customers with a phone.
@@ -405,7 +411,7 @@ pub struct Connection {
     pub rate: Option<Decimal>,
 }
 
-/// One row of SPEC §6 `return_cycle`.
+/// One row of `return_cycle` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnCycleRow {
     /// The bucket.
@@ -414,7 +420,7 @@ pub struct ReturnCycleRow {
     pub gaps: u64,
 }
 
-/// One row of SPEC §6 `customer_cycle`.
+/// One row of `customer_cycle` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerCycleRow {
     /// The bucket.
@@ -423,7 +429,7 @@ pub struct CustomerCycleRow {
     pub customers: u64,
 }
 
-/// One row of SPEC §6 `spend_frequency`.
+/// One row of `spend_frequency` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendFrequencyRow {
     /// `"1"` to `"4"` or `"5+"` purchases in the period.
@@ -432,7 +438,7 @@ pub struct SpendFrequencyRow {
     pub customers: u64,
 }
 
-/// The parameters of SPEC §6 that a caller may choose: the spend-level edges and the
+/// The parameters of the customer picture that a caller may choose: the spend-level edges and the
 /// voucher threshold. [`Default`] is what the report uses.
 ///
 /// # Example
@@ -452,7 +458,7 @@ pub struct PictureOptions {
     voucher_threshold: u32,
 }
 
-/// The spend-level edges of SPEC §6 (VND): 0, 500000, 2000000, 5000000, 10000000.
+/// The spend-level edges of the report (VND): 0, 500000, 2000000, 5000000, 10000000.
 pub const DEFAULT_SPEND_EDGES: [Decimal; 5] = [
     Decimal::from_parts(0, 0, 0, false, 0),
     Decimal::from_parts(500_000, 0, 0, false, 0),
@@ -497,7 +503,7 @@ impl PictureOptions {
     }
 }
 
-/// Computes SPEC §6 `customer_picture` with the report's parameters
+/// Computes `customer_picture` (docs/metrics.md#customer_picture) with the report's parameters
 /// ([`PictureOptions::default`]), in one fold over the customers that exist at `as_of`.
 ///
 /// # Errors
@@ -744,7 +750,7 @@ impl Tally for PictureTally {
 // One metric at a time
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §6 `new_today`, `new_this_week`, `new_this_month`:
+/// `new_today` (docs/metrics.md#customer_picture), `new_this_week`, `new_this_month`:
 /// `count(customers with created_at in the calendar unit of today)` against the unit
 /// before: today against yesterday, this week (Monday to Sunday) against last week, this
 /// month against the whole last month. Independent of the report's period.
@@ -752,7 +758,7 @@ impl Tally for PictureTally {
 /// # Edge cases
 /// * Only up to `as_of`: a customer created later today is not new yet.
 /// * `delta` is `None` when the previous unit had none.
-/// * A customer created exactly at local midnight belongs to the new day (SPEC §9.13).
+/// * A customer created exactly at local midnight belongs to the new day (docs/metrics.md#time).
 ///
 /// # Errors
 /// [`Error::DateOutOfRange`] only when today's week or month reaches beyond chrono's
@@ -788,8 +794,8 @@ pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<New
     run(dataset, context, UnitTally::new(context)?)
 }
 
-/// SPEC §6 `total_spend = sum(total of every purchase)`, `invoices = count(purchases)`,
-/// `avg_invoice = total_spend / invoices`. All time up to `as_of`.
+/// `total_spend = sum(total of every purchase)` (docs/metrics.md#customer_picture),
+/// `invoices = count(purchases)`, `avg_invoice = total_spend / invoices`. All time up to `as_of`.
 ///
 /// # Edge cases
 /// * No purchase: `total_spend = 0`, `invoices = 0`, `avg_invoice = None`.
@@ -849,13 +855,13 @@ fn spend_totals_of(spend: &SpendTally) -> Result<SpendTotals> {
     })
 }
 
-/// SPEC §6 `voucher_customers`: `count(customers with at least threshold purchases that
-/// carry a voucher code)`. The report uses `threshold = 3` (S3: "more than 2"),
-/// [`DEFAULT_VOUCHER_THRESHOLD`].
+/// `voucher_customers` (docs/metrics.md#customer_picture):
+/// `count(customers with at least threshold purchases that carry a voucher code)`. The report uses
+/// `threshold = 3` (S3: "more than 2"), [`DEFAULT_VOUCHER_THRESHOLD`].
 ///
 /// # Edge cases
 /// * Orders with a voucher that are not purchases (cancelled, after `as_of`) do not
-///   count (SPEC §9.18).
+///   count (docs/metrics.md#customer_picture).
 /// * `threshold = 0` counts every customer, with or without a purchase.
 ///
 /// # Example
@@ -893,8 +899,8 @@ pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -
     run(dataset, context, VoucherTally::new(threshold)).unwrap_or(0)
 }
 
-/// SPEC §6 `visit_groups`: customers with at least one purchase, by their number of
-/// purchases (`"1"`, `"2"`, `"3+"`), each row `{visits, customers, customer_share,
+/// `visit_groups` (docs/metrics.md#customer_picture): customers with at least one purchase, by
+/// their number of purchases (`"1"`, `"2"`, `"3+"`), each row `{visits, customers, customer_share,
 /// revenue, revenue_share}` with `customer_share = customers / customers with a
 /// purchase` and `revenue_share = revenue / total_spend`, `revenue` being the spend of
 /// the row's customers.
@@ -946,8 +952,8 @@ pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupR
     run(dataset, context, VisitTally::default())
 }
 
-/// SPEC §6 `gender`: all customers by gender, `{male, female, other, unknown}`;
-/// `unknown` = no gender given.
+/// `gender` (docs/metrics.md#customer_picture): all customers by gender,
+/// `{male, female, other, unknown}`; `unknown` = no gender given.
 ///
 /// # Edge cases
 /// * Customers created after `as_of` are not counted; the four counts add up to
@@ -980,8 +986,8 @@ pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
     run(dataset, context, GenderTally::default()).unwrap_or_default()
 }
 
-/// SPEC §6 `age_groups`: all customers by [`AgeGroup`] of their age in whole years on
-/// `today` ([`age_on`]).
+/// `age_groups` (docs/metrics.md#customer_picture): all customers by [`AgeGroup`] of their age in
+/// whole years on `today` ([`age_on`]).
 ///
 /// # Edge cases
 /// * No birth date, or a birth date after `today`: `unknown`.
@@ -1018,8 +1024,8 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
     run(dataset, context, AgeTally::new(context.today)).unwrap_or_default()
 }
 
-/// SPEC §6 `spend_levels`: customers by their total purchase spend. The first row,
-/// `"none"`, holds the customers without a purchase; then one row `[edges[i],
+/// `spend_levels` (docs/metrics.md#customer_picture): customers by their total purchase spend. The
+/// first row, `"none"`, holds the customers without a purchase; then one row `[edges[i],
 /// edges[i+1])` per pair of edges (`min` inclusive, `max` exclusive), labelled
 /// `"<min>-<max>"`, and a last row `"<min>+"` from the last edge up (`max` null). The
 /// report uses [`DEFAULT_SPEND_EDGES`]: `"0-500000"`, …, `"10000000+"`.
@@ -1078,12 +1084,12 @@ pub fn spend_levels(
     run(dataset, context, LevelTally::new(edges)?)
 }
 
-/// SPEC §6 `connections`: customers with a phone (`sms`), a `zalo_id` (`zalo`), a
-/// `facebook_id` (`facebook`), each with `rate = customers / total_customers`.
+/// `connections` (docs/metrics.md#customer_picture): customers with a phone (`sms`), a `zalo_id`
+/// (`zalo`), a `facebook_id` (`facebook`), each with `rate = customers / total_customers`.
 ///
 /// # Edge cases
 /// * No customer: every `rate` is `None`.
-/// * A present but blank value (`" "`) is a value (SPEC §9.9): it counts.
+/// * A present but blank value (`" "`) is a value (docs/input-format.md#values): it counts.
 ///
 /// # Example
 /// ```
@@ -1120,16 +1126,17 @@ pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
         .unwrap_or_else(|_| ConnectionTally::default().connections())
 }
 
-/// SPEC §6 `return_cycle`: the gaps in local days between consecutive purchases of the
-/// same customer, `local_date(purchase[k+1]) - local_date(purchase[k])` in purchase
-/// order `(created_at, id)`, counted per [`CycleBucket`]: rows `{bucket, gaps}` for every
+/// `return_cycle` (docs/metrics.md#customer_picture): the gaps in local days between consecutive
+/// purchases of the same customer, `local_date(purchase[k+1]) - local_date(purchase[k])` in
+/// purchase order `(created_at, id)`, counted per [`CycleBucket`]: rows `{bucket, gaps}` for every
 /// bucket.
 ///
 /// # Edge cases
 /// * No purchase or a single purchase: no gap. The gaps add up to
 ///   `purchases - customers with a purchase`.
 /// * Two purchases on the same local date (even at the same instant) make a `same_day`
-///   gap (SPEC §9.18); days are local, so 23:00 and 01:00 the next morning are 1 day.
+///   gap (docs/metrics.md#customer_picture); days are local, so 23:00 and 01:00 the next morning
+///   are 1 day.
 /// * Purchases after `as_of` make no gap.
 ///
 /// # Example
@@ -1168,7 +1175,7 @@ pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; Cy
     gaps
 }
 
-/// SPEC §6 `customer_cycle`: customers with at least 2 purchases by the
+/// `customer_cycle` (docs/metrics.md#customer_picture): customers with at least 2 purchases by the
 /// [`CycleBucket`] of their median gap ([`return_cycle`]'s gaps of that customer), the
 /// **lower** median for an even number of gaps: rows `{bucket, customers}` for every
 /// bucket.
@@ -1220,13 +1227,14 @@ pub fn customer_cycle(
     customers
 }
 
-/// SPEC §6 `spend_frequency`: customers with at least one purchase **in the period**,
-/// by their number of purchases in the period: rows `"1"`, `"2"`, `"3"`, `"4"`, `"5+"`.
+/// `spend_frequency` (docs/metrics.md#customer_picture): customers with at least one purchase **in
+/// the period**, by their number of purchases in the period: rows `"1"`, `"2"`, `"3"`, `"4"`,
+/// `"5+"`.
 ///
 /// # Edge cases
 /// * Purchases outside the period (before it, or after `as_of`) do not count; a
 ///   customer whose purchases are all outside is in no row.
-/// * The only metric of §6 that depends on the report's period.
+/// * The only metric of the customer picture that depends on the report's period.
 ///
 /// # Example
 /// ```
@@ -2145,7 +2153,7 @@ mod tests {
 
     #[test]
     fn gap_buckets_at_their_edges() {
-        // (gap in days, bucket): every boundary of SPEC §6.
+        // (gap in days, bucket): every boundary of the documented buckets.
         let cases = [
             (0, CycleBucket::SameDay),
             (1, CycleBucket::OneDay),
@@ -2241,7 +2249,7 @@ mod tests {
     fn same_day_and_same_instant_repeats_are_gap_zero() {
         let (data, idx) = one_buyer(&[
             "2026-03-01T10:00:00+07:00",
-            "2026-03-01T10:00:00+07:00", // the same instant (SPEC §9.18)
+            "2026-03-01T10:00:00+07:00", // the same instant (docs/metrics.md#customer_picture)
             "2026-03-01T23:59:59+07:00",
         ]);
         let ctx = context();
@@ -2413,7 +2421,7 @@ mod tests {
         assert_eq!(s.visit_groups[0].revenue_share, None);
         let idx = data.customer_idx("A").unwrap();
         assert_eq!(PurchaseSummary::of(&data, &ctx, idx).purchases(), 0);
-        // At exactly its created_at it exists (SPEC §9.13), with its earlier purchase.
+        // At exactly its created_at it exists (docs/metrics.md#time), with its earlier purchase.
         let later = context_at("2026-11-15T10:00:01+07:00");
         let s = section(&data, &later).unwrap();
         assert_eq!(

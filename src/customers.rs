@@ -1,5 +1,6 @@
-//! SPEC §3: the customer dashboard (S0, GAPONE): how many customers there are, how
-//! many arrive and from where, who talks to the Zalo OA, and who stopped buying.
+//! The `customers` section (docs/metrics.md#customers), the customer dashboard (S0, GAPONE): how
+//! many customers there are, how many arrive and from where, who talks to the Zalo OA, and who
+//! stopped buying.
 //!
 //! [`section`] builds the whole section in one pass over the customers that exist at
 //! `as_of`; each metric also has its own function ([`avg_spend_per_customer`],
@@ -8,11 +9,11 @@
 //! ([`Partial`] is the section's [`Fold`]): each customer is read once, with all its
 //! orders front to back, and partial states merge exactly.
 //!
-//! [`PurchaseSummary`], one customer's purchases (SPEC §1) summarized in one pass, is
-//! shared with the customer picture and lives in [`crate::fold`]; it is re-exported
+//! [`PurchaseSummary`], one customer's purchases (docs/metrics.md#conventions) summarized in one
+//! pass, is shared with the customer picture and lives in [`crate::fold`]; it is re-exported
 //! here.
 //!
-//! # Existence and purchases (SPEC §1, §9.20)
+//! # Existence and purchases (docs/metrics.md#conventions, docs/metrics.md#which-rows-count)
 //! * A customer exists from its `created_at`: only customers with `created_at <= as_of`
 //!   are counted anywhere.
 //! * A purchase is a `completed` order with `created_at <= as_of`, even when it is dated
@@ -45,17 +46,18 @@ use crate::money::Cmp;
 use crate::options::Context;
 use crate::options::ReportOptions;
 
-/// Number of customer sources (SPEC §2).
+/// Number of customer sources (docs/input-format.md#enumerations).
 const SOURCES: usize = Source::ALL.len();
 
-/// The months of SPEC §3 `dormant_customers`.
+/// The months of `dormant_customers` (docs/metrics.md#customers).
 pub const DORMANT_MONTHS: [u32; 4] = [1, 3, 6, 12];
 
 // ---------------------------------------------------------------------------------------
 // The section
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §3 `customers`: the customer dashboard. Keys serialize in SPEC's order.
+/// `customers` (docs/metrics.md#customers): the customer dashboard. Keys serialize in the
+/// documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomersSection {
     /// Customers with `created_at <= as_of` (no period). See [`total_customers`].
@@ -84,8 +86,8 @@ pub struct CustomersSection {
     pub new_customers_daily: Vec<NewCustomersDay>,
 }
 
-/// SPEC §3 `new_customers_by_group`: new customers from synced sources (haravan,
-/// shopee, lazada, other_oms) and imported ones (excel_import, manual).
+/// `new_customers_by_group` (docs/metrics.md#customers): new customers from synced sources
+/// (haravan, shopee, lazada, other_oms) and imported ones (excel_import, manual).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByGroup {
     /// [`Source::is_synced`].
@@ -94,7 +96,7 @@ pub struct NewCustomersByGroup {
     pub imported: Cmp<u64>,
 }
 
-/// SPEC §3 `webpush_form_contacts`, counted inclusively (SPEC §9.22).
+/// `webpush_form_contacts` (docs/metrics.md#customers), counted inclusively.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebpushFormContacts {
     /// Has a phone (with or without an e-mail).
@@ -105,7 +107,8 @@ pub struct WebpushFormContacts {
     pub with_both: u64,
 }
 
-/// SPEC §3 `dormant_customers`: keys `"1"`, `"3"`, `"6"`, `"12"`, `"never_ordered"`.
+/// `dormant_customers` (docs/metrics.md#customers): keys `"1"`, `"3"`, `"6"`, `"12"`,
+/// `"never_ordered"`.
 ///
 /// Cumulative: every customer counted in `months_12` is also in `months_6`, `months_3`
 /// and `months_1`.
@@ -127,19 +130,20 @@ pub struct DormantCustomers {
     pub never_ordered: u64,
 }
 
-/// One row of SPEC §3 `new_customers_daily`.
+/// One row of `new_customers_daily` (docs/metrics.md#customers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersDay {
     /// The local date.
     pub date: NaiveDate,
     /// Customers created that day (up to `as_of`).
     pub total: u64,
-    /// The same by source; serializes only the non-zero sources, in SPEC §2's order.
+    /// The same by source; serializes only the non-zero sources, in the order of
+    /// docs/input-format.md#enumerations.
     pub by_source: SourceCounts,
 }
 
-/// A value for every customer source (SPEC §2), in SPEC's order. Serializes as an
-/// object with **every** source as key (SPEC §3 `new_customers_by_source`).
+/// A value for every customer source, in the order of docs/input-format.md#enumerations. Serializes
+/// as an object with **every** source as key (docs/metrics.md#customers `new_customers_by_source`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BySource<T>(pub [T; SOURCES]);
 
@@ -150,7 +154,7 @@ impl<T> BySource<T> {
         &self.0[source.index()]
     }
 
-    /// `(source, value)` pairs in SPEC §2's order.
+    /// `(source, value)` pairs in the order of docs/input-format.md#enumerations.
     pub fn iter(&self) -> impl Iterator<Item = (Source, &T)> {
         Source::ALL.iter().copied().zip(self.0.iter())
     }
@@ -167,7 +171,8 @@ impl<T: Serialize> Serialize for BySource<T> {
 }
 
 /// Counts per customer source. Serializes as an object of the **non-zero** sources only,
-/// in SPEC §2's order (SPEC §3 `new_customers_daily.by_source`).
+/// in the order of docs/input-format.md#enumerations (docs/metrics.md#customers
+/// `new_customers_daily.by_source`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SourceCounts(pub [u64; SOURCES]);
 
@@ -178,7 +183,7 @@ impl SourceCounts {
         self.0[source.index()]
     }
 
-    /// The non-zero `(source, count)` pairs in SPEC §2's order.
+    /// The non-zero `(source, count)` pairs in the order of docs/input-format.md#enumerations.
     pub fn non_zero(&self) -> impl Iterator<Item = (Source, u64)> + '_ {
         Source::ALL
             .iter()
@@ -242,7 +247,8 @@ impl<'de> Deserialize<'de> for SourceCounts {
     }
 }
 
-/// Computes SPEC §3 `customers` in one fold over the customers that exist at `as_of`.
+/// Computes `customers` (docs/metrics.md#customers) in one fold over the customers that exist at
+/// `as_of`.
 ///
 /// Every field is described at its own function; see [`CustomersSection`].
 ///
@@ -416,7 +422,8 @@ impl Tally for CustomersTally {
 // One metric at a time
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §3 `total_customers` (and §6): `count(customers with created_at <= as_of)`.
+/// `total_customers` (docs/metrics.md#customers; also in docs/metrics.md#customer_picture):
+/// `count(customers with created_at <= as_of)`.
 ///
 /// No period applies. `O(log n)`: customers are indexed in creation order.
 ///
@@ -447,18 +454,18 @@ pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
     dataset.existing(context.as_of_ts) as u64
 }
 
-/// SPEC §3 `avg_spend_per_customer`:
+/// `avg_spend_per_customer` (docs/metrics.md#customers):
 /// `sum(total of every purchase) / count(customers with at least one purchase)`.
 ///
-/// **Decision** (SPEC §3): spend is over purchases (completed orders), not all orders,
-/// so that cancelled and failed orders do not inflate it.
+/// **Decision** (docs/metrics.md#customers): spend is over purchases (completed orders), not all
+/// orders, so that cancelled and failed orders do not inflate it.
 ///
 /// # Edge cases
 /// * No customer with a purchase: `Ok(None)` (JSON `null`), never `0`.
 /// * A single purchase of one customer: that purchase's total.
 /// * Customers without a purchase are not in the denominator.
 /// * Orders after `as_of`, and customers created after it, are ignored; a purchase dated
-///   before its customer's `created_at` counts (SPEC §9.20).
+///   before its customer's `created_at` counts (docs/metrics.md#which-rows-count).
 ///
 /// # Errors
 /// [`Error::Overflow`](crate::Error::Overflow) naming `customers.avg_spend_per_customer`
@@ -502,12 +509,12 @@ pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Op
     run(dataset, context, SpendTally::default())?.avg_spend_per_customer()
 }
 
-/// SPEC §3 `new_customers`: `count(customers with created_at in the period)`, against the
-/// previous period.
+/// `new_customers` (docs/metrics.md#customers): `count(customers with created_at in the period)`,
+/// against the previous period.
 ///
 /// # Edge cases
-/// * "In the period" also means `<= as_of` (SPEC §1): customers created later today are
-///   not new yet.
+/// * "In the period" also means `<= as_of` (docs/metrics.md#conventions): customers created later
+///   today are not new yet.
 /// * `delta` is `None` when the previous period had none.
 ///
 /// # Example
@@ -538,8 +545,8 @@ pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     new_tally(dataset, context).total()
 }
 
-/// SPEC §3 `new_customers_by_group`: [`new_customers`] of synced sources (haravan,
-/// shopee, lazada, other_oms) and of imported ones (excel_import, manual).
+/// `new_customers_by_group` (docs/metrics.md#customers): [`new_customers`] of synced sources
+/// (haravan, shopee, lazada, other_oms) and of imported ones (excel_import, manual).
 ///
 /// # Edge cases
 /// * Other sources are in neither group.
@@ -573,8 +580,8 @@ pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustom
     new_tally(dataset, context).by_group()
 }
 
-/// SPEC §3 `new_customers_by_source`: [`new_customers`] for **every** source of SPEC §2,
-/// in SPEC's order.
+/// `new_customers_by_source` (docs/metrics.md#customers): [`new_customers`] for **every** customer
+/// source (docs/input-format.md#enumerations), in the documented order.
 ///
 /// # Edge cases
 /// * A source without new customers in either period is present with `0`, `0`, `None`.
@@ -605,14 +612,15 @@ pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource
     new_tally(dataset, context).by_source()
 }
 
-/// SPEC §3 `zalo_oa_customers`: `count(distinct customers with an inbound interaction on
-/// channel zalo in the period)`, against the previous period.
+/// `zalo_oa_customers` (docs/metrics.md#customers):
+/// `count(distinct customers with an inbound interaction on channel zalo in the period)`, against
+/// the previous period.
 ///
 /// # Edge cases
 /// * Any kind counts (message, follow, survey response, …); outbound ones do not.
 /// * A customer with several such interactions counts once per period.
 /// * Interactions after `as_of` are ignored, and so are the interactions of customers
-///   created after `as_of` (SPEC §9.20).
+///   created after `as_of` (docs/metrics.md#which-rows-count).
 ///
 /// # Example
 /// ```
@@ -648,8 +656,8 @@ pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     counts.unwrap_or_else(|_| Cmp::counts(0, 0))
 }
 
-/// SPEC §3 `webpush_form_customers`: [`new_customers`] whose source is `webpush` or
-/// `form`.
+/// `webpush_form_customers` (docs/metrics.md#customers): [`new_customers`] whose source is
+/// `webpush` or `form`.
 ///
 /// # Edge cases
 /// * `delta` is `None` when the previous period had none.
@@ -681,10 +689,10 @@ pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> 
     new_tally(dataset, context).webpush_form()
 }
 
-/// SPEC §3 `webpush_form_contacts`: of the new customers of the period whose source is
-/// `webpush` or `form`, those with a phone, with an e-mail, and with both.
+/// `webpush_form_contacts` (docs/metrics.md#customers): of the new customers of the period whose
+/// source is `webpush` or `form`, those with a phone, with an e-mail, and with both.
 ///
-/// Counted inclusively (SPEC §9.22): `with_phone` = has a phone, with or without an
+/// Counted inclusively (docs/metrics.md#customers): `with_phone` = has a phone, with or without an
 /// e-mail; `with_email` likewise; `with_both` = has both.
 ///
 /// # Edge cases
@@ -719,7 +727,7 @@ pub fn webpush_form_contacts(dataset: &Dataset, context: &Context) -> WebpushFor
     new_tally(dataset, context).contacts
 }
 
-/// SPEC §3 `dormant_customers`, the report's field: months 1, 3, 6 and 12, and
+/// `dormant_customers` (docs/metrics.md#customers), the report's field: months 1, 3, 6 and 12, and
 /// `never_ordered`, in one pass (see [`dormant_customers`] and [`never_ordered`] for
 /// the formulas and edge cases).
 ///
@@ -756,13 +764,15 @@ pub fn dormant(dataset: &Dataset, context: &Context) -> DormantCustomers {
     }
 }
 
-/// SPEC §3 `dormant_customers`, for any list of months: for each `N` of `months`,
-/// `count(customers with a purchase whose last purchase's local date < today - N months)`.
-/// The counts come back in the order of `months`.
+/// `dormant_customers` (docs/metrics.md#customers), for any list of months: for each `N` of
+/// `months`,
+/// `count(customers with a purchase whose last purchase's local date < today - N months)`. The
+/// counts come back in the order of `months`.
 ///
 /// The cut-off `today - N months` uses calendar months clamped to the end of a shorter
-/// month (SPEC §1; see [`dormant_cutoff`]), and is exclusive (SPEC §9.15): a customer
-/// whose last purchase is on the cut-off date itself is not dormant for `N`.
+/// month (docs/metrics.md#time; see [`dormant_cutoff`]), and is exclusive
+/// (docs/metrics.md#customers): a customer whose last purchase is on the cut-off date itself is not
+/// dormant for `N`.
 ///
 /// # Edge cases
 /// * Customers without a purchase are never dormant: they are [`never_ordered`].
@@ -811,8 +821,8 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
     }
 }
 
-/// SPEC §3 `dormant_customers.never_ordered`: `count(customers with created_at <= as_of
-/// and no purchase)` (SPEC §9.15).
+/// `dormant_customers.never_ordered` (docs/metrics.md#customers):
+/// `count(customers with created_at <= as_of and no purchase)` (docs/metrics.md#customers).
 ///
 /// # Edge cases
 /// * Orders that are not completed (pending, failed, cancelled) are not purchases: a
@@ -854,9 +864,9 @@ pub fn never_ordered(dataset: &Dataset, context: &Context) -> u64 {
         .unwrap_or(0)
 }
 
-/// The exclusive cut-off of SPEC §3 `dormant_customers`: `today - months` calendar
-/// months, clamped to the last day of a shorter month (SPEC §1, §9.15). A last purchase
-/// on a local date strictly before it is dormant.
+/// The exclusive cut-off of `dormant_customers` (docs/metrics.md#customers): `today - months`
+/// calendar months, clamped to the last day of a shorter month (docs/metrics.md#time). A last
+/// purchase on a local date strictly before it is dormant.
 ///
 /// # Edge cases
 /// * `None` only beyond chrono's date range (nothing can be before it).
@@ -875,15 +885,15 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
     sub_months(today, months)
 }
 
-/// SPEC §3 `new_customers_daily`: one row per local date of the period, every date
-/// (zero-filled), `{date, total, by_source}` where `total` counts customers created on
+/// `new_customers_daily` (docs/metrics.md#customers): one row per local date of the period, every
+/// date (zero-filled), `{date, total, by_source}` where `total` counts customers created on
 /// that date and `by_source` splits them by source.
 ///
 /// # Edge cases
-/// * Dates after `today` are present with zeros (SPEC §9.12); so is the rest of today
+/// * Dates after `today` are present with zeros (docs/metrics.md#periods); so is the rest of today
 ///   after `as_of`.
-/// * `by_source` lists only non-zero sources, in SPEC §2's order; a day without new
-///   customers has an empty `by_source`.
+/// * `by_source` lists only non-zero sources, in the order of docs/input-format.md#enumerations; a
+///   day without new customers has an empty `by_source`.
 /// * Under DST a local date may be 23 or 25 hours long; each instant belongs to exactly
 ///   one date.
 ///
@@ -1610,7 +1620,7 @@ pub(crate) mod tests {
         ));
         let data = b.build().unwrap();
         assert_eq!(zalo_oa_customers(&data, &context()), Cmp::counts(1, 1));
-        // Exactly at as_of is included (SPEC §9.13).
+        // Exactly at as_of is included (docs/metrics.md#time).
         let at_as_of = ReportOptions::new(at("2026-11-15T10:00:01+07:00"))
             .resolve()
             .unwrap();
@@ -1730,7 +1740,7 @@ pub(crate) mod tests {
         assert_key_order(&text, &["1", "3", "6", "12", "never_ordered"]);
         assert_key_order(&text, &["with_phone", "with_email", "with_both"]);
         assert_key_order(&text, &["date", "total", "by_source"]);
-        // Every source, in SPEC §2's order.
+        // Every source, in the order of docs/input-format.md#enumerations.
         let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
         assert_key_order(&text, &names);
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
