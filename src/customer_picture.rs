@@ -13,8 +13,8 @@
 //!
 //! No period applies, except to [`spend_frequency`]. Existence and purchases follow
 //! the conventions (docs/metrics.md#purchases-and-placed-orders,
-//! docs/metrics.md#which-rows-count), as described in [`crate::customers`]; the examples use the
-//! same hidden helpers `customer`, `purchase` and `at`.
+//! docs/metrics.md#which-rows-count), as described in [`crate::customers`], whose examples
+//! are built the same way.
 
 use std::ops::Range;
 
@@ -766,29 +766,30 @@ impl Tally for PictureTally {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customer_picture::new_customers_by_unit;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::new_customers_by_unit;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-15T00:00:00+07:00")); // today (a Sunday)
-/// shop.push_customer(&customer("KH2", "2026-11-14T23:59:59+07:00")); // yesterday
-/// shop.push_customer(&customer("KH3", "2026-11-08T12:00:00+07:00")); // last week
-/// shop.push_customer(&customer("KH4", "2026-11-15T11:00:00+07:00")); // after as_of
+/// // today (a Sunday)
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-15T00:00:00+07:00")?, Source::Pos));
+/// // yesterday
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-14T23:59:59+07:00")?, Source::Pos));
+/// // last week
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-08T12:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH4", at("2026-11-15T11:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let new = new_customers_by_unit(&dataset, &context)?;
 /// assert_eq!((new.today.current, new.today.previous), (1, 1));
 /// assert_eq!((new.this_week.current, new.this_week.previous), (2, 1)); // week of Nov 9
 /// assert_eq!((new.this_month.current, new.this_month.previous), (3, 0));
 /// assert_eq!(new.this_month.delta, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<NewCustomersByUnit> {
     run(dataset, context, UnitTally::new(context)?)
@@ -809,34 +810,28 @@ pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<New
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::spend_totals;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::spend_totals;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let totals = spend_totals(&dataset, &context)?;
 /// assert_eq!((totals.total_spend, totals.invoices), (Decimal::from(300_000), 2));
 /// assert_eq!(totals.avg_invoice, Some(Decimal::from(150_000)));
 ///
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(spend_totals(&dataset, &before)?.avg_invoice, None); // no purchase yet
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_totals(dataset: &Dataset, context: &Context) -> Result<SpendTotals> {
     spend_totals_of(&run(dataset, context, SpendTally::default())?)
@@ -866,33 +861,27 @@ fn spend_totals_of(spend: &SpendTally) -> Result<SpendTotals> {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customer_picture::voucher_customers;
-/// use crm_metrics::model::Order;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
+/// use rust_decimal::Decimal;
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// for (id, day) in [("DH1", "02"), ("DH2", "03"), ("DH3", "04")] {
-///     let created = format!("2026-{day}-01T10:00:00+07:00");
-///     shop.push_order(&Order { voucher_code: Some("SALE".into()),
-///         ..purchase(id, "KH1", &created, 100_000) });
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// for (id, month) in [("DH1", "02"), ("DH2", "03"), ("DH3", "04")] {
+///     let created = at(&format!("2026-{month}-01T10:00:00+07:00"))?;
+///     let total = Decimal::from(100_000);
+///     shop.push_order(
+///         &Order::new(id, "KH1", created, OrderStatus::Completed, total).voucher_code("SALE"),
+///     );
 /// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(voucher_customers(&dataset, &context, 3), 1);
 /// assert_eq!(voucher_customers(&dataset, &context, 4), 0);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -> u64 {
     // OK because VoucherTally::finish never fails.
@@ -915,38 +904,32 @@ pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::visit_groups;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::visit_groups;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
 /// for id in ["DH2", "DH3", "DH4"] {
-///     shop.push_order(&purchase(id, "KH2", "2026-03-01T10:00:00+07:00", 100_000));
+///     shop.push_order(&Order::new(id, "KH2", at("2026-03-01T10:00:00+07:00")?,
+///         OrderStatus::Completed, Decimal::from(100_000)));
 /// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let [one, two, more] = visit_groups(&dataset, &context)?;
 /// assert_eq!((one.customers, two.customers, more.customers), (1, 0, 1));
 /// assert_eq!(one.customer_share, Some(Decimal::new(5, 1))); // 1 of 2 buyers
 /// assert_eq!(more.revenue_share, Some(Decimal::new(75, 2))); // 300000 of 400000
 ///
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(visit_groups(&dataset, &before)?[0].customer_share, None); // nobody bought yet
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupRow; 3]> {
     run(dataset, context, VisitTally::default())
@@ -961,25 +944,21 @@ pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupR
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customer_picture::gender;
-/// use crm_metrics::model::{Customer, Gender};
+/// use crm_metrics::model::{Customer, Gender, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&Customer { gender: Some(Gender::Female),
-///     ..customer("KH1", "2026-01-05T10:00:00+07:00") });
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
+/// let created = at("2026-01-05T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Pos).gender(Gender::Female));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Pos)); // no gender
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let counts = gender(&dataset, &context);
 /// assert_eq!((counts.male, counts.female, counts.other, counts.unknown), (0, 1, 0, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
     // OK because GenderTally::finish never fails.
@@ -996,28 +975,27 @@ pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use chrono::NaiveDate;
+/// use chrono::{DateTime, NaiveDate, Utc};
 /// use crm_metrics::customer_picture::age_groups;
-/// use crm_metrics::model::Customer;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
-/// let born = |id, date: &str| Customer { birth_date: Some(date.parse().unwrap()),
-///     ..customer(id, "2026-01-05T10:00:00+07:00") };
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
+/// let created = at("2026-01-05T10:00:00+07:00")?;
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&born("KH1", "2008-11-15")); // 18 today
-/// shop.push_customer(&born("KH2", "2008-11-16")); // 17
-/// shop.push_customer(&born("KH3", "2027-01-01")); // after today
+/// for (id, birth) in [
+///     ("KH1", "2008-11-15"), // 18 today
+///     ("KH2", "2008-11-16"), // 17
+///     ("KH3", "2027-01-01"), // after today
+/// ] {
+///     let birth: NaiveDate = birth.parse()?;
+///     shop.push_customer(&Customer::new(id, created, Source::Pos).birth_date(birth));
+/// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let ages = age_groups(&dataset, &context);
 /// assert_eq!((ages.under_18, ages.age_18_24, ages.unknown), (1, 1, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
     // OK because AgeTally::finish never fails.
@@ -1045,28 +1023,23 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::{DEFAULT_SPEND_EDGES, spend_levels};
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::{DEFAULT_SPEND_EDGES, spend_levels};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00")); // never buys
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 300_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // never buys
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(300_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let levels = spend_levels(&dataset, &context, &DEFAULT_SPEND_EDGES)?;
 /// assert_eq!((levels[0].label.as_str(), levels[0].customers), ("none", 1));
 /// // 300000 + 200000 = 500000: on the edge, so in the row that starts there.
@@ -1074,7 +1047,7 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 /// assert_eq!(levels[5].label, "10000000+");
 ///
 /// assert!(spend_levels(&dataset, &context, &[Decimal::from(100)]).is_err()); // starts above 0
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_levels(
     dataset: &Dataset,
@@ -1093,24 +1066,19 @@ pub fn spend_levels(
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customer_picture::connections;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
-/// use crm_metrics::model::Customer;
+/// use crm_metrics::customer_picture::connections;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
+/// let created = at("2026-01-05T10:00:00+07:00")?;
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&Customer { phone: Some("0901".into()), zalo_id: Some("z1".into()),
-///     ..customer("KH1", "2026-01-05T10:00:00+07:00") });
-/// shop.push_customer(&Customer { phone: Some("0902".into()),
-///     ..customer("KH2", "2026-01-05T10:00:00+07:00") });
+/// shop.push_customer(&Customer::new("KH1", created, Source::Pos).phone("0901").zalo_id("z1"));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Pos).phone("0902"));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let reach = connections(&dataset, &context);
 /// assert_eq!((reach.sms.customers, reach.sms.rate), (2, Some(Decimal::ONE)));
 /// assert_eq!(reach.zalo.rate, Some(Decimal::new(5, 1)));
@@ -1118,7 +1086,7 @@ pub fn spend_levels(
 ///
 /// let empty = DatasetBuilder::new().build()?;
 /// assert_eq!(connections(&empty, &context).sms.rate, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
     // OK because ConnectionTally::finish never fails.
@@ -1141,32 +1109,30 @@ pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::{CycleBucket, return_cycle};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T23:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-02T01:00:00+07:00", 1)); // next day
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-09T01:00:00+07:00", 1)); // 7 days on
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T23:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // next day
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-02T01:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 7 days on
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-09T01:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let rows = return_cycle(&dataset, &context);
 /// assert_eq!(rows[CycleBucket::OneDay.index()].gaps, 1);
 /// assert_eq!(rows[CycleBucket::OneWeek.index()].gaps, 1);
 /// assert_eq!(rows.iter().map(|row| row.gaps).sum::<u64>(), 2); // 3 purchases - 1 customer
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; CycleBucket::COUNT] {
     // OK because CycleTally::finish never fails.
@@ -1190,32 +1156,30 @@ pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; Cy
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::{CycleBucket, customer_cycle};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T10:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-11T10:00:00+07:00", 1)); // 10 days
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-12T10:00:00+07:00", 1)); // 1 day
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 10 days
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-11T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 1 day
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-12T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // Gaps 10 and 1: the lower median is 1.
 /// let rows = customer_cycle(&dataset, &context);
 /// assert_eq!(rows[CycleBucket::OneDay.index()].customers, 1);
 /// assert_eq!(rows.iter().map(|row| row.customers).sum::<u64>(), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn customer_cycle(
     dataset: &Dataset,
@@ -1238,32 +1202,29 @@ pub fn customer_cycle(
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::spend_frequency;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-10-30T10:00:00+07:00", 1)); // October
-/// shop.push_order(&purchase("DH2", "KH1", "2026-11-02T10:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH3", "KH1", "2026-11-03T10:00:00+07:00", 1));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // October
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-10-30T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-11-02T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-11-03T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
 /// // this_month: November 2026.
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let rows = spend_frequency(&dataset, &context);
 /// assert_eq!((rows[1].purchases.label(), rows[1].customers), ("2", 1));
 /// assert_eq!(rows.iter().map(|row| row.customers).sum::<u64>(), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_frequency(
     dataset: &Dataset,

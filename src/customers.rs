@@ -22,10 +22,11 @@
 //! * Events after `as_of` change nothing.
 //!
 //! # Examples
-//! The examples build tiny datasets with two helpers that are hidden for brevity:
-//! `customer(id, created_at)` fills a [`Customer`](crate::model::Customer) with source
-//! `pos` and no other field, and `purchase(id, customer_id, created_at, total)` fills a
-//! completed [`Order`](crate::model::Order); `at(text)` parses an RFC 3339 instant.
+//! The examples build tiny datasets with the model's constructors:
+//! [`Customer::new`](crate::model::Customer::new) (id, `created_at`, source) and
+//! [`Order::new`](crate::model::Order::new) (id, customer id, `created_at`, status,
+//! total), with setters for the optional fields (`.phone(..)`, `.voucher_code(..)`, …).
+//! `at` parses an RFC 3339 instant with its offset into UTC.
 
 use std::ops::Range;
 
@@ -433,22 +434,20 @@ impl Tally for CustomersTally {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::total_customers;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-12-01T10:00:00+07:00")); // after as_of
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH2", at("2026-12-01T10:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(total_customers(&dataset, &context), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
     dataset.existing(context.as_of_ts) as u64
@@ -473,37 +472,33 @@ pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customers::avg_spend_per_customer;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customers::avg_spend_per_customer;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-06T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH3", "2026-01-07T10:00:00+07:00")); // never buys
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
-/// shop.push_order(&purchase("DH3", "KH2", "2026-03-02T10:00:00+07:00", 600_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-06T10:00:00+07:00")?, Source::Pos));
+/// // never buys
+/// shop.push_customer(&Customer::new("KH3", at("2026-01-07T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
+/// shop.push_order(&Order::new("DH3", "KH2", at("2026-03-02T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(600_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // (100000 + 200000 + 600000) / 2 buyers
 /// assert_eq!(avg_spend_per_customer(&dataset, &context)?, Some(Decimal::from(450_000)));
 ///
 /// // Before the first purchase nobody has bought: undefined, not 0.
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(avg_spend_per_customer(&dataset, &before)?, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Option<Decimal>> {
     run(dataset, context, SpendTally::default())?.avg_spend_per_customer()
@@ -519,27 +514,27 @@ pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Op
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customers::new_customers;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customers::new_customers;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-10-05T10:00:00+07:00")); // October
-/// shop.push_customer(&customer("KH2", "2026-11-02T10:00:00+07:00")); // November
-/// shop.push_customer(&customer("KH3", "2026-11-03T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH4", "2026-11-20T10:00:00+07:00")); // after as_of
+/// // October
+/// shop.push_customer(&Customer::new("KH1", at("2026-10-05T10:00:00+07:00")?, Source::Pos));
+/// // November
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-02T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-03T10:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH4", at("2026-11-20T10:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
 /// // this_month (the default): November against October.
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let new = new_customers(&dataset, &context);
 /// assert_eq!((new.current, new.previous, new.delta), (2, 1, Some(Decimal::ONE))); // (2 - 1) / 1
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     new_tally(dataset, context).total()
@@ -554,27 +549,23 @@ pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::new_customers_by_group;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let from = |id, source| Customer { source, ..customer(id, "2026-11-02T10:00:00+07:00") };
-/// shop.push_customer(&from("KH1", Source::Shopee));
-/// shop.push_customer(&from("KH2", Source::Manual));
-/// shop.push_customer(&from("KH3", Source::Pos)); // neither group
+/// let created = at("2026-11-02T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Shopee));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Manual));
+/// shop.push_customer(&Customer::new("KH3", created, Source::Pos)); // neither group
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let groups = new_customers_by_group(&dataset, &context);
 /// assert_eq!((groups.synced.current, groups.imported.current), (1, 1));
 /// assert_eq!(groups.synced.delta, None); // nobody in October
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustomersByGroup {
     new_tally(dataset, context).by_group()
@@ -588,25 +579,21 @@ pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustom
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::new_customers_by_source;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-02T10:00:00+07:00")); // pos
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-02T10:00:00+07:00")?, Source::Pos)); // pos
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let by_source = new_customers_by_source(&dataset, &context);
 /// assert_eq!(by_source.get(Source::Pos).current, 1);
 /// assert_eq!(by_source.get(Source::Haravan).current, 0);
 /// assert_eq!(by_source.iter().count(), 11); // every source
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource<Cmp<u64>> {
     new_tally(dataset, context).by_source()
@@ -624,31 +611,28 @@ pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::zalo_oa_customers;
-/// use crm_metrics::model::{Channel, Direction, Interaction, InteractionKind};
+/// use crm_metrics::model::{Channel, Customer, Direction, Interaction, InteractionKind, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// let follow = |id: &str, when| Interaction {
-///     id: id.into(), customer_id: "KH1".into(), at: at(when), channel: Channel::Zalo,
-///     kind: InteractionKind::Follow, direction: Direction::Inbound, fanpage_id: None,
-///     staff_id: None, automated: false, campaign_id: None, ref_id: None,
-/// };
-/// shop.push_interaction(&follow("TT1", "2026-11-02T10:00:00+07:00"));
-/// shop.push_interaction(&follow("TT2", "2026-11-03T10:00:00+07:00")); // same customer
-/// shop.push_interaction(&follow("TT3", "2026-11-20T10:00:00+07:00")); // after as_of
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// for (id, when) in [
+///     ("TT1", "2026-11-02T10:00:00+07:00"),
+///     ("TT2", "2026-11-03T10:00:00+07:00"), // same customer
+///     ("TT3", "2026-11-20T10:00:00+07:00"), // after as_of
+/// ] {
+///     shop.push_interaction(&Interaction::new(
+///         id, "KH1", at(when)?, Channel::Zalo, InteractionKind::Follow, Direction::Inbound,
+///     ));
+/// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let zalo = zalo_oa_customers(&dataset, &context);
 /// assert_eq!((zalo.current, zalo.previous, zalo.delta), (1, 0, None));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     let counts = run(dataset, context, ZaloTally::new(context));
@@ -664,26 +648,21 @@ pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::webpush_form_customers;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let from = |id, when, source| Customer { source, ..customer(id, when) };
-/// shop.push_customer(&from("KH1", "2026-10-02T10:00:00+07:00", Source::Form));
-/// shop.push_customer(&from("KH2", "2026-11-02T10:00:00+07:00", Source::Webpush));
-/// shop.push_customer(&from("KH3", "2026-11-03T10:00:00+07:00", Source::Form));
+/// shop.push_customer(&Customer::new("KH1", at("2026-10-02T10:00:00+07:00")?, Source::Form));
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-02T10:00:00+07:00")?, Source::Webpush));
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-03T10:00:00+07:00")?, Source::Form));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let web = webpush_form_customers(&dataset, &context);
 /// assert_eq!((web.current, web.previous), (2, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     new_tally(dataset, context).webpush_form()
@@ -701,27 +680,21 @@ pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> 
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::webpush_form_contacts;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let base = customer("KH1", "2026-11-02T10:00:00+07:00");
-/// shop.push_customer(&Customer { source: Source::Form, phone: Some("0901".into()),
-///     email: Some("a@b.vn".into()), ..base.clone() });
-/// shop.push_customer(&Customer { id: "KH2".into(), source: Source::Webpush,
-///     phone: Some("0902".into()), ..base.clone() });
+/// let created = at("2026-11-02T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Form).phone("0901").email("a@b.vn"));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Webpush).phone("0902"));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let contacts = webpush_form_contacts(&dataset, &context);
 /// assert_eq!((contacts.with_phone, contacts.with_email, contacts.with_both), (2, 1, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn webpush_form_contacts(dataset: &Dataset, context: &Context) -> WebpushFormContacts {
     new_tally(dataset, context).contacts
@@ -786,32 +759,31 @@ pub fn dormant(dataset: &Dataset, context: &Context) -> DormantCustomers {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customers::dormant_customers;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
 /// for id in ["KH1", "KH2", "KH3"] {
-///     shop.push_customer(&customer(id, "2025-01-05T10:00:00+07:00"));
+///     shop.push_customer(&Customer::new(id, at("2025-01-05T10:00:00+07:00")?, Source::Pos));
 /// }
-/// shop.push_order(&purchase("DH1", "KH1", "2026-11-01T10:00:00+07:00", 1)); // 14 days ago
-/// shop.push_order(&purchase("DH2", "KH2", "2026-10-15T00:00:00+07:00", 1)); // exactly 1 month
-/// shop.push_order(&purchase("DH3", "KH3", "2026-07-01T10:00:00+07:00", 1)); // 4.5 months
+/// // 14 days ago
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-11-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // exactly 1 month
+/// shop.push_order(&Order::new("DH2", "KH2", at("2026-10-15T00:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 4.5 months
+/// shop.push_order(&Order::new("DH3", "KH3", at("2026-07-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // Cut-offs 2026-10-15, 2026-08-15, 2026-05-15: KH2 is on the first, so not before it.
 /// assert_eq!(dormant_customers(&dataset, &context, &[1, 3, 6]), vec![1, 1, 0]);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -> Vec<u64> {
     match run(dataset, context, DormantTally::new(context, months)) {
@@ -831,31 +803,24 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customers::never_ordered;
-/// use crm_metrics::model::{Order, OrderStatus};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&Order { status: OrderStatus::Cancelled,
-///     ..purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 1) });
-/// shop.push_order(&purchase("DH2", "KH2", "2026-02-01T10:00:00+07:00", 1));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Cancelled, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH2", "KH2", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(never_ordered(&dataset, &context), 1); // KH1: a cancelled order only
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn never_ordered(dataset: &Dataset, context: &Context) -> u64 {
     // OK because DormantTally::finish never fails.
@@ -899,22 +864,19 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::calendar::Preset;
 /// use crm_metrics::customers::new_customers_daily;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-14T00:00:00+07:00")); // local midnight
-/// shop.push_customer(&customer("KH2", "2026-11-15T09:00:00+07:00"));
+/// // local midnight
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-14T00:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-15T09:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?)
 ///     .period(Preset::Last7Days)
 ///     .resolve()?;
 /// let days = new_customers_daily(&dataset, &context);
@@ -922,7 +884,7 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// assert_eq!(days[5].date.to_string(), "2026-11-14");
 /// assert_eq!((days[5].total, days[5].by_source.get(Source::Pos)), (1, 1));
 /// assert_eq!(days[0].total, 0); // zero-filled
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCustomersDay> {
     // The period's new customers are a run of indices sorted by created_at: walk the

@@ -173,21 +173,11 @@ pub struct HistoryOrder {
 ///
 /// let at = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
 /// let mut builder = DatasetBuilder::new();
-/// builder.push_customer(&Customer {
-///     id: "KH1".into(), created_at: at(1, 3), source: Source::Pos, name: Some("Lan".into()),
-///     phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-///     facebook_id: None, notes: None,
-/// });
+/// builder.push_customer(&Customer::new("KH1", at(1, 3), Source::Pos).name("Lan"));
 /// for (id, day, total) in [("DH1", 2, 100_000), ("DH2", 9, 50_000)] {
-///     builder.push_order(&Order {
-///         id: id.into(), customer_id: "KH1".into(), created_at: at(day, 3),
-///         status: OrderStatus::Completed, total: Decimal::from(total), cost_of_goods: None,
-///         source: None, fanpage_id: None, staff_id: None, voucher_code: None,
-///     });
-///     builder.push_order_line(&OrderLine {
-///         order_id: id.into(), product_id: "SP1".into(), product_name: None,
-///         product_type: None, quantity: 2, unit_price: Decimal::from(total / 2),
-///     });
+///     let (total, unit_price) = (Decimal::from(total), Decimal::from(total / 2));
+///     builder.push_order(&Order::new(id, "KH1", at(day, 3), OrderStatus::Completed, total));
+///     builder.push_order_line(&OrderLine::new(id, "SP1", 2, unit_price)); // 2 of SP1
 /// }
 /// let dataset = builder.build()?;
 /// let context = ReportOptions::new(at(15, 3)).resolve()?;

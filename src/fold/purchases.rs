@@ -93,29 +93,26 @@ impl CycleBucket {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::CycleBucket;
 /// use crm_metrics::customers::PurchaseSummary;
-/// use rust_decimal::Decimal;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T09:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T18:00:00+07:00", 50_000)); // same day
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-11T09:00:00+07:00", 70_000)); // 10 days
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T09:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// // same day
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T18:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(50_000)));
+/// // 10 days
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-11T09:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(70_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let kh1 = dataset.customer_idx("KH1").unwrap();
 /// let summary = PurchaseSummary::of(&dataset, &context, kh1);
 /// assert_eq!(summary.purchases(), 3);
@@ -125,7 +122,7 @@ impl CycleBucket {
 /// assert_eq!(summary.gaps(CycleBucket::OneWeek), 1);
 /// // Gaps 0 and 10: the lower median is 0.
 /// assert_eq!(summary.median_gap_bucket(), Some(CycleBucket::SameDay));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PurchaseSummary {

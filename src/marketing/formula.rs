@@ -207,12 +207,11 @@ pub(crate) fn cohort_depth(stages: [Option<Ts>; 4], in_period: impl Fn(Ts) -> bo
 /// // A deal at 10:00 (+07:00) on these (month, day) dates of 2026: created, handed
 /// // over, opportunity, won.
 /// fn deal(stages: [(u32, u32); 4]) -> Deal {
-///     let at = |(m, d)| Utc.with_ymd_and_hms(2026, m, d, 3, 0, 0).single();
-///     Deal {
-///         id: "DL1".into(), customer_id: None, created_at: at(stages[0]).unwrap(),
-///         source: "facebook_ads".into(), product_type: None, handed_over_at: at(stages[1]),
-///         opportunity_at: at(stages[2]), won_at: at(stages[3]), revenue: None,
-///     }
+///     let at = |(m, d)| Utc.with_ymd_and_hms(2026, m, d, 3, 0, 0).unwrap();
+///     Deal::new("DL1", at(stages[0]), "facebook_ads")
+///         .handed_over_at(at(stages[1]))
+///         .opportunity_at(at(stages[2]))
+///         .won_at(at(stages[3]))
 /// }
 /// let november = Period::new(
 ///     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
