@@ -1,6 +1,6 @@
-//! SPEC §6: the customer picture (S3, iPOS CRM): who the customers are (gender, age,
-//! reachability) and how they buy (spend, visits, spend levels, vouchers, return
-//! cycles).
+//! The `customer_picture` section (docs/metrics.md#customer_picture) (S3, iPOS CRM): who the
+//! customers are (gender, age, reachability) and how they buy (spend, visits, spend levels,
+//! vouchers, return cycles).
 //!
 //! [`section`] builds the whole section in one fold over the customers that exist at
 //! `as_of`, reading each customer's orders once
@@ -12,8 +12,9 @@
 //! customers merge exactly.
 //!
 //! No period applies, except to [`spend_frequency`]. Existence and purchases follow
-//! SPEC §1 and §9.20, as described in [`crate::customers`]; the examples use the same
-//! hidden helpers `customer`, `purchase` and `at`.
+//! the conventions (docs/metrics.md#purchases-and-placed-orders,
+//! docs/metrics.md#which-rows-count), as described in [`crate::customers`], whose examples
+//! are built the same way.
 
 use std::ops::Range;
 
@@ -35,7 +36,7 @@ use crate::money::{Cmp, count_ratio, ratio};
 use crate::options::Context;
 
 label_enum! {
-    /// An age group (SPEC §6 `age_groups`): age in whole years on `today`.
+    /// An age group (docs/metrics.md#customer_picture `age_groups`): age in whole years on `today`.
     AgeGroup, "age group" {
         /// 0 to 17.
         Under18 = "under_18",
@@ -79,8 +80,8 @@ impl AgeGroup {
         }
     }
 
-    /// The group of a customer born on `birth`, on `today` (SPEC §6 `age_groups`):
-    /// `unknown` without a birth date or with one after `today`, else the group of
+    /// The group of a customer born on `birth`, on `today` (docs/metrics.md#customer_picture
+    /// `age_groups`): `unknown` without a birth date or with one after `today`, else the group of
     /// [`age_on`]`(birth, today)`.
     ///
     /// # Example
@@ -103,12 +104,13 @@ impl AgeGroup {
     }
 }
 
-/// Age in whole years on `today` of someone born on `birth` (SPEC §6 `age_groups`):
-/// `today.year - birth.year`, minus one if the birthday of this year is still to come.
+/// Age in whole years on `today` of someone born on `birth` (docs/metrics.md#customer_picture
+/// `age_groups`): `today.year - birth.year`, minus one if the birthday of this year is still to
+/// come.
 ///
 /// # Edge cases
-/// * A Feb 29 birthday counts on Mar 1 in a non-leap year (SPEC §6): born 2008-02-29,
-///   one is 17 on 2026-02-28 and 18 on 2026-03-01.
+/// * A Feb 29 birthday counts on Mar 1 in a non-leap year (docs/metrics.md#customer_picture): born
+///   2008-02-29, one is 17 on 2026-02-28 and 18 on 2026-03-01.
 /// * Born today: `Some(0)`.
 /// * Born after `today`: `None` (the group is `unknown`).
 ///
@@ -129,14 +131,15 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> Option<u32> {
         return None;
     }
     // In a non-leap year (2, 29) is after (2, 28) and before (3, 1): the Feb 29 birthday
-    // is reached on Mar 1, as SPEC §6 asks.
+    // is reached on Mar 1, as docs/metrics.md#customer_picture says.
     let before_birthday = (today.month(), today.day()) < (birth.month(), birth.day());
     let years = today.year() - birth.year() - i32::from(before_birthday);
     u32::try_from(years).ok()
 }
 
 label_enum! {
-    /// A row of SPEC §6 `visit_groups`: customers by their number of purchases.
+    /// A row of `visit_groups` (docs/metrics.md#customer_picture): customers by their number of
+    /// purchases.
     Visits, "visit group" {
         /// One purchase.
         One = "1",
@@ -148,8 +151,8 @@ label_enum! {
 }
 
 impl Visits {
-    /// The row of a customer with `purchases` purchases (SPEC §6 `visit_groups`):
-    /// `"1"`, `"2"`, or `"3+"` for 3 and more.
+    /// The row of a customer with `purchases` purchases (docs/metrics.md#customer_picture
+    /// `visit_groups`): `"1"`, `"2"`, or `"3+"` for 3 and more.
     ///
     /// # Edge cases
     /// * 0 purchases: `None`, the customer is in no row.
@@ -173,7 +176,8 @@ impl Visits {
 }
 
 label_enum! {
-    /// A row of SPEC §6 `spend_frequency`: customers by their purchases in the period.
+    /// A row of `spend_frequency` (docs/metrics.md#customer_picture): customers by their purchases
+    /// in the period.
     PeriodPurchases, "purchase count" {
         /// One purchase.
         One = "1",
@@ -189,8 +193,9 @@ label_enum! {
 }
 
 impl PeriodPurchases {
-    /// The row of a customer with `purchases` purchases in the period (SPEC §6
-    /// `spend_frequency`): `"1"` to `"4"`, or `"5+"` for 5 and more.
+    /// The row of a customer with `purchases` purchases in the period
+    /// (docs/metrics.md#customer_picture `spend_frequency`): `"1"` to `"4"`, or `"5+"` for 5 and
+    /// more.
     ///
     /// # Edge cases
     /// * 0 purchases in the period: `None`, the customer is in no row.
@@ -219,7 +224,7 @@ impl PeriodPurchases {
 // The section
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §6 `customer_picture`. Keys serialize in SPEC's order.
+/// `customer_picture` (docs/metrics.md#customer_picture). Keys serialize in the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPictureSection {
     /// Customers with `created_at <= as_of`.
@@ -259,8 +264,8 @@ pub struct CustomerPictureSection {
     pub spend_frequency: [SpendFrequencyRow; PeriodPurchases::COUNT],
 }
 
-/// New customers in calendar units (SPEC §6 `new_today`, `new_this_week`,
-/// `new_this_month`).
+/// New customers in calendar units (docs/metrics.md#customer_picture `new_today`,
+/// `new_this_week`, `new_this_month`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByUnit {
     /// Today (up to `as_of`) against yesterday.
@@ -271,7 +276,7 @@ pub struct NewCustomersByUnit {
     pub this_month: Cmp<u64>,
 }
 
-/// SPEC §6 `total_spend`, `invoices`, `avg_invoice`.
+/// `total_spend` (docs/metrics.md#customer_picture), `invoices`, `avg_invoice`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendTotals {
     /// Sum of purchase totals.
@@ -282,7 +287,7 @@ pub struct SpendTotals {
     pub avg_invoice: Option<Decimal>,
 }
 
-/// One row of SPEC §6 `visit_groups`.
+/// One row of `visit_groups` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitGroupRow {
     /// `"1"`, `"2"` or `"3+"` purchases.
@@ -297,7 +302,7 @@ pub struct VisitGroupRow {
     pub revenue_share: Option<Decimal>,
 }
 
-/// SPEC §6 `gender`, over all customers.
+/// `gender` (docs/metrics.md#customer_picture), over all customers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenderCounts {
     /// Male.
@@ -310,7 +315,8 @@ pub struct GenderCounts {
     pub unknown: u64,
 }
 
-/// SPEC §6 `age_groups`, over all customers; keys are the [`AgeGroup`] labels.
+/// `age_groups` (docs/metrics.md#customer_picture), over all customers; keys are the [`AgeGroup`]
+/// labels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeGroups {
     /// `under_18`.
@@ -370,8 +376,8 @@ impl AgeGroups {
     }
 }
 
-/// One row of SPEC §6 `spend_levels`: customers whose total purchase spend is in
-/// `[min, max)`; the first row (`label` `"none"`, `min` and `max` null) holds the
+/// One row of `spend_levels` (docs/metrics.md#customer_picture): customers whose total purchase
+/// spend is in `[min, max)`; the first row (`label` `"none"`, `min` and `max` null) holds the
 /// customers without a purchase, the last row has no `max`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendLevel {
@@ -385,7 +391,7 @@ pub struct SpendLevel {
     pub customers: u64,
 }
 
-/// SPEC §6 `connections`.
+/// `connections` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connections {
     /// Customers with a phone.
@@ -405,7 +411,7 @@ pub struct Connection {
     pub rate: Option<Decimal>,
 }
 
-/// One row of SPEC §6 `return_cycle`.
+/// One row of `return_cycle` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnCycleRow {
     /// The bucket.
@@ -414,7 +420,7 @@ pub struct ReturnCycleRow {
     pub gaps: u64,
 }
 
-/// One row of SPEC §6 `customer_cycle`.
+/// One row of `customer_cycle` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerCycleRow {
     /// The bucket.
@@ -423,7 +429,7 @@ pub struct CustomerCycleRow {
     pub customers: u64,
 }
 
-/// One row of SPEC §6 `spend_frequency`.
+/// One row of `spend_frequency` (docs/metrics.md#customer_picture).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendFrequencyRow {
     /// `"1"` to `"4"` or `"5+"` purchases in the period.
@@ -432,7 +438,7 @@ pub struct SpendFrequencyRow {
     pub customers: u64,
 }
 
-/// The parameters of SPEC §6 that a caller may choose: the spend-level edges and the
+/// The parameters of the customer picture that a caller may choose: the spend-level edges and the
 /// voucher threshold. [`Default`] is what the report uses.
 ///
 /// # Example
@@ -452,7 +458,7 @@ pub struct PictureOptions {
     voucher_threshold: u32,
 }
 
-/// The spend-level edges of SPEC §6 (VND): 0, 500000, 2000000, 5000000, 10000000.
+/// The spend-level edges of the report (VND): 0, 500000, 2000000, 5000000, 10000000.
 pub const DEFAULT_SPEND_EDGES: [Decimal; 5] = [
     Decimal::from_parts(0, 0, 0, false, 0),
     Decimal::from_parts(500_000, 0, 0, false, 0),
@@ -497,7 +503,7 @@ impl PictureOptions {
     }
 }
 
-/// Computes SPEC §6 `customer_picture` with the report's parameters
+/// Computes `customer_picture` (docs/metrics.md#customer_picture) with the report's parameters
 /// ([`PictureOptions::default`]), in one fold over the customers that exist at `as_of`.
 ///
 /// # Errors
@@ -744,7 +750,7 @@ impl Tally for PictureTally {
 // One metric at a time
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §6 `new_today`, `new_this_week`, `new_this_month`:
+/// `new_today` (docs/metrics.md#customer_picture), `new_this_week`, `new_this_month`:
 /// `count(customers with created_at in the calendar unit of today)` against the unit
 /// before: today against yesterday, this week (Monday to Sunday) against last week, this
 /// month against the whole last month. Independent of the report's period.
@@ -752,7 +758,7 @@ impl Tally for PictureTally {
 /// # Edge cases
 /// * Only up to `as_of`: a customer created later today is not new yet.
 /// * `delta` is `None` when the previous unit had none.
-/// * A customer created exactly at local midnight belongs to the new day (SPEC §9.13).
+/// * A customer created exactly at local midnight belongs to the new day (docs/metrics.md#time).
 ///
 /// # Errors
 /// [`Error::DateOutOfRange`] only when today's week or month reaches beyond chrono's
@@ -760,36 +766,37 @@ impl Tally for PictureTally {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customer_picture::new_customers_by_unit;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::new_customers_by_unit;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-15T00:00:00+07:00")); // today (a Sunday)
-/// shop.push_customer(&customer("KH2", "2026-11-14T23:59:59+07:00")); // yesterday
-/// shop.push_customer(&customer("KH3", "2026-11-08T12:00:00+07:00")); // last week
-/// shop.push_customer(&customer("KH4", "2026-11-15T11:00:00+07:00")); // after as_of
+/// // today (a Sunday)
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-15T00:00:00+07:00")?, Source::Pos));
+/// // yesterday
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-14T23:59:59+07:00")?, Source::Pos));
+/// // last week
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-08T12:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH4", at("2026-11-15T11:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let new = new_customers_by_unit(&dataset, &context)?;
 /// assert_eq!((new.today.current, new.today.previous), (1, 1));
 /// assert_eq!((new.this_week.current, new.this_week.previous), (2, 1)); // week of Nov 9
 /// assert_eq!((new.this_month.current, new.this_month.previous), (3, 0));
 /// assert_eq!(new.this_month.delta, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<NewCustomersByUnit> {
     run(dataset, context, UnitTally::new(context)?)
 }
 
-/// SPEC §6 `total_spend = sum(total of every purchase)`, `invoices = count(purchases)`,
-/// `avg_invoice = total_spend / invoices`. All time up to `as_of`.
+/// `total_spend = sum(total of every purchase)` (docs/metrics.md#customer_picture),
+/// `invoices = count(purchases)`, `avg_invoice = total_spend / invoices`. All time up to `as_of`.
 ///
 /// # Edge cases
 /// * No purchase: `total_spend = 0`, `invoices = 0`, `avg_invoice = None`.
@@ -803,34 +810,28 @@ pub fn new_customers_by_unit(dataset: &Dataset, context: &Context) -> Result<New
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::spend_totals;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::spend_totals;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let totals = spend_totals(&dataset, &context)?;
 /// assert_eq!((totals.total_spend, totals.invoices), (Decimal::from(300_000), 2));
 /// assert_eq!(totals.avg_invoice, Some(Decimal::from(150_000)));
 ///
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(spend_totals(&dataset, &before)?.avg_invoice, None); // no purchase yet
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_totals(dataset: &Dataset, context: &Context) -> Result<SpendTotals> {
     spend_totals_of(&run(dataset, context, SpendTally::default())?)
@@ -849,52 +850,46 @@ fn spend_totals_of(spend: &SpendTally) -> Result<SpendTotals> {
     })
 }
 
-/// SPEC §6 `voucher_customers`: `count(customers with at least threshold purchases that
-/// carry a voucher code)`. The report uses `threshold = 3` (S3: "more than 2"),
-/// [`DEFAULT_VOUCHER_THRESHOLD`].
+/// `voucher_customers` (docs/metrics.md#customer_picture):
+/// `count(customers with at least threshold purchases that carry a voucher code)`. The report uses
+/// `threshold = 3` (S3: "more than 2"), [`DEFAULT_VOUCHER_THRESHOLD`].
 ///
 /// # Edge cases
 /// * Orders with a voucher that are not purchases (cancelled, after `as_of`) do not
-///   count (SPEC §9.18).
+///   count (docs/metrics.md#customer_picture).
 /// * `threshold = 0` counts every customer, with or without a purchase.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customer_picture::voucher_customers;
-/// use crm_metrics::model::Order;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
+/// use rust_decimal::Decimal;
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// for (id, day) in [("DH1", "02"), ("DH2", "03"), ("DH3", "04")] {
-///     let created = format!("2026-{day}-01T10:00:00+07:00");
-///     shop.push_order(&Order { voucher_code: Some("SALE".into()),
-///         ..purchase(id, "KH1", &created, 100_000) });
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// for (id, month) in [("DH1", "02"), ("DH2", "03"), ("DH3", "04")] {
+///     let created = at(&format!("2026-{month}-01T10:00:00+07:00"))?;
+///     let total = Decimal::from(100_000);
+///     shop.push_order(
+///         &Order::new(id, "KH1", created, OrderStatus::Completed, total).voucher_code("SALE"),
+///     );
 /// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(voucher_customers(&dataset, &context, 3), 1);
 /// assert_eq!(voucher_customers(&dataset, &context, 4), 0);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -> u64 {
     // OK because VoucherTally::finish never fails.
     run(dataset, context, VoucherTally::new(threshold)).unwrap_or(0)
 }
 
-/// SPEC §6 `visit_groups`: customers with at least one purchase, by their number of
-/// purchases (`"1"`, `"2"`, `"3+"`), each row `{visits, customers, customer_share,
+/// `visit_groups` (docs/metrics.md#customer_picture): customers with at least one purchase, by
+/// their number of purchases (`"1"`, `"2"`, `"3+"`), each row `{visits, customers, customer_share,
 /// revenue, revenue_share}` with `customer_share = customers / customers with a
 /// purchase` and `revenue_share = revenue / total_spend`, `revenue` being the spend of
 /// the row's customers.
@@ -909,45 +904,39 @@ pub fn voucher_customers(dataset: &Dataset, context: &Context, threshold: u32) -
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::visit_groups;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::visit_groups;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
 /// for id in ["DH2", "DH3", "DH4"] {
-///     shop.push_order(&purchase(id, "KH2", "2026-03-01T10:00:00+07:00", 100_000));
+///     shop.push_order(&Order::new(id, "KH2", at("2026-03-01T10:00:00+07:00")?,
+///         OrderStatus::Completed, Decimal::from(100_000)));
 /// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let [one, two, more] = visit_groups(&dataset, &context)?;
 /// assert_eq!((one.customers, two.customers, more.customers), (1, 0, 1));
 /// assert_eq!(one.customer_share, Some(Decimal::new(5, 1))); // 1 of 2 buyers
 /// assert_eq!(more.revenue_share, Some(Decimal::new(75, 2))); // 300000 of 400000
 ///
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(visit_groups(&dataset, &before)?[0].customer_share, None); // nobody bought yet
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupRow; 3]> {
     run(dataset, context, VisitTally::default())
 }
 
-/// SPEC §6 `gender`: all customers by gender, `{male, female, other, unknown}`;
-/// `unknown` = no gender given.
+/// `gender` (docs/metrics.md#customer_picture): all customers by gender,
+/// `{male, female, other, unknown}`; `unknown` = no gender given.
 ///
 /// # Edge cases
 /// * Customers created after `as_of` are not counted; the four counts add up to
@@ -955,33 +944,29 @@ pub fn visit_groups(dataset: &Dataset, context: &Context) -> Result<[VisitGroupR
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customer_picture::gender;
-/// use crm_metrics::model::{Customer, Gender};
+/// use crm_metrics::model::{Customer, Gender, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&Customer { gender: Some(Gender::Female),
-///     ..customer("KH1", "2026-01-05T10:00:00+07:00") });
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
+/// let created = at("2026-01-05T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Pos).gender(Gender::Female));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Pos)); // no gender
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let counts = gender(&dataset, &context);
 /// assert_eq!((counts.male, counts.female, counts.other, counts.unknown), (0, 1, 0, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
     // OK because GenderTally::finish never fails.
     run(dataset, context, GenderTally::default()).unwrap_or_default()
 }
 
-/// SPEC §6 `age_groups`: all customers by [`AgeGroup`] of their age in whole years on
-/// `today` ([`age_on`]).
+/// `age_groups` (docs/metrics.md#customer_picture): all customers by [`AgeGroup`] of their age in
+/// whole years on `today` ([`age_on`]).
 ///
 /// # Edge cases
 /// * No birth date, or a birth date after `today`: `unknown`.
@@ -990,36 +975,35 @@ pub fn gender(dataset: &Dataset, context: &Context) -> GenderCounts {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use chrono::NaiveDate;
+/// use chrono::{DateTime, NaiveDate, Utc};
 /// use crm_metrics::customer_picture::age_groups;
-/// use crm_metrics::model::Customer;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
-/// let born = |id, date: &str| Customer { birth_date: Some(date.parse().unwrap()),
-///     ..customer(id, "2026-01-05T10:00:00+07:00") };
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
+/// let created = at("2026-01-05T10:00:00+07:00")?;
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&born("KH1", "2008-11-15")); // 18 today
-/// shop.push_customer(&born("KH2", "2008-11-16")); // 17
-/// shop.push_customer(&born("KH3", "2027-01-01")); // after today
+/// for (id, birth) in [
+///     ("KH1", "2008-11-15"), // 18 today
+///     ("KH2", "2008-11-16"), // 17
+///     ("KH3", "2027-01-01"), // after today
+/// ] {
+///     let birth: NaiveDate = birth.parse()?;
+///     shop.push_customer(&Customer::new(id, created, Source::Pos).birth_date(birth));
+/// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let ages = age_groups(&dataset, &context);
 /// assert_eq!((ages.under_18, ages.age_18_24, ages.unknown), (1, 1, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
     // OK because AgeTally::finish never fails.
     run(dataset, context, AgeTally::new(context.today)).unwrap_or_default()
 }
 
-/// SPEC §6 `spend_levels`: customers by their total purchase spend. The first row,
-/// `"none"`, holds the customers without a purchase; then one row `[edges[i],
+/// `spend_levels` (docs/metrics.md#customer_picture): customers by their total purchase spend. The
+/// first row, `"none"`, holds the customers without a purchase; then one row `[edges[i],
 /// edges[i+1])` per pair of edges (`min` inclusive, `max` exclusive), labelled
 /// `"<min>-<max>"`, and a last row `"<min>+"` from the last edge up (`max` null). The
 /// report uses [`DEFAULT_SPEND_EDGES`]: `"0-500000"`, …, `"10000000+"`.
@@ -1039,28 +1023,23 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customer_picture::{DEFAULT_SPEND_EDGES, spend_levels};
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customer_picture::{DEFAULT_SPEND_EDGES, spend_levels};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00")); // never buys
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 300_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // never buys
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(300_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let levels = spend_levels(&dataset, &context, &DEFAULT_SPEND_EDGES)?;
 /// assert_eq!((levels[0].label.as_str(), levels[0].customers), ("none", 1));
 /// // 300000 + 200000 = 500000: on the edge, so in the row that starts there.
@@ -1068,7 +1047,7 @@ pub fn age_groups(dataset: &Dataset, context: &Context) -> AgeGroups {
 /// assert_eq!(levels[5].label, "10000000+");
 ///
 /// assert!(spend_levels(&dataset, &context, &[Decimal::from(100)]).is_err()); // starts above 0
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_levels(
     dataset: &Dataset,
@@ -1078,33 +1057,28 @@ pub fn spend_levels(
     run(dataset, context, LevelTally::new(edges)?)
 }
 
-/// SPEC §6 `connections`: customers with a phone (`sms`), a `zalo_id` (`zalo`), a
-/// `facebook_id` (`facebook`), each with `rate = customers / total_customers`.
+/// `connections` (docs/metrics.md#customer_picture): customers with a phone (`sms`), a `zalo_id`
+/// (`zalo`), a `facebook_id` (`facebook`), each with `rate = customers / total_customers`.
 ///
 /// # Edge cases
 /// * No customer: every `rate` is `None`.
-/// * A present but blank value (`" "`) is a value (SPEC §9.9): it counts.
+/// * A present but blank value (`" "`) is a value (docs/input-format.md#values): it counts.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customer_picture::connections;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
-/// use crm_metrics::model::Customer;
+/// use crm_metrics::customer_picture::connections;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
+/// let created = at("2026-01-05T10:00:00+07:00")?;
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&Customer { phone: Some("0901".into()), zalo_id: Some("z1".into()),
-///     ..customer("KH1", "2026-01-05T10:00:00+07:00") });
-/// shop.push_customer(&Customer { phone: Some("0902".into()),
-///     ..customer("KH2", "2026-01-05T10:00:00+07:00") });
+/// shop.push_customer(&Customer::new("KH1", created, Source::Pos).phone("0901").zalo_id("z1"));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Pos).phone("0902"));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let reach = connections(&dataset, &context);
 /// assert_eq!((reach.sms.customers, reach.sms.rate), (2, Some(Decimal::ONE)));
 /// assert_eq!(reach.zalo.rate, Some(Decimal::new(5, 1)));
@@ -1112,7 +1086,7 @@ pub fn spend_levels(
 ///
 /// let empty = DatasetBuilder::new().build()?;
 /// assert_eq!(connections(&empty, &context).sms.rate, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
     // OK because ConnectionTally::finish never fails.
@@ -1120,46 +1094,45 @@ pub fn connections(dataset: &Dataset, context: &Context) -> Connections {
         .unwrap_or_else(|_| ConnectionTally::default().connections())
 }
 
-/// SPEC §6 `return_cycle`: the gaps in local days between consecutive purchases of the
-/// same customer, `local_date(purchase[k+1]) - local_date(purchase[k])` in purchase
-/// order `(created_at, id)`, counted per [`CycleBucket`]: rows `{bucket, gaps}` for every
+/// `return_cycle` (docs/metrics.md#customer_picture): the gaps in local days between consecutive
+/// purchases of the same customer, `local_date(purchase[k+1]) - local_date(purchase[k])` in
+/// purchase order `(created_at, id)`, counted per [`CycleBucket`]: rows `{bucket, gaps}` for every
 /// bucket.
 ///
 /// # Edge cases
 /// * No purchase or a single purchase: no gap. The gaps add up to
 ///   `purchases - customers with a purchase`.
 /// * Two purchases on the same local date (even at the same instant) make a `same_day`
-///   gap (SPEC §9.18); days are local, so 23:00 and 01:00 the next morning are 1 day.
+///   gap (docs/metrics.md#customer_picture); days are local, so 23:00 and 01:00 the next morning
+///   are 1 day.
 /// * Purchases after `as_of` make no gap.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::{CycleBucket, return_cycle};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T23:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-02T01:00:00+07:00", 1)); // next day
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-09T01:00:00+07:00", 1)); // 7 days on
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T23:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // next day
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-02T01:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 7 days on
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-09T01:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let rows = return_cycle(&dataset, &context);
 /// assert_eq!(rows[CycleBucket::OneDay.index()].gaps, 1);
 /// assert_eq!(rows[CycleBucket::OneWeek.index()].gaps, 1);
 /// assert_eq!(rows.iter().map(|row| row.gaps).sum::<u64>(), 2); // 3 purchases - 1 customer
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; CycleBucket::COUNT] {
     // OK because CycleTally::finish never fails.
@@ -1168,7 +1141,7 @@ pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; Cy
     gaps
 }
 
-/// SPEC §6 `customer_cycle`: customers with at least 2 purchases by the
+/// `customer_cycle` (docs/metrics.md#customer_picture): customers with at least 2 purchases by the
 /// [`CycleBucket`] of their median gap ([`return_cycle`]'s gaps of that customer), the
 /// **lower** median for an even number of gaps: rows `{bucket, customers}` for every
 /// bucket.
@@ -1183,32 +1156,30 @@ pub fn return_cycle(dataset: &Dataset, context: &Context) -> [ReturnCycleRow; Cy
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::{CycleBucket, customer_cycle};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T10:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-11T10:00:00+07:00", 1)); // 10 days
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-12T10:00:00+07:00", 1)); // 1 day
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 10 days
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-11T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 1 day
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-12T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // Gaps 10 and 1: the lower median is 1.
 /// let rows = customer_cycle(&dataset, &context);
 /// assert_eq!(rows[CycleBucket::OneDay.index()].customers, 1);
 /// assert_eq!(rows.iter().map(|row| row.customers).sum::<u64>(), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn customer_cycle(
     dataset: &Dataset,
@@ -1220,42 +1191,40 @@ pub fn customer_cycle(
     customers
 }
 
-/// SPEC §6 `spend_frequency`: customers with at least one purchase **in the period**,
-/// by their number of purchases in the period: rows `"1"`, `"2"`, `"3"`, `"4"`, `"5+"`.
+/// `spend_frequency` (docs/metrics.md#customer_picture): customers with at least one purchase **in
+/// the period**, by their number of purchases in the period: rows `"1"`, `"2"`, `"3"`, `"4"`,
+/// `"5+"`.
 ///
 /// # Edge cases
 /// * Purchases outside the period (before it, or after `as_of`) do not count; a
 ///   customer whose purchases are all outside is in no row.
-/// * The only metric of §6 that depends on the report's period.
+/// * The only metric of the customer picture that depends on the report's period.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::spend_frequency;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-10-30T10:00:00+07:00", 1)); // October
-/// shop.push_order(&purchase("DH2", "KH1", "2026-11-02T10:00:00+07:00", 1));
-/// shop.push_order(&purchase("DH3", "KH1", "2026-11-03T10:00:00+07:00", 1));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // October
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-10-30T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-11-02T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-11-03T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
 /// // this_month: November 2026.
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let rows = spend_frequency(&dataset, &context);
 /// assert_eq!((rows[1].purchases.label(), rows[1].customers), ("2", 1));
 /// assert_eq!(rows.iter().map(|row| row.customers).sum::<u64>(), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spend_frequency(
     dataset: &Dataset,
@@ -2145,7 +2114,7 @@ mod tests {
 
     #[test]
     fn gap_buckets_at_their_edges() {
-        // (gap in days, bucket): every boundary of SPEC §6.
+        // (gap in days, bucket): every boundary of the documented buckets.
         let cases = [
             (0, CycleBucket::SameDay),
             (1, CycleBucket::OneDay),
@@ -2241,7 +2210,7 @@ mod tests {
     fn same_day_and_same_instant_repeats_are_gap_zero() {
         let (data, idx) = one_buyer(&[
             "2026-03-01T10:00:00+07:00",
-            "2026-03-01T10:00:00+07:00", // the same instant (SPEC §9.18)
+            "2026-03-01T10:00:00+07:00", // the same instant (docs/metrics.md#customer_picture)
             "2026-03-01T23:59:59+07:00",
         ]);
         let ctx = context();
@@ -2413,7 +2382,7 @@ mod tests {
         assert_eq!(s.visit_groups[0].revenue_share, None);
         let idx = data.customer_idx("A").unwrap();
         assert_eq!(PurchaseSummary::of(&data, &ctx, idx).purchases(), 0);
-        // At exactly its created_at it exists (SPEC §9.13), with its earlier purchase.
+        // At exactly its created_at it exists (docs/metrics.md#time), with its earlier purchase.
         let later = context_at("2026-11-15T10:00:01+07:00");
         let s = section(&data, &later).unwrap();
         assert_eq!(

@@ -1,5 +1,6 @@
-//! SPEC §3: the customer dashboard (S0, GAPONE): how many customers there are, how
-//! many arrive and from where, who talks to the Zalo OA, and who stopped buying.
+//! The `customers` section (docs/metrics.md#customers), the customer dashboard (S0, GAPONE): how
+//! many customers there are, how many arrive and from where, who talks to the Zalo OA, and who
+//! stopped buying.
 //!
 //! [`section`] builds the whole section in one pass over the customers that exist at
 //! `as_of`; each metric also has its own function ([`avg_spend_per_customer`],
@@ -8,11 +9,11 @@
 //! ([`Partial`] is the section's [`Fold`]): each customer is read once, with all its
 //! orders front to back, and partial states merge exactly.
 //!
-//! [`PurchaseSummary`], one customer's purchases (SPEC §1) summarized in one pass, is
-//! shared with the customer picture and lives in [`crate::fold`]; it is re-exported
+//! [`PurchaseSummary`], one customer's purchases (docs/metrics.md#conventions) summarized in one
+//! pass, is shared with the customer picture and lives in [`crate::fold`]; it is re-exported
 //! here.
 //!
-//! # Existence and purchases (SPEC §1, §9.20)
+//! # Existence and purchases (docs/metrics.md#conventions, docs/metrics.md#which-rows-count)
 //! * A customer exists from its `created_at`: only customers with `created_at <= as_of`
 //!   are counted anywhere.
 //! * A purchase is a `completed` order with `created_at <= as_of`, even when it is dated
@@ -21,10 +22,11 @@
 //! * Events after `as_of` change nothing.
 //!
 //! # Examples
-//! The examples build tiny datasets with two helpers that are hidden for brevity:
-//! `customer(id, created_at)` fills a [`Customer`](crate::model::Customer) with source
-//! `pos` and no other field, and `purchase(id, customer_id, created_at, total)` fills a
-//! completed [`Order`](crate::model::Order); `at(text)` parses an RFC 3339 instant.
+//! The examples build tiny datasets with the model's constructors:
+//! [`Customer::new`](crate::model::Customer::new) (id, `created_at`, source) and
+//! [`Order::new`](crate::model::Order::new) (id, customer id, `created_at`, status,
+//! total), with setters for the optional fields (`.phone(..)`, `.voucher_code(..)`, …).
+//! `at` parses an RFC 3339 instant with its offset into UTC.
 
 use std::ops::Range;
 
@@ -45,17 +47,18 @@ use crate::money::Cmp;
 use crate::options::Context;
 use crate::options::ReportOptions;
 
-/// Number of customer sources (SPEC §2).
+/// Number of customer sources (docs/input-format.md#enumerations).
 const SOURCES: usize = Source::ALL.len();
 
-/// The months of SPEC §3 `dormant_customers`.
+/// The months of `dormant_customers` (docs/metrics.md#customers).
 pub const DORMANT_MONTHS: [u32; 4] = [1, 3, 6, 12];
 
 // ---------------------------------------------------------------------------------------
 // The section
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §3 `customers`: the customer dashboard. Keys serialize in SPEC's order.
+/// `customers` (docs/metrics.md#customers): the customer dashboard. Keys serialize in the
+/// documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomersSection {
     /// Customers with `created_at <= as_of` (no period). See [`total_customers`].
@@ -84,8 +87,8 @@ pub struct CustomersSection {
     pub new_customers_daily: Vec<NewCustomersDay>,
 }
 
-/// SPEC §3 `new_customers_by_group`: new customers from synced sources (haravan,
-/// shopee, lazada, other_oms) and imported ones (excel_import, manual).
+/// `new_customers_by_group` (docs/metrics.md#customers): new customers from synced sources
+/// (haravan, shopee, lazada, other_oms) and imported ones (excel_import, manual).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByGroup {
     /// [`Source::is_synced`].
@@ -94,7 +97,7 @@ pub struct NewCustomersByGroup {
     pub imported: Cmp<u64>,
 }
 
-/// SPEC §3 `webpush_form_contacts`, counted inclusively (SPEC §9.22).
+/// `webpush_form_contacts` (docs/metrics.md#customers), counted inclusively.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebpushFormContacts {
     /// Has a phone (with or without an e-mail).
@@ -105,7 +108,8 @@ pub struct WebpushFormContacts {
     pub with_both: u64,
 }
 
-/// SPEC §3 `dormant_customers`: keys `"1"`, `"3"`, `"6"`, `"12"`, `"never_ordered"`.
+/// `dormant_customers` (docs/metrics.md#customers): keys `"1"`, `"3"`, `"6"`, `"12"`,
+/// `"never_ordered"`.
 ///
 /// Cumulative: every customer counted in `months_12` is also in `months_6`, `months_3`
 /// and `months_1`.
@@ -127,19 +131,20 @@ pub struct DormantCustomers {
     pub never_ordered: u64,
 }
 
-/// One row of SPEC §3 `new_customers_daily`.
+/// One row of `new_customers_daily` (docs/metrics.md#customers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersDay {
     /// The local date.
     pub date: NaiveDate,
     /// Customers created that day (up to `as_of`).
     pub total: u64,
-    /// The same by source; serializes only the non-zero sources, in SPEC §2's order.
+    /// The same by source; serializes only the non-zero sources, in the order of
+    /// docs/input-format.md#enumerations.
     pub by_source: SourceCounts,
 }
 
-/// A value for every customer source (SPEC §2), in SPEC's order. Serializes as an
-/// object with **every** source as key (SPEC §3 `new_customers_by_source`).
+/// A value for every customer source, in the order of docs/input-format.md#enumerations. Serializes
+/// as an object with **every** source as key (docs/metrics.md#customers `new_customers_by_source`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BySource<T>(pub [T; SOURCES]);
 
@@ -150,7 +155,7 @@ impl<T> BySource<T> {
         &self.0[source.index()]
     }
 
-    /// `(source, value)` pairs in SPEC §2's order.
+    /// `(source, value)` pairs in the order of docs/input-format.md#enumerations.
     pub fn iter(&self) -> impl Iterator<Item = (Source, &T)> {
         Source::ALL.iter().copied().zip(self.0.iter())
     }
@@ -167,7 +172,8 @@ impl<T: Serialize> Serialize for BySource<T> {
 }
 
 /// Counts per customer source. Serializes as an object of the **non-zero** sources only,
-/// in SPEC §2's order (SPEC §3 `new_customers_daily.by_source`).
+/// in the order of docs/input-format.md#enumerations (docs/metrics.md#customers
+/// `new_customers_daily.by_source`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SourceCounts(pub [u64; SOURCES]);
 
@@ -178,7 +184,7 @@ impl SourceCounts {
         self.0[source.index()]
     }
 
-    /// The non-zero `(source, count)` pairs in SPEC §2's order.
+    /// The non-zero `(source, count)` pairs in the order of docs/input-format.md#enumerations.
     pub fn non_zero(&self) -> impl Iterator<Item = (Source, u64)> + '_ {
         Source::ALL
             .iter()
@@ -242,7 +248,8 @@ impl<'de> Deserialize<'de> for SourceCounts {
     }
 }
 
-/// Computes SPEC §3 `customers` in one fold over the customers that exist at `as_of`.
+/// Computes `customers` (docs/metrics.md#customers) in one fold over the customers that exist at
+/// `as_of`.
 ///
 /// Every field is described at its own function; see [`CustomersSection`].
 ///
@@ -416,7 +423,8 @@ impl Tally for CustomersTally {
 // One metric at a time
 // ---------------------------------------------------------------------------------------
 
-/// SPEC §3 `total_customers` (and §6): `count(customers with created_at <= as_of)`.
+/// `total_customers` (docs/metrics.md#customers; also in docs/metrics.md#customer_picture):
+/// `count(customers with created_at <= as_of)`.
 ///
 /// No period applies. `O(log n)`: customers are indexed in creation order.
 ///
@@ -426,39 +434,37 @@ impl Tally for CustomersTally {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::total_customers;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-12-01T10:00:00+07:00")); // after as_of
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH2", at("2026-12-01T10:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(total_customers(&dataset, &context), 1);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
     dataset.existing(context.as_of_ts) as u64
 }
 
-/// SPEC §3 `avg_spend_per_customer`:
+/// `avg_spend_per_customer` (docs/metrics.md#customers):
 /// `sum(total of every purchase) / count(customers with at least one purchase)`.
 ///
-/// **Decision** (SPEC §3): spend is over purchases (completed orders), not all orders,
-/// so that cancelled and failed orders do not inflate it.
+/// **Decision** (docs/metrics.md#customers): spend is over purchases (completed orders), not all
+/// orders, so that cancelled and failed orders do not inflate it.
 ///
 /// # Edge cases
 /// * No customer with a purchase: `Ok(None)` (JSON `null`), never `0`.
 /// * A single purchase of one customer: that purchase's total.
 /// * Customers without a purchase are not in the denominator.
 /// * Orders after `as_of`, and customers created after it, are ignored; a purchase dated
-///   before its customer's `created_at` counts (SPEC §9.20).
+///   before its customer's `created_at` counts (docs/metrics.md#which-rows-count).
 ///
 /// # Errors
 /// [`Error::Overflow`](crate::Error::Overflow) naming `customers.avg_spend_per_customer`
@@ -466,80 +472,76 @@ pub fn total_customers(dataset: &Dataset, context: &Context) -> u64 {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
-/// use crm_metrics::customers::avg_spend_per_customer;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customers::avg_spend_per_customer;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-06T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH3", "2026-01-07T10:00:00+07:00")); // never buys
-/// shop.push_order(&purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T10:00:00+07:00", 200_000));
-/// shop.push_order(&purchase("DH3", "KH2", "2026-03-02T10:00:00+07:00", 600_000));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-06T10:00:00+07:00")?, Source::Pos));
+/// // never buys
+/// shop.push_customer(&Customer::new("KH3", at("2026-01-07T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(200_000)));
+/// shop.push_order(&Order::new("DH3", "KH2", at("2026-03-02T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(600_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // (100000 + 200000 + 600000) / 2 buyers
 /// assert_eq!(avg_spend_per_customer(&dataset, &context)?, Some(Decimal::from(450_000)));
 ///
 /// // Before the first purchase nobody has bought: undefined, not 0.
-/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")).resolve()?;
+/// let before = ReportOptions::new(at("2026-01-31T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(avg_spend_per_customer(&dataset, &before)?, None);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Option<Decimal>> {
     run(dataset, context, SpendTally::default())?.avg_spend_per_customer()
 }
 
-/// SPEC §3 `new_customers`: `count(customers with created_at in the period)`, against the
-/// previous period.
+/// `new_customers` (docs/metrics.md#customers): `count(customers with created_at in the period)`,
+/// against the previous period.
 ///
 /// # Edge cases
-/// * "In the period" also means `<= as_of` (SPEC §1): customers created later today are
-///   not new yet.
+/// * "In the period" also means `<= as_of` (docs/metrics.md#conventions): customers created later
+///   today are not new yet.
 /// * `delta` is `None` when the previous period had none.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// use crm_metrics::customers::new_customers;
+/// use chrono::{DateTime, Utc};
 /// use rust_decimal::Decimal;
+/// use crm_metrics::customers::new_customers;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-10-05T10:00:00+07:00")); // October
-/// shop.push_customer(&customer("KH2", "2026-11-02T10:00:00+07:00")); // November
-/// shop.push_customer(&customer("KH3", "2026-11-03T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH4", "2026-11-20T10:00:00+07:00")); // after as_of
+/// // October
+/// shop.push_customer(&Customer::new("KH1", at("2026-10-05T10:00:00+07:00")?, Source::Pos));
+/// // November
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-02T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-03T10:00:00+07:00")?, Source::Pos));
+/// // after as_of
+/// shop.push_customer(&Customer::new("KH4", at("2026-11-20T10:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
 /// // this_month (the default): November against October.
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let new = new_customers(&dataset, &context);
 /// assert_eq!((new.current, new.previous, new.delta), (2, 1, Some(Decimal::ONE))); // (2 - 1) / 1
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     new_tally(dataset, context).total()
 }
 
-/// SPEC §3 `new_customers_by_group`: [`new_customers`] of synced sources (haravan,
-/// shopee, lazada, other_oms) and of imported ones (excel_import, manual).
+/// `new_customers_by_group` (docs/metrics.md#customers): [`new_customers`] of synced sources
+/// (haravan, shopee, lazada, other_oms) and of imported ones (excel_import, manual).
 ///
 /// # Edge cases
 /// * Other sources are in neither group.
@@ -547,100 +549,90 @@ pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::new_customers_by_group;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let from = |id, source| Customer { source, ..customer(id, "2026-11-02T10:00:00+07:00") };
-/// shop.push_customer(&from("KH1", Source::Shopee));
-/// shop.push_customer(&from("KH2", Source::Manual));
-/// shop.push_customer(&from("KH3", Source::Pos)); // neither group
+/// let created = at("2026-11-02T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Shopee));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Manual));
+/// shop.push_customer(&Customer::new("KH3", created, Source::Pos)); // neither group
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let groups = new_customers_by_group(&dataset, &context);
 /// assert_eq!((groups.synced.current, groups.imported.current), (1, 1));
 /// assert_eq!(groups.synced.delta, None); // nobody in October
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustomersByGroup {
     new_tally(dataset, context).by_group()
 }
 
-/// SPEC §3 `new_customers_by_source`: [`new_customers`] for **every** source of SPEC §2,
-/// in SPEC's order.
+/// `new_customers_by_source` (docs/metrics.md#customers): [`new_customers`] for **every** customer
+/// source (docs/input-format.md#enumerations), in the documented order.
 ///
 /// # Edge cases
 /// * A source without new customers in either period is present with `0`, `0`, `None`.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::new_customers_by_source;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-02T10:00:00+07:00")); // pos
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-02T10:00:00+07:00")?, Source::Pos)); // pos
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let by_source = new_customers_by_source(&dataset, &context);
 /// assert_eq!(by_source.get(Source::Pos).current, 1);
 /// assert_eq!(by_source.get(Source::Haravan).current, 0);
 /// assert_eq!(by_source.iter().count(), 11); // every source
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource<Cmp<u64>> {
     new_tally(dataset, context).by_source()
 }
 
-/// SPEC §3 `zalo_oa_customers`: `count(distinct customers with an inbound interaction on
-/// channel zalo in the period)`, against the previous period.
+/// `zalo_oa_customers` (docs/metrics.md#customers):
+/// `count(distinct customers with an inbound interaction on channel zalo in the period)`, against
+/// the previous period.
 ///
 /// # Edge cases
 /// * Any kind counts (message, follow, survey response, …); outbound ones do not.
 /// * A customer with several such interactions counts once per period.
 /// * Interactions after `as_of` are ignored, and so are the interactions of customers
-///   created after `as_of` (SPEC §9.20).
+///   created after `as_of` (docs/metrics.md#which-rows-count).
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::zalo_oa_customers;
-/// use crm_metrics::model::{Channel, Direction, Interaction, InteractionKind};
+/// use crm_metrics::model::{Channel, Customer, Direction, Interaction, InteractionKind, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// let follow = |id: &str, when| Interaction {
-///     id: id.into(), customer_id: "KH1".into(), at: at(when), channel: Channel::Zalo,
-///     kind: InteractionKind::Follow, direction: Direction::Inbound, fanpage_id: None,
-///     staff_id: None, automated: false, campaign_id: None, ref_id: None,
-/// };
-/// shop.push_interaction(&follow("TT1", "2026-11-02T10:00:00+07:00"));
-/// shop.push_interaction(&follow("TT2", "2026-11-03T10:00:00+07:00")); // same customer
-/// shop.push_interaction(&follow("TT3", "2026-11-20T10:00:00+07:00")); // after as_of
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// for (id, when) in [
+///     ("TT1", "2026-11-02T10:00:00+07:00"),
+///     ("TT2", "2026-11-03T10:00:00+07:00"), // same customer
+///     ("TT3", "2026-11-20T10:00:00+07:00"), // after as_of
+/// ] {
+///     shop.push_interaction(&Interaction::new(
+///         id, "KH1", at(when)?, Channel::Zalo, InteractionKind::Follow, Direction::Inbound,
+///     ));
+/// }
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let zalo = zalo_oa_customers(&dataset, &context);
 /// assert_eq!((zalo.current, zalo.previous, zalo.delta), (1, 0, None));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     let counts = run(dataset, context, ZaloTally::new(context));
@@ -648,43 +640,38 @@ pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     counts.unwrap_or_else(|_| Cmp::counts(0, 0))
 }
 
-/// SPEC §3 `webpush_form_customers`: [`new_customers`] whose source is `webpush` or
-/// `form`.
+/// `webpush_form_customers` (docs/metrics.md#customers): [`new_customers`] whose source is
+/// `webpush` or `form`.
 ///
 /// # Edge cases
 /// * `delta` is `None` when the previous period had none.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::webpush_form_customers;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let from = |id, when, source| Customer { source, ..customer(id, when) };
-/// shop.push_customer(&from("KH1", "2026-10-02T10:00:00+07:00", Source::Form));
-/// shop.push_customer(&from("KH2", "2026-11-02T10:00:00+07:00", Source::Webpush));
-/// shop.push_customer(&from("KH3", "2026-11-03T10:00:00+07:00", Source::Form));
+/// shop.push_customer(&Customer::new("KH1", at("2026-10-02T10:00:00+07:00")?, Source::Form));
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-02T10:00:00+07:00")?, Source::Webpush));
+/// shop.push_customer(&Customer::new("KH3", at("2026-11-03T10:00:00+07:00")?, Source::Form));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let web = webpush_form_customers(&dataset, &context);
 /// assert_eq!((web.current, web.previous), (2, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
     new_tally(dataset, context).webpush_form()
 }
 
-/// SPEC §3 `webpush_form_contacts`: of the new customers of the period whose source is
-/// `webpush` or `form`, those with a phone, with an e-mail, and with both.
+/// `webpush_form_contacts` (docs/metrics.md#customers): of the new customers of the period whose
+/// source is `webpush` or `form`, those with a phone, with an e-mail, and with both.
 ///
-/// Counted inclusively (SPEC §9.22): `with_phone` = has a phone, with or without an
+/// Counted inclusively (docs/metrics.md#customers): `with_phone` = has a phone, with or without an
 /// e-mail; `with_email` likewise; `with_both` = has both.
 ///
 /// # Edge cases
@@ -693,33 +680,27 @@ pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> 
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::customers::webpush_form_contacts;
 /// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// let base = customer("KH1", "2026-11-02T10:00:00+07:00");
-/// shop.push_customer(&Customer { source: Source::Form, phone: Some("0901".into()),
-///     email: Some("a@b.vn".into()), ..base.clone() });
-/// shop.push_customer(&Customer { id: "KH2".into(), source: Source::Webpush,
-///     phone: Some("0902".into()), ..base.clone() });
+/// let created = at("2026-11-02T10:00:00+07:00")?;
+/// shop.push_customer(&Customer::new("KH1", created, Source::Form).phone("0901").email("a@b.vn"));
+/// shop.push_customer(&Customer::new("KH2", created, Source::Webpush).phone("0902"));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let contacts = webpush_form_contacts(&dataset, &context);
 /// assert_eq!((contacts.with_phone, contacts.with_email, contacts.with_both), (2, 1, 1));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn webpush_form_contacts(dataset: &Dataset, context: &Context) -> WebpushFormContacts {
     new_tally(dataset, context).contacts
 }
 
-/// SPEC §3 `dormant_customers`, the report's field: months 1, 3, 6 and 12, and
+/// `dormant_customers` (docs/metrics.md#customers), the report's field: months 1, 3, 6 and 12, and
 /// `never_ordered`, in one pass (see [`dormant_customers`] and [`never_ordered`] for
 /// the formulas and edge cases).
 ///
@@ -756,13 +737,15 @@ pub fn dormant(dataset: &Dataset, context: &Context) -> DormantCustomers {
     }
 }
 
-/// SPEC §3 `dormant_customers`, for any list of months: for each `N` of `months`,
-/// `count(customers with a purchase whose last purchase's local date < today - N months)`.
-/// The counts come back in the order of `months`.
+/// `dormant_customers` (docs/metrics.md#customers), for any list of months: for each `N` of
+/// `months`,
+/// `count(customers with a purchase whose last purchase's local date < today - N months)`. The
+/// counts come back in the order of `months`.
 ///
 /// The cut-off `today - N months` uses calendar months clamped to the end of a shorter
-/// month (SPEC §1; see [`dormant_cutoff`]), and is exclusive (SPEC §9.15): a customer
-/// whose last purchase is on the cut-off date itself is not dormant for `N`.
+/// month (docs/metrics.md#time; see [`dormant_cutoff`]), and is exclusive
+/// (docs/metrics.md#customers): a customer whose last purchase is on the cut-off date itself is not
+/// dormant for `N`.
 ///
 /// # Edge cases
 /// * Customers without a purchase are never dormant: they are [`never_ordered`].
@@ -776,32 +759,31 @@ pub fn dormant(dataset: &Dataset, context: &Context) -> DormantCustomers {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customers::dormant_customers;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
 /// for id in ["KH1", "KH2", "KH3"] {
-///     shop.push_customer(&customer(id, "2025-01-05T10:00:00+07:00"));
+///     shop.push_customer(&Customer::new(id, at("2025-01-05T10:00:00+07:00")?, Source::Pos));
 /// }
-/// shop.push_order(&purchase("DH1", "KH1", "2026-11-01T10:00:00+07:00", 1)); // 14 days ago
-/// shop.push_order(&purchase("DH2", "KH2", "2026-10-15T00:00:00+07:00", 1)); // exactly 1 month
-/// shop.push_order(&purchase("DH3", "KH3", "2026-07-01T10:00:00+07:00", 1)); // 4.5 months
+/// // 14 days ago
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-11-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // exactly 1 month
+/// shop.push_order(&Order::new("DH2", "KH2", at("2026-10-15T00:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
+/// // 4.5 months
+/// shop.push_order(&Order::new("DH3", "KH3", at("2026-07-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// // Cut-offs 2026-10-15, 2026-08-15, 2026-05-15: KH2 is on the first, so not before it.
 /// assert_eq!(dormant_customers(&dataset, &context, &[1, 3, 6]), vec![1, 1, 0]);
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -> Vec<u64> {
     match run(dataset, context, DormantTally::new(context, months)) {
@@ -811,8 +793,8 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
     }
 }
 
-/// SPEC §3 `dormant_customers.never_ordered`: `count(customers with created_at <= as_of
-/// and no purchase)` (SPEC §9.15).
+/// `dormant_customers.never_ordered` (docs/metrics.md#customers):
+/// `count(customers with created_at <= as_of and no purchase)` (docs/metrics.md#customers).
 ///
 /// # Edge cases
 /// * Orders that are not completed (pending, failed, cancelled) are not purchases: a
@@ -821,31 +803,24 @@ pub fn dormant_customers(dataset: &Dataset, context: &Context, months: &[u32]) -
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customers::never_ordered;
-/// use crm_metrics::model::{Order, OrderStatus};
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_customer(&customer("KH2", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&Order { status: OrderStatus::Cancelled,
-///     ..purchase("DH1", "KH1", "2026-02-01T10:00:00+07:00", 1) });
-/// shop.push_order(&purchase("DH2", "KH2", "2026-02-01T10:00:00+07:00", 1));
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Cancelled, Decimal::from(1)));
+/// shop.push_order(&Order::new("DH2", "KH2", at("2026-02-01T10:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(1)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// assert_eq!(never_ordered(&dataset, &context), 1); // KH1: a cancelled order only
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn never_ordered(dataset: &Dataset, context: &Context) -> u64 {
     // OK because DormantTally::finish never fails.
@@ -854,9 +829,9 @@ pub fn never_ordered(dataset: &Dataset, context: &Context) -> u64 {
         .unwrap_or(0)
 }
 
-/// The exclusive cut-off of SPEC §3 `dormant_customers`: `today - months` calendar
-/// months, clamped to the last day of a shorter month (SPEC §1, §9.15). A last purchase
-/// on a local date strictly before it is dormant.
+/// The exclusive cut-off of `dormant_customers` (docs/metrics.md#customers): `today - months`
+/// calendar months, clamped to the last day of a shorter month (docs/metrics.md#time). A last
+/// purchase on a local date strictly before it is dormant.
 ///
 /// # Edge cases
 /// * `None` only beyond chrono's date range (nothing can be before it).
@@ -875,36 +850,33 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
     sub_months(today, months)
 }
 
-/// SPEC §3 `new_customers_daily`: one row per local date of the period, every date
-/// (zero-filled), `{date, total, by_source}` where `total` counts customers created on
+/// `new_customers_daily` (docs/metrics.md#customers): one row per local date of the period, every
+/// date (zero-filled), `{date, total, by_source}` where `total` counts customers created on
 /// that date and `by_source` splits them by source.
 ///
 /// # Edge cases
-/// * Dates after `today` are present with zeros (SPEC §9.12); so is the rest of today
+/// * Dates after `today` are present with zeros (docs/metrics.md#periods); so is the rest of today
 ///   after `as_of`.
-/// * `by_source` lists only non-zero sources, in SPEC §2's order; a day without new
-///   customers has an empty `by_source`.
+/// * `by_source` lists only non-zero sources, in the order of docs/input-format.md#enumerations; a
+///   day without new customers has an empty `by_source`.
 /// * Under DST a local date may be 23 or 25 hours long; each instant belongs to exactly
 ///   one date.
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
+/// use chrono::{DateTime, Utc};
 /// use crm_metrics::calendar::Preset;
 /// use crm_metrics::customers::new_customers_daily;
-/// use crm_metrics::model::Source;
+/// use crm_metrics::model::{Customer, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-11-14T00:00:00+07:00")); // local midnight
-/// shop.push_customer(&customer("KH2", "2026-11-15T09:00:00+07:00"));
+/// // local midnight
+/// shop.push_customer(&Customer::new("KH1", at("2026-11-14T00:00:00+07:00")?, Source::Pos));
+/// shop.push_customer(&Customer::new("KH2", at("2026-11-15T09:00:00+07:00")?, Source::Pos));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?)
 ///     .period(Preset::Last7Days)
 ///     .resolve()?;
 /// let days = new_customers_daily(&dataset, &context);
@@ -912,7 +884,7 @@ pub fn dormant_cutoff(today: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// assert_eq!(days[5].date.to_string(), "2026-11-14");
 /// assert_eq!((days[5].total, days[5].by_source.get(Source::Pos)), (1, 1));
 /// assert_eq!(days[0].total, 0); // zero-filled
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn new_customers_daily(dataset: &Dataset, context: &Context) -> Vec<NewCustomersDay> {
     // The period's new customers are a run of indices sorted by created_at: walk the
@@ -1610,7 +1582,7 @@ pub(crate) mod tests {
         ));
         let data = b.build().unwrap();
         assert_eq!(zalo_oa_customers(&data, &context()), Cmp::counts(1, 1));
-        // Exactly at as_of is included (SPEC §9.13).
+        // Exactly at as_of is included (docs/metrics.md#time).
         let at_as_of = ReportOptions::new(at("2026-11-15T10:00:01+07:00"))
             .resolve()
             .unwrap();
@@ -1730,7 +1702,7 @@ pub(crate) mod tests {
         assert_key_order(&text, &["1", "3", "6", "12", "never_ordered"]);
         assert_key_order(&text, &["with_phone", "with_email", "with_both"]);
         assert_key_order(&text, &["date", "total", "by_source"]);
-        // Every source, in SPEC §2's order.
+        // Every source, in the order of docs/input-format.md#enumerations.
         let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
         assert_key_order(&text, &names);
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -13,7 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts, epoch_day};
 use crate::error::{Error, Result};
 
-/// What a report covers: `as_of`, the calendar, the period and the filters (SPEC §8).
+/// What a report covers: `as_of`, the calendar, the period and the filters
+/// (docs/metrics.md#the-json-report).
 ///
 /// Set options by value; a time zone may be given as text:
 /// ```
@@ -49,7 +50,8 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportOptions {
-    /// The instant the report is computed at; later events are ignored (SPEC §1).
+    /// The instant the report is computed at; later events are ignored
+    /// (docs/metrics.md#conventions).
     pub as_of: DateTime<Utc>,
     /// Where days, weeks, months and hours are taken. Default `+07:00`. Written
     /// `time_zone` in JSON, as its name.
@@ -58,19 +60,19 @@ pub struct ReportOptions {
     /// The period. Default `this_month`.
     #[serde(default)]
     pub period: PeriodSpec,
-    /// Marketing sources to keep (SPEC §5); empty = all.
+    /// Marketing sources to keep (docs/metrics.md#marketing); empty = all.
     #[serde(default)]
     pub sources: BTreeSet<String>,
-    /// Product types to keep (SPEC §5); empty = all.
+    /// Product types to keep (docs/metrics.md#marketing); empty = all.
     #[serde(default)]
     pub product_types: BTreeSet<String>,
-    /// Fanpages to keep (SPEC §7); empty = all.
+    /// Fanpages to keep (docs/metrics.md#social); empty = all.
     #[serde(default)]
     pub fanpages: BTreeSet<String>,
-    /// The customer whose profile to include (SPEC §4); `None` = no profile.
+    /// The customer whose profile to include (docs/metrics.md#profile); `None` = no profile.
     #[serde(default)]
     pub customer: Option<String>,
-    /// Report limit for `data_quality.rejected` (SPEC §8: 100).
+    /// Report limit for `data_quality.rejected` (100 in the report, docs/metrics.md#data_quality).
     #[serde(default = "default_rejected_limit")]
     pub rejected_limit: usize,
     /// A time zone given as text that did not parse: [`resolve`](ReportOptions::resolve)
@@ -153,7 +155,7 @@ impl ReportOptions {
         }
     }
 
-    /// Keeps only these marketing sources (SPEC §5); none = all.
+    /// Keeps only these marketing sources (docs/metrics.md#marketing); none = all.
     pub fn sources<S: Into<String>>(
         mut self,
         sources: impl IntoIterator<Item = S>,
@@ -162,7 +164,7 @@ impl ReportOptions {
         self
     }
 
-    /// Keeps only these product types (SPEC §5); none = all.
+    /// Keeps only these product types (docs/metrics.md#marketing); none = all.
     pub fn product_types<S: Into<String>>(
         mut self,
         types: impl IntoIterator<Item = S>,
@@ -171,7 +173,7 @@ impl ReportOptions {
         self
     }
 
-    /// Keeps only these fanpages in the social section (SPEC §7); none = all.
+    /// Keeps only these fanpages in the social section (docs/metrics.md#social); none = all.
     pub fn fanpages<S: Into<String>>(
         mut self,
         fanpages: impl IntoIterator<Item = S>,
@@ -180,7 +182,7 @@ impl ReportOptions {
         self
     }
 
-    /// Includes the profile of this customer (SPEC §4).
+    /// Includes the profile of this customer (docs/metrics.md#profile).
     pub fn customer(mut self, id: impl Into<String>) -> ReportOptions {
         self.customer = Some(id.into());
         self
@@ -190,7 +192,7 @@ impl ReportOptions {
     /// [`BusinessCalendar`], chrono-tz zone or fixed offset.
     ///
     /// Text that names no zone is kept as an error that [`resolve`](ReportOptions::resolve)
-    /// returns ([`Error::InvalidTimeZone`]); [`try_time_zone`](ReportOptions::try_time_zone)
+    /// returns ([`Error::UnknownTimeZone`]); [`try_time_zone`](ReportOptions::try_time_zone)
     /// reports it at once.
     pub fn time_zone(mut self, zone: impl Into<TimeZoneInput>) -> ReportOptions {
         match zone.into() {
@@ -212,7 +214,7 @@ impl ReportOptions {
     /// Sets the time zone from text, failing at once on an unknown zone.
     ///
     /// # Errors
-    /// [`Error::InvalidTimeZone`] when `zone` is neither `±hh:mm` nor an IANA name.
+    /// [`Error::UnknownTimeZone`] when `zone` is neither `±hh:mm` nor an IANA name.
     ///
     /// # Example
     /// ```
@@ -241,7 +243,7 @@ impl ReportOptions {
     /// Resolves `today`, the period and the previous period, and their UTC ranges.
     ///
     /// # Errors
-    /// * [`Error::InvalidTimeZone`] when [`time_zone`](ReportOptions::time_zone) was
+    /// * [`Error::UnknownTimeZone`] when [`time_zone`](ReportOptions::time_zone) was
     ///   given text that names no zone;
     /// * [`Error::InvalidArgument`] when `as_of`, the period or the previous period
     ///   reaches outside the years 0001 to 9999 in UTC (so every instant a report prints
@@ -351,7 +353,7 @@ impl Context {
         created_at <= self.as_of_ts
     }
 
-    /// Whether an instant is in the period and not after `as_of` (SPEC §1).
+    /// Whether an instant is in the period and not after `as_of` (docs/metrics.md#conventions).
     #[inline]
     pub(crate) fn in_current(&self, at: Ts) -> bool {
         self.current.start <= at && at < self.current.end && at <= self.as_of_ts

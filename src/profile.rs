@@ -1,6 +1,6 @@
-//! SPEC §4 `profile`: the customer profile 360 of S1 (GAPONE), for one customer: the
-//! stored row, minigames, spend and orders, purchase behaviour, engagement against the
-//! previous month with the customer's share of the month, spending per month of the
+//! The `profile` section (docs/metrics.md#profile), the customer profile 360 of S1 (GAPONE), for
+//! one customer: the stored row, minigames, spend and orders, purchase behaviour, engagement
+//! against the previous month with the customer's share of the month, spending per month of the
 //! year, a like-for-like year over year, and the order history.
 //!
 //! # Cost of a look-up
@@ -14,9 +14,10 @@
 //! scans the dataset.
 //!
 //! # Which rows count
-//! Orders and interactions dated after `as_of` are ignored (SPEC §1). A customer created
-//! after `as_of` has no profile ([`Error::UnknownCustomer`], SPEC §9.20), and the
-//! all-customer totals count only customers that exist at `as_of`.
+//! Orders and interactions dated after `as_of` are ignored (docs/metrics.md#conventions). A
+//! customer created after `as_of` has no profile ([`Error::UnknownCustomer`],
+//! docs/metrics.md#which-rows-count), and the all-customer totals count only customers that exist
+//! at `as_of`.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -31,10 +32,11 @@ use crate::model::{Customer, Direction, InteractionKind, OrderStatus};
 use crate::money::{Cmp, DecimalSum, count_ratio, ratio};
 use crate::options::Context;
 
-/// SPEC §4 `profile` of one customer. Keys serialize in SPEC's order.
+/// `profile` (docs/metrics.md#profile) of one customer. Keys serialize in the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileSection {
-    /// Every stored column of SPEC §2 in that order; absent values are `null`.
+    /// Every stored column of `customers.csv` in the order of docs/input-format.md#customerscsv;
+    /// absent values are `null`.
     pub customer: Customer,
     /// Inbound `minigame_play`s.
     pub minigames: Minigames,
@@ -72,16 +74,16 @@ pub struct ProfileSection {
     pub purchase_history: Vec<HistoryOrder>,
 }
 
-/// SPEC §4 `profile.minigames`.
+/// `profile.minigames` (docs/metrics.md#profile).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Minigames {
-    /// Distinct non-null `ref_id` of the plays (SPEC §9.16).
+    /// Distinct non-null `ref_id` of the plays (docs/metrics.md#profile).
     pub games: u64,
     /// Inbound `minigame_play` interactions, with or without a `ref_id`.
     pub plays: u64,
 }
 
-/// SPEC §4 `profile.engagement`: four tiles.
+/// `profile.engagement` (docs/metrics.md#profile): four tiles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engagement {
     /// Distinct `campaign_id` of outbound `campaign_message`s to the customer.
@@ -119,7 +121,7 @@ pub struct MonthSpend {
     pub orders: u64,
 }
 
-/// SPEC §4 `profile.year_over_year`.
+/// `profile.year_over_year` (docs/metrics.md#profile).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct YearOverYear {
     /// Purchase totals, Jan 1 up to `as_of` against Jan 1 up to `as_of` minus one year.
@@ -143,7 +145,7 @@ pub struct HistoryOrder {
     pub total: Decimal,
 }
 
-/// The profile (SPEC §4) of the customer with id `id`.
+/// The profile (docs/metrics.md#profile) of the customer with id `id`.
 ///
 /// Cost: an `O(1)` id look-up, then [`profile_of`]: the customer's own runs and a few
 /// binary searches, never a scan of the dataset.
@@ -152,12 +154,13 @@ pub struct HistoryOrder {
 /// * No purchase: `total_spend` 0, `avg_spend_per_order`, the purchase dates and
 ///   products `None`; one purchase: `avg_days_between_purchases` `None`.
 /// * `first_product` / `last_product` are `None` when that purchase has no accepted line;
-///   `most_purchased_product` ties go to the smallest id in string order (SPEC §9.16).
-/// * Purchases dated before the customer's `created_at` count (SPEC §9.20).
+///   `most_purchased_product` ties go to the smallest id in string order (docs/metrics.md#profile).
+/// * Purchases dated before the customer's `created_at` count (docs/metrics.md#which-rows-count).
 ///
 /// # Errors
 /// * [`Error::UnknownCustomer`] when no accepted customer row has this id (unknown or
-///   rejected, SPEC §9.16), or when it is created after `as_of` (SPEC §9.20).
+///   rejected, docs/metrics.md#profile), or when it is created after `as_of`
+///   (docs/metrics.md#which-rows-count).
 /// * [`Error::Overflow`] when a money sum does not fit; [`Error::CountOverflow`] when
 ///   the items purchased do not fit in a `u64`.
 ///
@@ -170,21 +173,11 @@ pub struct HistoryOrder {
 ///
 /// let at = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
 /// let mut builder = DatasetBuilder::new();
-/// builder.push_customer(&Customer {
-///     id: "KH1".into(), created_at: at(1, 3), source: Source::Pos, name: Some("Lan".into()),
-///     phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-///     facebook_id: None, notes: None,
-/// });
+/// builder.push_customer(&Customer::new("KH1", at(1, 3), Source::Pos).name("Lan"));
 /// for (id, day, total) in [("DH1", 2, 100_000), ("DH2", 9, 50_000)] {
-///     builder.push_order(&Order {
-///         id: id.into(), customer_id: "KH1".into(), created_at: at(day, 3),
-///         status: OrderStatus::Completed, total: Decimal::from(total), cost_of_goods: None,
-///         source: None, fanpage_id: None, staff_id: None, voucher_code: None,
-///     });
-///     builder.push_order_line(&OrderLine {
-///         order_id: id.into(), product_id: "SP1".into(), product_name: None,
-///         product_type: None, quantity: 2, unit_price: Decimal::from(total / 2),
-///     });
+///     let (total, unit_price) = (Decimal::from(total), Decimal::from(total / 2));
+///     builder.push_order(&Order::new(id, "KH1", at(day, 3), OrderStatus::Completed, total));
+///     builder.push_order_line(&OrderLine::new(id, "SP1", 2, unit_price)); // 2 of SP1
 /// }
 /// let dataset = builder.build()?;
 /// let context = ReportOptions::new(at(15, 3)).resolve()?;
@@ -212,7 +205,7 @@ pub fn section(dataset: &Dataset, context: &Context, id: &str) -> Result<Profile
     profile_of(dataset, context, customer)
 }
 
-/// The profile (SPEC §4) of the customer at index `customer`
+/// The profile (docs/metrics.md#profile) of the customer at index `customer`
 /// ([`Dataset::customer_idx`] finds it from an id).
 ///
 /// Cost: `O(o + l + i + (k + 1) log n)` for the customer's orders, lines and
@@ -221,7 +214,7 @@ pub fn section(dataset: &Dataset, context: &Context, id: &str) -> Result<Profile
 ///
 /// # Errors
 /// * [`Error::UnknownCustomer`] for an index not of this dataset or a customer created
-///   after `as_of` (SPEC §9.20).
+///   after `as_of` (docs/metrics.md#which-rows-count).
 /// * [`Error::Overflow`] when a money sum does not fit; [`Error::CountOverflow`] when
 ///   the items purchased do not fit in a `u64`.
 ///
@@ -378,7 +371,7 @@ fn line_items(lines: &[crate::dataset::LineRow]) -> Result<u64> {
 }
 
 /// The product key with the largest summed quantity; ties go to the smallest product id
-/// in plain string order (SPEC §9.16). Sorts `quantities` in place.
+/// in plain string order (docs/metrics.md#profile). Sorts `quantities` in place.
 fn most_purchased(dataset: &Dataset, quantities: &mut [(u32, i64)]) -> Option<u32> {
     quantities.sort_unstable_by_key(|&(product, _)| product);
     let mut best: Option<(u32, i128)> = None;
@@ -404,8 +397,8 @@ fn most_purchased(dataset: &Dataset, quantities: &mut [(u32, i64)]) -> Option<u3
     best.map(|(product, _)| product)
 }
 
-/// SPEC §4 `profile.minigames` of a customer: `plays` = inbound `minigame_play` up to
-/// `as_of`, `games` = their distinct non-null `ref_id`.
+/// `profile.minigames` (docs/metrics.md#profile) of a customer: `plays` = inbound `minigame_play`
+/// up to `as_of`, `games` = their distinct non-null `ref_id`.
 fn minigames(dataset: &Dataset, context: &Context, customer: CustomerIdx) -> Minigames {
     let interactions = dataset.interactions_of(customer);
     let end = interactions.partition_point(|i| i.at <= context.as_of_ts);
@@ -426,7 +419,7 @@ fn minigames(dataset: &Dataset, context: &Context, customer: CustomerIdx) -> Min
 }
 
 /// Average days between purchases: `(last_on - first_on in days) / (purchases - 1)`.
-/// SPEC §4, field `profile.avg_days_between_purchases`.
+/// Field `profile.avg_days_between_purchases`.
 ///
 /// `first_on` and `last_on` are the local dates of the first and last purchase.
 ///
@@ -459,7 +452,7 @@ pub fn avg_days_between_purchases(
     Decimal::from(days).checked_div(Decimal::from(gaps))
 }
 
-/// An engagement share: `customer / all`. SPEC §4, field
+/// An engagement share: `customer / all`. Field
 /// `profile.engagement.<item>.share`.
 ///
 /// `customer` is the customer's count in the month of `as_of`, `all` the same count
@@ -482,8 +475,8 @@ pub fn share(customer: u64, all: u64) -> Option<Decimal> {
     count_ratio(customer, all)
 }
 
-/// SPEC §4 `profile.engagement` of a customer: the month of `as_of` (local 1st, 00:00,
-/// up to `as_of`) against the whole previous local month, with the customer's share of
+/// `profile.engagement` (docs/metrics.md#profile) of a customer: the month of `as_of` (local 1st,
+/// 00:00, up to `as_of`) against the whole previous local month, with the customer's share of
 /// the current month over all customers that exist at `as_of`.
 ///
 /// * `campaigns`: distinct non-null `campaign_id` (known or not) of outbound
@@ -493,7 +486,7 @@ pub fn share(customer: u64, all: u64) -> Option<Decimal> {
 ///   `url_click`; `surveys`: inbound `survey_response`; shares over all customers' rows
 ///   of the same kind in the month.
 ///
-/// Rows of every channel count (SPEC §9.16), social or not, automated or not.
+/// Rows of every channel count (docs/metrics.md#profile), social or not, automated or not.
 ///
 /// Cost: the customer's interactions of the two months (binary search), and for the
 /// totals a few binary searches in the dataset's engagement index (one per campaign id
@@ -586,8 +579,8 @@ pub fn engagement(dataset: &Dataset, context: &Context, customer: CustomerIdx) -
     }
 }
 
-/// SPEC §4 `profile.spending_by_month`: 12 rows, January to December of the local year
-/// of `as_of`: `{month: "YYYY-MM", spend, orders}` = sum of totals and number of the
+/// `profile.spending_by_month` (docs/metrics.md#profile): 12 rows, January to December of the local
+/// year of `as_of`: `{month: "YYYY-MM", spend, orders}` = sum of totals and number of the
 /// customer's purchases whose local date falls in that month.
 ///
 /// # Edge cases
@@ -656,16 +649,16 @@ fn year_start(calendar: &BusinessCalendar, year: i32) -> Result<Ts> {
         })
 }
 
-/// SPEC §4 `profile.year_over_year`: purchases (spend and count) from local Jan 1 of
-/// `as_of`'s year up to `as_of`, against local Jan 1 of the previous year up to
+/// `profile.year_over_year` (docs/metrics.md#profile): purchases (spend and count) from local Jan 1
+/// of `as_of`'s year up to `as_of`, against local Jan 1 of the previous year up to
 /// [`one_year_earlier`]`(as_of)`, both ends inclusive.
 ///
-/// **Decision** (SPEC §4): like for like. A year to date against a whole previous year
-/// would always look like a drop.
+/// **Decision** (docs/metrics.md#profile): like for like. A year to date against a whole previous
+/// year would always look like a drop.
 ///
 /// # Edge cases
 /// * `as_of` on Feb 29 compares with Feb 28 of the previous year, same wall-clock time
-///   (SPEC §9.14).
+///   (docs/metrics.md#profile).
 /// * No purchase in the previous span gives `delta: None`.
 ///
 /// # Errors
@@ -720,7 +713,7 @@ pub fn year_over_year(
     })
 }
 
-/// `as_of` minus one year (SPEC §9.14): the same local wall-clock time one year
+/// `as_of` minus one year (docs/metrics.md#profile): the same local wall-clock time one year
 /// earlier, as an instant.
 ///
 /// # Edge cases
@@ -788,10 +781,10 @@ fn one_year_earlier_ts(calendar: &BusinessCalendar, as_of: Ts) -> Option<Ts> {
     })
 }
 
-/// SPEC §4 `profile.purchase_history`: every order of the customer (any status) with
-/// `created_at <= as_of`, newest first (`created_at` desc, then `id` desc):
+/// `profile.purchase_history` (docs/metrics.md#profile): every order of the customer (any status)
+/// with `created_at <= as_of`, newest first (`created_at` desc, then `id` desc):
 /// `{id, created_at, status, items, total}`, `items` = sum of the order's accepted line
-/// quantities (SPEC §9.16).
+/// quantities (docs/metrics.md#profile).
 ///
 /// # Edge cases
 /// * An order without accepted lines has `items: 0`.

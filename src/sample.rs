@@ -12,9 +12,9 @@
 //! created; inbound messages answered by staff or automation, campaign messages,
 //! clicks, games, surveys, follows, forms, web-push; deals at every stage; daily costs
 //! per marketing source and product type; a few rows after `as_of`.
-//! With [`SampleOptions::bad_rate`] a share of rows is made invalid in every way SPEC §2
-//! rejects (the CSV writer also corrupts values into parse errors), so validation can
-//! be exercised and measured.
+//! With [`SampleOptions::bad_rate`] a share of rows is made invalid in every way validation
+//! rejects (docs/input-format.md#rejections; the CSV writer also corrupts values into
+//! parse errors), so validation can be exercised and measured.
 //!
 //! # Example
 //! ```
@@ -122,8 +122,8 @@ impl SampleOptions {
         builder.build()
     }
 
-    /// Writes the nine CSV files of SPEC §2 into `dir` (created if needed), returning
-    /// the rows and bytes written. With a bad rate, some values are also corrupted into
+    /// Writes the nine CSV files of docs/input-format.md#files into `dir` (created if needed),
+    /// returning the rows and bytes written. With a bad rate, some values are also corrupted into
     /// parse errors.
     ///
     /// # Errors
@@ -141,7 +141,8 @@ impl SampleOptions {
     }
 }
 
-/// Rows and bytes written by [`SampleOptions::write_csv`], per table in SPEC §2's order.
+/// Rows and bytes written by [`SampleOptions::write_csv`], per table in the order of
+/// docs/input-format.md#files.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CsvSummary {
     /// Data rows per table.
@@ -655,7 +656,7 @@ impl<'a> Generator<'a> {
             30 + rng.below(120) // a few very loyal customers
         };
         // Synced or imported customers often bring purchase history from before they
-        // were created (SPEC §9.20).
+        // were created (docs/metrics.md#which-rows-count).
         let mut t = if (source.is_synced() || source.is_imported()) && rng.chance(0.5) {
             created - rng.below(200 * 86_400) as i64
         } else {
@@ -1030,7 +1031,7 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// Writes generated rows as the nine CSV files of SPEC §2.
+/// Writes generated rows as the nine CSV files of docs/input-format.md#files.
 struct CsvSink {
     writers: Vec<(BufWriter<File>, std::path::PathBuf)>,
     rows: [u64; 9],
@@ -1040,7 +1041,7 @@ struct CsvSink {
     buf: Vec<u8>,
 }
 
-/// Values that break SPEC §9.9's grammar, one per kind of column.
+/// Values that break the value grammar of docs/input-format.md#values, one per kind of column.
 const CORRUPT_TIME: &[&str] = &[
     "2026-13-45T10:00:00+07:00",
     "2026-11-15 10:00",

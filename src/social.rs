@@ -1,15 +1,15 @@
-//! SPEC §7 `social`: the social-chat overview of S4 (Sapo Chat OmniAI): reach, care,
-//! orders and revenue through fanpages, the reach → care → order → delivery funnel,
-//! reach by day and hour, and the staff table.
+//! The `social` section (docs/metrics.md#social), the social-chat overview of S4 (Sapo Chat
+//! OmniAI): reach, care, orders and revenue through fanpages, the reach → care → order → delivery
+//! funnel, reach by day and hour, and the staff table.
 //!
 //! # What counts
 //! * A **social interaction** is one with a `fanpage_id`, known or not (an unknown id is
-//!   kept with a warning, SPEC §9.19); a **social order** likewise. With a fanpage filter
-//!   ([`Context::fanpages`]) only the named ids count, which may include unknown ids.
+//!   kept with a warning, docs/metrics.md#social); a **social order** likewise. With a fanpage
+//!   filter ([`Context::fanpages`]) only the named ids count, which may include unknown ids.
 //! * **Reach** is inbound `message` + `comment`; **care** is any outbound `message` /
-//!   `comment`, by a person or by automation (SPEC §9.19).
-//! * Only interactions and orders of customers that exist at `as_of` count (SPEC §9.20),
-//!   and nothing after `as_of`.
+//!   `comment`, by a person or by automation (docs/metrics.md#social).
+//! * Only interactions and orders of customers that exist at `as_of` count
+//!   (docs/metrics.md#which-rows-count), and nothing after `as_of`.
 //!
 //! The section is a [`Fold`] ([`Partial`]): every per-customer fact (reached,
 //! cared, first contact, the staff who replied to them) is settled inside
@@ -45,7 +45,7 @@ use crate::fold::{Fold, Section, fold_customers};
 use crate::money::{Cmp, DecimalSum, count_ratio};
 use crate::options::{Context, ReportOptions};
 
-/// SPEC §7 `social`. Keys serialize in SPEC's order.
+/// `social` (docs/metrics.md#social). Keys serialize in the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocialSection {
     /// Inbound social `message` + `comment` in the period (a count of messages, as S4
@@ -58,7 +58,7 @@ pub struct SocialSection {
     pub cared: Cmp<u64>,
     /// Placed (not cancelled) social orders created in the period.
     pub orders: Cmp<u64>,
-    /// Cancelled social orders created in the period (SPEC §9.23).
+    /// Cancelled social orders created in the period (docs/metrics.md#social).
     pub cancelled_orders: Cmp<u64>,
     /// Sum of totals of the placed social orders of the period.
     pub revenue: Cmp<Decimal>,
@@ -88,8 +88,8 @@ pub struct SocialSection {
     pub top_staff: Vec<StaffRow>,
 }
 
-/// SPEC §7 `social.funnel`: customers of the current period, each stage a subset of the
-/// one before.
+/// `social.funnel` (docs/metrics.md#social): customers of the current period, each stage a subset
+/// of the one before.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funnel {
     /// Customers with an inbound social message or comment in the period.
@@ -129,7 +129,7 @@ pub struct StaffRow {
     pub conversion_rate: Option<Decimal>,
 }
 
-/// Computes SPEC §7 `social` in `context` (period and fanpage filter): a
+/// Computes `social` (docs/metrics.md#social) in `context` (period and fanpage filter): a
 /// [`Partial`] over the customers that exist at `as_of`.
 ///
 /// Cost: one pass over each existing customer's interactions and orders from the start
@@ -140,12 +140,12 @@ pub struct StaffRow {
 /// # Edge cases
 /// * Social means any `fanpage_id`, also one with no accepted fanpage row; a filter id
 ///   that no row names selects nothing, and `activated_pages` / `linked_accounts` count
-///   accepted fanpages only (SPEC §9.19).
+///   accepted fanpages only (docs/metrics.md#social).
 /// * `cared` counts automated replies; `top_staff.customers_cared` does not. A staff
-///   member with only a cancelled social order is listed with revenue 0 (SPEC §9.19).
+///   member with only a cancelled social order is listed with revenue 0 (docs/metrics.md#social).
 /// * Rows of a customer created after `as_of` count nowhere, even when dated before
-///   `as_of` (SPEC §9.20).
-/// * Days of the period after `today` are zero rows of `reach_daily` (SPEC §9.12).
+///   `as_of` (docs/metrics.md#which-rows-count).
+/// * Days of the period after `today` are zero rows of `reach_daily` (docs/metrics.md#periods).
 ///
 /// # Errors
 /// [`Error::Overflow`] when a money sum does not fit in a decimal.
@@ -483,8 +483,8 @@ pub fn top_staff(dataset: &Dataset, context: &Context) -> Result<Vec<StaffRow>> 
     Ok(section(dataset, context)?.top_staff)
 }
 
-/// SPEC §7 `interactions_by_weekday_hour` alone: inbound social interactions (any kind)
-/// in the period, by local weekday (Monday first) and local hour, over the customers
+/// `interactions_by_weekday_hour` (docs/metrics.md#social) alone: inbound social interactions (any
+/// kind) in the period, by local weekday (Monday first) and local hour, over the customers
 /// that exist at `as_of` and the selected fanpages.
 ///
 /// Equal to the section's field; computed from the dataset's time index of inbound
@@ -494,7 +494,7 @@ pub fn top_staff(dataset: &Dataset, context: &Context) -> Result<Vec<StaffRow>> 
 /// # Edge cases
 /// * Interactions after `as_of`, or of customers created after it, are not counted.
 /// * An interaction without a fanpage is not social and never counts.
-/// * Under DST, a local hour that happens twice counts both (SPEC §1: local time).
+/// * Under DST, a local hour that happens twice counts both (local time, docs/metrics.md#time).
 ///
 /// # Example
 /// ```
@@ -521,8 +521,8 @@ pub fn interactions_by_weekday_hour(dataset: &Dataset, context: &Context) -> [[u
     grid
 }
 
-/// SPEC §7 `reach_by_hour` alone: inbound social messages and comments in the period by
-/// local hour; equal to the section's field, from the same time index as
+/// `reach_by_hour` (docs/metrics.md#social) alone: inbound social messages and comments in the
+/// period by local hour; equal to the section's field, from the same time index as
 /// [`interactions_by_weekday_hour`].
 ///
 /// # Example
@@ -548,7 +548,7 @@ pub fn reach_by_hour(dataset: &Dataset, context: &Context) -> [u64; 24] {
 }
 
 /// Calls `f(local day, local hour, is message or comment)` for every inbound social
-/// interaction of the period counted by SPEC §7 (existing customers, selected pages,
+/// interaction of the period counted by the social section (existing customers, selected pages,
 /// not after `as_of`).
 fn for_each_inbound(dataset: &Dataset, context: &Context, mut f: impl FnMut(i64, usize, bool)) {
     let pages = PageScope::new(dataset, context);
@@ -561,13 +561,13 @@ fn for_each_inbound(dataset: &Dataset, context: &Context, mut f: impl FnMut(i64,
     }
 }
 
-/// Staff conversion rate: `ordered_customers / customers_cared`. SPEC §7, field
+/// Staff conversion rate: `ordered_customers / customers_cared`. Field
 /// `social.top_staff[].conversion_rate`.
 ///
 /// # Edge cases
 /// * `customers_cared == 0` gives `None` (JSON `null`): a staff member listed only for
 ///   orders has no rate.
-/// * It may exceed 1 (SPEC §9.19): customers can order through a staff member who never
+/// * It may exceed 1 (docs/metrics.md#social): customers can order through a staff member who never
 ///   replied to them.
 ///
 /// # Example
@@ -583,11 +583,11 @@ pub fn conversion_rate(ordered_customers: u64, customers_cared: u64) -> Option<D
     count_ratio(ordered_customers, customers_cared)
 }
 
-/// `activated_pages` and `linked_accounts` of SPEC §7 under a fanpage filter.
+/// `activated_pages` and `linked_accounts` (docs/metrics.md#social) under a fanpage filter.
 ///
 /// `activated_pages` = accepted fanpages in the set with `activated`;
 /// `linked_accounts` = sum of `linked_accounts` over the accepted fanpages in the set,
-/// activated or not (SPEC §9.19). The set is every accepted fanpage without a filter,
+/// activated or not (docs/metrics.md#social). The set is every accepted fanpage without a filter,
 /// else the named ids that have an accepted row.
 ///
 /// # Edge cases
@@ -697,7 +697,7 @@ struct PageCounts {
 const CURRENT: usize = 0;
 const PREVIOUS: usize = 1;
 
-/// The partial state of SPEC §7 `social` over a set of customers: a [`Fold`].
+/// The partial state of `social` (docs/metrics.md#social) over a set of customers: a [`Fold`].
 ///
 /// Make one per shard ([`Fold::new`] or [`Partial::with_context`]), fold customers into
 /// it ([`fold_shard`](crate::fold::fold_shard) or [`fold_customers`]),
@@ -714,7 +714,7 @@ const PREVIOUS: usize = 1;
 /// do not merge. With the `serde` feature it serializes.
 ///
 /// A customer created after `as_of`, or an index outside the dataset, adds nothing
-/// (SPEC §9.20).
+/// (docs/metrics.md#which-rows-count).
 ///
 /// # Example
 /// ```

@@ -13,8 +13,9 @@ use crate::money::DecimalSum;
 use crate::options::Context;
 
 label_enum! {
-    /// A bucket of days between two purchases (SPEC §6 `return_cycle`,
-    /// `customer_cycle`). Buckets are ranges of whole local days, in increasing order.
+    /// A bucket of days between two purchases (docs/metrics.md#customer_picture
+    /// `return_cycle`, `customer_cycle`). Buckets are ranges of whole local days, in increasing
+    /// order.
     CycleBucket, "cycle bucket" {
         /// 0 days: the same local date.
         SameDay = "same_day",
@@ -42,8 +43,8 @@ label_enum! {
 }
 
 impl CycleBucket {
-    /// The bucket of a gap of `days` local days (SPEC §6): `same_day` (0), `1_day`,
-    /// `2_days`, `3_6_days`, `1_week` (7-13), `2_weeks` (14-29), `1_month` (30-59),
+    /// The bucket of a gap of `days` local days (docs/metrics.md#customer_picture): `same_day` (0),
+    /// `1_day`, `2_days`, `3_6_days`, `1_week` (7-13), `2_weeks` (14-29), `1_month` (30-59),
     /// `2_months` (60-89), `3_months` (90-179), `6_months` (180-364), `1_year_plus`
     /// (>= 365).
     ///
@@ -83,8 +84,8 @@ impl CycleBucket {
     }
 }
 
-/// One customer's purchases (SPEC §1), summarized in one pass over its orders: how many,
-/// their spend, their first and last local dates, the gaps between consecutive ones
+/// One customer's purchases (docs/metrics.md#conventions), summarized in one pass over its orders:
+/// how many, their spend, their first and last local dates, the gaps between consecutive ones
 /// counted in [`CycleBucket`]s, and how many carry a voucher or fall in the period.
 ///
 /// A purchase is a `completed` order with `created_at <= as_of`; purchases are ordered by
@@ -92,29 +93,26 @@ impl CycleBucket {
 ///
 /// # Example
 /// ```
-/// # fn at(text: &str) -> chrono::DateTime<chrono::Utc> { chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc() }
-/// # fn customer(id: &str, created: &str) -> crm_metrics::model::Customer {
-/// #     crm_metrics::model::Customer { id: id.into(), created_at: at(created), source: crm_metrics::model::Source::Pos, name: None,
-/// #         phone: None, email: None, gender: None, birth_date: None, zalo_id: None,
-/// #         facebook_id: None, notes: None }
-/// # }
-/// # fn purchase(id: &str, customer: &str, created: &str, total: i64) -> crm_metrics::model::Order {
-/// #     crm_metrics::model::Order { id: id.into(), customer_id: customer.into(), created_at: at(created),
-/// #         status: crm_metrics::model::OrderStatus::Completed, total: total.into(), cost_of_goods: None,
-/// #         source: None, fanpage_id: None, staff_id: None, voucher_code: None }
-/// # }
+/// use chrono::{DateTime, Utc};
+/// use rust_decimal::Decimal;
 /// use crm_metrics::customer_picture::CycleBucket;
 /// use crm_metrics::customers::PurchaseSummary;
-/// use rust_decimal::Decimal;
+/// use crm_metrics::model::{Customer, Order, OrderStatus, Source};
 /// use crm_metrics::{DatasetBuilder, ReportOptions};
 ///
+/// let at = |text: &str| text.parse::<DateTime<Utc>>();
 /// let mut shop = DatasetBuilder::new();
-/// shop.push_customer(&customer("KH1", "2026-01-05T10:00:00+07:00"));
-/// shop.push_order(&purchase("DH1", "KH1", "2026-03-01T09:00:00+07:00", 100_000));
-/// shop.push_order(&purchase("DH2", "KH1", "2026-03-01T18:00:00+07:00", 50_000)); // same day
-/// shop.push_order(&purchase("DH3", "KH1", "2026-03-11T09:00:00+07:00", 70_000)); // 10 days
+/// shop.push_customer(&Customer::new("KH1", at("2026-01-05T10:00:00+07:00")?, Source::Pos));
+/// shop.push_order(&Order::new("DH1", "KH1", at("2026-03-01T09:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(100_000)));
+/// // same day
+/// shop.push_order(&Order::new("DH2", "KH1", at("2026-03-01T18:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(50_000)));
+/// // 10 days
+/// shop.push_order(&Order::new("DH3", "KH1", at("2026-03-11T09:00:00+07:00")?,
+///     OrderStatus::Completed, Decimal::from(70_000)));
 /// let dataset = shop.build()?;
-/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")).resolve()?;
+/// let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00")?).resolve()?;
 /// let kh1 = dataset.customer_idx("KH1").unwrap();
 /// let summary = PurchaseSummary::of(&dataset, &context, kh1);
 /// assert_eq!(summary.purchases(), 3);
@@ -124,7 +122,7 @@ impl CycleBucket {
 /// assert_eq!(summary.gaps(CycleBucket::OneWeek), 1);
 /// // Gaps 0 and 10: the lower median is 0.
 /// assert_eq!(summary.median_gap_bucket(), Some(CycleBucket::SameDay));
-/// # Ok::<(), crm_metrics::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PurchaseSummary {
@@ -150,7 +148,7 @@ impl PurchaseSummary {
     ///
     /// # Edge cases
     /// * A customer created after `as_of` does not exist yet: an empty summary
-    ///   (SPEC §9.20). So does an index that is not of this dataset.
+    ///   (docs/metrics.md#which-rows-count). So does an index that is not of this dataset.
     /// * Orders after `as_of` and orders that are not completed are skipped.
     pub fn of(dataset: &Dataset, context: &Context, customer: CustomerIdx) -> PurchaseSummary {
         let mut summary = PurchaseSummary::default();
@@ -241,13 +239,13 @@ impl PurchaseSummary {
         u64::from(self.purchases)
     }
 
-    /// Purchases whose `created_at` is in the report's period (SPEC §6
+    /// Purchases whose `created_at` is in the report's period (docs/metrics.md#customer_picture
     /// `spend_frequency`).
     pub fn period_purchases(&self) -> u64 {
         u64::from(self.period_purchases)
     }
 
-    /// Purchases that carry a voucher code (SPEC §6 `voucher_customers`).
+    /// Purchases that carry a voucher code (docs/metrics.md#customer_picture `voucher_customers`).
     pub fn voucher_purchases(&self) -> u64 {
         u64::from(self.voucher_purchases)
     }
@@ -297,7 +295,8 @@ impl PurchaseSummary {
     }
 
     /// The bucket of the customer's median gap, the **lower** median for an even number
-    /// of gaps (SPEC §6 `customer_cycle`); `None` with fewer than 2 purchases.
+    /// of gaps (docs/metrics.md#customer_picture `customer_cycle`); `None` with fewer than 2
+    /// purchases.
     ///
     /// Since a larger gap never falls in an earlier bucket, the bucket of the
     /// `k`-th smallest gap (`k = (gaps - 1) / 2`, from 0) is found from the bucket

@@ -99,7 +99,7 @@ impl<T: Tally> TallyFold<T> {
     }
 
     /// Adds one customer: nothing for an index outside the dataset or a customer
-    /// created after `as_of` (it does not exist yet, SPEC §9.20).
+    /// created after `as_of` (it does not exist yet, docs/metrics.md#which-rows-count).
     #[inline]
     pub(crate) fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let Some(row) = dataset.customers.get(customer.index()) else {
@@ -211,8 +211,9 @@ impl ScaledSum {
     }
 }
 
-/// Customers, buyers, purchases and their spend (SPEC §3 `avg_spend_per_customer`,
-/// §6 `total_customers`, `total_spend`, `invoices`).
+/// Customers, buyers, purchases and their spend (docs/metrics.md#customers
+/// `avg_spend_per_customer`, docs/metrics.md#customer_picture `total_customers`,
+/// `total_spend`, `invoices`).
 #[derive(Clone, Copy, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct SpendTally {

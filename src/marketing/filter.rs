@@ -1,4 +1,5 @@
-//! [`Filter`] and [`SavedView`]: the marketing section's filters (SPEC §5, S2 "views").
+//! [`Filter`] and [`SavedView`]: the marketing section's filters (docs/metrics.md#marketing, S2
+//! "views").
 
 use std::collections::BTreeSet;
 
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::PeriodSpec;
 use crate::options::ReportOptions;
 
-/// The filters of the marketing section (SPEC §5): a period, a set of marketing
+/// The filters of the marketing section (docs/metrics.md#marketing): a period, a set of marketing
 /// sources and a set of product types, combined with AND. An empty set means "all".
 ///
 /// They apply to deals (their `source` and `product_type`) and to costs; a deal or cost

@@ -1,5 +1,5 @@
-//! The formulas of SPEC §5 that a service can call on its own numbers: [`roi`], [`aov`],
-//! [`cost_per`] and the cohort [`funnel`].
+//! The formulas of the marketing section (docs/metrics.md#marketing) that a service can call on its
+//! own numbers: [`roi`], [`aov`], [`cost_per`] and the cohort [`funnel`].
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::model::Deal;
 use crate::money::{count_ratio, ratio};
 
-/// Return on investment: `(revenue - cost) / cost`. SPEC §5, field `marketing.roi`
-/// (also `by_source[].roi` and `by_product_type[].roi`).
+/// Return on investment: `(revenue - cost) / cost`. Field `marketing.roi`
+/// (docs/metrics.md#marketing) (also `by_source[].roi` and `by_product_type[].roi`).
 ///
 /// `revenue`: deals won in the period; `cost`: costs dated in it, up to `today`. `0.25` means +25 %.
 ///
@@ -19,7 +19,7 @@ use crate::money::{count_ratio, ratio};
 /// * `cost == 0` gives `Ok(None)`, which is JSON `null`, never a division panic.
 /// * `revenue == 0` with `cost > 0` gives `Some(-1)`: everything spent was lost.
 /// * `revenue < cost` gives a negative ROI (`50` on `200` is `-0.75`).
-/// * No rounding: `1 / 3` is `0.3333333333333333333333333333` (SPEC §9.1).
+/// * No rounding: `1 / 3` is `0.3333333333333333333333333333` (docs/metrics.md#money-and-ratios).
 ///
 /// # Errors
 /// [`Error::Overflow`] when `revenue - cost` or the division does not fit in a `Decimal`.
@@ -54,11 +54,11 @@ pub(crate) fn roi_of(
     ratio(what, gain, cost)
 }
 
-/// Average order value: `revenue / won_deals`. SPEC §5, field `marketing.aov`.
+/// Average order value: `revenue / won_deals`. Field `marketing.aov`.
 ///
 /// `revenue`: the summed revenue of the deals won in the period; `won_deals`: how many
 /// they are. S2 calls it "revenue / deals with revenue in the period"; a won deal of
-/// revenue `0` counts as a won deal (SPEC §9.11).
+/// revenue `0` counts as a won deal (docs/input-format.md#dealscsv).
 ///
 /// # Edge cases
 /// * `won_deals == 0` gives `None` (JSON `null`): no deal, no average.
@@ -77,9 +77,9 @@ pub fn aov(revenue: Decimal, won_deals: u64) -> Option<Decimal> {
     cost_per(revenue, won_deals)
 }
 
-/// An amount per counted thing: `amount / count`. SPEC §5 fields
+/// An amount per counted thing: `amount / count`. Fields
 /// `by_source[].cost_per_deal = cost / created` and
-/// `by_source[].cost_per_won = cost / won_deals` (SPEC §9.17).
+/// `by_source[].cost_per_won = cost / won_deals` (docs/metrics.md#marketing).
 ///
 /// # Edge cases
 /// * `count == 0` gives `None` (JSON `null`): a source with costs but no deal has no
@@ -104,8 +104,8 @@ pub fn cost_per(amount: Decimal, count: u64) -> Option<Decimal> {
     amount.checked_div(Decimal::from(count))
 }
 
-/// The cohort funnel of a period (SPEC §5 `funnel`, and the funnel fields of
-/// `by_source`): `created` = deals created in the period; `handed_over` = of those,
+/// The cohort funnel of a period (docs/metrics.md#marketing `funnel`, and the funnel fields
+/// of `by_source`): `created` = deals created in the period; `handed_over` = of those,
 /// handed over in the period; `opportunity` = of those, an opportunity in the period;
 /// `won` = of those, won in the period.
 ///
@@ -119,7 +119,7 @@ pub struct Funnel {
     pub handed_over: u64,
     /// Of those, turned into an opportunity in the period.
     pub opportunity: u64,
-    /// Of those, won in the period (and not after `as_of`, SPEC §9.17).
+    /// Of those, won in the period (and not after `as_of`, docs/metrics.md#marketing).
     pub won: u64,
 }
 
@@ -146,8 +146,8 @@ impl Funnel {
         self.won += other.won;
     }
 
-    /// `opportunity / created`. SPEC §5 `opportunity_rate`; `None` when no deal was
-    /// created in the period.
+    /// `opportunity / created`. `opportunity_rate` (docs/metrics.md#marketing); `None` when no deal
+    /// was created in the period.
     ///
     /// # Example
     /// ```
@@ -163,8 +163,8 @@ impl Funnel {
         count_ratio(self.opportunity, self.created)
     }
 
-    /// `won / created`. SPEC §5 `order_rate` ("deals with an order / deals created");
-    /// `None` when no deal was created in the period.
+    /// `won / created`. `order_rate` (docs/metrics.md#marketing) ("deals with an order / deals
+    /// created"); `None` when no deal was created in the period.
     pub fn order_rate(&self) -> Option<Decimal> {
         count_ratio(self.won, self.created)
     }
@@ -172,7 +172,7 @@ impl Funnel {
 
 /// How many stages of the cohort funnel a deal reaches within a period: 0 when it was
 /// not created in it, else 1 + the stages after creation that fall in it, stopping at
-/// the first stage that is absent or outside (SPEC §5 "of those").
+/// the first stage that is absent or outside (docs/metrics.md#marketing "of those").
 #[inline]
 pub(crate) fn cohort_depth(stages: [Option<Ts>; 4], in_period: impl Fn(Ts) -> bool) -> usize {
     stages
@@ -181,7 +181,7 @@ pub(crate) fn cohort_depth(stages: [Option<Ts>; 4], in_period: impl Fn(Ts) -> bo
         .count()
 }
 
-/// The cohort funnel of `deals` for `period` in `calendar`, at `as_of` (SPEC §5
+/// The cohort funnel of `deals` for `period` in `calendar`, at `as_of` (docs/metrics.md#marketing
 /// `funnel`): a deal counts at a stage when it was created in the period and it and
 /// every earlier stage fall in the period, not after `as_of`.
 ///
@@ -191,11 +191,11 @@ pub(crate) fn cohort_depth(stages: [Option<Ts>; 4], in_period: impl Fn(Ts) -> bo
 /// # Edge cases
 /// * No deals, or none created in the period: every stage `0`, and both rates `None`.
 /// * A deal whose stages fall in different periods: a deal created in the period but
-///   won after it (or after `as_of`, SPEC §9.17) counts up to its last stage inside the
-///   period; a deal created before the period and won in it is not in this funnel at
+///   won after it (or after `as_of`, docs/metrics.md#marketing) counts up to its last stage inside
+///   the period; a deal created before the period and won in it is not in this funnel at
 ///   all (it counts in `revenue` and `won_deals`, not in the cohort).
 /// * A missing stage ends the deal's run even when a later stage is set (such a deal is
-///   `stage_skipped` in a dataset, SPEC §2).
+///   `stage_skipped` in a dataset, docs/input-format.md#rejections).
 ///
 /// # Example
 /// ```
@@ -207,12 +207,11 @@ pub(crate) fn cohort_depth(stages: [Option<Ts>; 4], in_period: impl Fn(Ts) -> bo
 /// // A deal at 10:00 (+07:00) on these (month, day) dates of 2026: created, handed
 /// // over, opportunity, won.
 /// fn deal(stages: [(u32, u32); 4]) -> Deal {
-///     let at = |(m, d)| Utc.with_ymd_and_hms(2026, m, d, 3, 0, 0).single();
-///     Deal {
-///         id: "DL1".into(), customer_id: None, created_at: at(stages[0]).unwrap(),
-///         source: "facebook_ads".into(), product_type: None, handed_over_at: at(stages[1]),
-///         opportunity_at: at(stages[2]), won_at: at(stages[3]), revenue: None,
-///     }
+///     let at = |(m, d)| Utc.with_ymd_and_hms(2026, m, d, 3, 0, 0).unwrap();
+///     Deal::new("DL1", at(stages[0]), "facebook_ads")
+///         .handed_over_at(at(stages[1]))
+///         .opportunity_at(at(stages[2]))
+///         .won_at(at(stages[3]))
 /// }
 /// let november = Period::new(
 ///     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
@@ -269,7 +268,7 @@ mod tests {
     fn roi_by_hand() {
         // (150 - 100) / 100 = 0.5
         assert_eq!(roi(d("150"), d("100")).unwrap(), Some(d("0.5")));
-        // cost 0: null, even with revenue (SPEC §5 "null when cost is zero")
+        // cost 0: null, even with revenue (docs/metrics.md#marketing "null when cost is zero")
         assert_eq!(roi(d("13210000"), Decimal::ZERO).unwrap(), None);
         assert_eq!(roi(Decimal::ZERO, Decimal::ZERO).unwrap(), None);
         // negative ROI: (50 - 200) / 200 = -0.75

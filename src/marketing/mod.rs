@@ -1,11 +1,11 @@
-//! SPEC §5, the marketing overview (S2, MISA aiMarketing "Overview dashboard"): which
-//! marketing sources and product types pay off. Revenue, cost and ROI against the
-//! previous period, the deal funnel of the period's cohort with its rates and AOV, daily
-//! activity, revenue by product type, and care and cost efficiency by source and by
+//! The `marketing` section (docs/metrics.md#marketing), the marketing overview (S2, MISA
+//! aiMarketing "Overview dashboard"): which marketing sources and product types pay off. Revenue,
+//! cost and ROI against the previous period, the deal funnel of the period's cohort with its rates
+//! and AOV, daily activity, revenue by product type, and care and cost efficiency by source and by
 //! product type.
 //!
 //! # Formula index
-//! | SPEC §5 field | item |
+//! | field (docs/metrics.md#marketing) | item |
 //! | --- | --- |
 //! | `revenue`, `cost`, `roi` (cmp) | [`MarketingSection`], [`roi`], [`money::Cmp`](crate::money::Cmp) |
 //! | `funnel`, `opportunity_rate`, `order_rate` | [`funnel`], [`Funnel`] |
@@ -19,24 +19,24 @@
 //!
 //! # What counts where
 //! Every event is "in the period" when its instant is in the period's local days and
-//! not after `as_of` (SPEC §1). Filters (period, sources, product types) apply to deals
-//! and costs alike, combined with AND.
+//! not after `as_of` (docs/metrics.md#conventions). Filters (period, sources, product types) apply
+//! to deals and costs alike, combined with AND.
 //! * **Revenue and won deals** follow `won_at`: a deal won in the period counts whenever
-//!   it was created. A deal won after `as_of` is not won (SPEC §9.17).
+//!   it was created. A deal won after `as_of` is not won (docs/metrics.md#marketing).
 //! * **The funnel** is a cohort: the deals *created* in the period, and of those, the
 //!   ones handed over in it, of those the opportunities in it, of those the ones won in
 //!   it. A deal created before the period and won in it is in `revenue`, not in the
 //!   funnel; a deal created in it and won after it stops at its last stage inside.
 //! * **`activity_daily`** is activity, not cohort: each stage counts on the local date
 //!   of its own timestamp, one row per date of the period (zero-filled, dates after
-//!   `today` included, SPEC §9.12).
+//!   `today` included, docs/metrics.md#periods).
 //! * **Cost** follows the cost row's `date` (a local date): in the period and not after
 //!   `today`.
 //!
-//! **Decision** (SPEC §5, §9.20): `by_source` has a row for every source with a deal
-//! created or won in the period or a cost row dated in it, even a cost of amount `0`;
-//! `by_product_type` likewise for product types, and leaves out deals and costs with no
-//! product type (they still count in the totals); `revenue_by_product_type` groups them
+//! **Decision** (docs/metrics.md#marketing, docs/metrics.md#which-rows-count): `by_source` has a
+//! row for every source with a deal created or won in the period or a cost row dated in it, even a
+//! cost of amount `0`; `by_product_type` likewise for product types, and leaves out deals and costs
+//! with no product type (they still count in the totals); `revenue_by_product_type` groups them
 //! under `""`. `opportunity_rate`, `order_rate` and `cost_per_deal` of a source with
 //! costs but no deal created are `null`, as is its `cost_per_won` with no deal won.
 //!
@@ -538,7 +538,8 @@ mod tests {
 
     #[test]
     fn deal_won_after_as_of_is_not_won() {
-        // SPEC §9.17: won on Nov 20, as_of is Nov 15; the period (this month) holds both.
+        // A deal won after as_of is not won: won on Nov 20, as_of is Nov 15; the period
+        // (this month) holds both.
         let data = dataset(
             &[deal(
                 "zalo_ads",
@@ -651,7 +652,7 @@ mod tests {
             )],
             &[
                 cost("11-05", "seo", Some("software"), 5_000),
-                // A cost of 0 still gives its source a row (SPEC §9.20).
+                // A cost of 0 still gives its source a row (docs/metrics.md#which-rows-count).
                 cost("11-06", "event", None, 0),
             ],
         );
@@ -718,7 +719,8 @@ mod tests {
         let data = dataset(
             &[
                 // Created in October, handed over at exactly local midnight of Nov 1
-                // (belongs to Nov 1, SPEC §9.13), opportunity Nov 2, won Nov 4.
+                // (belongs to Nov 1: an event at local midnight starts the day), opportunity
+                // Nov 2, won Nov 4.
                 deal(
                     "seo",
                     Some("course"),

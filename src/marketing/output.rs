@@ -8,7 +8,8 @@ use crate::money::Cmp;
 
 use super::formula::Funnel;
 
-/// SPEC §5: the marketing overview. Keys serialize in SPEC's order.
+/// The `marketing` section (docs/metrics.md#marketing): the marketing overview. Keys serialize in
+/// the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketingSection {
     /// Summed `revenue` of deals won in the period, against the previous period.
@@ -16,8 +17,9 @@ pub struct MarketingSection {
     /// Summed `amount` of costs dated in the period (up to `today`), against the
     /// previous period.
     pub cost: Cmp<Decimal>,
-    /// [`roi`](super::roi) of each period; the delta divides the two ratios (SPEC §9.1), and is
-    /// `null` when either is `null` (SPEC §9.24).
+    /// [`roi`](super::roi) of each period; the delta divides the two ratios
+    /// (docs/metrics.md#money-and-ratios), and is `null` when either is `null`
+    /// (docs/metrics.md#comparisons).
     pub roi: Cmp<Option<Decimal>>,
     /// The cohort funnel of the period.
     pub funnel: Funnel,
@@ -92,7 +94,7 @@ pub struct SourceRow {
     pub opportunity_rate: Option<Decimal>,
     /// `won / created`; `null` when `created` is 0.
     pub order_rate: Option<Decimal>,
-    /// `cost / created` (SPEC §9.17); `null` when `created` is 0.
+    /// `cost / created` (docs/metrics.md#marketing); `null` when `created` is 0.
     pub cost_per_deal: Option<Decimal>,
     /// `cost / won_deals`; `null` when `won_deals` is 0.
     pub cost_per_won: Option<Decimal>,

@@ -60,7 +60,7 @@ impl Tally {
 /// of one deal), keyed by the source and product-type text of the input, never by a
 /// dataset's interned keys, so any split into shards, computed (in any process, with
 /// the `serde` feature) and merged, gives exactly the section of the whole: deals and
-/// costs do not depend on customers (SPEC §9.20).
+/// costs do not depend on customers (docs/metrics.md#which-rows-count).
 ///
 /// # Example
 /// ```
@@ -166,7 +166,7 @@ impl Partial {
         }
         self.deal_stage(deal.handed_over_at, 1);
         self.deal_stage(deal.opportunity_at, 2);
-        // A won deal always has a revenue (validation, SPEC §9.11).
+        // A won deal always has a revenue (a won deal without revenue is rejected).
         let revenue = deal.revenue.unwrap_or_default();
         self.deal_won_current(deal.won_at, source, product_type, revenue);
         self.deal_won_previous(deal.won_at, revenue);
@@ -409,7 +409,7 @@ impl Fold for Partial {
         Ok(())
     }
 
-    /// The section (SPEC §5).
+    /// The section (docs/metrics.md#marketing).
     ///
     /// # Errors
     /// [`Error::Overflow`](crate::Error::Overflow) naming the metric when a sum or a ratio does not fit in a

@@ -17,7 +17,7 @@ use super::partial::Partial;
 
 /// What one marketing report looks at: a dataset, the period and previous period in a
 /// calendar at `as_of`, and the source and product-type filters turned into the
-/// dataset's keys (SPEC §5).
+/// dataset's keys (docs/metrics.md#marketing).
 ///
 /// Build it once per report; [`section`](Scope::section) computes the section from the
 /// dataset's time indexes. [`Partial`] computes the same section over shards of the
@@ -112,8 +112,8 @@ impl<'a> Scope<'a> {
         &self.context
     }
 
-    /// The section (SPEC §5), reading only the deals and costs with an event in the
-    /// period or the previous period: deals created in the period by binary search on
+    /// The section (docs/metrics.md#marketing), reading only the deals and costs with an event in
+    /// the period or the previous period: deals created in the period by binary search on
     /// the deals (sorted by `created_at`), deals handed over, turned into an opportunity
     /// or won by binary search on the dataset's stage index, costs by binary search on
     /// the costs (sorted by date). The result equals adding every deal and cost to a
@@ -126,7 +126,7 @@ impl<'a> Scope<'a> {
         let index = &self.dataset.deal_index;
         let context = &*self.context;
         let mut partial = Partial::for_dataset(&self.context, self.dataset);
-        // Nothing after as_of counts (SPEC §1): search only up to it.
+        // Nothing after as_of counts (docs/metrics.md#conventions): search only up to it.
         let upto_as_of = |range: &std::ops::Range<Ts>| {
             let end = range.end.min(next_instant(context.as_of_ts));
             range.start..end.max(range.start)
