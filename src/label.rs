@@ -2,7 +2,7 @@
 //! [`AgeGroup`](crate::customer_picture::AgeGroup), …): a leaf module, so that the fold
 //! machinery and the sections can both define label enums.
 
-/// Defines a row-label enum of SPEC §6: `ALL`, `COUNT`, `index`, `label`, `Display`,
+/// Defines a row-label enum of the customer picture (docs/metrics.md#customer_picture): `ALL`, `COUNT`, `index`, `label`, `Display`,
 /// `FromStr`, and `Serialize` and `Deserialize` as the label.
 macro_rules! label_enum {
     (
@@ -21,10 +21,10 @@ macro_rules! label_enum {
             /// Number of values.
             pub const COUNT: usize = [$($label),+].len();
 
-            /// Every value, in SPEC §6's row order.
+            /// Every value, in the documented row order.
             pub const ALL: [$name; Self::COUNT] = [$($name::$variant),+];
 
-            /// The label of SPEC §6, as written in JSON.
+            /// The label, as written in JSON.
             pub const fn label(self) -> &'static str {
                 match self { $($name::$variant => $label,)+ }
             }

@@ -512,7 +512,7 @@ fn shape_column(
 ) -> Option<&'static str> {
     let named = |k: usize| names.get(k).map(|c| c.name);
     if record.too_long {
-        // The first SPEC column whose field was not kept whole.
+        // The first documented column whose field was not kept whole.
         return map
             .iter()
             .position(|&i| i != usize::MAX && i >= record.len())
