@@ -75,17 +75,21 @@
 )]
 
 pub mod calendar;
+pub mod cohorts;
 pub mod customer_picture;
 pub mod customers;
 pub mod dataset;
 pub mod error;
 pub mod fold;
 pub mod io;
+pub mod lifecycle;
 pub mod marketing;
 pub mod model;
 pub mod money;
 pub mod profile;
+mod purchase_days;
 pub mod report;
+pub mod rfm;
 pub mod sample;
 pub mod social;
 

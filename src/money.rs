@@ -49,6 +49,7 @@ const MANTISSA_LIMIT: i128 = 1 << 96;
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DecimalSum {
     mantissa: i128,
     scale: u32,

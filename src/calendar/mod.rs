@@ -21,6 +21,7 @@
 //! # Ok::<(), crm_metrics::Error>(())
 //! ```
 
+mod compare;
 mod instant;
 mod months;
 mod period;
@@ -36,6 +37,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+pub(crate) use compare::serialize_name as serialize_compare_name;
+pub use compare::{Compare, comparison_range};
 pub(crate) use instant::{DAY, Ts};
 pub use months::{add_months, first_of_month, last_of_month, sub_months};
 pub use period::Period;

@@ -2,17 +2,21 @@
 //! and the [`Report`] with its JSON-only parts (`period`, `data_quality`). Sections own
 //! their own structs.
 
+mod beyond;
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts, epoch_day};
+use crate::calendar::{
+    BusinessCalendar, Compare, Period, PeriodSpec, Ts, comparison_range, epoch_day,
+};
 use crate::dataset::{DataQualitySection, Dataset};
 use crate::error::Result;
 use crate::fold::{CustomerFold, fold_customers};
-use crate::{customer_picture, customers, marketing, profile, social};
+use crate::{cohorts, customer_picture, customers, lifecycle, marketing, profile, rfm, social};
 
 /// What a report covers: `as_of`, the calendar, the period and the filters (SPEC §8).
 ///
@@ -47,6 +51,8 @@ pub struct ReportOptions {
     pub customer: Option<String>,
     /// Report limit for `data_quality.rejected` (SPEC §8: 100).
     pub rejected_limit: usize,
+    /// What the period is compared with. Default: the previous period.
+    pub compare: Compare,
 }
 
 impl ReportOptions {
@@ -61,7 +67,15 @@ impl ReportOptions {
             fanpages: BTreeSet::new(),
             customer: None,
             rejected_limit: 100,
+            compare: Compare::PreviousPeriod,
         }
+    }
+
+    /// Sets the comparison mode: what every `{current, previous, delta}` of the
+    /// customers, marketing and social sections compares with.
+    pub fn compare(mut self, compare: Compare) -> ReportOptions {
+        self.compare = compare;
+        self
     }
 
     /// Keeps only these marketing sources (SPEC §5); none = all.
@@ -117,13 +131,16 @@ impl ReportOptions {
     /// chrono's date range.
     pub fn resolve(&self) -> Result<Context> {
         let today = self.calendar.local_date(self.as_of);
-        let (period, previous) = self.period.resolve(today)?;
+        let (period, base_previous) = self.period.resolve(today)?;
+        let previous = comparison_range(period, base_previous, today, self.compare)?;
         Ok(Context {
             as_of: self.as_of,
             calendar: self.calendar.clone(),
             today,
             period,
             previous,
+            base_previous,
+            compare: self.compare,
             sources: self.sources.clone(),
             product_types: self.product_types.clone(),
             fanpages: self.fanpages.clone(),
@@ -147,8 +164,15 @@ pub struct Context {
     pub today: NaiveDate,
     /// The period.
     pub period: Period,
-    /// The previous period.
+    /// The comparison range: the previous period, or what [`ReportOptions::compare`]
+    /// chose instead. Every comparison of the customers, marketing and social sections
+    /// uses it.
     pub previous: Period,
+    /// The plain previous period of `period` whatever the comparison mode (the
+    /// lifecycle section's).
+    pub base_previous: Period,
+    /// The comparison mode `previous` comes from.
+    pub compare: Compare,
     /// Marketing sources to keep; empty = all.
     pub sources: BTreeSet<String>,
     /// Product types to keep; empty = all.
@@ -160,7 +184,7 @@ pub struct Context {
     pub(crate) as_of_ts: Ts,
     /// UTC instants of `period`: `[start 00:00 local, (end + 1) 00:00 local)`.
     pub(crate) current: Range<Ts>,
-    /// UTC instants of `previous`.
+    /// UTC instants of `previous` (the comparison range).
     pub(crate) prior: Range<Ts>,
     /// `period.start()` as an epoch day.
     pub(crate) first_day: i64,
@@ -214,8 +238,12 @@ pub struct Report {
     pub time_zone: String,
     /// The period.
     pub period: Period,
-    /// The previous period.
+    /// The comparison range (the previous period unless [`ReportOptions::compare`]
+    /// says otherwise).
     pub previous_period: Period,
+    /// The comparison mode's name: `previous_period`, `to_date`, `year_ago`, `custom`.
+    #[serde(serialize_with = "crate::calendar::serialize_compare_name")]
+    pub compare: Compare,
     /// SPEC §3.
     pub customers: customers::CustomersSection,
     /// SPEC §5.
@@ -224,6 +252,12 @@ pub struct Report {
     pub customer_picture: customer_picture::CustomerPictureSection,
     /// SPEC §7.
     pub social: social::SocialSection,
+    /// New, returning, resurrecting and dormant customers, and 12 months of them.
+    pub lifecycle: lifecycle::LifecycleSection,
+    /// Monthly acquisition cohorts and their retention, 12 rows.
+    pub cohorts: Vec<cohorts::CohortRow>,
+    /// Recency, frequency and monetary value: summary, segments, grid.
+    pub rfm: rfm::RfmSection,
     /// SPEC §4; only when [`ReportOptions::customer`] is set (absent from the JSON
     /// otherwise, SPEC §9.21).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,15 +299,22 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     };
     let ((customers, customer_picture), social) =
         fold_customers(dataset, 0..existing, make).finish(dataset)?;
+    // Lifecycle, cohorts and RFM: one more pass, sharing one scan of each customer's
+    // purchases (see `rfm::Beyond`).
+    let (lifecycle, cohorts, rfm) = beyond::sections(dataset, options)?;
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
         period: context.period,
         previous_period: context.previous,
+        compare: context.compare,
         customers,
         marketing: marketing::section(dataset, &context)?,
         customer_picture,
         social,
+        lifecycle,
+        cohorts,
+        rfm,
         profile,
         data_quality: dataset.quality().section(options.rejected_limit),
     })

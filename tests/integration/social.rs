@@ -13,6 +13,7 @@ use crm_metrics::{Context, CustomerIdx, Dataset, ReportOptions};
 use proptest::prelude::*;
 
 #[test]
+#[ignore = "needs the real-export parser (issue 14)"]
 fn social_matches_every_fixture_case() {
     crate::fixtures::assert_sections(&["social"]);
 }
