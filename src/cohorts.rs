@@ -179,3 +179,36 @@ impl Fold for Partial {
 pub fn section(dataset: &Dataset, options: &ReportOptions) -> Result<Vec<CohortRow>> {
     fold_all::<Partial>(dataset, options)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::purchase_days::testing::{options, small_shop};
+
+    #[test]
+    fn cohort_rows_by_hand() {
+        let rows = section(&small_shop(), &options()).unwrap();
+        assert_eq!(rows.len(), 12);
+        let row = |m: &str| rows.iter().find(|r| r.month == m).unwrap().clone();
+        // August: C (its Aug 1 purchase predates its creation and still counts), back in
+        // November: retained [1, 0, 0, 1], revenue [10, 0, 0, 40].
+        let aug = row("2026-08");
+        assert_eq!(aug.customers, 1);
+        assert_eq!(aug.retained, [1, 0, 0, 1]);
+        assert_eq!(aug.revenue, [10, 0, 0, 40].map(Decimal::from));
+        assert_eq!(aug.retention[1], Some(Decimal::ZERO));
+        // October: B and D; only B in November (30 + 20). retention[1] = 1 / 2.
+        let oct = row("2026-10");
+        assert_eq!((oct.customers, oct.retained.clone()), (2, vec![2, 1]));
+        assert_eq!(
+            oct.retention,
+            [Some(Decimal::ONE), Some(Decimal::new(5, 1))]
+        );
+        assert_eq!(oct.revenue, [Decimal::from(120), Decimal::from(50)]); // 50 + 70; 30 + 20
+        // November: A alone (F is created after as_of). Empty months: retention null.
+        assert_eq!(row("2026-11").retained, [1]);
+        let dec = row("2025-12");
+        assert_eq!((dec.customers, dec.retained.len()), (0, 12));
+        assert!(dec.retention.iter().all(Option::is_none));
+    }
+}

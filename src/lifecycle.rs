@@ -316,3 +316,70 @@ pub fn section(dataset: &Dataset, options: &ReportOptions) -> Result<LifecycleSe
 pub fn monthly(dataset: &Dataset, options: &ReportOptions) -> Result<Vec<LifecycleMonth>> {
     Ok(section(dataset, options)?.monthly)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::CustomerIdx;
+    use crate::purchase_days::testing::{options, small_shop};
+
+    #[test]
+    fn a_customer_in_each_state() {
+        // November against October (see `small_shop`): A new, B returning, C resurrecting
+        // (Aug purchase, none in Oct), D dormant; E, F (created after as_of), G nothing.
+        let s = section(&small_shop(), &options()).unwrap();
+        assert_eq!(
+            (s.active, s.new, s.returning, s.resurrecting, s.dormant),
+            (3, 1, 1, 1, 1)
+        );
+        // (1 + 1) / 3
+        assert_eq!(s.returning_rate, Some(Decimal::from(2) / Decimal::from(3)));
+    }
+
+    #[test]
+    fn monthly_rows_by_hand() {
+        let s = section(&small_shop(), &options()).unwrap();
+        let row = |m: &str| {
+            let r = s.monthly.iter().find(|r| r.month == m).unwrap();
+            (r.active, r.new, r.returning, r.resurrecting, r.dormant)
+        };
+        assert_eq!(s.monthly.len(), 12);
+        assert_eq!(s.monthly[0].month, "2025-12");
+        assert_eq!(row("2026-07"), (0, 0, 0, 0, 0));
+        assert_eq!(row("2026-08"), (1, 1, 0, 0, 0)); // C new
+        assert_eq!(row("2026-09"), (1, 1, 0, 0, 1)); // E new, C dormant
+        assert_eq!(row("2026-10"), (2, 2, 0, 0, 1)); // B, D new; E dormant
+        assert_eq!(row("2026-11"), (3, 1, 1, 1, 1)); // as the period
+    }
+
+    #[test]
+    fn lifecycle_keeps_the_plain_previous_period_whatever_the_compare_mode() {
+        use crate::calendar::Compare;
+        let plain = section(&small_shop(), &options()).unwrap();
+        for mode in [Compare::ToDate, Compare::YearAgo] {
+            assert_eq!(
+                section(&small_shop(), &options().compare(mode)).unwrap(),
+                plain
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_index_and_late_customer_add_nothing() {
+        let dataset = small_shop();
+        let mut p = Partial::new(&options()).unwrap();
+        p.add_customer(&dataset, CustomerIdx(10_000));
+        let late = dataset.customer_idx("F").unwrap();
+        p.add_customer(&dataset, late);
+        let s = p.finish().unwrap();
+        assert_eq!(s.active + s.dormant, 0);
+    }
+
+    #[test]
+    fn merging_states_of_different_options_fails() {
+        use crate::calendar::Preset;
+        let mut a = Partial::new(&options()).unwrap();
+        let b = Partial::new(&options().period(Preset::LastMonth)).unwrap();
+        assert!(a.merge(b).is_err());
+    }
+}

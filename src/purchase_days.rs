@@ -298,3 +298,116 @@ pub(crate) fn fold_all<F: Fold + Clone + Sync>(
     let make = || Adapter(empty.clone(), None);
     fold_customers(dataset, existing, make).finish(dataset)
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A small shop for the hand-worked tests of lifecycle, cohorts and RFM.
+    use chrono::{DateTime, Utc};
+    use rust_decimal::Decimal;
+
+    use crate::model::{Customer, Order, OrderStatus, Source};
+    use crate::{Dataset, DatasetBuilder, ReportOptions};
+
+    pub(crate) fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    /// `(customer, created_at, [(date, status, total)])`, times at 10:00 +07:00 unless the
+    /// date has a time.
+    pub(crate) fn shop(rows: &[(&str, &str, &[(&str, OrderStatus, i64)])]) -> Dataset {
+        let stamp = |d: &str| {
+            if d.contains('T') {
+                at(d)
+            } else {
+                at(&format!("{d}T10:00:00+07:00"))
+            }
+        };
+        let mut b = DatasetBuilder::new();
+        let mut n = 0;
+        for (id, created, orders) in rows {
+            b.push_customer(&Customer {
+                id: (*id).into(),
+                created_at: stamp(created),
+                source: Source::Pos,
+                name: None,
+                phone: None,
+                email: None,
+                gender: None,
+                birth_date: None,
+                zalo_id: None,
+                facebook_id: None,
+                notes: None,
+            });
+            for (date, status, total) in *orders {
+                n += 1;
+                b.push_order(&Order {
+                    id: format!("O{n:03}"),
+                    customer_id: (*id).into(),
+                    created_at: stamp(date),
+                    status: *status,
+                    total: Decimal::from(*total),
+                    cost_of_goods: None,
+                    source: None,
+                    fanpage_id: None,
+                    staff_id: None,
+                    voucher_code: None,
+                });
+            }
+        }
+        b.build().unwrap()
+    }
+
+    /// The shop of the lifecycle, cohorts and RFM tests; today is 2026-11-15 (+07:00).
+    ///
+    /// | customer | purchases | lifecycle in November |
+    /// | --- | --- | --- |
+    /// | A | Nov 3 (100) | new |
+    /// | B | Oct 10 (50), Nov 5 (30), Nov 5 (20) | returning |
+    /// | C | Aug 1 (10, before its creation on Nov 1), Nov 7 (40) | resurrecting |
+    /// | D | Oct 20 (70), a cancelled Nov 8 | dormant |
+    /// | E | Sep 1 (10), a Nov 16 order after as_of | none |
+    /// | F | created Nov 20, after as_of, a Nov 2 purchase | not counted |
+    /// | G | none | none |
+    pub(crate) fn small_shop() -> Dataset {
+        use OrderStatus::{Cancelled, Completed};
+        shop(&[
+            ("A", "2026-11-01", &[("2026-11-03", Completed, 100)]),
+            (
+                "B",
+                "2026-10-01",
+                &[
+                    ("2026-10-10", Completed, 50),
+                    ("2026-11-05T09:00:00+07:00", Completed, 30),
+                    ("2026-11-05T23:59:00+07:00", Completed, 20),
+                ],
+            ),
+            (
+                "C",
+                "2026-11-01",
+                &[("2026-08-01", Completed, 10), ("2026-11-07", Completed, 40)],
+            ),
+            (
+                "D",
+                "2026-10-01",
+                &[
+                    ("2026-10-20", Completed, 70),
+                    ("2026-11-08", Cancelled, 999),
+                ],
+            ),
+            (
+                "E",
+                "2026-08-01",
+                &[
+                    ("2026-09-01", Completed, 10),
+                    ("2026-11-16", Completed, 500),
+                ],
+            ),
+            ("F", "2026-11-20", &[("2026-11-02", Completed, 1000)]),
+            ("G", "2026-11-01", &[]),
+        ])
+    }
+
+    pub(crate) fn options() -> ReportOptions {
+        ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+    }
+}

@@ -1020,3 +1020,243 @@ pub fn write_csv(
     out.write_all(text.as_bytes()).map_err(io)?;
     out.flush().map_err(io)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OrderStatus::Completed;
+    use crate::purchase_days::testing::{options, shop, small_shop};
+
+    fn d(n: i64) -> Decimal {
+        Decimal::from(n)
+    }
+
+    #[test]
+    fn summary_rows_by_hand() {
+        // Today Nov 15. d = days since the last purchase.
+        // A: Nov 3 (100): f 0, recency 0, t 12, d 12.
+        // B: Oct 10 (50), Nov 5 (30 + 20, one day): f 1, recency 26, t 36, d 10, mv 50.
+        // C: Aug 1 (10), Nov 7 (40): f 1, recency 98, t 106, d 8, mv 40.
+        // D: Oct 20 (70): t 26, d 26. E: Sep 1 (10): t 75, d 75. F: after as_of.
+        // r (w = purchasers with a larger d, n = 5): C 4 -> 5, B 3 -> 4, A 2 -> 3,
+        //   D 1 -> 2, E 0 -> 1.
+        // f (purchase days 1, 1, 1, 2, 2): 1 day w 0 -> 1; 2 days w 3 -> 1 + 15/5 = 4 (tie).
+        // m (spend 10, 50, 70, 100, 100): E 1, C 2, D 3, A and B w 3 -> 4 (tie).
+        let rows = summary(&small_shop(), &options()).unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.customer_id.as_str(),
+                    r.frequency,
+                    r.recency,
+                    r.t,
+                    r.monetary_value,
+                    (r.r, r.f, r.m),
+                    r.segment,
+                )
+            })
+            .collect();
+        use Segment::*;
+        assert_eq!(
+            got,
+            [
+                ("A", 0, 0, 12, d(0), (3, 1, 4), NeedsAttention),
+                ("B", 1, 26, 36, d(50), (4, 4, 4), Champions),
+                ("C", 1, 98, 106, d(40), (5, 4, 2), Champions),
+                ("D", 0, 0, 26, d(0), (2, 1, 3), Hibernating),
+                ("E", 0, 0, 75, d(0), (1, 1, 1), Hibernating),
+            ]
+        );
+    }
+
+    #[test]
+    fn section_by_hand() {
+        let s = section(&small_shop(), &options()).unwrap();
+        assert_eq!(s.customers, 5); // F is created after as_of, G never bought
+        assert_eq!(s.summary.mean_frequency, Some(Decimal::new(4, 1))); // 2 / 5
+        assert_eq!(s.summary.mean_recency, Some(Decimal::new(248, 1))); // 124 / 5
+        assert_eq!(s.summary.mean_t, Some(d(51))); // (12 + 36 + 106 + 26 + 75) / 5
+        assert_eq!(s.summary.mean_monetary_value, Some(d(45))); // (50 + 40) / 2
+        let seg: Vec<_> = s
+            .segments
+            .iter()
+            .map(|r| (r.segment, r.customers, r.revenue))
+            .collect();
+        use Segment::*;
+        assert_eq!(
+            seg,
+            [
+                (Champions, 2, d(150)), // B 100 + C 50
+                (Loyal, 0, d(0)),
+                (New, 0, d(0)),
+                (Promising, 0, d(0)),
+                (AtRisk, 0, d(0)),
+                (Hibernating, 2, d(80)), // D 70 + E 10
+                (NeedsAttention, 1, d(100)),
+            ]
+        );
+        assert_eq!(s.segments[0].customer_share, Some(Decimal::new(4, 1))); // 2 / 5
+        // 150 / 330
+        assert_eq!(s.segments[0].revenue_share, Some(d(150) / d(330)));
+        assert_eq!(s.segments[1].revenue_share, Some(Decimal::ZERO));
+        // r = 5 first; f = 1 first.
+        assert_eq!(
+            s.grid,
+            [
+                [0, 0, 0, 1, 0], // C
+                [0, 0, 0, 1, 0], // B
+                [1, 0, 0, 0, 0], // A
+                [1, 0, 0, 0, 0], // D
+                [1, 0, 0, 0, 0], // E
+            ]
+        );
+    }
+
+    #[test]
+    fn no_purchaser() {
+        let dataset = shop(&[("A", "2026-11-01", &[])]);
+        let s = section(&dataset, &options()).unwrap();
+        assert_eq!(s.customers, 0);
+        assert_eq!(s.summary.mean_t, None);
+        assert_eq!(s.summary.mean_monetary_value, None);
+        assert!(s.segments.iter().all(|r| r.customer_share.is_none()));
+        assert!(summary(&dataset, &options()).unwrap().is_empty());
+        let mut out = Vec::new();
+        write_csv(&[], &mut out, "rfm.csv").unwrap();
+        assert_eq!(
+            out,
+            b"customer_id,frequency,recency,t,monetary_value,r,f,m,segment\n"
+        );
+    }
+
+    #[test]
+    fn ties_in_recency_share_a_score() {
+        // X and Y last bought on Nov 10, Z on Nov 1: d = 5, 5, 14. w(5) = 1 (Z) -> r 2;
+        // w(14) = 0 -> r 1. Spend 10, 10, 20: m of X and Y 1 + 0 = 1, of Z 1 + 10/3 = 4.
+        let dataset = shop(&[
+            ("X", "2026-11-01", &[("2026-11-10", Completed, 10)]),
+            (
+                "Y",
+                "2026-11-01",
+                &[("2026-11-10T23:00:00+07:00", Completed, 10)],
+            ),
+            ("Z", "2026-11-01", &[("2026-11-01", Completed, 20)]),
+        ]);
+        let rows = summary(&dataset, &options()).unwrap();
+        let scores: Vec<_> = rows.iter().map(|r| (r.r, r.f, r.m)).collect();
+        // f: everyone has 1 purchase day, w = 0 -> 1.
+        assert_eq!(scores, [(2, 1, 1), (2, 1, 1), (1, 1, 4)]);
+    }
+
+    #[test]
+    fn every_segment() {
+        use Segment::*;
+        let cases = [
+            ((4, 4, 1), Champions),
+            ((5, 5, 0), Champions),
+            ((1, 4, 9), Loyal),
+            ((3, 5, 9), Loyal),
+            ((4, 3, 0), New),
+            ((5, 1, 0), New),
+            ((4, 3, 2), Promising),
+            ((5, 1, 1), Promising),
+            ((2, 3, 2), AtRisk),
+            ((1, 3, 5), AtRisk),
+            ((2, 2, 1), Hibernating),
+            ((1, 1, 0), Hibernating),
+            ((3, 3, 1), NeedsAttention),
+            ((3, 1, 0), NeedsAttention),
+        ];
+        for ((r, f, frequency), expected) in cases {
+            assert_eq!(
+                segment(r, f, frequency),
+                expected,
+                "r {r} f {f} {frequency}"
+            );
+        }
+        for seg in Segment::ALL {
+            assert_eq!(seg.name().parse::<Segment>().unwrap(), seg);
+        }
+    }
+
+    #[test]
+    fn score_formula() {
+        // n = 5: w 0..4 -> 1..5; n = 2: w 0, 1 -> 1, 1 + floor(5/2) = 3.
+        assert_eq!(
+            (0..5).map(|w| score(w, 5)).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!((score(0, 2), score(1, 2)), (1, 3));
+        assert_eq!(score(0, 1), 1);
+        assert_eq!(score(7, 3), 5); // clamped
+    }
+
+    #[test]
+    fn csv_quotes_only_where_needed() {
+        let row = |id: &str, mv: Decimal| RfmRow {
+            customer_id: id.into(),
+            frequency: 1,
+            recency: 2,
+            t: 3,
+            monetary_value: mv,
+            r: 1,
+            f: 2,
+            m: 3,
+            segment: Segment::AtRisk,
+        };
+        let mut out = Vec::new();
+        let rows = [
+            row("plain", Decimal::new(1500, 2)),
+            row("say \"hi\"", Decimal::ONE / Decimal::from(3)),
+            row("two\nlines", Decimal::ZERO),
+        ];
+        write_csv(&rows, &mut out, "x.csv").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "customer_id,frequency,recency,t,monetary_value,r,f,m,segment\n\
+             plain,1,2,3,15,1,2,3,at_risk\n\
+             \"say \"\"hi\"\"\",1,2,3,0.3333333333333333333333333333,1,2,3,at_risk\n\
+             \"two\nlines\",1,2,3,0,1,2,3,at_risk\n"
+        );
+    }
+
+    #[test]
+    fn mean_of_a_sum_wider_than_a_decimal() {
+        // 0.3333333333333333333333333333 + 1000000.3333333333333333333333
+        //   = 1000000.6666666666666666666666333333 (35 digits: no decimal holds it);
+        // / 2 = 500000.33333333333333333333331666665; 96 bits hold 29 digits here
+        // (5.0e28 < 2^96 = 7.9e28), so scale 23: ...333332 (1666665 rounds up).
+        let mut sum = MeanSum::default();
+        sum.add(Decimal::ONE / d(3));
+        sum.add("1000000.3333333333333333333333".parse().unwrap());
+        assert_eq!(
+            sum.mean("m").unwrap(),
+            Some("500000.33333333333333333333332".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn wide_mean_equals_decimal_division_when_the_sum_fits() {
+        // A fixed pseudo-random walk over values of many scales.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2_000 {
+            let mut values = Vec::new();
+            for _ in 0..(x % 7 + 1) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let scale = (x % 29) as u32;
+                let mantissa = i128::from(x >> (x % 40)) * if x % 5 == 0 { -1 } else { 1 };
+                values.push(Decimal::from_i128_with_scale(mantissa, scale));
+            }
+            let mut sum = MeanSum::default();
+            values.iter().for_each(|v| sum.add(*v));
+            let n = Decimal::from(values.len() as u64);
+            if let Ok(total) = crate::money::checked_sum("t", values.iter().copied()) {
+                let wide = wide::mean(&sum.by_scale, sum.count);
+                assert_eq!(wide, total.checked_div(n), "{values:?}");
+            }
+        }
+    }
+}

@@ -156,13 +156,7 @@ fn data_quality_and_periods_match_every_case() {
 #[test]
 #[ignore = "needs the real-export parser (issue 14)"]
 fn comparison_lifecycle_cohorts_rfm_match_every_case() {
-    assert_sections(&[
-        "previous_period",
-        "compare",
-        "lifecycle",
-        "cohorts",
-        "rfm",
-    ]);
+    assert_sections(&["previous_period", "compare", "lifecycle", "cohorts", "rfm"]);
 }
 
 #[test]
