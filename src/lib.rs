@@ -44,8 +44,12 @@
 //! | §5 `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
 //! | §6 `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
 //! | §7 `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::SocialFold`], … |
+//! | comparison modes (to date, year ago, custom) | [`calendar::Compare`], [`calendar::comparison_range`], [`ReportOptions::compare`] |
+//! | lifecycle (new, returning, resurrecting, dormant) | [`lifecycle`]: [`lifecycle::section`], [`lifecycle::monthly`], [`lifecycle::state`] |
+//! | acquisition cohorts and retention | [`cohorts`]: [`cohorts::section`], [`cohorts::retention`] |
+//! | RFM summary, scores and segments | [`rfm`]: [`rfm::section`], [`rfm::summary`], [`rfm::score`], [`rfm::segment`], [`rfm::write_csv`] |
 //! | §8 report, `data_quality` | [`report()`], [`Report`], [`DataQualitySection`] |
-//! | mergeable aggregation | [`fold::CustomerFold`], [`fold::fold_customers`] |
+//! | mergeable aggregation | [`fold::CustomerFold`], [`fold::fold_customers`], [`fold::Fold`] ([`lifecycle::Partial`], [`cohorts::Partial`], [`rfm::Partial`], [`rfm::SummaryPartial`]) |
 //!
 //! # Crate features
 //! * `csv` (default): read a folder of CSV files ([`DatasetBuilder::read_csv_dir`]).
@@ -53,6 +57,8 @@
 //!   own database.
 //! * `parallel`: use every core (rayon) for report sections and CSV parsing. Results
 //!   are identical to single-threaded ones.
+//! * `serde`: serialize and deserialize the sections' partial states, so that shards
+//!   folded in other processes merge exactly.
 //!
 //! # Panics and accuracy
 //! No input panics: bad rows become rejections, bad arguments and arithmetic overflow

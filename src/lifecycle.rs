@@ -201,12 +201,20 @@ impl Partial {
             return;
         }
         let starts = &days.month_starts;
-        for (j, counts) in self.monthly.iter_mut().enumerate() {
-            // Month j + 1 of the 13 against month j.
-            let first_in = starts[j + 1] <= first && first < starts[j + 2];
+        // Only the months where the customer is active or was active the month before
+        // (bit i + 1 of months | months << 1) have a state: visit those bits alone.
+        let mut visit = (u32::from(customer.months) | u32::from(customer.months) << 1) & 0x1FFE;
+        while visit != 0 {
+            let month = visit.trailing_zeros() as usize;
+            visit &= visit - 1;
+            // Month `month` of the 13 against month - 1; row month - 1 of the 12.
+            let Some(counts) = self.monthly.get_mut(month - 1) else {
+                continue;
+            };
+            let first_in = starts[month] <= first && first < starts[month + 1];
             counts.add(
-                customer.active_in_month(j + 1),
-                customer.active_in_month(j),
+                customer.active_in_month(month),
+                customer.active_in_month(month - 1),
                 first_in,
             );
         }

@@ -143,9 +143,9 @@ pub(crate) struct CustomerDays {
     /// The first and last purchase days (epoch days).
     pub(crate) first_day: i64,
     pub(crate) last_day: i64,
-    /// Total spend, and the spend of the first purchase day.
+    /// Total spend, and the spend of the purchase days other than the first.
     pub(crate) spend: DecimalSum,
-    pub(crate) first_day_spend: DecimalSum,
+    pub(crate) later_spend: DecimalSum,
     /// Active in the period, in its plain previous period.
     pub(crate) in_period: bool,
     pub(crate) in_previous: bool,
@@ -169,12 +169,10 @@ impl CustomerDays {
         let Some(row) = dataset.customers.get(customer.index()) else {
             return false;
         };
-        if row.created_at > days.as_of
-            || dataset
-                .purchase_totals
-                .get(customer.index())
-                .is_none_or(|t| t.count == 0)
-        {
+        let Some(totals) = dataset.purchase_totals.get(customer.index()) else {
+            return false;
+        };
+        if row.created_at > days.as_of || totals.count == 0 {
             return false;
         }
         let mut day = i64::MIN;
@@ -191,10 +189,31 @@ impl CustomerDays {
         }
         self.months = 0;
         self.spend = DecimalSum::new();
-        self.first_day_spend = DecimalSum::new();
+        self.later_spend = DecimalSum::new();
         self.in_period = false;
         self.in_previous = false;
         let starts = &days.month_starts;
+        // One purchase over all time, not after as_of: its instant and total are known
+        // without reading the customer's orders.
+        if let (1, Some(at), Some(spend)) = (totals.count, totals.last_at, totals.spend)
+            && at <= days.as_of
+        {
+            let d = calendar.local_day(at);
+            self.days = 1;
+            self.first_day = d;
+            self.last_day = d;
+            self.spend.add(spend);
+            self.in_period = days.period.0 <= d && d <= days.period.1;
+            self.in_previous = days.previous.0 <= d && d <= days.previous.1;
+            if starts[0] <= d && d < starts[MONTHS] {
+                let month = (0..MONTHS).rev().find(|&i| starts[i] <= d).unwrap_or(0);
+                self.months = 1 << month;
+                if let Some(sum) = self.month_spend.get_mut(month) {
+                    sum.add(spend);
+                }
+            }
+            return true;
+        }
         for order in dataset.orders_of(customer) {
             if order.created_at > days.as_of {
                 break;
@@ -217,8 +236,8 @@ impl CustomerDays {
                 }
             }
             self.spend.add(order.total);
-            if count == 1 {
-                self.first_day_spend.add(order.total);
+            if count > 1 {
+                self.later_spend.add(order.total);
             }
             if starts[0] <= d && d < starts[MONTHS] {
                 self.months |= 1 << month;
@@ -314,7 +333,10 @@ pub(crate) mod testing {
 
     /// `(customer, created_at, [(date, status, total)])`, times at 10:00 +07:00 unless the
     /// date has a time.
-    pub(crate) fn shop(rows: &[(&str, &str, &[(&str, OrderStatus, i64)])]) -> Dataset {
+    /// One customer: id, created_at and its orders (date, status, total).
+    pub(crate) type Row<'a> = (&'a str, &'a str, &'a [(&'a str, OrderStatus, i64)]);
+
+    pub(crate) fn shop(rows: &[Row<'_>]) -> Dataset {
         let stamp = |d: &str| {
             if d.contains('T') {
                 at(d)

@@ -144,9 +144,13 @@ pub fn score(smaller: u64, purchasers: u64) -> u8 {
     if purchasers == 0 {
         return 1;
     }
-    let w = u128::from(smaller.min(purchasers));
-    // OK because w <= n, so 5 w / n <= 5.
-    (1 + (5 * w / u128::from(purchasers)).min(4)) as u8
+    let w = smaller.min(purchasers);
+    // OK because w <= n, so 5 w / n <= 5 (and min(4) keeps w = n at 5).
+    let fifths = match w.checked_mul(5) {
+        Some(five_w) => five_w / purchasers,
+        None => (u128::from(w) * 5 / u128::from(purchasers)) as u64,
+    };
+    (1 + fifths.min(4)) as u8
 }
 
 /// The segment of a purchaser with scores `r`, `f` and `frequency` repeat purchase days:
@@ -292,10 +296,24 @@ struct Facts {
     monetary_value: Decimal,
 }
 
+/// `monetary_value` from the spend of the days after the first: that sum itself for one
+/// repeat day (no division), else the quotient.
+#[inline]
+fn monetary_of(later_spend: &DecimalSum, frequency: u64) -> Result<Decimal> {
+    match frequency {
+        0 => Ok(Decimal::ZERO),
+        1 => later_spend.finish("rfm.monetary_value"),
+        _ => Ok(ratio(
+            "rfm.monetary_value",
+            later_spend.finish("rfm.monetary_value")?,
+            Decimal::from(frequency),
+        )?
+        .unwrap_or(Decimal::ZERO)),
+    }
+}
+
 impl Facts {
     fn of(days: &Days, c: &CustomerDays) -> Result<Facts> {
-        let spend = c.spend.finish("rfm.spend")?;
-        let first = c.first_day_spend.finish("rfm.spend")?;
         let frequency = u64::from(c.days.saturating_sub(1));
         let nonneg = |x: i64| x.max(0).unsigned_abs();
         Ok(Facts {
@@ -303,8 +321,8 @@ impl Facts {
             days: u64::from(c.days),
             recency: nonneg(c.last_day - c.first_day),
             t: nonneg(days.today - c.first_day),
-            spend,
-            monetary_value: monetary_value(spend, first, frequency)?,
+            spend: c.spend.finish("rfm.spend")?,
+            monetary_value: monetary_of(&c.later_spend, frequency)?,
         })
     }
 
@@ -353,7 +371,7 @@ impl MeanSum {
         self.count += other.count;
     }
 
-    /// The sum divided by the count, as `rust_decimal` divides (§ ratio); `None` when
+    /// The sum divided by the count, as `rust_decimal` divides; `None` when
     /// the count is 0.
     fn mean(&self, what: &'static str) -> Result<Option<Decimal>> {
         if self.count == 0 {
@@ -608,7 +626,7 @@ struct Cell {
 /// Cells kept in dense arrays up to these bounds (days since the last purchase, purchase
 /// days); the rare values beyond go to a map.
 const DENSE_SINCE_LAST: u64 = 4096;
-const DENSE_DAYS: u64 = 64;
+const DENSE_DAYS: u64 = 16;
 
 /// The mergeable partial state of the RFM section: purchasers and spend per (days since
 /// the last purchase, purchase days), exact sums for the means. See the module docs for
@@ -619,8 +637,9 @@ pub struct Partial {
     frame: Frame,
     #[cfg_attr(feature = "serde", serde(skip, default))]
     scratch: Scratch,
-    /// `dense[since_last][days - 1]`.
-    dense: Vec<Vec<Cell>>,
+    /// `dense[since_last * DENSE_DAYS + days - 1]`: one allocation, rows of
+    /// `DENSE_DAYS` cells, as many rows as the largest `since_last` seen needs.
+    dense: Vec<Cell>,
     sparse: BTreeMap<(u64, u64), Cell>,
     purchasers: u64,
     sum_frequency: u64,
@@ -635,65 +654,59 @@ impl Partial {
     /// Adds a customer already scanned (shared with the other sections in one pass).
     #[inline]
     pub(crate) fn add_days(&mut self, days: &Days, customer: &CustomerDays) {
-        let Ok(facts) = Facts::of(days, customer) else {
-            self.overflow = true;
-            return;
-        };
-        let cell = if facts.since_last < DENSE_SINCE_LAST && facts.days <= DENSE_DAYS {
-            let (i, j) = (
-                facts.since_last as usize,
-                facts.days.saturating_sub(1) as usize,
-            );
-            if self.dense.len() <= i {
-                self.dense.resize_with(i + 1, Vec::new);
-            }
-            let row = &mut self.dense[i];
-            if row.len() <= j {
-                row.resize(j + 1, Cell::default());
-            }
-            &mut row[j]
-        } else {
-            self.sparse
-                .entry((facts.since_last, facts.days))
-                .or_default()
-        };
+        let nonneg = |x: i64| x.max(0).unsigned_abs();
+        let since_last = nonneg(days.today - customer.last_day);
+        let purchase_days = u64::from(customer.days);
+        let frequency = purchase_days.saturating_sub(1);
+        let cell = self.cell(since_last, purchase_days);
         cell.customers += 1;
-        cell.spend.add(facts.spend);
+        // Overflow is sticky in the sum and reported by finish.
+        cell.spend.merge(&customer.spend);
         self.purchasers += 1;
-        self.sum_frequency += facts.frequency();
-        self.sum_recency += facts.recency;
-        self.sum_t += facts.t;
-        if facts.frequency() > 0 {
-            self.monetary.add(facts.monetary_value);
+        self.sum_frequency += frequency;
+        self.sum_recency += nonneg(customer.last_day - customer.first_day);
+        self.sum_t += nonneg(days.today - customer.first_day);
+        if frequency > 0 {
+            match monetary_of(&customer.later_spend, frequency) {
+                Ok(value) => self.monetary.add(value),
+                Err(_) => self.overflow = true,
+            }
         }
     }
 
     /// Every non-empty cell as ((since_last, days), cell).
     fn cells(&self) -> impl Iterator<Item = ((u64, u64), &Cell)> + '_ {
-        let dense = self.dense.iter().enumerate().flat_map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, c)| c.customers > 0)
-                .map(move |(j, c)| ((i as u64, j as u64 + 1), c))
-        });
+        let stride = DENSE_DAYS as usize;
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.customers > 0)
+            .map(move |(k, c)| (((k / stride) as u64, (k % stride) as u64 + 1), c));
         dense.chain(self.sparse.iter().map(|(&k, c)| (k, c)))
     }
 
-    fn merge_cell(&mut self, key: (u64, u64), other: &Cell) {
-        let (since_last, days) = key;
-        let cell = if since_last < DENSE_SINCE_LAST && (1..=DENSE_DAYS).contains(&days) {
-            let (i, j) = (since_last as usize, days as usize - 1);
-            if self.dense.len() <= i {
-                self.dense.resize_with(i + 1, Vec::new);
+    /// The cell of (days since the last purchase, purchase days).
+    #[inline]
+    fn cell(&mut self, since_last: u64, days: u64) -> &mut Cell {
+        if since_last < DENSE_SINCE_LAST && (1..=DENSE_DAYS).contains(&days) {
+            let stride = DENSE_DAYS as usize;
+            let k = since_last as usize * stride + days as usize - 1;
+            if self.dense.len() <= k {
+                let rows = (since_last as usize + 1).max(self.dense.len() / stride * 2);
+                self.dense.resize(
+                    rows.min(DENSE_SINCE_LAST as usize) * stride,
+                    Cell::default(),
+                );
             }
-            let row = &mut self.dense[i];
-            if row.len() <= j {
-                row.resize(j + 1, Cell::default());
-            }
-            &mut row[j]
+            &mut self.dense[k]
         } else {
-            self.sparse.entry(key).or_default()
-        };
+            self.sparse.entry((since_last, days)).or_default()
+        }
+    }
+
+    fn merge_cell(&mut self, key: (u64, u64), other: &Cell) {
+        let cell = self.cell(key.0, key.1);
         cell.customers += other.customers;
         cell.spend.merge(&other.spend);
     }
@@ -745,27 +758,55 @@ impl Fold for Partial {
             return Err(Error::overflow("rfm.spend"));
         }
         let n = self.purchasers;
-        // w for r: purchasers whose last purchase is longer ago; for f: fewer days.
-        let mut since_last: BTreeMap<u64, u64> = BTreeMap::new();
-        let mut days: BTreeMap<u64, u64> = BTreeMap::new();
+        // Histograms of days since the last purchase and of purchase days, dense up to
+        // the dense bounds (the rare larger values in maps), then w for each value: for
+        // r the purchasers whose last purchase is longer ago, for f those with fewer days.
+        let mut since_last = vec![0u64; self.dense.len() / DENSE_DAYS as usize];
+        let mut days = vec![0u64; DENSE_DAYS as usize + 1];
+        let mut since_last_far: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut days_far: BTreeMap<u64, u64> = BTreeMap::new();
         for ((s, d), cell) in self.cells() {
-            *since_last.entry(s).or_default() += cell.customers;
-            *days.entry(d).or_default() += cell.customers;
+            match since_last.get_mut(s as usize) {
+                Some(x) => *x += cell.customers,
+                None => *since_last_far.entry(s).or_default() += cell.customers,
+            }
+            match days.get_mut(d as usize) {
+                Some(x) => *x += cell.customers,
+                None => *days_far.entry(d).or_default() += cell.customers,
+            }
         }
-        let mut w_r = BTreeMap::new();
-        let mut larger = 0;
-        for (&k, &v) in since_last.iter().rev() {
-            w_r.insert(k, larger);
-            larger += v;
+        let mut far_larger = 0;
+        let mut w_r_far = BTreeMap::new();
+        for (&k, &v) in since_last_far.iter().rev() {
+            w_r_far.insert(k, far_larger);
+            far_larger += v;
         }
-        let w_f = cumulative(&days);
+        let mut w_r = vec![0u64; since_last.len()];
+        let mut larger = far_larger;
+        for (w, count) in w_r.iter_mut().zip(&since_last).rev() {
+            *w = larger;
+            larger += count;
+        }
+        let mut w_f = vec![0u64; days.len()];
+        let mut smaller = 0;
+        for (w, count) in w_f.iter_mut().zip(&days) {
+            *w = smaller;
+            smaller += count;
+        }
+        let mut w_f_far = BTreeMap::new();
+        for (&k, &v) in &days_far {
+            w_f_far.insert(k, smaller);
+            smaller += v;
+        }
         let mut customers = [0u64; 7];
         let mut revenue = [DecimalSum::new(); 7];
         let mut total = DecimalSum::new();
         let mut grid = [[0u64; 5]; 5];
         for ((s, d), cell) in self.cells() {
-            let r = score(w_r.get(&s).copied().unwrap_or(0), n);
-            let f = score(w_f.get(&d).copied().unwrap_or(0), n);
+            let w = w_r.get(s as usize).or_else(|| w_r_far.get(&s));
+            let r = score(w.copied().unwrap_or(0), n);
+            let w = w_f.get(d as usize).or_else(|| w_f_far.get(&d));
+            let f = score(w.copied().unwrap_or(0), n);
             let seg = segment(r, f, d.saturating_sub(1)).index();
             customers[seg] += cell.customers;
             revenue[seg].merge(&cell.spend);
@@ -1247,7 +1288,7 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 let scale = (x % 29) as u32;
-                let mantissa = i128::from(x >> (x % 40)) * if x % 5 == 0 { -1 } else { 1 };
+                let mantissa = i128::from(x >> (x % 40)) * if x.is_multiple_of(5) { -1 } else { 1 };
                 values.push(Decimal::from_i128_with_scale(mantissa, scale));
             }
             let mut sum = MeanSum::default();

@@ -266,6 +266,36 @@ pub struct Report {
     pub data_quality: DataQualitySection,
 }
 
+/// The lifecycle, cohorts and RFM sections in one pass over the customers, sharing one
+/// scan of each customer's purchases: what [`report`] computes for them. Equal to
+/// calling [`lifecycle::section`], [`cohorts::section`] and [`rfm::section`].
+///
+/// # Errors
+/// As those functions.
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, report::lifecycle_cohorts_rfm, rfm, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(300).seed(2).as_of(as_of).dataset()?;
+/// let options = ReportOptions::new(as_of);
+/// let (_, _, r) = lifecycle_cohorts_rfm(&dataset, &options)?;
+/// assert_eq!(r, rfm::section(&dataset, &options)?);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn lifecycle_cohorts_rfm(
+    dataset: &Dataset,
+    options: &ReportOptions,
+) -> Result<(
+    lifecycle::LifecycleSection,
+    Vec<cohorts::CohortRow>,
+    rfm::RfmSection,
+)> {
+    beyond::sections(dataset, options)
+}
+
 /// Computes the report of SPEC §8 for `dataset` under `options`.
 ///
 /// # Errors
@@ -301,7 +331,7 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
         fold_customers(dataset, 0..existing, make).finish(dataset)?;
     // Lifecycle, cohorts and RFM: one more pass, sharing one scan of each customer's
     // purchases (see `rfm::Beyond`).
-    let (lifecycle, cohorts, rfm) = beyond::sections(dataset, options)?;
+    let (lifecycle, cohorts, rfm) = lifecycle_cohorts_rfm(dataset, options)?;
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),

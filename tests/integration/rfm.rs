@@ -32,7 +32,9 @@ proptest! {
             prop_assert!(row.frequency <= row.t && row.recency <= row.t, "{:?}", row);
             prop_assert!((1..=5).contains(&row.r) && (1..=5).contains(&row.f) && (1..=5).contains(&row.m));
             prop_assert_eq!(row.segment, rfm::segment(row.r, row.f, row.frequency));
-            prop_assert_eq!(row.frequency == 0, row.monetary_value.is_zero() || row.frequency == 0);
+            if row.frequency == 0 {
+                prop_assert!(row.monetary_value.is_zero());
+            }
             grid[5 - row.r as usize][row.f as usize - 1] += 1;
             *by_segment.entry(row.segment).or_default() += 1;
         }
@@ -83,7 +85,9 @@ fn csv_of_the_sample_is_sorted_and_plain() {
         assert_eq!(fields.len(), 9);
         assert_eq!(fields[0], row.customer_id);
         // Plain decimals without trailing zeros.
-        assert!(!fields[4].contains('e') && !(fields[4].contains('.') && fields[4].ends_with('0')));
+        let plain = !fields[4].contains('e');
+        let trailing_zero = fields[4].contains('.') && fields[4].ends_with('0');
+        assert!(plain && !trailing_zero, "{line}");
         assert_eq!(
             fields[4].parse::<rust_decimal::Decimal>().unwrap(),
             row.monetary_value

@@ -12,10 +12,13 @@
 //! (named `html`, already built from escaped pieces). Series keys in `data-series` are
 //! indices (`s0`, `s1`), never data text.
 
+mod cohorts;
 mod customer_picture;
 mod customers;
+mod lifecycle;
 mod marketing;
 mod profile;
+mod rfm;
 mod social;
 pub mod svg;
 
@@ -70,6 +73,13 @@ pub fn render(report: &Report, meta: &Meta) -> String {
             "Social chat",
             social::render(&frame, &report.social),
         ),
+        (
+            "lifecycle",
+            "Lifecycle",
+            lifecycle::render(&report.lifecycle),
+        ),
+        ("cohorts", "Cohorts", cohorts::render(&report.cohorts)),
+        ("rfm", "RFM", rfm::render(&report.rfm)),
     ];
     if let Some(profile) = &report.profile {
         sections.push((
@@ -119,7 +129,10 @@ fn header(out: &mut String, report: &Report, meta: &Meta, sections: &[(&str, &st
         out,
         "<div><dt>Period</dt><dd>{}</dd></div><div><dt>Compared with</dt><dd>{}</dd></div><div><dt>As of</dt><dd>{}</dd></div>",
         esc(&format::period(&report.period)),
-        esc(&format::period(&report.previous_period)),
+        esc(&match report.compare.name() {
+            "previous_period" => format::period(&report.previous_period),
+            mode => format!("{} ({mode})", format::period(&report.previous_period)),
+        }),
         esc(&format::local_as_of(report)),
     );
     for (what, value) in &meta.filters {
