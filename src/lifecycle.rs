@@ -184,7 +184,7 @@ pub struct Partial {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scratch {
     pub(crate) days: Option<Days>,
-    pub(crate) customer: CustomerDays,
+    pub(crate) customer: Option<Box<CustomerDays>>,
 }
 
 impl Partial {
@@ -235,11 +235,11 @@ impl Fold for Partial {
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = std::mem::take(&mut self.scratch.customer);
+        let mut scan = self.scratch.customer.take().unwrap_or_default();
         if scan.scan(dataset, &self.frame.calendar, &days, customer) {
             self.add_days(&days, &scan);
         }
-        self.scratch.customer = scan;
+        self.scratch.customer = Some(scan);
     }
 
     fn merge(&mut self, other: Partial) -> Result<()> {

@@ -214,6 +214,14 @@ impl CustomerDays {
             }
             return true;
         }
+        // When no purchase is after as_of, the spend is the stored total: no sum per order.
+        let known_spend = match (totals.last_at, totals.spend) {
+            (Some(last), Some(spend)) if last <= days.as_of => Some(spend),
+            _ => None,
+        };
+        let mut first_day_spend = DecimalSum::new();
+        // Spend per month is needed only when the first purchase starts a cohort.
+        let mut cohort = false;
         for order in dataset.orders_of(customer) {
             if order.created_at > days.as_of {
                 break;
@@ -225,6 +233,7 @@ impl CustomerDays {
             if d != day {
                 if count == 0 {
                     self.first_day = d;
+                    cohort = starts[1] <= d && d < starts[MONTHS];
                 }
                 count += 1;
                 day = d;
@@ -234,20 +243,34 @@ impl CustomerDays {
                 while month < MONTHS && starts[month + 1] <= d {
                     month += 1;
                 }
-            }
-            self.spend.add(order.total);
-            if count > 1 {
-                self.later_spend.add(order.total);
-            }
-            if starts[0] <= d && d < starts[MONTHS] {
-                self.months |= 1 << month;
-                if let Some(sum) = self.month_spend.get_mut(month) {
-                    sum.add(order.total);
+                if starts[0] <= d && d < starts[MONTHS] {
+                    self.months |= 1 << month;
                 }
+            }
+            if known_spend.is_none() {
+                self.spend.add(order.total);
+            }
+            if count == 1 {
+                first_day_spend.add(order.total);
+            }
+            if cohort && let Some(sum) = self.month_spend.get_mut(month) {
+                sum.add(order.total);
             }
         }
         if count == 0 {
             return false;
+        }
+        if let Some(spend) = known_spend {
+            self.spend.add(spend);
+        }
+        if count > 1 {
+            // The days after the first: spend - first day's spend, exactly.
+            self.later_spend = self.spend;
+            match first_day_spend.finish("rfm.monetary_value") {
+                Ok(first) => self.later_spend.add(-first),
+                // Sticky: reported when the sum is finished.
+                Err(_) => self.later_spend.merge(&first_day_spend),
+            }
         }
         self.days = count;
         self.last_day = day;

@@ -732,11 +732,11 @@ impl Fold for Partial {
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = std::mem::take(&mut self.scratch.customer);
+        let mut scan = self.scratch.customer.take().unwrap_or_default();
         if scan.scan(dataset, &self.frame.calendar, &days, customer) {
             self.add_days(&days, &scan);
         }
-        self.scratch.customer = scan;
+        self.scratch.customer = Some(scan);
     }
 
     fn merge(&mut self, other: Partial) -> Result<()> {
@@ -878,7 +878,7 @@ impl Fold for SummaryPartial {
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = std::mem::take(&mut self.scratch.customer);
+        let mut scan = self.scratch.customer.take().unwrap_or_default();
         if scan.scan(dataset, &self.frame.calendar, &days, customer) {
             match Facts::of(&days, &scan) {
                 Ok(facts) => {
@@ -889,7 +889,7 @@ impl Fold for SummaryPartial {
                 Err(_) => self.overflow = true,
             }
         }
-        self.scratch.customer = scan;
+        self.scratch.customer = Some(scan);
     }
 
     fn merge(&mut self, other: SummaryPartial) -> Result<()> {

@@ -1,5 +1,6 @@
-//! Lifecycle, cohorts and RFM in one pass over the customers, sharing one scan of each
-//! customer's purchases. Equal to each section's own `section` (tested).
+//! Lifecycle, cohorts and RFM as one [`CustomerFold`], sharing one scan of each
+//! customer's purchases; the report folds it in its one pass over the customers, beside
+//! the other customer-based sections. Equal to each section's own `section` (tested).
 
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
@@ -60,30 +61,41 @@ impl CustomerFold for Beyond {
     }
 }
 
-/// The lifecycle, cohorts and RFM sections in one pass.
+impl Beyond {
+    /// Empty partial states for `options`.
+    pub(crate) fn new(options: &ReportOptions) -> Result<Beyond> {
+        let frame = crate::purchase_days::Frame::new(options)?;
+        Ok(Beyond {
+            days: frame.days(),
+            calendar: frame.calendar.clone(),
+            scan: CustomerDays::default(),
+            lifecycle: lifecycle::Partial::new(options)?,
+            cohorts: cohorts::Partial::new(options)?,
+            rfm: rfm::Partial::new(options)?,
+            error: None,
+        })
+    }
+
+    /// A copy of an empty state, for another shard.
+    pub(crate) fn fresh(&self) -> Beyond {
+        Beyond {
+            days: self.days,
+            scan: CustomerDays::default(),
+            calendar: self.calendar.clone(),
+            lifecycle: self.lifecycle.clone(),
+            cohorts: self.cohorts.clone(),
+            rfm: self.rfm.clone(),
+            error: None,
+        }
+    }
+}
+
+/// The lifecycle, cohorts and RFM sections in one pass of their own.
 pub(crate) fn sections(
     dataset: &Dataset,
     options: &ReportOptions,
 ) -> Result<<Beyond as CustomerFold>::Output> {
-    let frame = crate::purchase_days::Frame::new(options)?;
-    let empty = Beyond {
-        days: frame.days(),
-        calendar: frame.calendar.clone(),
-        scan: CustomerDays::default(),
-        lifecycle: lifecycle::Partial::new(options)?,
-        cohorts: cohorts::Partial::new(options)?,
-        rfm: rfm::Partial::new(options)?,
-        error: None,
-    };
+    let empty = Beyond::new(options)?;
     let existing = dataset.customers_at(options.as_of);
-    let make = || Beyond {
-        days: empty.days,
-        scan: CustomerDays::default(),
-        calendar: empty.calendar.clone(),
-        lifecycle: empty.lifecycle.clone(),
-        cohorts: empty.cohorts.clone(),
-        rfm: empty.rfm.clone(),
-        error: None,
-    };
-    fold_customers(dataset, existing, make).finish(dataset)
+    fold_customers(dataset, existing, || empty.fresh()).finish(dataset)
 }

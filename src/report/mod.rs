@@ -321,17 +321,19 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
         &context,
         (customers::CustomersTally::new(&context), picture),
     );
+    // Lifecycle, cohorts and RFM fold in the same pass (their rows are then in cache).
+    let beyond = beyond::Beyond::new(options)?;
     let make = || {
         (
-            purchases.clone(),
-            social::SocialFold::new(dataset, &context),
+            (
+                purchases.clone(),
+                social::SocialFold::new(dataset, &context),
+            ),
+            beyond.fresh(),
         )
     };
-    let ((customers, customer_picture), social) =
+    let (((customers, customer_picture), social), (lifecycle, cohorts, rfm)) =
         fold_customers(dataset, 0..existing, make).finish(dataset)?;
-    // Lifecycle, cohorts and RFM: one more pass, sharing one scan of each customer's
-    // purchases (see `rfm::Beyond`).
-    let (lifecycle, cohorts, rfm) = lifecycle_cohorts_rfm(dataset, options)?;
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
