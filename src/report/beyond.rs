@@ -1,6 +1,6 @@
 //! Lifecycle, cohorts and RFM as one [`CustomerFold`], sharing one scan of each
-//! customer's purchases; the report folds it in its one pass over the customers, beside
-//! the other customer-based sections. Equal to each section's own `section` (tested).
+//! customer's purchases (it can also ride in another fold's pass as an element of a
+//! tuple). Equal to each section's own `section` (tested).
 
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;

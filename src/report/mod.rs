@@ -321,19 +321,18 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
         &context,
         (customers::CustomersTally::new(&context), picture),
     );
-    // Lifecycle, cohorts and RFM fold in the same pass (their rows are then in cache).
-    let beyond = beyond::Beyond::new(options)?;
     let make = || {
         (
-            (
-                purchases.clone(),
-                social::SocialFold::new(dataset, &context),
-            ),
-            beyond.fresh(),
+            purchases.clone(),
+            social::SocialFold::new(dataset, &context),
         )
     };
-    let (((customers, customer_picture), social), (lifecycle, cohorts, rfm)) =
+    let ((customers, customer_picture), social) =
         fold_customers(dataset, 0..existing, make).finish(dataset)?;
+    // Lifecycle, cohorts and RFM in a pass of their own, sharing one scan of each
+    // customer's purchases. (Folding `beyond::Beyond` into the pass above as a third
+    // element of the tuple measured no faster at 100k customers.)
+    let (lifecycle, cohorts, rfm) = lifecycle_cohorts_rfm(dataset, options)?;
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
