@@ -91,13 +91,13 @@ struct Args {
     #[arg(long)]
     timings: bool,
     /// What the period is compared with: previous_period (default), to_date or year_ago.
-    #[arg(long, conflicts_with_all = ["compare_from", "compare_to"])]
+    #[arg(long)]
     compare: Option<String>,
     /// First day of a custom comparison range (YYYY-MM-DD), with --compare-to.
-    #[arg(long, requires = "compare_to")]
+    #[arg(long)]
     compare_from: Option<String>,
     /// Last day of a custom comparison range (YYYY-MM-DD), with --compare-from.
-    #[arg(long, requires = "compare_from")]
+    #[arg(long)]
     compare_to: Option<String>,
     /// Also write every purchaser's RFM row to this CSV file (when the report succeeds).
     #[arg(long, value_name = "FILE")]
@@ -188,6 +188,11 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
 /// The comparison mode of `--compare` or `--compare-from/--compare-to`.
 fn compare(args: &Args) -> Result<Compare, String> {
     match (&args.compare, &args.compare_from, &args.compare_to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(
+            "--compare cannot be used with --compare-from/--compare-to (a custom range)".to_owned(),
+        ),
+        (_, Some(_), None) => Err("--compare-from needs --compare-to".to_owned()),
+        (_, None, Some(_)) => Err("--compare-to needs --compare-from".to_owned()),
         (_, Some(from), Some(to)) => {
             let (from, to) = (
                 parse_date("compare-from", from)?,

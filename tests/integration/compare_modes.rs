@@ -91,3 +91,104 @@ fn a_mode_equals_the_custom_range_it_resolves_to() {
         serde_json::to_value(&to_date.customers).unwrap()
     );
 }
+
+/// Runs the dashboard example on the fixture data; (exit code, stdout, stderr).
+fn dashboard(args: &[&str]) -> (Option<i32>, String, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "dashboard",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .arg("--")
+        .arg(root.join("tests/fixtures/small/data"))
+        .args(["--as-of", "2026-11-15T03:00:00Z", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("cargo runs the dashboard example");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dashboard_rejects_bad_comparison_arguments_with_one_line() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--compare-from", "2025-10-01"],
+            "--compare-from needs --compare-to",
+        ),
+        (
+            &["--compare-to", "2025-10-01"],
+            "--compare-to needs --compare-from",
+        ),
+        (
+            &[
+                "--compare",
+                "to_date",
+                "--compare-from",
+                "2025-10-01",
+                "--compare-to",
+                "2025-10-31",
+            ],
+            "--compare cannot be used with --compare-from/--compare-to (a custom range)",
+        ),
+        (
+            &["--compare-from", "2025-10-31", "--compare-to", "2025-10-01"],
+            "--compare-to 2025-10-01 is before --compare-from 2025-10-31",
+        ),
+        (
+            &["--compare", "weekly"],
+            "--compare \"weekly\" is not one of previous_period, to_date, year_ago",
+        ),
+        (
+            &["--compare-from", "2025-10-01", "--compare-to", "2025/10/31"],
+            "--compare-to \"2025/10/31\" is not a date YYYY-MM-DD",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, stdout, stderr) = dashboard(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.trim_end().ends_with(message),
+            "{stderr:?} vs {message:?}"
+        );
+    }
+}
+
+#[test]
+fn dashboard_writes_the_rfm_csv_only_when_the_report_succeeds() {
+    let dir = std::env::temp_dir().join(format!("crm-metrics-rfm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("rfm.csv");
+    let path = csv.to_str().unwrap();
+    let (code, stdout, _) = dashboard(&["--compare", "year_ago", "--rfm-out", path]);
+    assert_eq!(code, Some(0));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["compare"], "year_ago");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("customer_id,frequency,recency,t,monetary_value,r,f,m,segment\n"));
+    assert_eq!(
+        text.lines().count() as u64 - 1,
+        report["rfm"]["customers"].as_u64().unwrap()
+    );
+    // A failing report (unknown --customer) writes nothing.
+    let failed = dir.join("failed.csv");
+    let (code, _, _) = dashboard(&[
+        "--customer",
+        "NOBODY",
+        "--rfm-out",
+        failed.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(!failed.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
