@@ -159,9 +159,32 @@ fn profile(c: &mut Criterion) {
     group.finish();
 }
 
+/// `report/{lifecycle,cohorts,rfm}/<customers>`: each new section alone (a pass of its
+/// own), `report/lifecycle_cohorts_rfm/<customers>`: the three in the report's shared
+/// pass, and `report/rfm_summary/<customers>`: the scored per-purchaser rows.
+/// The full report without them takes `full - lifecycle_cohorts_rfm`.
+fn beyond(c: &mut Criterion) {
+    use crm_metrics::{cohorts, lifecycle, rfm};
+    let data = dataset(10_000);
+    let o = options();
+    let (l, co, r) = crm_metrics::report::lifecycle_cohorts_rfm(data, &o).unwrap();
+    assert_eq!(l, lifecycle::section(data, &o).unwrap());
+    assert_eq!(co, cohorts::section(data, &o).unwrap());
+    assert_eq!(r, rfm::section(data, &o).unwrap());
+    assert!(r.customers > 0 && l.active > 0);
+    bench_section(c, "lifecycle", |d, o| lifecycle::section(d, o).unwrap());
+    bench_section(c, "cohorts", |d, o| cohorts::section(d, o).unwrap());
+    bench_section(c, "rfm", |d, o| rfm::section(d, o).unwrap());
+    bench_section(c, "lifecycle_cohorts_rfm", |d, o| {
+        crm_metrics::report::lifecycle_cohorts_rfm(d, o).unwrap()
+    });
+    bench_section(c, "rfm_summary", |d, o| rfm::summary(d, o).unwrap());
+}
+
 criterion_group!(
     benches,
     full_report,
+    beyond,
     customers,
     customer_picture,
     marketing,

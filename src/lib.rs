@@ -51,8 +51,12 @@
 //! | metrics.md#marketing `marketing` (revenue, cost, ROI, funnel) | [`marketing`]: [`marketing::section`], [`marketing::roi`], [`marketing::funnel`], [`marketing::SavedView`], … |
 //! | metrics.md#customer_picture `customer_picture` (visits, cycles, spend levels) | [`customer_picture`]: [`customer_picture::section`], [`customer_picture::visit_groups`], [`customer_picture::return_cycle`], … |
 //! | metrics.md#social `social` (reach, care, conversion) | [`social`]: [`social::section`], [`social::funnel`], [`social::top_staff`], [`social::reach_daily`], … |
+//! | metrics.md#comparison-modes (to date, year ago, custom) | [`calendar::Compare`], [`calendar::comparison_range`], [`ReportOptions::compare`] |
+//! | metrics.md#lifecycle (new, returning, resurrecting, dormant) | [`lifecycle`]: [`lifecycle::section`], [`lifecycle::monthly`], [`lifecycle::state`] |
+//! | metrics.md#cohorts acquisition cohorts and retention | [`cohorts`]: [`cohorts::section`], [`cohorts::retention`] |
+//! | metrics.md#rfm RFM summary, scores and segments | [`rfm`]: [`rfm::section`], [`rfm::summary`], [`rfm::score`], [`rfm::segment`], [`rfm::write_csv`] |
 //! | metrics.md#the-json-report, #data_quality | [`report()`], [`Report`], [`DataQualitySection`] |
-//! | partial states, shards, merging | [`fold::Fold`] ([`customers::Partial`], [`customer_picture::Partial`], [`social::Partial`], [`marketing::Partial`]), [`fold::fold_customers`] |
+//! | partial states, shards, merging | [`fold::Fold`] ([`customers::Partial`], [`customer_picture::Partial`], [`social::Partial`], [`marketing::Partial`], [`lifecycle::Partial`], [`cohorts::Partial`], [`rfm::Partial`], [`rfm::SummaryPartial`]), [`fold::fold_customers`] |
 //! | options, resolved context | [`ReportOptions`], [`Context`] (module [`options`]) |
 //!
 //! # Crate features
@@ -102,6 +106,7 @@
 )]
 
 pub mod calendar;
+pub mod cohorts;
 pub mod customer_picture;
 pub mod customers;
 pub mod dataset;
@@ -109,12 +114,15 @@ pub mod error;
 pub mod fold;
 pub mod io;
 mod label;
+pub mod lifecycle;
 pub mod marketing;
 pub mod model;
 pub mod money;
 pub mod options;
 pub mod profile;
+mod purchase_days;
 pub mod report;
+pub mod rfm;
 pub mod sample;
 pub mod social;
 

@@ -10,7 +10,9 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::calendar::{BusinessCalendar, Period, PeriodSpec, Ts, epoch_day};
+use crate::calendar::{
+    BusinessCalendar, Compare, Period, PeriodSpec, Ts, comparison_range, epoch_day,
+};
 use crate::error::{Error, Result};
 
 /// What a report covers: `as_of`, the calendar, the period and the filters
@@ -75,6 +77,10 @@ pub struct ReportOptions {
     /// Report limit for `data_quality.rejected` (100 in the report, docs/metrics.md#data_quality).
     #[serde(default = "default_rejected_limit")]
     pub rejected_limit: usize,
+    /// What the period is compared with (docs/metrics.md#comparison-modes). Default: the
+    /// previous period.
+    #[serde(default)]
+    pub compare: Compare,
     /// A time zone given as text that did not parse: [`resolve`](ReportOptions::resolve)
     /// reports it.
     #[serde(skip)]
@@ -151,8 +157,18 @@ impl ReportOptions {
             fanpages: BTreeSet::new(),
             customer: None,
             rejected_limit: default_rejected_limit(),
+            compare: Compare::PreviousPeriod,
             bad_time_zone: None,
         }
+    }
+
+    /// Sets the comparison mode: what every `{current, previous, delta}` of the
+    /// customers, marketing and social sections compares with (the previous period, the
+    /// same days of it, 52 weeks earlier, or a custom range). The lifecycle section, the
+    /// customer picture and the profile keep their own fixed comparisons.
+    pub fn compare(mut self, compare: Compare) -> ReportOptions {
+        self.compare = compare;
+        self
     }
 
     /// Keeps only these marketing sources (docs/metrics.md#marketing); none = all.
@@ -253,7 +269,8 @@ impl ReportOptions {
             return Err(Error::UnknownTimeZone { name: text.clone() });
         }
         let today = self.calendar.local_date(self.as_of);
-        let (period, previous) = self.period.resolve(today)?;
+        let (period, base_previous) = self.period.resolve(today)?;
+        let previous = comparison_range(period, base_previous, today, self.compare)?;
         let (current, prior) = (
             self.calendar.range_ts(period),
             self.calendar.range_ts(previous),
@@ -262,7 +279,12 @@ impl ReportOptions {
             Ts::from_datetime(self.as_of),
             [
                 ("period", period, &current),
-                ("previous period", previous, &prior),
+                ("comparison range", previous, &prior),
+                (
+                    "previous period",
+                    base_previous,
+                    &self.calendar.range_ts(base_previous),
+                ),
             ],
         )?;
         Ok(Context {
@@ -271,6 +293,8 @@ impl ReportOptions {
             today,
             period,
             previous,
+            base_previous,
+            compare: self.compare,
             sources: self.sources.clone(),
             product_types: self.product_types.clone(),
             fanpages: self.fanpages.clone(),
@@ -298,8 +322,15 @@ pub struct Context {
     pub today: NaiveDate,
     /// The period.
     pub period: Period,
-    /// The previous period.
+    /// The comparison range: the previous period, or what [`ReportOptions::compare`]
+    /// chose instead. Every comparison of the customers, marketing and social sections
+    /// uses it.
     pub previous: Period,
+    /// The plain previous period of `period`, whatever the comparison mode (the
+    /// lifecycle section's).
+    pub base_previous: Period,
+    /// The comparison mode `previous` comes from.
+    pub compare: Compare,
     /// Marketing sources to keep; empty = all.
     pub sources: BTreeSet<String>,
     /// Product types to keep; empty = all.
@@ -313,7 +344,7 @@ pub struct Context {
     pub(crate) as_of_ts: Ts,
     /// UTC instants of `period`: `[start 00:00 local, (end + 1) 00:00 local)`.
     pub(crate) current: Range<Ts>,
-    /// UTC instants of `previous`.
+    /// UTC instants of `previous` (the comparison range).
     pub(crate) prior: Range<Ts>,
     /// `period.start()` as an epoch day.
     pub(crate) first_day: i64,
@@ -333,6 +364,7 @@ impl Context {
             && self.calendar == other.calendar
             && self.period == other.period
             && self.previous == other.previous
+            && self.base_previous == other.base_previous
             && self.sources == other.sources
             && self.product_types == other.product_types
             && self.fanpages == other.fanpages

@@ -6,6 +6,8 @@
 //!     [--period PRESET | --from YYYY-MM-DD --to YYYY-MM-DD]
 //!     [--source S]... [--product-type T]... [--fanpage F]...
 //!     [--customer ID] [--strict] [--format text|json|html] [--out FILE] [--view FILE]
+//!     [--compare previous_period|to_date|year_ago | --compare-from YYYY-MM-DD --compare-to YYYY-MM-DD]
+//!     [--rfm-out FILE.csv]
 //! ```
 //! `--format text` (the default) prints one screen per section; `--format json` prints
 //! the report as one JSON object (exact decimals); `--format html --out report.html` writes one self-contained
@@ -37,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
-use crm_metrics::calendar::{BusinessCalendar, Period, PeriodSpec, Preset};
+use crm_metrics::calendar::{BusinessCalendar, Compare, Period, PeriodSpec, Preset};
 use crm_metrics::error::escape;
 use crm_metrics::io::csv::{Progress, parse_timestamp, table_path};
 use crm_metrics::io::file::{FileId, read_to_string_limited};
@@ -112,6 +114,18 @@ struct Args {
     /// Print one JSON line of timings on stderr: load_ms, build_ms, report_ms, peak RSS.
     #[arg(long)]
     timings: bool,
+    /// What the period is compared with: previous_period (default), to_date or year_ago.
+    #[arg(long)]
+    compare: Option<String>,
+    /// First day of a custom comparison range (YYYY-MM-DD), with --compare-to.
+    #[arg(long)]
+    compare_from: Option<String>,
+    /// Last day of a custom comparison range (YYYY-MM-DD), with --compare-from.
+    #[arg(long)]
+    compare_to: Option<String>,
+    /// Also write every purchaser's RFM row to this CSV file (when the report succeeds).
+    #[arg(long, value_name = "FILE")]
+    rfm_out: Option<PathBuf>,
     /// Compute the report this many times and time the median (with --timings).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
@@ -196,6 +210,7 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
     if let Some(id) = &args.customer {
         options = options.customer(id.clone());
     }
+    options = options.compare(compare(args)?);
     if let Some(path) = &args.view {
         // A regular file of at most VIEW_LIMIT bytes: never a FIFO or /dev/zero.
         let text = read_to_string_limited(path, VIEW_LIMIT).map_err(|e| format!("--view {e}"))?;
@@ -207,6 +222,30 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
     // before any data is read.
     options.resolve().map_err(|e| e.to_string())?;
     Ok(options)
+}
+
+/// The comparison mode of `--compare` or `--compare-from/--compare-to`.
+fn compare(args: &Args) -> Result<Compare, String> {
+    match (&args.compare, &args.compare_from, &args.compare_to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(
+            "--compare cannot be used with --compare-from/--compare-to (a custom range)".to_owned(),
+        ),
+        (_, Some(_), None) => Err("--compare-from needs --compare-to".to_owned()),
+        (_, None, Some(_)) => Err("--compare-to needs --compare-from".to_owned()),
+        (_, Some(from), Some(to)) => {
+            let (from, to) = (
+                parse_date("compare-from", from)?,
+                parse_date("compare-to", to)?,
+            );
+            let range = Period::new(from, to)
+                .map_err(|_| format!("--compare-to {to} is before --compare-from {from}"))?;
+            Ok(Compare::Custom(range))
+        }
+        (Some(mode), _, _) => mode.parse::<Compare>().map_err(|_| {
+            format!("--compare {mode:?} is not one of previous_period, to_date, year_ago")
+        }),
+        _ => Ok(Compare::default()),
+    }
 }
 
 /// Where the rows came from, and how long reading and building took.
@@ -479,6 +518,14 @@ fn run(args: &Args) -> Result<(), String> {
     let Some(report) = report else {
         return Err("--repeat must be at least 1".to_owned());
     };
+    if let Some(path) = &args.rfm_out {
+        // Rows first, then the file: nothing is written when they cannot be computed.
+        let rows =
+            crm_metrics::rfm::summary(&loaded.dataset, &options).map_err(|e| e.to_string())?;
+        let file =
+            std::fs::File::create(path).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        crm_metrics::rfm::write_csv(&rows, file, path).map_err(|e| e.to_string())?;
+    }
     if args.timings {
         let timings = serde_json::json!({
             "load_ms": millis(loaded.load),

@@ -21,6 +21,7 @@
 //! # Ok::<(), crm_metrics::Error>(())
 //! ```
 
+mod compare;
 mod instant;
 mod months;
 mod period;
@@ -36,6 +37,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+pub(crate) use compare::serialize_name as serialize_compare_name;
+pub use compare::{Compare, comparison_range};
 pub(crate) use instant::{DAY, Ts};
 pub use months::{add_months, first_of_month, last_of_month, sub_months};
 pub use period::{MAX_PERIOD_DAYS, Period};
@@ -58,7 +61,10 @@ const END_SECS: i64 = (3_652_059 - CE_TO_EPOCH_DAYS + 1) * DAY;
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming `as_of` or the period that is out of range.
-pub(crate) fn check_years(as_of: Ts, ranges: [(&str, Period, &Range<Ts>); 2]) -> Result<()> {
+pub(crate) fn check_years<const N: usize>(
+    as_of: Ts,
+    ranges: [(&str, Period, &Range<Ts>); N],
+) -> Result<()> {
     if as_of.secs < FIRST_SECS || as_of.secs >= END_SECS {
         return Err(Error::InvalidArgument(format!(
             "as_of {} is outside the years 0001 to 9999 in UTC",

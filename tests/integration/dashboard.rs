@@ -337,6 +337,9 @@ fn html_has_a_chart_per_section_and_needs_no_network() {
             "customer-picture",
             "marketing",
             "social",
+            "lifecycle",
+            "cohorts",
+            "rfm",
             "profile",
             "data-quality"
         ]
@@ -361,6 +364,9 @@ fn html_has_a_chart_per_section_and_needs_no_network() {
         "chart-social-reach-hourly",
         "chart-social-heatmap",
         "chart-profile-spending",
+        "chart-lifecycle-monthly",
+        "chart-cohorts-retention",
+        "chart-rfm-grid",
     ] {
         assert!(page.contains(&format!("id=\"{id}\"")), "no chart {id}");
     }
@@ -520,7 +526,7 @@ fn html_loads_in_headless_chromium() {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
 
-    // The fixture report with a profile: all five sections.
+    // The fixture report with a profile: all eight sections.
     let (report, meta) = fixture_report("customer_profile");
     let page = dir.join("report.html");
     std::fs::write(&page, html::render(&report, &meta)).expect("write page");
@@ -544,7 +550,20 @@ fn html_loads_in_headless_chromium() {
         "legend self-test: {selftest}"
     );
     let sections = sections_of(&loaded.dom);
-    assert_eq!(sections.len(), 6, "sections in the rendered DOM");
+    assert_eq!(sections.len(), 9, "sections in the rendered DOM");
+    for id in [
+        "chart-lifecycle-monthly",
+        "chart-cohorts-retention",
+        "chart-rfm-grid",
+    ] {
+        let start = loaded.dom.find(&format!("id=\"{id}\"")).expect(id);
+        let figure = &loaded.dom[start..];
+        let figure = &figure[..figure.find("</figure>").expect("figure ends")];
+        assert!(
+            figure.contains("<svg") && figure.contains("<title>"),
+            "chart {id} has no marks with tooltips in the rendered DOM"
+        );
+    }
     for (id, body) in &sections {
         assert!(
             body.contains("class=\"chart\"") && body.contains("<svg"),

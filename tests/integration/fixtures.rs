@@ -3,19 +3,15 @@
 //! with the options the dashboard would build from the case's arguments, over the
 //! fixture read in the case's time zone (the data has timestamps without an offset,
 //! which are local times in that zone).
-//!
-//! For now, only the sections this branch produces are compared (each test names its
-//! section), and the cases whose arguments the dashboard does not have yet (the
-//! comparison modes: `--compare`, `--compare-from`, `--compare-to`) are skipped: see
-//! [`unsupported`]. Once the comparison modes and the lifecycle, cohorts and rfm
-//! sections are merged, drop the skip and compare every section.
+//! Each section's own test file compares that section; `every_section_of_every_case`
+//! compares the whole report, every key.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_metrics::calendar::{Period, Preset};
+use crm_metrics::calendar::{Compare, Period, Preset};
 use crm_metrics::{Dataset, DatasetBuilder, ReportOptions};
 use serde_json::Value;
 
@@ -48,13 +44,6 @@ pub fn dataset_in(tz: &str) -> &'static Dataset {
     })
 }
 
-/// Flags of the reference cases that this branch's dashboard does not have yet (the
-/// comparison modes); cases using them are skipped until they are merged.
-pub fn unsupported(args: &[String]) -> bool {
-    args.iter()
-        .any(|a| matches!(a.as_str(), "--compare" | "--compare-from" | "--compare-to"))
-}
-
 /// The `--tz` of a case's arguments (+07:00 when absent).
 pub fn case_tz(args: &[String]) -> &str {
     args.iter()
@@ -68,6 +57,7 @@ pub fn options(args: &[String]) -> ReportOptions {
     let mut as_of: Option<DateTime<Utc>> = None;
     let (mut tz, mut period, mut from, mut to) = ("+07:00".to_owned(), None, None, None);
     let (mut sources, mut types, mut pages, mut customer) = (vec![], vec![], vec![], None);
+    let (mut compare, mut compare_from, mut compare_to) = (Compare::default(), None, None);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let value = it
@@ -90,6 +80,13 @@ pub fn options(args: &[String]) -> ReportOptions {
             "--product-type" => types.push(value),
             "--fanpage" => pages.push(value),
             "--customer" => customer = Some(value),
+            "--compare" => compare = value.parse().unwrap(),
+            "--compare-from" => {
+                compare_from = Some(NaiveDate::parse_from_str(&value, "%Y-%m-%d").unwrap())
+            }
+            "--compare-to" => {
+                compare_to = Some(NaiveDate::parse_from_str(&value, "%Y-%m-%d").unwrap())
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -105,7 +102,10 @@ pub fn options(args: &[String]) -> ReportOptions {
     if let Some(id) = customer {
         options = options.customer(id);
     }
-    options
+    if let (Some(f), Some(t)) = (compare_from, compare_to) {
+        compare = Compare::Custom(Period::new(f, t).unwrap());
+    }
+    options.compare(compare)
 }
 
 /// (name, our report as JSON, the reference) for every case.
@@ -125,9 +125,6 @@ pub fn cases() -> Vec<(String, Value, Value)> {
                 .iter()
                 .map(|a| a.as_str().unwrap().to_owned())
                 .collect();
-            if unsupported(&args) {
-                return None; // see the module docs
-            }
             let report = crm_metrics::report(dataset_in(case_tz(&args)), &options(&args)).unwrap();
             let actual = serde_json::to_value(&report).unwrap();
             let expected_text =
@@ -142,10 +139,22 @@ pub fn cases() -> Vec<(String, Value, Value)> {
 pub fn assert_sections(sections: &[&str]) {
     let mut failures = Vec::new();
     for (name, actual, expected) in cases() {
+        // No section named: every top-level key of either report.
+        let every: std::collections::BTreeSet<&str> = [&expected, &actual]
+            .iter()
+            .filter_map(|v| v.as_object())
+            .flat_map(|o| o.keys().map(String::as_str))
+            .collect();
+        let every: Vec<&str> = every.into_iter().collect();
+        let keys = if sections.is_empty() {
+            &every[..]
+        } else {
+            sections
+        };
         let mismatches = compare(
             &expected,
             &actual,
-            sections,
+            keys,
             &["data_quality.rejected[*].detail"],
         );
         if !mismatches.is_empty() {
@@ -169,6 +178,13 @@ pub fn assert_sections(sections: &[&str]) {
 }
 
 #[test]
+fn every_section_of_every_case() {
+    // An empty list compares every key of the report, in the case's reference and ours.
+    assert_sections(&[]);
+    assert_eq!(cases().len(), 9, "every case of cases.json runs");
+}
+
+#[test]
 fn data_quality_and_periods_match_every_case() {
     assert_sections(&[
         "as_of",
@@ -177,6 +193,11 @@ fn data_quality_and_periods_match_every_case() {
         "previous_period",
         "data_quality",
     ]);
+}
+
+#[test]
+fn comparison_lifecycle_cohorts_rfm_match_every_case() {
+    assert_sections(&["previous_period", "compare", "lifecycle", "cohorts", "rfm"]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod compare;
+mod compare_modes;
 mod dashboard;
 mod fixtures;
 mod invariants;
@@ -11,10 +12,13 @@ mod real_exports;
 mod reliability;
 mod validation;
 
-// Sections (SPEC §3-§7): fixtures, properties and shard-merge tests of each.
+// Sections (SPEC §3-§7, §10): fixtures, properties and shard-merge tests of each.
+mod cohorts;
 mod customer_picture;
 mod customers;
+mod lifecycle;
 mod marketing;
 mod partials;
 mod profile;
+mod rfm;
 mod social;

@@ -12,10 +12,13 @@
 //! (named `html`, already built from escaped pieces). Series keys in `data-series` are
 //! indices (`s0`, `s1`), never data text.
 
+mod cohorts;
 mod customer_picture;
 mod customers;
+mod lifecycle;
 mod marketing;
 mod profile;
+mod rfm;
 mod social;
 pub mod svg;
 
@@ -70,6 +73,13 @@ pub fn render(report: &Report, meta: &Meta) -> String {
             "Social chat",
             social::render(&frame, &report.social),
         ),
+        (
+            "lifecycle",
+            "Lifecycle",
+            lifecycle::render(&report.lifecycle),
+        ),
+        ("cohorts", "Cohorts", cohorts::render(&report.cohorts)),
+        ("rfm", "RFM", rfm::render(&report.rfm)),
     ];
     if let Some(profile) = &report.profile {
         sections.push((
@@ -122,7 +132,10 @@ fn header(out: &mut String, report: &Report, meta: &Meta, sections: &[(&str, &st
             &report.period,
             Frame::of(report).today
         )),
-        esc(&format::period(&report.previous_period)),
+        esc(&match report.compare.name() {
+            "previous_period" => format::period(&report.previous_period),
+            mode => format!("{} ({mode})", format::period(&report.previous_period)),
+        }),
         esc(&format::local_as_of(report)),
     );
     for (what, value) in &meta.filters {

@@ -5,10 +5,13 @@
 //! the days with activity, or of weeks or months when there are too many such days;
 //! every row is in the JSON report.
 
+mod cohorts;
 mod customer_picture;
 mod customers;
+mod lifecycle;
 mod marketing;
 mod profile;
+mod rfm;
 mod social;
 
 use std::fmt::Write;
@@ -57,8 +60,12 @@ pub fn render(report: &Report, meta: &Meta) -> String {
     );
     let _ = writeln!(
         out,
-        "previous  {}   (changes ▲ ▼ compare with this)",
-        format::period(&report.previous_period)
+        "previous  {}   (changes ▲ ▼ compare with this{})",
+        format::period(&report.previous_period),
+        match report.compare.name() {
+            "previous_period" => String::new(),
+            name => format!("; mode {name}"),
+        }
     );
     for (what, value) in &meta.filters {
         let _ = writeln!(
@@ -71,6 +78,9 @@ pub fn render(report: &Report, meta: &Meta) -> String {
     customer_picture::render(&mut out, &frame, &report.customer_picture);
     marketing::render(&mut out, &frame, &report.marketing);
     social::render(&mut out, &frame, &report.social);
+    lifecycle::render(&mut out, &report.lifecycle);
+    cohorts::render(&mut out, &report.cohorts);
+    rfm::render(&mut out, &report.rfm);
     if let Some(profile) = &report.profile {
         profile::render(&mut out, &frame, profile);
     }

@@ -1,0 +1,430 @@
+//! A customer's purchases by local day: the one scan that the lifecycle, cohorts and RFM
+//! sections share, and the resolved options ([`Frame`]) their partial states keep.
+//!
+//! Purchases of a customer are sorted by time, so their local days never decrease: the
+//! distinct purchase days are counted by watching the day change, in one pass and with
+//! no allocation.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::calendar::{BusinessCalendar, Period, Ts, epoch_day, first_of_month, sub_months};
+use crate::dataset::{CustomerIdx, Dataset};
+use crate::error::{Error, Result};
+use crate::fold::{Fold, fold_customers};
+use crate::money::DecimalSum;
+
+/// Months in the 12-month tables, plus the month before the oldest (its previous month).
+pub(crate) const MONTHS: usize = 13;
+
+/// What the lifecycle, cohorts and RFM partial states keep of the report options:
+/// resolved, owned, comparable (two states merge only when their frames are equal).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Frame {
+    #[cfg_attr(feature = "serde", serde(with = "calendar_name"))]
+    pub(crate) calendar: BusinessCalendar,
+    pub(crate) as_of: DateTime<Utc>,
+    /// The local date of `as_of`.
+    pub(crate) today: NaiveDate,
+    /// The period and its plain previous period (whatever the comparison mode).
+    pub(crate) period: Period,
+    pub(crate) base_previous: Period,
+    /// First days of 14 months: the 13 of [`MONTHS`] (today's month last) and the next.
+    pub(crate) month_starts: [NaiveDate; MONTHS + 1],
+}
+
+impl Frame {
+    /// Resolves the options.
+    pub(crate) fn new(options: &crate::ReportOptions) -> Result<Frame> {
+        let context = options.resolve()?;
+        let this_month = first_of_month(context.today);
+        let mut month_starts = [this_month; MONTHS + 1];
+        for (i, slot) in month_starts.iter_mut().enumerate() {
+            let back = (MONTHS - 1) as i64 - i as i64;
+            *slot = if back >= 0 {
+                sub_months(this_month, back as u32)
+            } else {
+                crate::calendar::add_months(this_month, 1)
+            }
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "the months around {} are out of range",
+                    context.today
+                ))
+            })?;
+        }
+        Ok(Frame {
+            calendar: context.calendar,
+            as_of: context.as_of,
+            today: context.today,
+            period: context.period,
+            base_previous: context.base_previous,
+            month_starts,
+        })
+    }
+
+    /// The days a scan needs, as epoch days.
+    pub(crate) fn days(&self) -> Days {
+        let mut month_starts = [0; MONTHS + 1];
+        for (slot, date) in month_starts.iter_mut().zip(self.month_starts) {
+            *slot = epoch_day(date);
+        }
+        Days {
+            as_of: Ts::from_datetime(self.as_of),
+            today: epoch_day(self.today),
+            period: (epoch_day(self.period.start()), epoch_day(self.period.end())),
+            previous: (
+                epoch_day(self.base_previous.start()),
+                epoch_day(self.base_previous.end()),
+            ),
+            month_starts,
+        }
+    }
+
+    /// An error unless `other` was made for the same options.
+    pub(crate) fn check_same(&self, other: &Frame, section: &str) -> Result<()> {
+        if self == other {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!(
+                "cannot merge {section} partial states made for different report options"
+            )))
+        }
+    }
+
+    /// `YYYY-MM` of month `i` of the 13 (0 = the month before the oldest table row).
+    pub(crate) fn month_label(&self, i: usize) -> String {
+        self.month_starts
+            .get(i)
+            .map(|d| d.format("%Y-%m").to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "serde")]
+mod calendar_name {
+    //! A calendar serializes as its name (`+07:00`, `Europe/Berlin`) and parses back.
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::calendar::BusinessCalendar;
+
+    pub(crate) fn serialize<S: Serializer>(
+        calendar: &BusinessCalendar,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(calendar.name())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BusinessCalendar, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// [`Frame`] as epoch days, for the hot loop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Days {
+    pub(crate) as_of: Ts,
+    pub(crate) today: i64,
+    pub(crate) period: (i64, i64),
+    pub(crate) previous: (i64, i64),
+    pub(crate) month_starts: [i64; MONTHS + 1],
+}
+
+/// One customer's purchases (completed orders up to `as_of`) by local day.
+///
+/// Valid after [`scan`](CustomerDays::scan) returned `true`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CustomerDays {
+    /// Distinct purchase days, at least 1.
+    pub(crate) days: u32,
+    /// The first and last purchase days (epoch days).
+    pub(crate) first_day: i64,
+    pub(crate) last_day: i64,
+    /// Total spend, and the spend of the purchase days other than the first.
+    pub(crate) spend: DecimalSum,
+    pub(crate) later_spend: DecimalSum,
+    /// Active in the period, in its plain previous period.
+    pub(crate) in_period: bool,
+    pub(crate) in_previous: bool,
+    /// Bit `i`: a purchase in month `i` of the 13 (see [`Frame::month_starts`]).
+    pub(crate) months: u16,
+    /// Spend per month of the 13; only months with their bit set are meaningful.
+    pub(crate) month_spend: [DecimalSum; MONTHS],
+}
+
+impl CustomerDays {
+    /// Scans a customer's purchases; `false` when it does not exist at `as_of` (or the
+    /// index is not of this dataset) or has no purchase.
+    #[inline]
+    pub(crate) fn scan(
+        &mut self,
+        dataset: &Dataset,
+        calendar: &BusinessCalendar,
+        days: &Days,
+        customer: CustomerIdx,
+    ) -> bool {
+        let Some(row) = dataset.customers.get(customer.index()) else {
+            return false;
+        };
+        let Some(totals) = dataset.purchase_totals.get(customer.index()) else {
+            return false;
+        };
+        if row.created_at > days.as_of || totals.count == 0 {
+            return false;
+        }
+        let mut day = i64::MIN;
+        let mut count = 0u32;
+        let mut month = 0usize;
+        // Clear the months the previous customer touched.
+        let mut touched = self.months;
+        while touched != 0 {
+            let i = touched.trailing_zeros() as usize;
+            if let Some(sum) = self.month_spend.get_mut(i) {
+                *sum = DecimalSum::new();
+            }
+            touched &= touched - 1;
+        }
+        self.months = 0;
+        self.spend = DecimalSum::new();
+        self.later_spend = DecimalSum::new();
+        self.in_period = false;
+        self.in_previous = false;
+        let starts = &days.month_starts;
+        // One purchase over all time, not after as_of: its instant and total are known
+        // without reading the customer's orders.
+        if let (1, Some(at), Some(spend)) = (totals.count, totals.last_at, totals.spend)
+            && at <= days.as_of
+        {
+            let d = calendar.local_day(at);
+            self.days = 1;
+            self.first_day = d;
+            self.last_day = d;
+            self.spend.add(spend);
+            self.in_period = days.period.0 <= d && d <= days.period.1;
+            self.in_previous = days.previous.0 <= d && d <= days.previous.1;
+            if starts[0] <= d && d < starts[MONTHS] {
+                let month = (0..MONTHS).rev().find(|&i| starts[i] <= d).unwrap_or(0);
+                self.months = 1 << month;
+                if let Some(sum) = self.month_spend.get_mut(month) {
+                    sum.add(spend);
+                }
+            }
+            return true;
+        }
+        // When no purchase is after as_of, the spend is the stored total: no sum per order.
+        let known_spend = match (totals.last_at, totals.spend) {
+            (Some(last), Some(spend)) if last <= days.as_of => Some(spend),
+            _ => None,
+        };
+        let mut first_day_spend = DecimalSum::new();
+        // Spend per month is needed only when the first purchase starts a cohort.
+        let mut cohort = false;
+        for order in dataset.orders_of(customer) {
+            if order.created_at > days.as_of {
+                break;
+            }
+            if !order.is_completed() {
+                continue;
+            }
+            let d = calendar.local_day(order.created_at);
+            if d != day {
+                if count == 0 {
+                    self.first_day = d;
+                    cohort = starts[1] <= d && d < starts[MONTHS];
+                }
+                count += 1;
+                day = d;
+                self.in_period |= days.period.0 <= d && d <= days.period.1;
+                self.in_previous |= days.previous.0 <= d && d <= days.previous.1;
+                // Days never decrease: move the month cursor forward.
+                while month < MONTHS && starts[month + 1] <= d {
+                    month += 1;
+                }
+                if starts[0] <= d && d < starts[MONTHS] {
+                    self.months |= 1 << month;
+                }
+            }
+            if known_spend.is_none() {
+                self.spend.add(order.total);
+            }
+            if count == 1 {
+                first_day_spend.add(order.total);
+            }
+            if cohort && let Some(sum) = self.month_spend.get_mut(month) {
+                sum.add(order.total);
+            }
+        }
+        if count == 0 {
+            return false;
+        }
+        if let Some(spend) = known_spend {
+            self.spend.add(spend);
+        }
+        if count > 1 {
+            // The days after the first: spend - first day's spend, exactly.
+            self.later_spend = self.spend;
+            match first_day_spend.finish("rfm.monetary_value") {
+                Ok(first) => self.later_spend.add(-first),
+                // Sticky: reported when the sum is finished.
+                Err(_) => self.later_spend.merge(&first_day_spend),
+            }
+        }
+        self.days = count;
+        self.last_day = day;
+        true
+    }
+
+    /// The month (0..13) of the first purchase day, `None` outside the 13 months.
+    pub(crate) fn first_month(&self, days: &Days) -> Option<usize> {
+        let starts = &days.month_starts;
+        if self.first_day < starts[0] || self.first_day >= starts[MONTHS] {
+            return None;
+        }
+        (0..MONTHS).rev().find(|&i| starts[i] <= self.first_day)
+    }
+
+    /// Whether month `i` of the 13 has a purchase.
+    #[inline]
+    pub(crate) fn active_in_month(&self, i: usize) -> bool {
+        i < MONTHS && self.months & (1 << i) != 0
+    }
+}
+
+/// The id of a customer, `""` for an index not of this dataset.
+pub(crate) fn customer_id(dataset: &Dataset, customer: CustomerIdx) -> &str {
+    dataset
+        .customers
+        .get(customer.index())
+        .and_then(|row| dataset.customer_text.rows.get(row.load as usize))
+        .map_or("", |spans| dataset.customer_text.arena.get(spans[0]))
+}
+
+/// Folds every customer that exists at `as_of` into a fresh `F` and finishes it (one
+/// pass, or shards on every core with the `parallel` feature).
+pub(crate) fn fold_all<F: Fold + Clone + Sync>(
+    dataset: &Dataset,
+    options: &crate::ReportOptions,
+) -> Result<F::Output> {
+    let empty = F::new(options)?;
+    let existing = dataset.customers_at(options.as_of);
+    fold_customers(dataset, existing, || empty.clone())?.finish()
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A small shop for the hand-worked tests of lifecycle, cohorts and RFM.
+    use chrono::{DateTime, Utc};
+    use rust_decimal::Decimal;
+
+    use crate::model::{Customer, Order, OrderStatus, Source};
+    use crate::{Dataset, DatasetBuilder, ReportOptions};
+
+    pub(crate) fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    /// `(customer, created_at, [(date, status, total)])`, times at 10:00 +07:00 unless the
+    /// date has a time.
+    /// One customer: id, created_at and its orders (date, status, total).
+    pub(crate) type Row<'a> = (&'a str, &'a str, &'a [(&'a str, OrderStatus, i64)]);
+
+    pub(crate) fn shop(rows: &[Row<'_>]) -> Dataset {
+        let stamp = |d: &str| {
+            if d.contains('T') {
+                at(d)
+            } else {
+                at(&format!("{d}T10:00:00+07:00"))
+            }
+        };
+        let mut b = DatasetBuilder::new();
+        let mut n = 0;
+        for (id, created, orders) in rows {
+            b.push_customer(&Customer {
+                id: (*id).into(),
+                created_at: stamp(created),
+                source: Source::Pos,
+                name: None,
+                phone: None,
+                email: None,
+                gender: None,
+                birth_date: None,
+                zalo_id: None,
+                facebook_id: None,
+                notes: None,
+            });
+            for (date, status, total) in *orders {
+                n += 1;
+                b.push_order(&Order {
+                    id: format!("O{n:03}"),
+                    customer_id: (*id).into(),
+                    created_at: stamp(date),
+                    status: *status,
+                    total: Decimal::from(*total),
+                    cost_of_goods: None,
+                    source: None,
+                    fanpage_id: None,
+                    staff_id: None,
+                    voucher_code: None,
+                });
+            }
+        }
+        b.build().unwrap()
+    }
+
+    /// The shop of the lifecycle, cohorts and RFM tests; today is 2026-11-15 (+07:00).
+    ///
+    /// | customer | purchases | lifecycle in November |
+    /// | --- | --- | --- |
+    /// | A | Nov 3 (100) | new |
+    /// | B | Oct 10 (50), Nov 5 (30), Nov 5 (20) | returning |
+    /// | C | Aug 1 (10, before its creation on Nov 1), Nov 7 (40) | resurrecting |
+    /// | D | Oct 20 (70), a cancelled Nov 8 | dormant |
+    /// | E | Sep 1 (10), a Nov 16 order after as_of | none |
+    /// | F | created Nov 20, after as_of, a Nov 2 purchase | not counted |
+    /// | G | none | none |
+    pub(crate) fn small_shop() -> Dataset {
+        use OrderStatus::{Cancelled, Completed};
+        shop(&[
+            ("A", "2026-11-01", &[("2026-11-03", Completed, 100)]),
+            (
+                "B",
+                "2026-10-01",
+                &[
+                    ("2026-10-10", Completed, 50),
+                    ("2026-11-05T09:00:00+07:00", Completed, 30),
+                    ("2026-11-05T23:59:00+07:00", Completed, 20),
+                ],
+            ),
+            (
+                "C",
+                "2026-11-01",
+                &[("2026-08-01", Completed, 10), ("2026-11-07", Completed, 40)],
+            ),
+            (
+                "D",
+                "2026-10-01",
+                &[
+                    ("2026-10-20", Completed, 70),
+                    ("2026-11-08", Cancelled, 999),
+                ],
+            ),
+            (
+                "E",
+                "2026-08-01",
+                &[
+                    ("2026-09-01", Completed, 10),
+                    ("2026-11-16", Completed, 500),
+                ],
+            ),
+            ("F", "2026-11-20", &[("2026-11-02", Completed, 1000)]),
+            ("G", "2026-11-01", &[]),
+        ])
+    }
+
+    pub(crate) fn options() -> ReportOptions {
+        ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+    }
+}
