@@ -32,7 +32,7 @@ use crate::model::Gender;
 use crate::options::ReportOptions;
 
 pub use crate::fold::CycleBucket;
-use crate::money::{Cmp, count_ratio, ratio};
+use crate::money::{Comparison, count_ratio, ratio};
 use crate::options::Context;
 
 label_enum! {
@@ -231,11 +231,11 @@ pub struct CustomerPictureSection {
     pub total_customers: u64,
     /// Customers created today (up to `as_of`) against yesterday. See
     /// [`new_customers_by_unit`].
-    pub new_today: Cmp<u64>,
+    pub new_today: Comparison<u64>,
     /// Created this week (Monday first) against last week.
-    pub new_this_week: Cmp<u64>,
+    pub new_this_week: Comparison<u64>,
     /// Created this month against last month.
-    pub new_this_month: Cmp<u64>,
+    pub new_this_month: Comparison<u64>,
     /// Sum of purchase totals. See [`spend_totals`].
     pub total_spend: Decimal,
     /// Number of purchases.
@@ -269,11 +269,11 @@ pub struct CustomerPictureSection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByUnit {
     /// Today (up to `as_of`) against yesterday.
-    pub today: Cmp<u64>,
+    pub today: Comparison<u64>,
     /// This week (Monday to Sunday) against the week before.
-    pub this_week: Cmp<u64>,
+    pub this_week: Comparison<u64>,
     /// This month against the whole previous month.
-    pub this_month: Cmp<u64>,
+    pub this_month: Comparison<u64>,
 }
 
 /// `total_spend` (docs/metrics.md#customer_picture), `invoices`, `avg_invoice`.
@@ -1305,9 +1305,9 @@ impl Tally for UnitTally {
             last_month,
         ] = self.counts;
         Ok(NewCustomersByUnit {
-            today: Cmp::counts(today, yesterday),
-            this_week: Cmp::counts(this_week, last_week),
-            this_month: Cmp::counts(this_month, last_month),
+            today: Comparison::counts(today, yesterday),
+            this_week: Comparison::counts(this_week, last_week),
+            this_month: Comparison::counts(this_month, last_month),
         })
     }
 }
@@ -1970,9 +1970,9 @@ mod tests {
         let s = section(&shop(), &context()).unwrap();
         // A, B, C, D, F, G exist; E is created after as_of.
         assert_eq!(s.total_customers, 6);
-        assert_eq!(s.new_today, Cmp::counts(1, 1)); // D today, F yesterday
-        assert_eq!(s.new_this_week, Cmp::counts(2, 1)); // D, F (Nov 9-15); G (Nov 2-8)
-        assert_eq!(s.new_this_month, Cmp::counts(3, 0)); // D, F, G; nobody in October
+        assert_eq!(s.new_today, Comparison::counts(1, 1)); // D today, F yesterday
+        assert_eq!(s.new_this_week, Comparison::counts(2, 1)); // D, F (Nov 9-15); G (Nov 2-8)
+        assert_eq!(s.new_this_month, Comparison::counts(3, 0)); // D, F, G; nobody in October
         // 170000 + 30000 (A) + 2000000 (B) + 10000000 (C) + 499999.5 (F)
         assert_eq!(s.total_spend, dec("12699999.5"));
         assert_eq!(s.invoices, 12); // 4 + 2 + 5 + 1
@@ -2375,7 +2375,7 @@ mod tests {
             (0, 0, Decimal::ZERO)
         );
         assert_eq!(s.avg_invoice, None);
-        assert_eq!(s.new_today, Cmp::counts(0, 0));
+        assert_eq!(s.new_today, Comparison::counts(0, 0));
         assert_eq!(s.spend_levels.iter().map(|r| r.customers).sum::<u64>(), 0);
         assert_eq!(s.connections.sms.rate, None);
         assert_eq!(s.visit_groups[0].customer_share, None);

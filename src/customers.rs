@@ -43,7 +43,7 @@ use crate::error::Result;
 use crate::fold::tally::{Facts, SpendTally, Tally, TallyFold, run, run_range};
 use crate::fold::{Fold, Section, fold_customers};
 use crate::model::{Channel, Source};
-use crate::money::Cmp;
+use crate::money::Comparison;
 use crate::options::Context;
 use crate::options::ReportOptions;
 
@@ -68,16 +68,16 @@ pub struct CustomersSection {
     pub avg_spend_per_customer: Option<Decimal>,
     /// Customers created in the period against the previous period. See
     /// [`new_customers`].
-    pub new_customers: Cmp<u64>,
+    pub new_customers: Comparison<u64>,
     /// The same, for synced and imported sources. See [`new_customers_by_group`].
     pub new_customers_by_group: NewCustomersByGroup,
     /// The same, for every source. See [`new_customers_by_source`].
-    pub new_customers_by_source: BySource<Cmp<u64>>,
+    pub new_customers_by_source: BySource<Comparison<u64>>,
     /// Distinct customers with an inbound Zalo interaction in the period. See
     /// [`zalo_oa_customers`].
-    pub zalo_oa_customers: Cmp<u64>,
+    pub zalo_oa_customers: Comparison<u64>,
     /// New customers from `webpush` or `form`. See [`webpush_form_customers`].
-    pub webpush_form_customers: Cmp<u64>,
+    pub webpush_form_customers: Comparison<u64>,
     /// Contacts of the current ones. See [`webpush_form_contacts`].
     pub webpush_form_contacts: WebpushFormContacts,
     /// Customers without a purchase for 1, 3, 6, 12 months, and those who never
@@ -92,9 +92,9 @@ pub struct CustomersSection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomersByGroup {
     /// [`Source::is_synced`].
-    pub synced: Cmp<u64>,
+    pub synced: Comparison<u64>,
     /// [`Source::is_imported`].
-    pub imported: Cmp<u64>,
+    pub imported: Comparison<u64>,
 }
 
 /// `webpush_form_contacts` (docs/metrics.md#customers), counted inclusively.
@@ -536,7 +536,7 @@ pub fn avg_spend_per_customer(dataset: &Dataset, context: &Context) -> Result<Op
 /// assert_eq!((new.current, new.previous, new.delta), (2, 1, Some(Decimal::ONE))); // (2 - 1) / 1
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn new_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
+pub fn new_customers(dataset: &Dataset, context: &Context) -> Comparison<u64> {
     new_tally(dataset, context).total()
 }
 
@@ -595,7 +595,7 @@ pub fn new_customers_by_group(dataset: &Dataset, context: &Context) -> NewCustom
 /// assert_eq!(by_source.iter().count(), 11); // every source
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource<Cmp<u64>> {
+pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource<Comparison<u64>> {
     new_tally(dataset, context).by_source()
 }
 
@@ -634,10 +634,10 @@ pub fn new_customers_by_source(dataset: &Dataset, context: &Context) -> BySource
 /// assert_eq!((zalo.current, zalo.previous, zalo.delta), (1, 0, None));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
+pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Comparison<u64> {
     let counts = run(dataset, context, ZaloTally::new(context));
     // OK because ZaloTally::finish never fails.
-    counts.unwrap_or_else(|_| Cmp::counts(0, 0))
+    counts.unwrap_or_else(|_| Comparison::counts(0, 0))
 }
 
 /// `webpush_form_customers` (docs/metrics.md#customers): [`new_customers`] whose source is
@@ -664,7 +664,7 @@ pub fn zalo_oa_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
 /// assert_eq!((web.current, web.previous), (2, 1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Cmp<u64> {
+pub fn webpush_form_customers(dataset: &Dataset, context: &Context) -> Comparison<u64> {
     new_tally(dataset, context).webpush_form()
 }
 
@@ -977,11 +977,11 @@ impl NewTally {
         }
     }
 
-    fn total(&self) -> Cmp<u64> {
-        Cmp::counts(self.current.iter().sum(), self.previous.iter().sum())
+    fn total(&self) -> Comparison<u64> {
+        Comparison::counts(self.current.iter().sum(), self.previous.iter().sum())
     }
 
-    fn group(&self, keep: fn(Source) -> bool) -> Cmp<u64> {
+    fn group(&self, keep: fn(Source) -> bool) -> Comparison<u64> {
         let sum = |counts: &[u64; SOURCES]| -> u64 {
             Source::ALL
                 .iter()
@@ -990,7 +990,7 @@ impl NewTally {
                 .map(|(_, n)| n)
                 .sum()
         };
-        Cmp::counts(sum(&self.current), sum(&self.previous))
+        Comparison::counts(sum(&self.current), sum(&self.previous))
     }
 
     fn by_group(&self) -> NewCustomersByGroup {
@@ -1000,13 +1000,13 @@ impl NewTally {
         }
     }
 
-    fn by_source(&self) -> BySource<Cmp<u64>> {
+    fn by_source(&self) -> BySource<Comparison<u64>> {
         BySource(std::array::from_fn(|i| {
-            Cmp::counts(self.current[i], self.previous[i])
+            Comparison::counts(self.current[i], self.previous[i])
         }))
     }
 
-    fn webpush_form(&self) -> Cmp<u64> {
+    fn webpush_form(&self) -> Comparison<u64> {
         self.group(is_webpush_or_form)
     }
 }
@@ -1083,7 +1083,7 @@ impl ZaloTally {
 
 impl Tally for ZaloTally {
     const PURCHASES: bool = false;
-    type Output = Cmp<u64>;
+    type Output = Comparison<u64>;
 
     #[inline]
     fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
@@ -1117,8 +1117,8 @@ impl Tally for ZaloTally {
         self.previous += other.previous;
     }
 
-    fn finish(self, _: &Context) -> Result<Cmp<u64>> {
-        Ok(Cmp::counts(self.current, self.previous))
+    fn finish(self, _: &Context) -> Result<Comparison<u64>> {
+        Ok(Comparison::counts(self.current, self.previous))
     }
 }
 
@@ -1380,18 +1380,18 @@ pub(crate) mod tests {
             Some(Decimal::new(3_503_005, 1) / Decimal::from(3))
         );
         // November: KH2 (shopee), KH5 (haravan); October: KH3 (form).
-        assert_eq!(s.new_customers, Cmp::counts(2, 1));
-        assert_eq!(s.new_customers_by_group.synced, Cmp::counts(2, 0));
-        assert_eq!(s.new_customers_by_group.imported, Cmp::counts(0, 0));
+        assert_eq!(s.new_customers, Comparison::counts(2, 1));
+        assert_eq!(s.new_customers_by_group.synced, Comparison::counts(2, 0));
+        assert_eq!(s.new_customers_by_group.imported, Comparison::counts(0, 0));
         assert_eq!(
             *s.new_customers_by_source.get(Source::Form),
-            Cmp::counts(0, 1)
+            Comparison::counts(0, 1)
         );
-        assert_eq!(s.webpush_form_customers, Cmp::counts(0, 1));
+        assert_eq!(s.webpush_form_customers, Comparison::counts(0, 1));
         // KH3 is a previous-period customer: current contacts are all zero.
         assert_eq!(s.webpush_form_contacts, WebpushFormContacts::default());
         // KH4's Zalo message does not count: KH4 does not exist at as_of.
-        assert_eq!(s.zalo_oa_customers, Cmp::counts(0, 0));
+        assert_eq!(s.zalo_oa_customers, Comparison::counts(0, 0));
         // Cut-offs: 2026-10-15, 2026-08-15, 2026-05-15, 2025-11-15.
         // KH1 last bought on 2026-10-15: not strictly before the 1-month cut-off.
         // KH2 last bought on 2026-11-04 (the 2026-11-20 purchase is after as_of).
@@ -1581,12 +1581,18 @@ pub(crate) mod tests {
             Channel::Zalo,
         ));
         let data = b.build().unwrap();
-        assert_eq!(zalo_oa_customers(&data, &context()), Cmp::counts(1, 1));
+        assert_eq!(
+            zalo_oa_customers(&data, &context()),
+            Comparison::counts(1, 1)
+        );
         // Exactly at as_of is included (docs/metrics.md#time).
         let at_as_of = ReportOptions::new(at("2026-11-15T10:00:01+07:00"))
             .resolve()
             .unwrap();
-        assert_eq!(zalo_oa_customers(&data, &at_as_of), Cmp::counts(2, 1));
+        assert_eq!(
+            zalo_oa_customers(&data, &at_as_of),
+            Comparison::counts(2, 1)
+        );
     }
 
     #[test]
@@ -1630,7 +1636,10 @@ pub(crate) mod tests {
                 with_both: 1
             }
         );
-        assert_eq!(webpush_form_customers(&data, &ctx), Cmp::counts(4, 0));
+        assert_eq!(
+            webpush_form_customers(&data, &ctx),
+            Comparison::counts(4, 0)
+        );
     }
 
     #[test]
@@ -1740,6 +1749,6 @@ pub(crate) mod tests {
         b.push_customer(&customer("D", "2026-08-30T00:00:00+07:00", Source::Pos)); // previous start
         let data = b.build().unwrap();
         // previous = 21 days ending 2026-09-19: 2026-08-30 .. 2026-09-19.
-        assert_eq!(new_customers(&data, &ctx), Cmp::counts(1, 2));
+        assert_eq!(new_customers(&data, &ctx), Comparison::counts(1, 2));
     }
 }

@@ -44,7 +44,7 @@
 //! | reference (docs/) | item |
 //! | --- | --- |
 //! | metrics.md#time, #periods, #presets | [`calendar`] |
-//! | metrics.md#comparisons, #money-and-ratios | [`money::Cmp`], [`money::ratio`], [`money::DecimalSum`] |
+//! | metrics.md#comparisons, #money-and-ratios | [`money::Comparison`], [`money::ratio`], [`money::DecimalSum`] |
 //! | input-format.md (files, values, rejections) | [`model`], [`DatasetBuilder`], [`Reason`], [`Warning`] |
 //! | metrics.md#customers `customers` (customer dashboard) | [`customers`]: [`customers::section`], [`customers::dormant_customers`], [`customers::new_customers_daily`], … |
 //! | metrics.md#profile `profile` (customer 360) | [`profile`]: [`profile::section`], [`profile::avg_days_between_purchases`], … |

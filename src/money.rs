@@ -1,5 +1,5 @@
 //! Exact money arithmetic: checked sums ([`DecimalSum`], [`checked_sum`]), ratios that
-//! are `None` when undefined ([`ratio`]), and period comparisons ([`Cmp`]). docs/metrics.md#conventions.
+//! are `None` when undefined ([`ratio`]), and period comparisons ([`Comparison`]). docs/metrics.md#conventions.
 //!
 //! Money is [`rust_decimal::Decimal`] everywhere; nothing here uses floats.
 
@@ -253,8 +253,11 @@ pub fn count_ratio(numerator: u64, denominator: u64) -> Option<Decimal> {
     Decimal::from(numerator).checked_div(Decimal::from(denominator))
 }
 
-/// A value in a period against the previous period (docs/metrics.md#conventions, `cmp`):
-/// `delta = (current - previous) / |previous|`.
+/// A value in a period against its comparison range (the previous period unless the
+/// report's comparison mode chose another; docs/metrics.md#comparisons), written
+/// `{current, previous, delta}` in JSON: `delta = (current - previous) / |previous|`.
+///
+/// Named `Comparison` (it was `Cmp`, which read like `std::cmp`).
 ///
 /// `delta` is a fraction (`0.25` is +25 %) and is `None` when `previous` is zero, or when
 /// either value is itself an undefined ratio (docs/metrics.md#comparisons). Dividing by `|previous|` keeps
@@ -266,19 +269,19 @@ pub fn count_ratio(numerator: u64, denominator: u64) -> Option<Decimal> {
 ///
 /// # Example
 /// ```
-/// use crm_metrics::money::Cmp;
+/// use crm_metrics::money::Comparison;
 /// use rust_decimal::Decimal;
 ///
-/// let c = Cmp::counts(15, 12);
+/// let c = Comparison::counts(15, 12);
 /// assert_eq!(c.delta, Some(Decimal::new(25, 2))); // +25 %
-/// assert_eq!(Cmp::counts(3, 0).delta, None);
+/// assert_eq!(Comparison::counts(3, 0).delta, None);
 ///
-/// let roi = Cmp::ratios("roi", Some(Decimal::new(275, 2)), Some(Decimal::new(-5, 1)))?;
+/// let roi = Comparison::ratios("roi", Some(Decimal::new(275, 2)), Some(Decimal::new(-5, 1)))?;
 /// assert_eq!(roi.delta, Some(Decimal::new(65, 1))); // (2.75 - -0.5) / 0.5
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cmp<T> {
+pub struct Comparison<T> {
     /// The value in the period.
     pub current: T,
     /// The value in the previous period.
@@ -287,12 +290,12 @@ pub struct Cmp<T> {
     pub delta: Option<Decimal>,
 }
 
-impl Cmp<u64> {
+impl Comparison<u64> {
     /// Compares two counts. Never fails: counts subtract and divide within `Decimal`.
-    pub fn counts(current: u64, previous: u64) -> Cmp<u64> {
+    pub fn counts(current: u64, previous: u64) -> Comparison<u64> {
         // OK because two u64 values subtract and divide well inside Decimal's range.
         let delta = delta(Decimal::from(current), Decimal::from(previous)).unwrap_or(None);
-        Cmp {
+        Comparison {
             current,
             previous,
             delta,
@@ -300,7 +303,7 @@ impl Cmp<u64> {
     }
 }
 
-impl Cmp<Decimal> {
+impl Comparison<Decimal> {
     /// Compares two amounts.
     ///
     /// # Errors
@@ -310,8 +313,8 @@ impl Cmp<Decimal> {
         what: &'static str,
         current: Decimal,
         previous: Decimal,
-    ) -> Result<Cmp<Decimal>> {
-        Ok(Cmp {
+    ) -> Result<Comparison<Decimal>> {
+        Ok(Comparison {
             current,
             previous,
             delta: delta(current, previous).map_err(|()| Error::overflow(what))?,
@@ -319,7 +322,7 @@ impl Cmp<Decimal> {
     }
 }
 
-impl Cmp<Option<Decimal>> {
+impl Comparison<Option<Decimal>> {
     /// Compares two ratios; `delta` is `None` when either is `None` (docs/metrics.md#comparisons).
     ///
     /// # Errors
@@ -328,12 +331,12 @@ impl Cmp<Option<Decimal>> {
         what: &'static str,
         current: Option<Decimal>,
         previous: Option<Decimal>,
-    ) -> Result<Cmp<Option<Decimal>>> {
+    ) -> Result<Comparison<Option<Decimal>>> {
         let delta = match (current, previous) {
             (Some(c), Some(p)) => delta(c, p).map_err(|()| Error::overflow(what))?,
             _ => None,
         };
-        Ok(Cmp {
+        Ok(Comparison {
             current,
             previous,
             delta,
@@ -418,32 +421,38 @@ mod tests {
     #[test]
     fn cmp_cases() {
         // delta with previous = 0 is null
-        assert_eq!(Cmp::counts(5, 0).delta, None);
-        assert_eq!(Cmp::counts(0, 0).delta, None);
+        assert_eq!(Comparison::counts(5, 0).delta, None);
+        assert_eq!(Comparison::counts(0, 0).delta, None);
         // 4 -> 1: (1 - 4) / 4 = -0.75
-        assert_eq!(Cmp::counts(1, 4).delta, Some(d("-0.75")));
+        assert_eq!(Comparison::counts(1, 4).delta, Some(d("-0.75")));
         // negative previous: ROI -0.5 -> 2.75 is (2.75 + 0.5) / 0.5 = 6.5
-        let c = Cmp::ratios("roi", Some(d("2.75")), Some(d("-0.5"))).unwrap();
+        let c = Comparison::ratios("roi", Some(d("2.75")), Some(d("-0.5"))).unwrap();
         assert_eq!(c.delta, Some(d("6.5")));
         // a null ratio on either side gives a null delta (docs/metrics.md#comparisons)
-        assert_eq!(Cmp::ratios("roi", None, Some(d("1"))).unwrap().delta, None);
-        assert_eq!(Cmp::ratios("roi", Some(d("1")), None).unwrap().delta, None);
+        assert_eq!(
+            Comparison::ratios("roi", None, Some(d("1"))).unwrap().delta,
+            None
+        );
+        assert_eq!(
+            Comparison::ratios("roi", Some(d("1")), None).unwrap().delta,
+            None
+        );
         // 75000 -> 76900: 1900 / 75000 = 0.02533...
-        let c = Cmp::amounts("rev", d("76900"), d("75000")).unwrap();
+        let c = Comparison::amounts("rev", d("76900"), d("75000")).unwrap();
         assert_eq!(c.delta, Some(d("1900") / d("75000")));
-        assert!(Cmp::amounts("rev", Decimal::MAX, d("-1")).is_err());
+        assert!(Comparison::amounts("rev", Decimal::MAX, d("-1")).is_err());
     }
 
     #[test]
     fn money_serializes_as_strings() {
         // Pin the JSON form: a `serde-float` feature anywhere in the build would flip it.
-        let c = Cmp::amounts("x", d("1250000"), d("1000000.5")).unwrap();
+        let c = Comparison::amounts("x", d("1250000"), d("1000000.5")).unwrap();
         let json = serde_json::to_string(&c).unwrap();
         assert!(
             json.starts_with(r#"{"current":"1250000","previous":"1000000.5","delta":""#),
             "{json}"
         );
-        let c = Cmp::counts(3, 0);
+        let c = Comparison::counts(3, 0);
         assert_eq!(
             serde_json::to_string(&c).unwrap(),
             r#"{"current":3,"previous":0,"delta":null}"#

@@ -29,7 +29,7 @@ use crate::calendar::{
 use crate::dataset::{CustomerIdx, Dataset, OrderRow};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Direction, InteractionKind, OrderStatus};
-use crate::money::{Cmp, DecimalSum, count_ratio, ratio};
+use crate::money::{Comparison, DecimalSum, count_ratio, ratio};
 use crate::options::Context;
 
 /// `profile` (docs/metrics.md#profile) of one customer. Keys serialize in the documented order.
@@ -125,9 +125,9 @@ pub struct MonthSpend {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct YearOverYear {
     /// Purchase totals, Jan 1 up to `as_of` against Jan 1 up to `as_of` minus one year.
-    pub spend: Cmp<Decimal>,
+    pub spend: Comparison<Decimal>,
     /// Purchases over the same spans.
-    pub orders: Cmp<u64>,
+    pub orders: Comparison<u64>,
 }
 
 /// One row of `profile.purchase_history`.
@@ -563,7 +563,7 @@ pub fn engagement(dataset: &Dataset, context: &Context, customer: CustomerIdx) -
 
     let index = &dataset.engagement;
     let item = |counts: [u64; 2], all: u64| {
-        let cmp = Cmp::counts(counts[0], counts[1]);
+        let cmp = Comparison::counts(counts[0], counts[1]);
         EngagementItem {
             current: cmp.current,
             previous: cmp.previous,
@@ -708,8 +708,8 @@ pub fn year_over_year(
     let previous_year = year.checked_sub(1).unwrap_or(year);
     let (previous_spend, previous_count) = tally(year_start(calendar, previous_year)?, year_ago)?;
     Ok(YearOverYear {
-        spend: Cmp::amounts("profile.year_over_year.spend", spend, previous_spend)?,
-        orders: Cmp::counts(count, previous_count),
+        spend: Comparison::amounts("profile.year_over_year.spend", spend, previous_spend)?,
+        orders: Comparison::counts(count, previous_count),
     })
 }
 

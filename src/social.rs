@@ -42,7 +42,7 @@ use crate::calendar::{Ts, weekday_index};
 use crate::dataset::{CustomerIdx, Dataset, InteractionRow, OrderDetail};
 use crate::error::{Error, Result};
 use crate::fold::{Fold, Section, fold_customers};
-use crate::money::{Cmp, DecimalSum, count_ratio};
+use crate::money::{Comparison, DecimalSum, count_ratio};
 use crate::options::{Context, ReportOptions};
 
 /// `social` (docs/metrics.md#social). Keys serialize in the documented order.
@@ -50,21 +50,21 @@ use crate::options::{Context, ReportOptions};
 pub struct SocialSection {
     /// Inbound social `message` + `comment` in the period (a count of messages, as S4
     /// defines reach).
-    pub reached: Cmp<u64>,
+    pub reached: Comparison<u64>,
     /// Distinct customers of those messages and comments.
-    pub reached_customers: Cmp<u64>,
+    pub reached_customers: Comparison<u64>,
     /// Distinct customers who got an outbound social `message` or `comment` in the
     /// period, by a person or by automation.
-    pub cared: Cmp<u64>,
+    pub cared: Comparison<u64>,
     /// Placed (not cancelled) social orders created in the period.
-    pub orders: Cmp<u64>,
+    pub orders: Comparison<u64>,
     /// Cancelled social orders created in the period (docs/metrics.md#social).
-    pub cancelled_orders: Cmp<u64>,
+    pub cancelled_orders: Comparison<u64>,
     /// Sum of totals of the placed social orders of the period.
-    pub revenue: Cmp<Decimal>,
+    pub revenue: Comparison<Decimal>,
     /// Sum of `total - cost_of_goods` of the placed social orders of the period that
     /// have a `cost_of_goods`.
-    pub gross_profit: Cmp<Decimal>,
+    pub gross_profit: Comparison<Decimal>,
     /// Placed social orders of the current period without `cost_of_goods` (left out of
     /// `gross_profit`).
     pub orders_missing_cost: u64,
@@ -74,7 +74,7 @@ pub struct SocialSection {
     pub linked_accounts: u64,
     /// Customers whose first ever inbound social `message` / `comment` (up to `as_of`,
     /// on the selected pages) falls in the period.
-    pub new_customers: Cmp<u64>,
+    pub new_customers: Comparison<u64>,
     /// Reached → cared → ordered → delivered customers of the period, nested.
     pub funnel: Funnel,
     /// Inbound social messages + comments per local date of the period (every date).
@@ -202,7 +202,7 @@ pub fn section(dataset: &Dataset, context: &Context) -> Result<SocialSection> {
 /// assert_eq!(value, social::section(&dataset, &context)?.reached);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn reach(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn reach(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.reached)
 }
 
@@ -228,7 +228,7 @@ pub fn reach(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
 /// assert_eq!(value, social::section(&dataset, &context)?.reached_customers);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn reached_customers(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn reached_customers(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.reached_customers)
 }
 
@@ -254,7 +254,7 @@ pub fn reached_customers(dataset: &Dataset, context: &Context) -> Result<Cmp<u64
 /// assert_eq!(value, social::section(&dataset, &context)?.cared);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn cared(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn cared(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.cared)
 }
 
@@ -280,7 +280,7 @@ pub fn cared(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
 /// assert_eq!(value, social::section(&dataset, &context)?.orders);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn orders(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.orders)
 }
 
@@ -303,7 +303,7 @@ pub fn orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
 /// assert_eq!(value, social::section(&dataset, &context)?.cancelled_orders);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn cancelled_orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn cancelled_orders(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.cancelled_orders)
 }
 
@@ -326,7 +326,7 @@ pub fn cancelled_orders(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>
 /// assert_eq!(value, social::section(&dataset, &context)?.revenue);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Comparison<Decimal>> {
     Ok(section(dataset, context)?.revenue)
 }
 
@@ -352,7 +352,7 @@ pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
 /// assert_eq!(value, social::section(&dataset, &context)?.gross_profit);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn gross_profit(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+pub fn gross_profit(dataset: &Dataset, context: &Context) -> Result<Comparison<Decimal>> {
     Ok(section(dataset, context)?.gross_profit)
 }
 
@@ -401,7 +401,7 @@ pub fn orders_missing_cost(dataset: &Dataset, context: &Context) -> Result<u64> 
 /// assert_eq!(value, social::section(&dataset, &context)?.new_customers);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn new_customers(dataset: &Dataset, context: &Context) -> Result<Cmp<u64>> {
+pub fn new_customers(dataset: &Dataset, context: &Context) -> Result<Comparison<u64>> {
     Ok(section(dataset, context)?.new_customers)
 }
 
@@ -1190,14 +1190,14 @@ impl Fold for Partial {
 
     fn finish(self) -> Result<SocialSection> {
         let counts = self.counts;
-        let money = |sums: &[DecimalSum; 2], what: &'static str| -> Result<Cmp<Decimal>> {
-            Cmp::amounts(
+        let money = |sums: &[DecimalSum; 2], what: &'static str| -> Result<Comparison<Decimal>> {
+            Comparison::amounts(
                 what,
                 sums[CURRENT].finish(what)?,
                 sums[PREVIOUS].finish(what)?,
             )
         };
-        let pair = |c: [u64; 2]| Cmp::counts(c[CURRENT], c[PREVIOUS]);
+        let pair = |c: [u64; 2]| Comparison::counts(c[CURRENT], c[PREVIOUS]);
         let pages = self.pages.unwrap_or(PageCounts {
             activated: 0,
             linked: Some(0),

@@ -7,7 +7,7 @@
 //! # Formula index
 //! | field (docs/metrics.md#marketing) | item |
 //! | --- | --- |
-//! | `revenue`, `cost`, `roi` (cmp) | [`MarketingSection`], [`roi`], [`money::Cmp`](crate::money::Cmp) |
+//! | `revenue`, `cost`, `roi` (cmp) | [`MarketingSection`], [`roi`], [`money::Comparison`](crate::money::Comparison) |
 //! | `funnel`, `opportunity_rate`, `order_rate` | [`funnel`], [`Funnel`] |
 //! | `won_deals`, `aov` | [`aov`] |
 //! | `activity_daily` | [`ActivityDay`] |
@@ -76,7 +76,7 @@ use rust_decimal::Decimal;
 
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::money::Cmp;
+use crate::money::Comparison;
 use crate::options::Context;
 
 /// Computes the section for a report: the context's period, sources and product types.
@@ -130,7 +130,7 @@ pub fn section_with_filter(
 /// assert_eq!(value, marketing::section(&dataset, &context)?.revenue);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Comparison<Decimal>> {
     Ok(section(dataset, context)?.revenue)
 }
 
@@ -154,7 +154,7 @@ pub fn revenue(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
 /// assert_eq!(value, marketing::section(&dataset, &context)?.cost);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn cost(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
+pub fn cost(dataset: &Dataset, context: &Context) -> Result<Comparison<Decimal>> {
     Ok(section(dataset, context)?.cost)
 }
 
@@ -181,7 +181,7 @@ pub fn cost(dataset: &Dataset, context: &Context) -> Result<Cmp<Decimal>> {
 /// assert_eq!(value, marketing::section(&dataset, &context)?.roi);
 /// # Ok::<(), crm_metrics::Error>(())
 /// ```
-pub fn roi_change(dataset: &Dataset, context: &Context) -> Result<Cmp<Option<Decimal>>> {
+pub fn roi_change(dataset: &Dataset, context: &Context) -> Result<Comparison<Option<Decimal>>> {
     Ok(section(dataset, context)?.roi)
 }
 
@@ -347,7 +347,7 @@ mod tests {
     use crate::calendar::{Period, Preset};
     use crate::dataset::DatasetBuilder;
     use crate::model::{Cost, Deal};
-    use crate::money::Cmp;
+    use crate::money::Comparison;
     use crate::options::ReportOptions;
     use chrono::{DateTime, NaiveDate, Utc};
     use rust_decimal::Decimal;
@@ -450,7 +450,7 @@ mod tests {
         // (100 - 0) / 0: undefined, and so is its delta
         assert_eq!(
             s.roi,
-            Cmp {
+            Comparison {
                 current: None,
                 previous: None,
                 delta: None

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::money::Cmp;
+use crate::money::Comparison;
 
 use super::formula::Funnel;
 
@@ -13,14 +13,14 @@ use super::formula::Funnel;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketingSection {
     /// Summed `revenue` of deals won in the period, against the previous period.
-    pub revenue: Cmp<Decimal>,
+    pub revenue: Comparison<Decimal>,
     /// Summed `amount` of costs dated in the period (up to `today`), against the
     /// previous period.
-    pub cost: Cmp<Decimal>,
+    pub cost: Comparison<Decimal>,
     /// [`roi`](super::roi) of each period; the delta divides the two ratios
     /// (docs/metrics.md#money-and-ratios), and is `null` when either is `null`
     /// (docs/metrics.md#comparisons).
-    pub roi: Cmp<Option<Decimal>>,
+    pub roi: Comparison<Option<Decimal>>,
     /// The cohort funnel of the period.
     pub funnel: Funnel,
     /// `funnel.opportunity / funnel.created`; `null` with no deal created.

@@ -7,7 +7,7 @@ use crate::calendar::{Period, Ts};
 use crate::dataset::{CostRow, CustomerIdx, Dataset, DealRow};
 use crate::error::Result;
 use crate::fold::{Fold, Section};
-use crate::money::{Cmp, DecimalSum};
+use crate::money::{Comparison, DecimalSum};
 use crate::options::{Context, ReportOptions};
 
 use super::formula::{Funnel, aov, cohort_depth, cost_per, roi_of};
@@ -415,17 +415,17 @@ impl Fold for Partial {
     /// [`Error::Overflow`](crate::Error::Overflow) naming the metric when a sum or a ratio does not fit in a
     /// decimal.
     fn finish(self) -> Result<MarketingSection> {
-        let revenue = Cmp::amounts(
+        let revenue = Comparison::amounts(
             "marketing.revenue",
             self.current.revenue.finish("marketing.revenue")?,
             self.previous.revenue.finish("marketing.revenue")?,
         )?;
-        let cost = Cmp::amounts(
+        let cost = Comparison::amounts(
             "marketing.cost",
             self.current.cost.finish("marketing.cost")?,
             self.previous.cost.finish("marketing.cost")?,
         )?;
-        let roi = Cmp::ratios(
+        let roi = Comparison::ratios(
             "marketing.roi",
             roi_of("marketing.roi", revenue.current, cost.current)?,
             roi_of("marketing.roi", revenue.previous, cost.previous)?,

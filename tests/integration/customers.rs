@@ -323,7 +323,7 @@ proptest! {
         let dataset = SampleOptions::new(customers).seed(seed).dataset().unwrap();
         let context = options(back, zone, preset).resolve().unwrap();
         let s = customers::section(&dataset, &context).unwrap();
-        let by_source = |f: fn(&crm_metrics::money::Cmp<u64>) -> u64| -> u64 {
+        let by_source = |f: fn(&crm_metrics::money::Comparison<u64>) -> u64| -> u64 {
             s.new_customers_by_source.iter().map(|(_, c)| f(c)).sum()
         };
         prop_assert_eq!(by_source(|c| c.current), s.new_customers.current);

@@ -27,7 +27,7 @@ use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate};
 use crm_metrics::Report;
-use crm_metrics::money::Cmp;
+use crm_metrics::money::Comparison;
 use rust_decimal::Decimal;
 
 use super::format::{self, Frame, Meta, Trend, count, money, percent, trend};
@@ -271,7 +271,7 @@ pub fn delta_chip(delta: Option<Decimal>, good_when_up: bool) -> String {
 }
 
 /// A KPI of a count compared with the previous period.
-pub fn kpi_count(label: &str, c: &Cmp<u64>, good_when_up: bool, note: &str) -> String {
+pub fn kpi_count(label: &str, c: &Comparison<u64>, good_when_up: bool, note: &str) -> String {
     kpi(
         label,
         &count(c.current),
@@ -290,7 +290,7 @@ pub fn kpi_count(label: &str, c: &Cmp<u64>, good_when_up: bool, note: &str) -> S
 }
 
 /// A KPI of an amount compared with the previous period.
-pub fn kpi_money(label: &str, c: &Cmp<Decimal>, good_when_up: bool, note: &str) -> String {
+pub fn kpi_money(label: &str, c: &Comparison<Decimal>, good_when_up: bool, note: &str) -> String {
     kpi(
         label,
         &money(&c.current),
@@ -309,7 +309,7 @@ pub fn kpi_money(label: &str, c: &Cmp<Decimal>, good_when_up: bool, note: &str) 
 }
 
 /// A KPI of a ratio compared with the previous period.
-pub fn kpi_ratio(label: &str, c: &Cmp<Option<Decimal>>, note: &str) -> String {
+pub fn kpi_ratio(label: &str, c: &Comparison<Option<Decimal>>, note: &str) -> String {
     let exact = |r: &Option<Decimal>| r.map_or("n/a".to_owned(), |r| r.normalize().to_string());
     kpi(
         label,

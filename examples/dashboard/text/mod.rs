@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use chrono::NaiveDate;
 use crm_metrics::Report;
-use crm_metrics::money::Cmp;
+use crm_metrics::money::Comparison;
 use rust_decimal::Decimal;
 
 use super::format::{
@@ -319,17 +319,17 @@ pub fn fit_list(items: &[String], room: usize) -> String {
 }
 
 /// A count compared with the previous period: `[current, previous, delta]`.
-pub fn cmp_count(c: &Cmp<u64>) -> [String; 3] {
+pub fn cmp_count(c: &Comparison<u64>) -> [String; 3] {
     [count(c.current), count(c.previous), delta(c.delta)]
 }
 
 /// An amount compared with the previous period.
-pub fn cmp_money(c: &Cmp<Decimal>) -> [String; 3] {
+pub fn cmp_money(c: &Comparison<Decimal>) -> [String; 3] {
     [money(&c.current), money(&c.previous), delta(c.delta)]
 }
 
 /// A ratio compared with the previous period.
-pub fn cmp_ratio(c: &Cmp<Option<Decimal>>) -> [String; 3] {
+pub fn cmp_ratio(c: &Comparison<Option<Decimal>>) -> [String; 3] {
     [percent(c.current), percent(c.previous), delta(c.delta)]
 }
 
