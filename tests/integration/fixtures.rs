@@ -117,7 +117,7 @@ pub fn cases() -> Vec<(String, Value, Value)> {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|case| {
+        .map(|case| {
             let name = case["name"].as_str().unwrap().to_owned();
             let args: Vec<String> = case["args"]
                 .as_array()
@@ -129,7 +129,7 @@ pub fn cases() -> Vec<(String, Value, Value)> {
             let actual = serde_json::to_value(&report).unwrap();
             let expected_text =
                 std::fs::read_to_string(dir.join("expected").join(format!("{name}.json"))).unwrap();
-            Some((name, actual, serde_json::from_str(&expected_text).unwrap()))
+            (name, actual, serde_json::from_str(&expected_text).unwrap())
         })
         .collect()
 }
