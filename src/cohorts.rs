@@ -17,7 +17,7 @@
 //! (cohort, month), so merging any split of the customers gives exactly the whole.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ReportOptions;
 use crate::dataset::{CustomerIdx, Dataset};
@@ -31,7 +31,7 @@ use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, fold_all};
 const ROWS: usize = MONTHS - 1;
 
 /// One cohort: the customers acquired (first purchase) in a month.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CohortRow {
     /// `YYYY-MM`.
     pub month: String,

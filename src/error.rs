@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything that can go wrong in this crate.
 ///
@@ -305,7 +305,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One of the nine input tables of docs/input-format.md, in the documented order (which is also the order of
 /// `data_quality.rejected`, docs/metrics.md#data_quality).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     /// `customers.csv` (required).
@@ -380,7 +380,7 @@ impl fmt::Display for Table {
 
 /// Why a row was rejected (docs/input-format.md#rejections). The declaration order is
 /// the precedence: when a row has several problems it gets the first reason that applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A bad date, number or enumeration value, a missing required field, or a record
@@ -443,7 +443,7 @@ impl fmt::Display for Reason {
 /// A problem that keeps the row (docs/input-format.md): a reference to a staff member, fanpage or
 /// campaign with no accepted row. Counted once per (row, column), on accepted rows only
 /// (docs/input-format.md#rejections).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
     /// `staff_id` names no accepted staff row.

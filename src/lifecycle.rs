@@ -26,7 +26,7 @@
 //! customers gives exactly the whole result.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ReportOptions;
 use crate::dataset::{CustomerIdx, Dataset};
@@ -36,7 +36,7 @@ use crate::money::count_ratio;
 use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, fold_all};
 
 /// The lifecycle section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleSection {
     /// Customers active in the period.
     pub active: u64,
@@ -55,7 +55,7 @@ pub struct LifecycleSection {
 }
 
 /// One month of [`LifecycleSection::monthly`], against the month before it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleMonth {
     /// `YYYY-MM`.
     pub month: String,
@@ -88,7 +88,7 @@ pub struct Counts {
 }
 
 /// The lifecycle state of one customer in a range of dates against the range before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Active, first purchase in the range.

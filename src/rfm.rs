@@ -42,7 +42,7 @@ use std::fmt;
 use std::io::Write;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ReportOptions;
 use crate::dataset::{CustomerIdx, Dataset};
@@ -53,8 +53,7 @@ use crate::money::{DecimalSum, count_ratio, ratio};
 use crate::purchase_days::{CustomerDays, Days, Frame, customer_id, fold_all};
 
 /// An RFM segment, in the order they are tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Segment {
     /// r >= 4 and f >= 4: bought recently and often.
@@ -189,7 +188,7 @@ pub fn segment(r: u8, f: u8, frequency: u64) -> Segment {
 }
 
 /// The RFM section of the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RfmSection {
     /// Purchasers.
     pub customers: u64,
@@ -202,7 +201,7 @@ pub struct RfmSection {
 }
 
 /// Means over purchasers, exact decimal quotients; `None` when there is no purchaser.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RfmMeans {
     /// Mean `frequency`.
     pub mean_frequency: Option<Decimal>,
@@ -217,7 +216,7 @@ pub struct RfmMeans {
 }
 
 /// One segment of [`RfmSection::segments`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentRow {
     /// The segment.
     pub segment: Segment,
@@ -232,8 +231,7 @@ pub struct SegmentRow {
 }
 
 /// One purchaser's row of [`summary`] (and of the CSV of [`write_csv`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RfmRow {
     /// The customer's id.
     pub customer_id: String,

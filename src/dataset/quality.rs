@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Reason, Rejection, Table, Warning};
 
 /// Rows read, accepted and rejected in one table. Always `read == accepted + rejected`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableCounts {
     /// Records read (docs/input-format.md#csv-layout: a blank line or a line of empty fields is not a record).
     pub read: u64,
@@ -125,15 +125,17 @@ impl DataQuality {
 /// Read it by table, reason and warning with [`table`](Self::table),
 /// [`rejected_by_reason`](Self::rejected_by_reason) and [`warnings`](Self::warnings);
 /// the fields are what the JSON writes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataQualitySection {
     /// `{table: {read, accepted, rejected}}` for all nine tables, in the documented order.
     pub tables: TablesMap,
     /// Rejected rows per reason; only non-zero reasons, in the documented order.
+    #[serde(deserialize_with = "NonZero::deserialize_reasons")]
     pub rejected_by_reason: NonZero,
     /// The first rejected rows (docs/metrics.md#data_quality order).
     pub rejected: Vec<RejectedRow>,
     /// Warnings per kind; only non-zero ones.
+    #[serde(deserialize_with = "NonZero::deserialize_warnings")]
     pub warnings_by_reason: NonZero,
 }
 
@@ -283,6 +285,19 @@ impl fmt::Display for RejectionSummary {
     }
 }
 
+/// Reads `{table: {read, accepted, rejected}}`; a table left out counts zeros, an
+/// unknown table name is an error.
+impl<'de> Deserialize<'de> for TablesMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TablesMap, D::Error> {
+        let given = std::collections::BTreeMap::<Table, TableCounts>::deserialize(deserializer)?;
+        let mut counts = [TableCounts::default(); 9];
+        for (table, c) in given {
+            counts[table.index()] = c;
+        }
+        Ok(TablesMap(counts))
+    }
+}
+
 impl Serialize for TablesMap {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(9))?;
@@ -310,6 +325,37 @@ impl NonZero {
     }
 }
 
+impl NonZero {
+    /// Reads `{name: count}` whose names are among `names` (absent = 0); an unknown name
+    /// is an error naming it.
+    fn deserialize_named<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        names: Vec<&'static str>,
+    ) -> Result<NonZero, D::Error> {
+        let given = std::collections::BTreeMap::<String, u64>::deserialize(deserializer)?;
+        let mut counts = vec![0; names.len()];
+        for (name, count) in given {
+            let Some(i) = names.iter().position(|n| *n == name) else {
+                return Err(serde::de::Error::unknown_variant(&name, &[]));
+            };
+            counts[i] = count;
+        }
+        Ok(NonZero { names, counts })
+    }
+
+    fn deserialize_reasons<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<NonZero, D::Error> {
+        NonZero::deserialize_named(deserializer, Reason::ALL.map(Reason::name).to_vec())
+    }
+
+    fn deserialize_warnings<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<NonZero, D::Error> {
+        NonZero::deserialize_named(deserializer, Warning::ALL.map(Warning::name).to_vec())
+    }
+}
+
 impl Serialize for NonZero {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
@@ -324,7 +370,7 @@ impl Serialize for NonZero {
 
 /// One entry of `data_quality.rejected`: its five keys. The column at fault is
 /// written at the start of `detail`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRow {
     /// The row's table.
     pub table: Table,

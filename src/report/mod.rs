@@ -5,7 +5,7 @@
 mod beyond;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Compare, Period};
 use crate::dataset::{DataQualitySection, Dataset};
@@ -15,8 +15,11 @@ use crate::fold::{Fold, fold_customers};
 pub use crate::options::{Context, ReportOptions};
 use crate::{cohorts, customer_picture, customers, lifecycle, marketing, profile, rfm, social};
 
-/// The report of SPEC §8. Keys serialize in SPEC's order.
-#[derive(Clone, Debug, Serialize)]
+/// The report (docs/metrics.md#the-json-report). Keys serialize in the documented order;
+/// it deserializes from that JSON again (a `"custom"` comparison takes its range from
+/// `previous_period`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ReportJson")]
 pub struct Report {
     /// `as_of` as UTC RFC 3339 with `Z` (SPEC §9.2).
     pub as_of: DateTime<Utc>,
@@ -50,6 +53,55 @@ pub struct Report {
     pub profile: Option<profile::ProfileSection>,
     /// What validation accepted, rejected and warned about.
     pub data_quality: DataQualitySection,
+}
+
+/// [`Report`] as its JSON says it: the comparison mode by name only.
+#[derive(Deserialize)]
+struct ReportJson {
+    as_of: DateTime<Utc>,
+    time_zone: String,
+    period: Period,
+    previous_period: Period,
+    compare: String,
+    customers: customers::CustomersSection,
+    marketing: marketing::MarketingSection,
+    customer_picture: customer_picture::CustomerPictureSection,
+    social: social::SocialSection,
+    lifecycle: lifecycle::LifecycleSection,
+    cohorts: Vec<cohorts::CohortRow>,
+    rfm: rfm::RfmSection,
+    #[serde(default)]
+    profile: Option<profile::ProfileSection>,
+    data_quality: DataQualitySection,
+}
+
+impl TryFrom<ReportJson> for Report {
+    type Error = String;
+
+    fn try_from(json: ReportJson) -> std::result::Result<Report, String> {
+        let compare = match json.compare.as_str() {
+            "custom" => Compare::Custom(json.previous_period),
+            name => name
+                .parse()
+                .map_err(|_| format!("unknown comparison mode {name:?}"))?,
+        };
+        Ok(Report {
+            as_of: json.as_of,
+            time_zone: json.time_zone,
+            period: json.period,
+            previous_period: json.previous_period,
+            compare,
+            customers: json.customers,
+            marketing: json.marketing,
+            customer_picture: json.customer_picture,
+            social: json.social,
+            lifecycle: json.lifecycle,
+            cohorts: json.cohorts,
+            rfm: json.rfm,
+            profile: json.profile,
+            data_quality: json.data_quality,
+        })
+    }
 }
 
 /// The lifecycle, cohorts and RFM sections in one pass over the customers, sharing one

@@ -231,3 +231,25 @@ fn manifest_counts_match() {
         assert_eq!(quality.warnings(warning), expected, "{warning}");
     }
 }
+
+#[test]
+fn every_report_round_trips_through_json() {
+    // The report deserializes from its own JSON into an equal report, in every case
+    // (profile present or absent, every comparison mode including a custom range).
+    let dir = fixture_dir();
+    let cases: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    for case in cases.as_array().unwrap() {
+        let args: Vec<String> = case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        let report = crm_metrics::report(dataset_in(case_tz(&args)), &options(&args)).unwrap();
+        let text = serde_json::to_string(&report).unwrap();
+        let back: crm_metrics::Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, report, "{}", case["name"]);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+}
