@@ -1,14 +1,16 @@
 //! [`DatasetBuilder`]: rows in, a validated and indexed [`Dataset`] out.
 
 use crate::calendar::{BusinessCalendar, Ts};
+use crate::dataset::frozen::Dataset;
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
-    FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow, PurchaseTotals,
+    FanpageInfo, InteractionRow, LineRow, OrderDetail, OrderRow, PurchaseTotals,
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::{DataQuality, TableCounts};
 use crate::dataset::stage::{Stage, TableStage};
-use crate::dataset::{Dataset, validate};
+use crate::dataset::storage::OptKey;
+use crate::dataset::validate;
 use crate::error::{Error, Rejection, Result, Table, Warning};
 use crate::model::{Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, Staff};
 use crate::money::DecimalSum;
@@ -49,6 +51,14 @@ pub struct DatasetBuilder {
     strict: bool,
     /// The business time zone of timestamps without an offset in CSV input.
     pub(crate) zone: BusinessCalendar,
+}
+
+// Here rather than beside `Dataset` so that the frozen dataset does not import its builder.
+impl Dataset {
+    /// A new [`DatasetBuilder`].
+    pub fn builder() -> DatasetBuilder {
+        DatasetBuilder::new()
+    }
 }
 
 impl DatasetBuilder {

@@ -23,8 +23,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::Ts;
-use crate::dataset::index::OptKey;
 use crate::dataset::intern::Interner;
+use crate::dataset::storage::{Arena, OptKey, Span};
 use crate::error::{Origin, Reason, Rejection, Table};
 use crate::model::{
     Campaign, Channel, Cost, Customer, Deal, Direction, Fanpage, Gender, Interaction,
@@ -36,51 +36,6 @@ use crate::model::{
 /// rejected at validation; staging itself keeps full `u64` line numbers.
 pub(crate) fn line32(line: u64) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
-}
-
-/// A string in an [`Arena`]; an empty span is an absent value (docs/input-format.md: empty = absent).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Span {
-    start: u32,
-    len: u32,
-}
-
-impl Span {
-    pub(crate) fn is_empty(self) -> bool {
-        self.len == 0
-    }
-}
-
-/// Text in one `String` (at most 4 GiB per table), addressed by [`Span`]s.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Arena {
-    text: String,
-}
-
-impl Arena {
-    /// Adds `s`; `None` when the arena would pass 4 GiB.
-    pub(crate) fn push(&mut self, s: &str) -> Option<Span> {
-        let start = u32::try_from(self.text.len()).ok()?;
-        let len = u32::try_from(s.len()).ok()?;
-        start.checked_add(len)?;
-        self.text.push_str(s);
-        Some(Span { start, len })
-    }
-
-    pub(crate) fn get(&self, span: Span) -> &str {
-        let start = span.start as usize;
-        self.text
-            .get(start..start + span.len as usize)
-            .unwrap_or("")
-    }
-
-    pub(crate) fn opt(&self, span: Span) -> Option<&str> {
-        (!span.is_empty()).then(|| self.get(span))
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.capacity()
-    }
 }
 
 /// A value that failed the value grammar (docs/input-format.md#values), or a missing required value.
