@@ -935,6 +935,98 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
     }
 
+    fn rejection(table: Table, line: u64, reason: crate::error::Reason) -> Rejection {
+        Rejection::bounded(
+            table,
+            line,
+            None,
+            None,
+            reason,
+            String::new(),
+            crate::error::Origin::CsvLine,
+        )
+    }
+
+    #[test]
+    fn stage_data_quality_joins_both_kinds_of_rejection_in_file_order() {
+        use crate::error::Reason;
+        let staged_orders = vec![rejection(Table::Orders, 5, Reason::DuplicateId)];
+        let none = Vec::new();
+        let mut staged = [&none; 9];
+        staged[Table::Orders.index()] = &staged_orders;
+        let mut validated: [Vec<Rejection>; 9] = Default::default();
+        validated[Table::Orders.index()] = vec![
+            rejection(Table::Orders, 3, Reason::UnknownCustomer),
+            rejection(Table::Orders, 7, Reason::NegativeAmount),
+        ];
+        validated[Table::Deals.index()] = vec![rejection(Table::Deals, 2, Reason::StageSkipped)];
+        let mut reads = [0u64; 9];
+        reads[Table::Orders.index()] = 10;
+        reads[Table::Deals.index()] = 4;
+        reads[Table::Customers.index()] = 6;
+        let quality = data_quality(reads, staged, validated);
+        let order = |t: Table| quality.tables[t.index()];
+        // orders: 10 read - 3 rejected = 7 accepted; deals: 4 - 1 = 3.
+        assert_eq!(
+            (
+                order(Table::Orders).read,
+                order(Table::Orders).accepted,
+                order(Table::Orders).rejected
+            ),
+            (10, 7, 3)
+        );
+        assert_eq!(
+            (order(Table::Deals).accepted, order(Table::Deals).rejected),
+            (3, 1)
+        );
+        assert_eq!(
+            (
+                order(Table::Customers).accepted,
+                order(Table::Customers).rejected
+            ),
+            (6, 0)
+        );
+        // Orders come before deals (table order); within orders, by line.
+        let lines: Vec<(Table, u64)> = quality
+            .rejections
+            .iter()
+            .map(|r| (r.table, r.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Table::Orders, 3),
+                (Table::Orders, 5),
+                (Table::Orders, 7),
+                (Table::Deals, 2)
+            ]
+        );
+        assert_eq!(quality.warnings, [0; 3]);
+    }
+
+    #[test]
+    fn stage_index_customers_numbers_by_created_at_then_input_order() {
+        let mut stage = Stage::default();
+        stage.push_customer(&customer("c1", at(3, 9)));
+        stage.push_customer(&customer("c2", at(1, 9)));
+        stage.push_customer(&customer("c3", at(3, 9)));
+        let (customers, customer_by_load, text) = index_customers(stage.customers);
+        // c2 (day 1) first; c1 and c3 tie on day 3 and keep input order.
+        let loads: Vec<u32> = customers.iter().map(|c| c.load).collect();
+        assert_eq!(loads, [1, 0, 2]);
+        assert_eq!(
+            customer_by_load,
+            [CustomerIdx(1), CustomerIdx(0), CustomerIdx(2)]
+        );
+        assert_eq!(text.arena.get(text.rows[1][0]), "c2");
+    }
+
+    #[test]
+    fn stage_check_sizes_accepts_ordinary_tables() {
+        // 2^32 rows cannot be built in a unit test; the bound is checked by `check_size`.
+        assert!(check_sizes(&Stage::default()).is_ok());
+    }
+
     fn customer(id: &str, created: DateTime<Utc>) -> Customer {
         Customer {
             id: id.into(),

@@ -68,3 +68,35 @@ impl Arena {
         self.text.capacity()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_span_is_an_absent_value() {
+        let mut arena = Arena::default();
+        let name = arena.push("An").unwrap();
+        let empty = arena.push("").unwrap();
+        let other = arena.push("Binh").unwrap();
+        assert_eq!((arena.get(name), arena.get(other)), ("An", "Binh"));
+        assert_eq!(arena.opt(name), Some("An"));
+        assert_eq!(arena.opt(empty), None);
+        assert_eq!(arena.opt(Span::default()), None);
+    }
+
+    #[test]
+    fn a_span_from_another_arena_reads_empty_text_rather_than_panicking() {
+        let mut big = Arena::default();
+        let span = big.push("far past the end").unwrap();
+        assert_eq!(Arena::default().get(span), "");
+    }
+
+    #[test]
+    fn opt_key_none_is_u32_max() {
+        assert_eq!(OptKey::NONE.get(), None);
+        assert!(!OptKey::NONE.is_some());
+        assert_eq!(OptKey::some(0).get(), Some(0));
+        assert!(OptKey::some(7).is_some());
+    }
+}
