@@ -357,7 +357,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &interactions,
         entities.campaigns.keys.len(),
     );
-    let Entities3 {
+    let ReferenceTables {
         staff,
         fanpages,
         campaigns,
@@ -537,7 +537,7 @@ fn data_quality(
 }
 
 /// The three reference tables, indexed: staff, fanpages, campaigns.
-struct Entities3 {
+struct ReferenceTables {
     staff: Entities<String>,
     fanpages: Entities<FanpageInfo>,
     campaigns: Entities<CampaignInfo>,
@@ -550,7 +550,7 @@ fn entities(
     staff_stage: TableStage<StagedStaff>,
     fanpage_stage: TableStage<StagedFanpage>,
     campaign_stage: TableStage<StagedCampaign>,
-) -> Entities3 {
+) -> ReferenceTables {
     let staff = Entities {
         known: staff_stage.ids.len() as u32,
         keys: staff_stage.ids,
@@ -582,7 +582,7 @@ fn entities(
             })
             .collect(),
     };
-    Entities3 {
+    ReferenceTables {
         staff,
         fanpages,
         campaigns,
@@ -630,7 +630,7 @@ fn index_interactions(
     interaction_stage: TableStage<StagedInteraction>,
     valid_interactions: Vec<(u32, u32)>,
     customer_by_load: &[CustomerIdx],
-    entities: &mut Entities3,
+    entities: &mut ReferenceTables,
     warnings: &mut [u64; 3],
 ) -> (Vec<u32>, Vec<InteractionRow>, Interner) {
     let interaction_rows = &interaction_stage.rows;
@@ -648,7 +648,7 @@ fn index_interactions(
         );
     }
     let keys = &interaction_stage.keys;
-    let Entities3 {
+    let ReferenceTables {
         staff,
         fanpages,
         campaigns,
@@ -707,7 +707,7 @@ fn index_orders(
     valid_orders: validate::ValidOrders,
     order_ids: &Interner,
     customer_by_load: &[CustomerIdx],
-    entities: &mut Entities3,
+    entities: &mut ReferenceTables,
     warnings: &mut [u64; 3],
 ) -> (Vec<u32>, Vec<OrderRow>, Vec<OrderDetail>, Vec<u32>) {
     let validate::ValidOrders {
@@ -734,7 +734,7 @@ fn index_orders(
             by_time_then_id,
         );
     }
-    let Entities3 {
+    let ReferenceTables {
         staff, fanpages, ..
     } = entities;
     let order_fanpages = references(&order_stage.keys.fanpage, fanpages);
