@@ -1,14 +1,19 @@
 //! [`DatasetBuilder`]: rows in, a validated and indexed [`Dataset`] out.
 
 use crate::calendar::{BusinessCalendar, Ts};
+use crate::dataset::frozen::Dataset;
 use crate::dataset::index::{
     CampaignInfo, Contacts, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities,
-    FanpageInfo, InteractionRow, LineRow, OptKey, OrderDetail, OrderRow, PurchaseTotals,
+    FanpageInfo, InteractionRow, LineRow, OrderDetail, OrderRow, PurchaseTotals,
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::{DataQuality, TableCounts};
-use crate::dataset::stage::{Stage, TableStage};
-use crate::dataset::{Dataset, validate};
+use crate::dataset::stage::{
+    Stage, StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage,
+    StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
+};
+use crate::dataset::storage::OptKey;
+use crate::dataset::validate;
 use crate::error::{Error, Rejection, Result, Table, Warning};
 use crate::model::{Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, Staff};
 use crate::money::DecimalSum;
@@ -49,6 +54,14 @@ pub struct DatasetBuilder {
     strict: bool,
     /// The business time zone of timestamps without an offset in CSV input.
     pub(crate) zone: BusinessCalendar,
+}
+
+// Here rather than beside `Dataset` so that the frozen dataset does not import its builder.
+impl Dataset {
+    /// A new [`DatasetBuilder`].
+    pub fn builder() -> DatasetBuilder {
+        DatasetBuilder::new()
+    }
 }
 
 impl DatasetBuilder {
@@ -240,9 +253,21 @@ fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
         .collect()
 }
 
-/// Validates and indexes staged rows. Indexing below is by row indices and keys this
-/// function and `validate` produced, always in range (see `validate`'s module docs).
+/// Validates and indexes staged rows: the build as a pipeline of named stages.
+///
+/// 1. [`check_sizes`]: refuse tables too large for `u32` keys.
+/// 2. [`validate_tables`]: the rules that need other tables; gives accepted rows.
+/// 3. [`release_validation_only`]: drop what only validation needed.
+/// 4. [`data_quality`]: merge staging's and validation's rejections per table.
+/// 5. [`entities`], [`index_customers`], [`index_interactions`], [`index_orders`],
+///    [`index_lines`], [`index_deals_and_costs`]: one indexed table each.
+/// 6. [`customer_summaries`] and the derived indexes: what reports read per customer.
+///
+/// Indexing is by row indices and keys the stages and `validate` produced, always in
+/// range (see `validate`'s module docs). Each stage consumes what it is the last to
+/// use, so memory is released as early as in one long function.
 fn build(stage: Stage, strict: bool) -> Result<Dataset> {
+    check_sizes(&stage)?;
     let Stage {
         customers: mut customer_stage,
         orders: mut order_stage,
@@ -254,43 +279,212 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         staff: staff_stage,
         fanpages: fanpage_stage,
     } = stage;
-    check_size(Table::Customers, &customer_stage)?;
-    check_size(Table::Orders, &order_stage)?;
-    check_size(Table::OrderLines, &line_stage)?;
-    check_size(Table::Deals, &deal_stage)?;
-    check_size(Table::Costs, &cost_stage)?;
-    check_size(Table::Interactions, &interaction_stage)?;
 
-    // Validation. Staging already rejected parse errors and duplicates; every staged
-    // customer, staff, fanpage and campaign row is accepted.
+    let valid = validate_tables(
+        &mut customer_stage,
+        &mut order_stage,
+        &line_stage,
+        &deal_stage,
+        &cost_stage,
+        &interaction_stage,
+    );
+    release_validation_only(
+        &mut order_stage,
+        &mut line_stage,
+        &mut deal_stage,
+        &mut interaction_stage,
+    );
+    let mut quality = data_quality(
+        [
+            customer_stage.read,
+            order_stage.read,
+            line_stage.read,
+            deal_stage.read,
+            cost_stage.read,
+            interaction_stage.read,
+            campaign_stage.read,
+            staff_stage.read,
+            fanpage_stage.read,
+        ],
+        [
+            &customer_stage.rejections,
+            &order_stage.rejections,
+            &line_stage.rejections,
+            &deal_stage.rejections,
+            &cost_stage.rejections,
+            &interaction_stage.rejections,
+            &campaign_stage.rejections,
+            &staff_stage.rejections,
+            &fanpage_stage.rejections,
+        ],
+        valid.rejected,
+    );
+    if strict && let Some(first) = quality.rejections.first() {
+        return Err(Error::Rejected(Box::new(first.clone())));
+    }
+
+    let mut entities = entities(staff_stage, fanpage_stage, campaign_stage);
+    let (customers, customer_by_load, customer_text) = index_customers(customer_stage);
+    let mut warnings = [0u64; 3];
+    let (interaction_runs, interactions, refs) = index_interactions(
+        interaction_stage,
+        valid.interactions,
+        &customer_by_load,
+        &mut entities,
+        &mut warnings,
+    );
+    let order_ids = valid.order_ids;
+    let (order_runs, orders, order_details, position_of_slot) = index_orders(
+        order_stage,
+        valid.orders,
+        &order_ids,
+        &customer_by_load,
+        &mut entities,
+        &mut warnings,
+    );
+    let (line_runs, lines, products) =
+        index_lines(line_stage, valid.lines, position_of_slot, orders.len());
+    let summaries = customer_summaries(&order_runs, &orders, &interaction_runs, &interactions);
+    quality.warnings = warnings;
+    let (deals, costs, marketing_sources, product_types) =
+        index_deals_and_costs(deal_stage, valid.deals, cost_stage, valid.costs);
+
+    let deal_index = super::deal_index::DealIndex::new(&deals);
+    let inbound = super::social_index::InboundIndex::build(&interaction_runs, &interactions);
+    let engagement = super::engagement::EngagementIndex::build(
+        &customers,
+        &interaction_runs,
+        &interactions,
+        entities.campaigns.keys.len(),
+    );
+    let ReferenceTables {
+        staff,
+        fanpages,
+        campaigns,
+    } = entities;
+    Ok(Dataset {
+        customers,
+        customer_ids: valid.customer_ids,
+        customer_by_load,
+        customer_text,
+        order_runs,
+        orders,
+        order_details,
+        order_ids,
+        line_runs,
+        lines,
+        products,
+        interaction_runs,
+        interactions,
+        last_order_secs: summaries.last_order_secs,
+        last_interaction_secs: summaries.last_interaction_secs,
+        purchase_totals: summaries.purchase_totals,
+        first_social_message: summaries.first_social_message,
+        refs,
+        deals,
+        deal_index,
+        costs,
+        marketing_sources,
+        product_types,
+        staff,
+        fanpages,
+        campaigns,
+        quality,
+        engagement,
+        inbound,
+    })
+}
+
+/// Stage 1. Takes every staged table; gives [`Error::TooManyRows`] for the first (in
+/// table order) with 2^32 - 1 rows or more, since dense keys are `u32`.
+fn check_sizes(stage: &Stage) -> Result<()> {
+    check_size(Table::Customers, &stage.customers)?;
+    check_size(Table::Orders, &stage.orders)?;
+    check_size(Table::OrderLines, &stage.order_lines)?;
+    check_size(Table::Deals, &stage.deals)?;
+    check_size(Table::Costs, &stage.costs)?;
+    check_size(Table::Interactions, &stage.interactions)?;
+    Ok(())
+}
+
+/// What [`validate_tables`] gives: the accepted rows of each table validation can
+/// reject, its rejections per table, and the id interners it completed.
+struct Validated {
+    /// Rejections by [`Table::index`], in the order each rule found them.
+    rejected: [Vec<Rejection>; 9],
+    /// Customer ids: the staged customers' own, then ids other tables named.
+    customer_ids: Interner,
+    /// Order ids: the staged orders' own, then ids order lines named.
+    order_ids: Interner,
+    orders: validate::ValidOrders,
+    /// (staged line, accepted order slot).
+    lines: Vec<(u32, u32)>,
+    /// (staged deal, customer key if any).
+    deals: Vec<(u32, Option<u32>)>,
+    /// Staged cost rows accepted.
+    costs: Vec<u32>,
+    /// (staged interaction, customer key).
+    interactions: Vec<(u32, u32)>,
+}
+
+/// Stage 2. Takes the staged tables (staging already rejected parse errors and
+/// duplicates; every staged customer, staff, fanpage and campaign row is accepted) and
+/// applies the rules that need another table, orders before their lines; gives
+/// [`Validated`]. Moves the customers' and orders' claimed ids out of their stages.
+fn validate_tables(
+    customer_stage: &mut TableStage<StagedCustomer>,
+    order_stage: &mut TableStage<StagedOrder>,
+    line_stage: &TableStage<StagedLine>,
+    deal_stage: &TableStage<StagedDeal>,
+    cost_stage: &TableStage<StagedCost>,
+    interaction_stage: &TableStage<StagedInteraction>,
+) -> Validated {
     let mut rejected: [Vec<Rejection>; 9] = Default::default();
     let mut customer_ids = std::mem::take(&mut customer_stage.ids);
-    let valid_orders = validate::orders(
-        &order_stage,
+    let orders = validate::orders(
+        order_stage,
         &mut customer_ids,
         &mut rejected[Table::Orders.index()],
     );
     let mut order_ids = std::mem::take(&mut order_stage.ids);
-    let valid_lines = validate::order_lines(
-        &line_stage,
+    let lines = validate::order_lines(
+        line_stage,
         &mut order_ids,
-        &valid_orders,
+        &orders,
         &mut rejected[Table::OrderLines.index()],
     );
-    let valid_deals = validate::deals(
-        &deal_stage,
+    let deals = validate::deals(
+        deal_stage,
         &mut customer_ids,
         &mut rejected[Table::Deals.index()],
     );
-    let valid_costs = validate::costs(&cost_stage, &mut rejected[Table::Costs.index()]);
-    let valid_interactions = validate::interactions(
-        &interaction_stage,
+    let costs = validate::costs(cost_stage, &mut rejected[Table::Costs.index()]);
+    let interactions = validate::interactions(
+        interaction_stage,
         &mut customer_ids,
         &mut rejected[Table::Interactions.index()],
     );
-    // What only validation needed (ids claimed while staging, references resolved
-    // above, line numbers) goes now, before the indexed tables are built: at 1M customers the
-    // interaction ids alone are about 100 MB.
+    Validated {
+        rejected,
+        customer_ids,
+        order_ids,
+        orders,
+        lines,
+        deals,
+        costs,
+        interactions,
+    }
+}
+
+/// Stage 3. Frees what only validation needed (ids claimed while staging, references
+/// resolved by validation, line numbers, which only name rejected rows), before the
+/// indexed tables are built: at 1M customers the interaction ids alone are about 100 MB.
+fn release_validation_only(
+    order_stage: &mut TableStage<StagedOrder>,
+    line_stage: &mut TableStage<StagedLine>,
+    deal_stage: &mut TableStage<StagedDeal>,
+    interaction_stage: &mut TableStage<StagedInteraction>,
+) {
     for (ids, references) in [
         (
             &mut interaction_stage.ids,
@@ -306,36 +500,22 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         *ids = Interner::default();
         *references = Interner::default();
     }
-    // Line numbers only name rejected rows.
     order_stage.lines = Vec::new();
     line_stage.lines = Vec::new();
     deal_stage.lines = Vec::new();
     interaction_stage.lines = Vec::new();
+}
 
-    // Data quality: staging's rejections join validation's, in file order within each
-    // table, tables in the documented order (docs/metrics.md#data_quality).
-    let reads = [
-        customer_stage.read,
-        order_stage.read,
-        line_stage.read,
-        deal_stage.read,
-        cost_stage.read,
-        interaction_stage.read,
-        campaign_stage.read,
-        staff_stage.read,
-        fanpage_stage.read,
-    ];
-    let staged = [
-        &customer_stage.rejections,
-        &order_stage.rejections,
-        &line_stage.rejections,
-        &deal_stage.rejections,
-        &cost_stage.rejections,
-        &interaction_stage.rejections,
-        &campaign_stage.rejections,
-        &staff_stage.rejections,
-        &fanpage_stage.rejections,
-    ];
+/// Stage 4. Takes each table's rows read, staging's rejections and validation's (all
+/// by [`Table::index`]); gives the data quality without warnings: per table, both
+/// kinds of rejection joined in file order (stable, so a line's rejections keep their
+/// order), tables in the documented order (docs/metrics.md#data_quality), and
+/// `accepted = read - rejected`.
+fn data_quality(
+    reads: [u64; 9],
+    staged: [&Vec<Rejection>; 9],
+    mut rejected: [Vec<Rejection>; 9],
+) -> DataQuality {
     let mut quality = DataQuality::default();
     for table in Table::ALL {
         let t = table.index();
@@ -353,16 +533,30 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         };
         quality.rejections.extend(rows);
     }
-    if strict && let Some(first) = quality.rejections.first() {
-        return Err(Error::Rejected(Box::new(first.clone())));
-    }
+    quality
+}
 
-    let mut staff = Entities {
+/// The three reference tables, indexed: staff, fanpages, campaigns.
+struct ReferenceTables {
+    staff: Entities<String>,
+    fanpages: Entities<FanpageInfo>,
+    campaigns: Entities<CampaignInfo>,
+}
+
+/// Stage 5a. Takes the staged staff, fanpages and campaigns (all accepted); gives them
+/// as [`Entities`] whose `known` first keys are the accepted rows. Ids other tables
+/// name without a row are interned after them while indexing those tables.
+fn entities(
+    staff_stage: TableStage<StagedStaff>,
+    fanpage_stage: TableStage<StagedFanpage>,
+    campaign_stage: TableStage<StagedCampaign>,
+) -> ReferenceTables {
+    let staff = Entities {
         known: staff_stage.ids.len() as u32,
         keys: staff_stage.ids,
         info: staff_stage.rows.into_iter().map(|r| r.name).collect(),
     };
-    let mut fanpages = Entities {
+    let fanpages = Entities {
         known: fanpage_stage.ids.len() as u32,
         keys: fanpage_stage.ids,
         info: fanpage_stage
@@ -376,7 +570,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             })
             .collect(),
     };
-    let mut campaigns = Entities {
+    let campaigns = Entities {
         known: campaign_stage.ids.len() as u32,
         keys: campaign_stage.ids,
         info: campaign_stage
@@ -388,8 +582,19 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             })
             .collect(),
     };
+    ReferenceTables {
+        staff,
+        fanpages,
+        campaigns,
+    }
+}
 
-    // Customers, numbered by (created_at, input order); key `k` is staged row `k`.
+/// Stage 5b. Takes the staged customers (key `k` is staged row `k`); gives the customer
+/// rows numbered by `(created_at, input order)`, the index of each staged row
+/// (`customer_by_load[k]`), and the stored texts.
+fn index_customers(
+    customer_stage: TableStage<StagedCustomer>,
+) -> (Vec<CustomerRow>, Vec<CustomerIdx>, CustomerText) {
     let customer_rows = &customer_stage.rows;
     let mut by_created: Vec<u32> = (0..customer_rows.len() as u32).collect();
     by_created.sort_by_key(|&k| (customer_rows[k as usize].created_at, k));
@@ -413,15 +618,25 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         rows: customer_rows.iter().map(|r| r.text).collect(),
         arena: customer_stage.arena,
     };
-    drop(customer_stage.rows);
-    let customer_of = |key: u32| customer_by_load[key as usize];
+    (customers, customer_by_load, customer_text)
+}
 
-    // Interactions: runs per customer, each sorted by (at, input order).
-    let mut warnings = [0u64; 3];
+/// Stage 5c. Takes the staged interactions, the accepted ones (with their customer
+/// keys) and each customer key's index; gives the runs per customer (`customers + 1` offsets), the rows, each run
+/// sorted by `(at, input order)`, and the interner of reference ids. Fanpage, staff and
+/// campaign ids are resolved to `entities` keys; each that names no accepted row counts
+/// a warning.
+fn index_interactions(
+    interaction_stage: TableStage<StagedInteraction>,
+    valid_interactions: Vec<(u32, u32)>,
+    customer_by_load: &[CustomerIdx],
+    entities: &mut ReferenceTables,
+    warnings: &mut [u64; 3],
+) -> (Vec<u32>, Vec<InteractionRow>, Interner) {
     let interaction_rows = &interaction_stage.rows;
     let (interaction_runs, mut interaction_items) =
-        runs(customers.len(), &valid_interactions, |&(_, c)| {
-            customer_of(c).index()
+        runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
+            customer_by_load[c as usize].index()
         });
     drop(valid_interactions);
     for run in interaction_runs.windows(2) {
@@ -433,10 +648,15 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         );
     }
     let keys = &interaction_stage.keys;
+    let ReferenceTables {
+        staff,
+        fanpages,
+        campaigns,
+    } = entities;
     let (page_of, staff_of, campaign_of) = (
-        references(&keys.fanpage, &mut fanpages),
-        references(&keys.staff, &mut staff),
-        references(&keys.campaign, &mut campaigns),
+        references(&keys.fanpage, fanpages),
+        references(&keys.staff, staff),
+        references(&keys.campaign, campaigns),
     );
     let interactions: Vec<InteractionRow> = interaction_items
         .iter()
@@ -470,16 +690,34 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             }
         })
         .collect();
-    let refs = interaction_stage.keys.reference;
-    drop((interaction_items, interaction_stage.rows));
-    // Orders: runs per customer, each sorted by (created_at, id).
+    drop(interaction_items);
+    (
+        interaction_runs,
+        interactions,
+        interaction_stage.keys.reference,
+    )
+}
+
+/// Stage 5d. Takes the staged orders, the accepted ones and the order ids; gives the
+/// runs per customer, the rows and their details, each run sorted by `(created_at, id)`,
+/// and the position of each accepted order slot (for its lines). Fanpage and staff ids
+/// are resolved as in [`index_interactions`].
+fn index_orders(
+    order_stage: TableStage<StagedOrder>,
+    valid_orders: validate::ValidOrders,
+    order_ids: &Interner,
+    customer_by_load: &[CustomerIdx],
+    entities: &mut ReferenceTables,
+    warnings: &mut [u64; 3],
+) -> (Vec<u32>, Vec<OrderRow>, Vec<OrderDetail>, Vec<u32>) {
     let validate::ValidOrders {
         accepted: valid_order_rows,
         slot_of_row,
     } = valid_orders;
-    let (order_runs, mut order_items) = runs(customers.len(), &valid_order_rows, |&(_, c)| {
-        customer_of(c).index()
-    });
+    let (order_runs, mut order_items) =
+        runs(customer_by_load.len(), &valid_order_rows, |&(_, c)| {
+            customer_by_load[c as usize].index()
+        });
     // Only the slots are needed from here on.
     let accepted_orders = valid_order_rows.len();
     drop(valid_order_rows);
@@ -496,8 +734,11 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             by_time_then_id,
         );
     }
-    let order_fanpages = references(&order_stage.keys.fanpage, &mut fanpages);
-    let order_staff = references(&order_stage.keys.staff, &mut staff);
+    let ReferenceTables {
+        staff, fanpages, ..
+    } = entities;
+    let order_fanpages = references(&order_stage.keys.fanpage, fanpages);
+    let order_staff = references(&order_stage.keys.staff, staff);
     let mut position_of_slot = vec![0u32; accepted_orders];
     let mut orders = Vec::with_capacity(order_items.len());
     let mut order_details = Vec::with_capacity(order_items.len());
@@ -528,18 +769,25 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             ),
         });
     }
-    drop((order_items, order_stage.rows, slot_of_row));
+    (order_runs, orders, order_details, position_of_slot)
+}
 
-    // Lines: runs per order, in input order.
+/// Stage 5e. Takes the staged lines, the accepted ones (with their order slots), each
+/// slot's order position and the number of orders; gives the runs per order (in input
+/// order), the rows and the product interner.
+fn index_lines(
+    line_stage: TableStage<StagedLine>,
+    valid_lines: Vec<(u32, u32)>,
+    position_of_slot: Vec<u32>,
+    orders: usize,
+) -> (Vec<u32>, Vec<LineRow>, Interner) {
     let line_rows = &line_stage.rows;
     let line_items: Vec<(u32, u32)> = valid_lines
         .iter()
         .map(|&(row, slot)| (row, position_of_slot[slot as usize]))
         .collect();
     drop((valid_lines, position_of_slot));
-    let (line_runs, line_items) = runs(orders.len(), &line_items, |&(_, position)| {
-        position as usize
-    });
+    let (line_runs, line_items) = runs(orders, &line_items, |&(_, position)| position as usize);
     let lines: Vec<LineRow> = line_items
         .iter()
         .map(|&row| {
@@ -550,9 +798,29 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             }
         })
         .collect();
-    let products = line_stage.keys.product;
-    drop((line_items, line_stage.rows));
+    (line_runs, lines, line_stage.keys.product)
+}
 
+/// What [`customer_summaries`] gives: one entry per customer.
+struct CustomerSummaries {
+    /// Seconds of the last order, `i64::MIN` without one.
+    last_order_secs: Vec<i64>,
+    /// Seconds of the last interaction, `i64::MIN` without one.
+    last_interaction_secs: Vec<i64>,
+    /// Completed orders: count, vouchers, last, spend (`None` on overflow).
+    purchase_totals: Vec<PurchaseTotals>,
+    /// The first inbound social message or comment.
+    first_social_message: Vec<Option<Ts>>,
+}
+
+/// Stage 6. Takes the indexed orders and interactions with their runs per customer;
+/// gives the per-customer summaries reports read instead of walking the runs.
+fn customer_summaries(
+    order_runs: &[u32],
+    orders: &[OrderRow],
+    interaction_runs: &[u32],
+    interactions: &[InteractionRow],
+) -> CustomerSummaries {
     let last_secs = |runs: &[u32], at: &dyn Fn(usize) -> Ts| -> Vec<i64> {
         runs.windows(2)
             .map(|run| {
@@ -564,7 +832,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             })
             .collect()
     };
-    let last_order_secs = last_secs(&order_runs, &|i| orders[i].created_at);
+    let last_order_secs = last_secs(order_runs, &|i| orders[i].created_at);
     let purchase_totals = order_runs
         .windows(2)
         .map(|run| {
@@ -583,7 +851,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             totals
         })
         .collect();
-    let last_interaction_secs = last_secs(&interaction_runs, &|i| interactions[i].at);
+    let last_interaction_secs = last_secs(interaction_runs, &|i| interactions[i].at);
     let first_social_message = interaction_runs
         .windows(2)
         .map(|run| {
@@ -593,10 +861,23 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                 .map(|i| i.at)
         })
         .collect();
-    quality.warnings = warnings;
+    CustomerSummaries {
+        last_order_secs,
+        last_interaction_secs,
+        purchase_totals,
+        first_social_message,
+    }
+}
 
-    // Deals by (created_at, input order); costs by (date, input order). Their sources
-    // and product types share one dataset-wide interner each.
+/// Stage 5f. Takes the staged and accepted deals and costs; gives the deals sorted by
+/// `(created_at, input order)`, the costs by `(date, input order)`, and the two
+/// dataset-wide interners their sources and product types share.
+fn index_deals_and_costs(
+    deal_stage: TableStage<StagedDeal>,
+    valid_deals: Vec<(u32, Option<u32>)>,
+    cost_stage: TableStage<StagedCost>,
+    valid_costs: Vec<u32>,
+) -> (Vec<DealRow>, Vec<CostRow>, Interner, Interner) {
     let mut marketing_sources = Interner::default();
     let mut product_types = Interner::default();
     let deal_sources = merge_into(&deal_stage.keys.source, &mut marketing_sources);
@@ -640,46 +921,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             }
         })
         .collect();
-
-    let deal_index = super::deal_index::DealIndex::new(&deals);
-    let inbound = super::social_index::InboundIndex::build(&interaction_runs, &interactions);
-    let engagement = super::engagement::EngagementIndex::build(
-        &customers,
-        &interaction_runs,
-        &interactions,
-        campaigns.keys.len(),
-    );
-    Ok(Dataset {
-        customers,
-        customer_ids,
-        customer_by_load,
-        customer_text,
-        order_runs,
-        orders,
-        order_details,
-        order_ids,
-        line_runs,
-        lines,
-        products,
-        interaction_runs,
-        interactions,
-        last_order_secs,
-        last_interaction_secs,
-        purchase_totals,
-        first_social_message,
-        refs,
-        deals,
-        deal_index,
-        costs,
-        marketing_sources,
-        product_types,
-        staff,
-        fanpages,
-        campaigns,
-        quality,
-        engagement,
-        inbound,
-    })
+    (deals, costs, marketing_sources, product_types)
 }
 
 #[cfg(test)]
@@ -691,6 +933,98 @@ mod tests {
 
     fn at(day: u32, hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+    }
+
+    fn rejection(table: Table, line: u64, reason: crate::error::Reason) -> Rejection {
+        Rejection::bounded(
+            table,
+            line,
+            None,
+            None,
+            reason,
+            String::new(),
+            crate::error::Origin::CsvLine,
+        )
+    }
+
+    #[test]
+    fn stage_data_quality_joins_both_kinds_of_rejection_in_file_order() {
+        use crate::error::Reason;
+        let staged_orders = vec![rejection(Table::Orders, 5, Reason::DuplicateId)];
+        let none = Vec::new();
+        let mut staged = [&none; 9];
+        staged[Table::Orders.index()] = &staged_orders;
+        let mut validated: [Vec<Rejection>; 9] = Default::default();
+        validated[Table::Orders.index()] = vec![
+            rejection(Table::Orders, 3, Reason::UnknownCustomer),
+            rejection(Table::Orders, 7, Reason::NegativeAmount),
+        ];
+        validated[Table::Deals.index()] = vec![rejection(Table::Deals, 2, Reason::StageSkipped)];
+        let mut reads = [0u64; 9];
+        reads[Table::Orders.index()] = 10;
+        reads[Table::Deals.index()] = 4;
+        reads[Table::Customers.index()] = 6;
+        let quality = data_quality(reads, staged, validated);
+        let order = |t: Table| quality.tables[t.index()];
+        // orders: 10 read - 3 rejected = 7 accepted; deals: 4 - 1 = 3.
+        assert_eq!(
+            (
+                order(Table::Orders).read,
+                order(Table::Orders).accepted,
+                order(Table::Orders).rejected
+            ),
+            (10, 7, 3)
+        );
+        assert_eq!(
+            (order(Table::Deals).accepted, order(Table::Deals).rejected),
+            (3, 1)
+        );
+        assert_eq!(
+            (
+                order(Table::Customers).accepted,
+                order(Table::Customers).rejected
+            ),
+            (6, 0)
+        );
+        // Orders come before deals (table order); within orders, by line.
+        let lines: Vec<(Table, u64)> = quality
+            .rejections
+            .iter()
+            .map(|r| (r.table, r.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Table::Orders, 3),
+                (Table::Orders, 5),
+                (Table::Orders, 7),
+                (Table::Deals, 2)
+            ]
+        );
+        assert_eq!(quality.warnings, [0; 3]);
+    }
+
+    #[test]
+    fn stage_index_customers_numbers_by_created_at_then_input_order() {
+        let mut stage = Stage::default();
+        stage.push_customer(&customer("c1", at(3, 9)));
+        stage.push_customer(&customer("c2", at(1, 9)));
+        stage.push_customer(&customer("c3", at(3, 9)));
+        let (customers, customer_by_load, text) = index_customers(stage.customers);
+        // c2 (day 1) first; c1 and c3 tie on day 3 and keep input order.
+        let loads: Vec<u32> = customers.iter().map(|c| c.load).collect();
+        assert_eq!(loads, [1, 0, 2]);
+        assert_eq!(
+            customer_by_load,
+            [CustomerIdx(1), CustomerIdx(0), CustomerIdx(2)]
+        );
+        assert_eq!(text.arena.get(text.rows[1][0]), "c2");
+    }
+
+    #[test]
+    fn stage_check_sizes_accepts_ordinary_tables() {
+        // 2^32 rows cannot be built in a unit test; the bound is checked by `check_size`.
+        assert!(check_sizes(&Stage::default()).is_ok());
     }
 
     fn customer(id: &str, created: DateTime<Utc>) -> Customer {

@@ -11,7 +11,8 @@ use std::ops::Range;
 use rust_decimal::Decimal;
 
 use crate::calendar::Ts;
-use crate::dataset::index::{DealRow, OptKey};
+use crate::dataset::index::DealRow;
+use crate::dataset::storage::OptKey;
 
 /// A deal stage after creation, whose instants [`DealIndex`] sorts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Ts;
 use crate::dataset::intern::Interner;
-use crate::dataset::stage::{Arena, Span};
+use crate::dataset::storage::{Arena, OptKey, Span};
 use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
 
 /// The dense index of an accepted customer in a [`Dataset`](super::Dataset).
@@ -33,26 +33,6 @@ impl CustomerIdx {
     /// The index as a `usize`, for slicing.
     pub fn index(self) -> usize {
         self.0 as usize
-    }
-}
-
-/// An optional dense index into one of the dataset's interners, `u32::MAX` for none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct OptKey(u32);
-
-impl OptKey {
-    pub(crate) const NONE: OptKey = OptKey(u32::MAX);
-
-    pub(crate) fn some(key: u32) -> OptKey {
-        OptKey(key)
-    }
-
-    pub(crate) fn get(self) -> Option<u32> {
-        (self.0 != u32::MAX).then_some(self.0)
-    }
-
-    pub(crate) fn is_some(self) -> bool {
-        self.0 != u32::MAX
     }
 }
 

@@ -23,8 +23,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::Ts;
-use crate::dataset::index::OptKey;
 use crate::dataset::intern::Interner;
+use crate::dataset::storage::{Arena, OptKey, Span};
 use crate::error::{Origin, Reason, Rejection, Table};
 use crate::model::{
     Campaign, Channel, Cost, Customer, Deal, Direction, Fanpage, Gender, Interaction,
@@ -36,51 +36,6 @@ use crate::model::{
 /// rejected at validation; staging itself keeps full `u64` line numbers.
 pub(crate) fn line32(line: u64) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
-}
-
-/// A string in an [`Arena`]; an empty span is an absent value (docs/input-format.md: empty = absent).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Span {
-    start: u32,
-    len: u32,
-}
-
-impl Span {
-    pub(crate) fn is_empty(self) -> bool {
-        self.len == 0
-    }
-}
-
-/// Text in one `String` (at most 4 GiB per table), addressed by [`Span`]s.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Arena {
-    text: String,
-}
-
-impl Arena {
-    /// Adds `s`; `None` when the arena would pass 4 GiB.
-    pub(crate) fn push(&mut self, s: &str) -> Option<Span> {
-        let start = u32::try_from(self.text.len()).ok()?;
-        let len = u32::try_from(s.len()).ok()?;
-        start.checked_add(len)?;
-        self.text.push_str(s);
-        Some(Span { start, len })
-    }
-
-    pub(crate) fn get(&self, span: Span) -> &str {
-        let start = span.start as usize;
-        self.text
-            .get(start..start + span.len as usize)
-            .unwrap_or("")
-    }
-
-    pub(crate) fn opt(&self, span: Span) -> Option<&str> {
-        (!span.is_empty()).then(|| self.get(span))
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.capacity()
-    }
 }
 
 /// A value that failed the value grammar (docs/input-format.md#values), or a missing required value.
@@ -905,5 +860,239 @@ impl Stage {
             fields,
             |stage, line, names| stage.push(line, names, f.channel, f.activated, f.linked_accounts),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 3, day, 9, 0, 0).unwrap()
+    }
+
+    fn order(id: &str, customer: &str) -> Order {
+        Order::new(
+            id,
+            customer,
+            at(1),
+            OrderStatus::Completed,
+            Decimal::from(10),
+        )
+    }
+
+    #[test]
+    fn line_numbers_saturate_at_u32_max() {
+        assert_eq!(line32(7), 7);
+        assert_eq!(line32(u64::from(u32::MAX) + 5), u32::MAX);
+    }
+
+    #[test]
+    fn the_kth_staged_row_owns_id_key_k() {
+        let mut stage = Stage::default();
+        for id in ["c2", "c1", "c3"] {
+            stage.push_customer(&Customer::new(id, at(1), Source::Haravan));
+        }
+        let customers = &stage.customers;
+        assert_eq!(customers.rows.len(), 3);
+        assert_eq!(customers.read, 3);
+        assert!(customers.rejections.is_empty());
+        let ids: Vec<&str> = (0..3).map(|k| customers.ids.resolve(k)).collect();
+        assert_eq!(ids, ["c2", "c1", "c3"]);
+        // The id is also kept as stored text (span 0) for output.
+        assert_eq!(customers.arena.get(customers.rows[1].text[0]), "c1");
+    }
+
+    #[test]
+    fn a_later_row_with_a_claimed_id_is_a_duplicate_and_the_first_row_stays() {
+        let mut stage = Stage::default();
+        stage.push_order(&order("o1", "c1"));
+        stage.push_order(&order("o1", "c2"));
+        stage.push_order(&order("o2", "c2"));
+        let orders = &stage.orders;
+        // 3 read = 2 staged + 1 rejected.
+        assert_eq!((orders.read, orders.rows.len()), (3, 2));
+        assert_eq!(orders.lines, [1, 3]);
+        let [rejection] = orders.rejections.as_slice() else {
+            panic!("one rejection expected: {:?}", orders.rejections);
+        };
+        assert_eq!(rejection.table, Table::Orders);
+        assert_eq!(rejection.line, 2);
+        assert_eq!(rejection.id.as_deref(), Some("o1"));
+        assert_eq!(rejection.column, Some("id"));
+        assert_eq!(rejection.reason, Reason::DuplicateId);
+        assert_eq!(rejection.detail, "o1 is already claimed by an earlier row");
+        assert_eq!(rejection.origin, Origin::PushedRow);
+        // The first row keeps its customer.
+        assert_eq!(orders.keys.customer.resolve(orders.rows[0].customer), "c1");
+        assert_eq!(orders.ids.resolve(1), "o2");
+    }
+
+    #[test]
+    fn a_parse_error_names_its_column_and_claims_no_id() {
+        let mut stage = Stage::default();
+        stage.push_order(&order("o1", ""));
+        stage.push_order(&order("o1", "c1"));
+        let orders = &stage.orders;
+        assert_eq!((orders.read, orders.rows.len()), (2, 1));
+        let [rejection] = orders.rejections.as_slice() else {
+            panic!("one rejection expected: {:?}", orders.rejections);
+        };
+        assert_eq!(rejection.line, 1);
+        assert_eq!(rejection.column, Some("customer_id"));
+        assert_eq!(rejection.reason, Reason::ParseError);
+        assert_eq!(rejection.detail, "missing required value");
+        // The rejected row claimed nothing: the second "o1" owns key 0.
+        assert_eq!(orders.ids.resolve(0), "o1");
+        assert_eq!(orders.lines, [2]);
+    }
+
+    #[test]
+    fn a_field_error_shows_at_most_60_characters_of_the_value() {
+        let long = "x".repeat(61);
+        let error = FieldError::new("total", "not a decimal", long.as_bytes());
+        assert_eq!(error.value.chars().count(), 61); // 60 + '…'
+        assert!(error.value.ends_with('…'));
+        let rejection = FieldError::new("total", "not a decimal", b"12,5").into_rejection(
+            Table::Orders,
+            7,
+            Some("o9"),
+        );
+        assert_eq!(rejection.column, Some("total"));
+        assert_eq!(rejection.reason, Reason::ParseError);
+        assert_eq!(rejection.detail, "not a decimal: \"12,5\"");
+        assert_eq!(rejection.origin, Origin::CsvLine);
+        assert_eq!((rejection.line, rejection.id.as_deref()), (7, Some("o9")));
+    }
+
+    #[test]
+    fn staged_rows_and_rejections_add_up_to_rows_read_in_every_table() {
+        let mut stage = Stage::default();
+        stage.push_customer(&Customer::new("c1", at(1), Source::Haravan));
+        stage.push_customer(&Customer::new("", at(1), Source::Haravan));
+        stage.push_order(&order("o1", "c1"));
+        stage.push_order_line(&OrderLine::new("o1", "p1", 2, Decimal::from(5)));
+        stage.push_order_line(&OrderLine::new("o1", "", 2, Decimal::from(5)));
+        stage.push_interaction(&Interaction::new(
+            "i1",
+            "c1",
+            at(2),
+            Channel::Facebook,
+            InteractionKind::Message,
+            Direction::Inbound,
+        ));
+        stage.push_interaction(&Interaction::new(
+            "i1",
+            "c1",
+            at(3),
+            Channel::Facebook,
+            InteractionKind::Message,
+            Direction::Inbound,
+        ));
+        stage.push_staff(&Staff::new("s1", "An"));
+        stage.push_staff(&Staff::new("s2", ""));
+        // (table, read, staged, rejected)
+        let counts = [
+            (
+                "customers",
+                stage.customers.read,
+                stage.customers.rows.len(),
+                stage.customers.rejections.len(),
+            ),
+            (
+                "orders",
+                stage.orders.read,
+                stage.orders.rows.len(),
+                stage.orders.rejections.len(),
+            ),
+            (
+                "lines",
+                stage.order_lines.read,
+                stage.order_lines.rows.len(),
+                stage.order_lines.rejections.len(),
+            ),
+            (
+                "interactions",
+                stage.interactions.read,
+                stage.interactions.rows.len(),
+                stage.interactions.rejections.len(),
+            ),
+            (
+                "staff",
+                stage.staff.read,
+                stage.staff.rows.len(),
+                stage.staff.rejections.len(),
+            ),
+        ];
+        assert_eq!(
+            counts,
+            [
+                ("customers", 2, 1, 1),
+                ("orders", 1, 1, 0),
+                ("lines", 2, 1, 1),
+                ("interactions", 2, 1, 1),
+                ("staff", 2, 1, 1),
+            ]
+        );
+        assert_eq!(stage.order_lines.rejections[0].column, Some("product_id"));
+        assert_eq!(stage.staff.rejections[0].column, Some("name"));
+        assert_eq!(stage.interactions.rejections[0].reason, Reason::DuplicateId);
+        // Interactions keep the line of each staged row for validation.
+        assert_eq!(stage.interactions.lines, [1]);
+    }
+
+    #[test]
+    fn optional_texts_that_are_empty_are_absent() {
+        let mut stage = Stage::default();
+        let mut customer = Customer::new("c1", at(1), Source::Haravan);
+        customer.name = Some("An".into());
+        customer.phone = Some(String::new());
+        stage.push_customer(&customer);
+        let row = &stage.customers.rows[0];
+        assert_eq!(stage.customers.arena.opt(row.text[1]), Some("An"));
+        assert_eq!(stage.customers.arena.opt(row.text[2]), None);
+    }
+
+    #[test]
+    fn rows_pushed_as_structs_are_told_apart_from_csv_rows() {
+        let mut stage = Stage::default();
+        // A CSV row goes straight to the table's `push`, with its file line.
+        stage.staff.push(2, "s1", "An");
+        stage.push_staff(&Staff::new("s2", "Binh"));
+        stage.push_staff(&Staff::new("s3", "Chi"));
+        assert_eq!(stage.staff.origin(0), Origin::CsvLine);
+        assert_eq!(stage.staff.origin(1), Origin::PushedRow);
+        assert_eq!(stage.staff.origin(2), Origin::PushedRow);
+        // Consecutive pushed rows share one range.
+        assert_eq!(stage.staff.pushed, [(1, 3)]);
+        // A duplicate read from CSV is a CSV line.
+        stage.staff.push(5, "s1", "An again");
+        assert_eq!(stage.staff.rejections[0].origin, Origin::CsvLine);
+        assert_eq!(stage.staff.rejections[0].line, 5);
+    }
+
+    #[test]
+    fn interaction_references_are_interned_per_table() {
+        let mut stage = Stage::default();
+        let mut interaction = Interaction::new(
+            "i1",
+            "c1",
+            at(2),
+            Channel::Facebook,
+            InteractionKind::Message,
+            Direction::Inbound,
+        );
+        interaction.fanpage_id = Some("f1".into());
+        stage.push_interaction(&interaction);
+        let mut second = interaction.clone();
+        second.id = "i2".into();
+        second.fanpage_id = None;
+        stage.push_interaction(&second);
+        let interactions = &stage.interactions;
+        assert_eq!(interactions.rows[0].customer, interactions.rows[1].customer);
+        assert_eq!(interactions.rows[0].fanpage, OptKey::some(0));
+        assert_eq!(interactions.rows[1].fanpage, OptKey::NONE);
+        assert_eq!(interactions.keys.fanpage.resolve(0), "f1");
     }
 }

@@ -304,7 +304,7 @@ pub(crate) fn interactions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::index::OptKey;
+    use crate::dataset::storage::OptKey;
     use chrono::{TimeZone, Utc};
 
     fn ts(h: u32) -> Ts {
