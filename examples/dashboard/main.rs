@@ -504,6 +504,9 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(out) = &args.out {
         check_output("--out", out, &inputs(args))?;
     }
+    if let Some(path) = &args.rfm_out {
+        check_output("--rfm-out", path, &inputs(args))?;
+    }
     let options = options(args)?;
     let loaded = load(args, &options)?;
     let mut times = Vec::with_capacity(args.repeat as usize);
@@ -522,9 +525,11 @@ fn run(args: &Args) -> Result<(), String> {
         // Rows first, then the file: nothing is written when they cannot be computed.
         let rows =
             crm_metrics::rfm::summary(&loaded.dataset, &options).map_err(|e| e.to_string())?;
-        let file =
-            std::fs::File::create(path).map_err(|e| format!("writing {}: {e}", path.display()))?;
-        crm_metrics::rfm::write_csv(&rows, file, path).map_err(|e| e.to_string())?;
+        // Like --out: never one of the inputs, written to a temporary file and renamed.
+        let mut bytes = Vec::new();
+        crm_metrics::rfm::write_csv(&rows, &mut bytes, path).map_err(|e| e.to_string())?;
+        check_output("--rfm-out", path, &inputs(args))?;
+        write_output("--rfm-out", path, &bytes)?;
     }
     if args.timings {
         let timings = serde_json::json!({

@@ -308,6 +308,23 @@ fn out_onto_an_input_is_refused_and_the_input_is_unchanged() {
         r.assert_bounded();
         assert_eq!(fs::read(&input).ok(), before, "{} changed", input.display());
     }
+    // --rfm-out follows the same rule.
+    let before = fs::read(dir.join("orders.csv")).unwrap();
+    let rfm_out = dir.join("orders.csv");
+    let r = run(
+        &[s(&dir), "--as-of", AS_OF, "--rfm-out", s(&rfm_out)],
+        &scratch.0,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.message().starts_with(&format!(
+            "dashboard: --rfm-out {} is an input",
+            rfm_out.display()
+        )),
+        "{}",
+        r.message()
+    );
+    assert_eq!(fs::read(dir.join("orders.csv")).unwrap(), before);
     // A report next to the data is fine, and replaces an older one through a renamed
     // temporary file: no temporary file is left behind.
     let report = scratch.0.join("report.json");
