@@ -1,6 +1,7 @@
-//! The report of SPEC §8: options, the resolved [`Context`] every section computes in,
-//! and the [`Report`] with its JSON-only parts (`period`, `data_quality`). Sections own
-//! their own structs.
+//! The report (docs/metrics.md#the-json-report): [`report()`] assembles the sections
+//! into the [`Report`] with its JSON-only parts (`period`, `compare`, `data_quality`);
+//! nothing in the crate imports this module. Sections own their own structs; the
+//! options and the resolved [`Context`] live in [`crate::options`] (re-exported here).
 
 mod beyond;
 
@@ -21,7 +22,7 @@ use crate::{cohorts, customer_picture, customers, lifecycle, marketing, profile,
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ReportJson")]
 pub struct Report {
-    /// `as_of` as UTC RFC 3339 with `Z` (SPEC §9.2).
+    /// `as_of` as UTC RFC 3339 with `Z` (docs/metrics.md#the-json-report).
     pub as_of: DateTime<Utc>,
     /// The time zone as given (`+07:00`, `Europe/Berlin`).
     pub time_zone: String,
@@ -33,13 +34,13 @@ pub struct Report {
     /// The comparison mode's name: `previous_period`, `to_date`, `year_ago`, `custom`.
     #[serde(serialize_with = "crate::calendar::serialize_compare_name")]
     pub compare: Compare,
-    /// SPEC §3.
+    /// The customer dashboard (docs/metrics.md#customers).
     pub customers: customers::CustomersSection,
-    /// SPEC §5.
+    /// The marketing overview (docs/metrics.md#marketing).
     pub marketing: marketing::MarketingSection,
-    /// SPEC §6.
+    /// The customer picture (docs/metrics.md#customer_picture).
     pub customer_picture: customer_picture::CustomerPictureSection,
-    /// SPEC §7.
+    /// The social chat overview (docs/metrics.md#social).
     pub social: social::SocialSection,
     /// New, returning, resurrecting and dormant customers, and 12 months of them.
     pub lifecycle: lifecycle::LifecycleSection,
@@ -47,8 +48,8 @@ pub struct Report {
     pub cohorts: Vec<cohorts::CohortRow>,
     /// Recency, frequency and monetary value: summary, segments, grid.
     pub rfm: rfm::RfmSection,
-    /// SPEC §4; only when [`ReportOptions::customer`] is set (absent from the JSON
-    /// otherwise, SPEC §9.21).
+    /// The customer profile (docs/metrics.md#profile); only when [`ReportOptions::customer`] is set (absent from the JSON
+    /// otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<profile::ProfileSection>,
     /// What validation accepted, rejected and warned about.
@@ -134,7 +135,7 @@ pub fn lifecycle_cohorts_rfm(
     beyond::sections(dataset, options)
 }
 
-/// Computes the report of SPEC §8 for `dataset` under `options`.
+/// Computes the report (docs/metrics.md#the-json-report) for `dataset` under `options`.
 ///
 /// # Errors
 /// * [`Error::Overflow`](crate::Error::Overflow) when a sum does not fit in a decimal;
@@ -149,7 +150,7 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     };
     // The three customer-based sections in one pass over the customers: each customer's
     // orders and interactions are read from memory once, and its purchases scanned once
-    // for both §3 and §6. Equal to calling each section's `section` (tested).
+    // for both the customers and the customer picture sections. Equal to calling each section's `section` (tested).
     let existing = dataset.existing(context.as_of_ts);
     let empty = CustomerSections::new(dataset, &context)?;
     let (customers, customer_picture, social) =
