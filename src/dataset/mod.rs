@@ -37,3 +37,4 @@ pub(crate) use stage::{
     Stage, Staged, StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage,
     StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
+pub(crate) use storage::OptKey;

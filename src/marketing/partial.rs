@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::{Period, Ts};
+use crate::dataset::OptKey;
 use crate::dataset::{CostRow, CustomerIdx, Dataset, DealRow};
 use crate::error::Result;
 use crate::fold::{Fold, Section};
@@ -151,16 +152,10 @@ impl Partial {
         let Some(deal) = dataset.deals.get(position) else {
             return;
         };
-        let source = dataset.marketing_sources.resolve(deal.source);
-        let product_type = deal
-            .product_type
-            .get()
-            .map(|key| dataset.product_types.resolve(key));
-        if !self.keeps(source, product_type) {
+        let Some((source, product_type)) = self.slots(dataset, deal.source, deal.product_type)
+        else {
             return;
-        }
-        let source = self.source_slot(source);
-        let product_type = product_type.map(|name| self.type_slot_of(name));
+        };
         if let Some(day) = self.context.period_day(deal.created_at) {
             self.deal_created_on(deal, source, day);
         }
@@ -186,16 +181,10 @@ impl Partial {
         let Some(cost) = dataset.costs.get(position) else {
             return;
         };
-        let source = dataset.marketing_sources.resolve(cost.source);
-        let product_type = cost
-            .product_type
-            .get()
-            .map(|key| dataset.product_types.resolve(key));
-        if !self.keeps(source, product_type) {
+        let Some((source, product_type)) = self.slots(dataset, cost.source, cost.product_type)
+        else {
             return;
-        }
-        let source = self.source_slot(source);
-        let product_type = product_type.map(|name| self.type_slot_of(name));
+        };
         self.cost_current(cost, source, product_type);
         self.cost_previous(cost);
     }
@@ -208,6 +197,26 @@ impl Partial {
     }
 
     /// Whether a deal or cost with this source and product type passes the filters.
+    /// The state's slots of a deal's or cost's source and product type (dataset keys
+    /// resolved to their text), or `None` when the filters leave the row out.
+    fn slots(
+        &mut self,
+        dataset: &Dataset,
+        source: u32,
+        product_type: OptKey,
+    ) -> Option<(usize, Option<usize>)> {
+        let source = dataset.marketing_sources.resolve(source);
+        let product_type = product_type
+            .get()
+            .map(|key| dataset.product_types.resolve(key));
+        if !self.keeps(source, product_type) {
+            return None;
+        }
+        let source = self.source_slot(source);
+        let product_type = product_type.map(|name| self.type_slot_of(name));
+        Some((source, product_type))
+    }
+
     fn keeps(&self, source: &str, product_type: Option<&str>) -> bool {
         let context = &self.context;
         let typed = match product_type {
