@@ -115,7 +115,13 @@ impl Fold for Partial {
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
         let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.scan(dataset, &self.frame.calendar, &days, customer) {
+        if scan.load(
+            dataset,
+            &self.frame.calendar,
+            &days,
+            customer,
+            &mut self.scratch.zone,
+        ) {
             self.add_days(&days, &scan);
         }
         self.scratch.customer = Some(scan);

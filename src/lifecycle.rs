@@ -33,7 +33,7 @@ use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
 use crate::fold::Fold;
 use crate::money::count_ratio;
-use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, fold_all};
+use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, ZoneHandle, fold_all};
 
 /// The lifecycle section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +185,7 @@ pub struct Partial {
 pub(crate) struct Scratch {
     pub(crate) days: Option<Days>,
     pub(crate) customer: Option<Box<CustomerDays>>,
+    pub(crate) zone: ZoneHandle,
 }
 
 impl Partial {
@@ -236,7 +237,13 @@ impl Fold for Partial {
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
         let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.scan(dataset, &self.frame.calendar, &days, customer) {
+        if scan.load(
+            dataset,
+            &self.frame.calendar,
+            &days,
+            customer,
+            &mut self.scratch.zone,
+        ) {
             self.add_days(&days, &scan);
         }
         self.scratch.customer = Some(scan);

@@ -233,6 +233,25 @@ pub fn ratio(
         .ok_or_else(|| Error::overflow(what))
 }
 
+/// The mean spend of a purchaser's purchase days after the first (the RFM summary's
+/// `monetary_value`): `later / frequency`, given `later`, the summed totals of those
+/// days, and `frequency`, their number. That sum itself for one day (no division); `0`
+/// for none.
+///
+/// # Errors
+/// [`Error::Overflow`] when `later` does not fit in a decimal.
+#[inline]
+pub(crate) fn mean_of_later_days(later: &DecimalSum, frequency: u64) -> Result<Decimal> {
+    const WHAT: &str = "rfm.monetary_value";
+    match frequency {
+        0 => Ok(Decimal::ZERO),
+        1 => later.finish(WHAT),
+        _ => Ok(
+            ratio(WHAT, later.finish(WHAT)?, Decimal::from(frequency))?.unwrap_or(Decimal::ZERO)
+        ),
+    }
+}
+
 /// [`ratio`] of two counts: `numerator / denominator`, `None` when `denominator == 0`.
 ///
 /// Never fails: two `u64` values always divide within `Decimal`'s range.

@@ -5,13 +5,16 @@
 //! distinct purchase days are counted by watching the day change, in one pass and with
 //! no allocation.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, Period, Ts, epoch_day, first_of_month, sub_months};
-use crate::dataset::{CustomerIdx, Dataset};
+use crate::dataset::{CustomerIdx, Dataset, DayRow, MASK_MONTHS, ZoneDays, month_number};
 use crate::error::{Error, Result};
 use crate::fold::{Fold, fold_customers};
-use crate::money::DecimalSum;
+use crate::money::{DecimalSum, mean_of_later_days};
 
 /// Months in the 12-month tables, plus the month before the oldest (its previous month).
 pub(crate) const MONTHS: usize = 13;
@@ -78,6 +81,7 @@ impl Frame {
                 epoch_day(self.base_previous.end()),
             ),
             month_starts,
+            this_month: month_number(month_starts[MONTHS - 1]),
         }
     }
 
@@ -131,6 +135,8 @@ pub(crate) struct Days {
     pub(crate) period: (i64, i64),
     pub(crate) previous: (i64, i64),
     pub(crate) month_starts: [i64; MONTHS + 1],
+    /// The month number (`year * 12 + month0`) of today's month.
+    pub(crate) this_month: i32,
 }
 
 /// One customer's purchases (completed orders up to `as_of`) by local day.
@@ -146,6 +152,9 @@ pub(crate) struct CustomerDays {
     /// Total spend, and the spend of the purchase days other than the first.
     pub(crate) spend: DecimalSum,
     pub(crate) later_spend: DecimalSum,
+    /// `monetary_value` when it came from the dataset's [`ZoneDays`] (`later_spend` is
+    /// then not filled).
+    cached_monetary: Option<Decimal>,
     /// Active in the period, in its plain previous period.
     pub(crate) in_period: bool,
     pub(crate) in_previous: bool,
@@ -156,6 +165,117 @@ pub(crate) struct CustomerDays {
 }
 
 impl CustomerDays {
+    /// Clears what the previous customer left.
+    #[inline]
+    fn reset(&mut self) {
+        // Clear the months the previous customer touched.
+        let mut touched = self.months;
+        while touched != 0 {
+            let i = touched.trailing_zeros() as usize;
+            if let Some(sum) = self.month_spend.get_mut(i) {
+                *sum = DecimalSum::new();
+            }
+            touched &= touched - 1;
+        }
+        self.months = 0;
+        self.spend = DecimalSum::new();
+        self.later_spend = DecimalSum::new();
+        self.cached_monetary = None;
+        self.in_period = false;
+        self.in_previous = false;
+    }
+
+    /// A customer's purchases, as [`scan`](CustomerDays::scan) gives them: read from
+    /// the dataset's purchase-day facts of the zone when all the customer's purchases
+    /// are up to `as_of`, else scanned from its orders.
+    #[inline]
+    pub(crate) fn load(
+        &mut self,
+        dataset: &Dataset,
+        calendar: &BusinessCalendar,
+        days: &Days,
+        customer: CustomerIdx,
+        zone: &mut ZoneHandle,
+    ) -> bool {
+        let i = customer.index();
+        let (Some(row), Some(totals)) = (dataset.customers.get(i), dataset.purchase_totals.get(i))
+        else {
+            return false;
+        };
+        if row.created_at > days.as_of || totals.count == 0 {
+            return false;
+        }
+        if let (Some(last), Some(spend)) = (totals.last_at, totals.spend)
+            && last <= days.as_of
+        {
+            let zone = zone.get(dataset, calendar);
+            if let Some(facts) = zone.row(i)
+                && facts.days > 0
+                && self.fill(days, zone, facts, spend)
+            {
+                return true;
+            }
+        }
+        self.scan(dataset, calendar, days, customer)
+    }
+
+    /// Fills the state from a customer's purchase-day facts; `false` (and the state
+    /// to be rescanned) in the one case they cannot tell: a first purchase in the
+    /// cohort months without its month spends kept.
+    #[inline]
+    fn fill(&mut self, days: &Days, zone: &ZoneDays, facts: &DayRow, spend: Decimal) -> bool {
+        self.reset();
+        self.days = facts.days;
+        self.first_day = i64::from(facts.first_day);
+        self.last_day = i64::from(facts.last_day);
+        self.spend.add(spend);
+        self.cached_monetary = Some(facts.monetary);
+        self.in_period = zone.active_in(facts, days.period.0, days.period.1);
+        self.in_previous = zone.active_in(facts, days.previous.0, days.previous.1);
+        // Bit j of the facts is month `last_month - (MASK_MONTHS - 1) + j`; bit i of the
+        // 13 months is month `this_month - 12 + i`: so i = j - base.
+        let base = i64::from(days.this_month)
+            - (MONTHS as i64 - 1)
+            - (i64::from(facts.last_month) - i64::from(MASK_MONTHS - 1));
+        let mask = u32::from(facts.months);
+        let window = if base >= 0 {
+            mask.checked_shr(base as u32).unwrap_or(0)
+        } else {
+            mask.checked_shl(base.unsigned_abs() as u32).unwrap_or(0)
+        };
+        self.months = (window & ((1 << MONTHS) - 1)) as u16;
+        if self.first_month(days).is_some_and(|m| m >= 1) {
+            if !facts.spans_mask {
+                return false;
+            }
+            let spends = zone.month_spends(facts);
+            let mut bits = facts.months;
+            for spend in spends {
+                let j = i64::from(bits.trailing_zeros());
+                bits &= bits.wrapping_sub(1);
+                let i = j - base;
+                if (0..MONTHS as i64).contains(&i)
+                    && let Some(sum) = self.month_spend.get_mut(i as usize)
+                {
+                    sum.add(*spend);
+                }
+            }
+        }
+        true
+    }
+
+    /// `monetary_value` (see [`mean_of_later_days`]) for `frequency` days after the first.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] when the spend of those days does not fit in a decimal.
+    #[inline]
+    pub(crate) fn monetary(&self, frequency: u64) -> Result<Decimal> {
+        match self.cached_monetary {
+            Some(value) => Ok(value),
+            None => mean_of_later_days(&self.later_spend, frequency),
+        }
+    }
+
     /// Scans a customer's purchases; `false` when it does not exist at `as_of` (or the
     /// index is not of this dataset) or has no purchase.
     #[inline]
@@ -178,20 +298,7 @@ impl CustomerDays {
         let mut day = i64::MIN;
         let mut count = 0u32;
         let mut month = 0usize;
-        // Clear the months the previous customer touched.
-        let mut touched = self.months;
-        while touched != 0 {
-            let i = touched.trailing_zeros() as usize;
-            if let Some(sum) = self.month_spend.get_mut(i) {
-                *sum = DecimalSum::new();
-            }
-            touched &= touched - 1;
-        }
-        self.months = 0;
-        self.spend = DecimalSum::new();
-        self.later_spend = DecimalSum::new();
-        self.in_period = false;
-        self.in_previous = false;
+        self.reset();
         let starts = &days.month_starts;
         // One purchase over all time, not after as_of: its instant and total are known
         // without reading the customer's orders.
@@ -290,6 +397,27 @@ impl CustomerDays {
     #[inline]
     pub(crate) fn active_in_month(&self, i: usize) -> bool {
         i < MONTHS && self.months & (1 << i) != 0
+    }
+}
+
+/// A fold's handle on the dataset's purchase-day facts of its zone: fetched on the
+/// first customer, fetched again when a customer of another dataset comes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ZoneHandle(Option<Arc<ZoneDays>>);
+
+impl ZoneHandle {
+    /// The facts of `dataset` in `calendar`'s zone.
+    #[inline]
+    pub(crate) fn get(&mut self, dataset: &Dataset, calendar: &BusinessCalendar) -> &ZoneDays {
+        let fresh = self
+            .0
+            .as_ref()
+            .is_some_and(|zone| zone.owner == dataset.day_facts.id);
+        if !fresh {
+            self.0 = None;
+        }
+        self.0
+            .get_or_insert_with(|| dataset.day_facts.get(dataset, calendar))
     }
 }
 
@@ -426,5 +554,101 @@ pub(crate) mod testing {
 
     pub(crate) fn options() -> ReportOptions {
         ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::testing::{at, options, small_shop};
+    use super::*;
+    use crate::ReportOptions;
+    use crate::calendar::{Period, Preset};
+
+    /// What the sections read of a customer (the month spends only for a cohort).
+    fn seen(c: &CustomerDays, days: &Days) -> impl PartialEq + std::fmt::Debug {
+        let frequency = u64::from(c.days.saturating_sub(1));
+        let cohort = c.first_month(days).is_some_and(|m| m >= 1);
+        (
+            (c.days, c.first_day, c.last_day, c.spend),
+            c.monetary(frequency).ok(),
+            (c.in_period, c.in_previous, c.months),
+            cohort.then_some(c.month_spend),
+        )
+    }
+
+    /// Every customer read from the zone's facts equals the scan of its orders.
+    fn facts_equal_scans(dataset: &Dataset, options: &ReportOptions) -> usize {
+        let frame = Frame::new(options).unwrap();
+        let days = frame.days();
+        let mut zone = ZoneHandle::default();
+        let (mut loaded, mut scanned) = (CustomerDays::default(), CustomerDays::default());
+        let mut purchasers = 0;
+        for c in 0..dataset.customer_count() as u32 + 2 {
+            let c = CustomerIdx(c);
+            let a = loaded.load(dataset, &frame.calendar, &days, c, &mut zone);
+            let b = scanned.scan(dataset, &frame.calendar, &days, c);
+            assert_eq!(a, b, "customer {c:?}");
+            if a {
+                purchasers += 1;
+                assert_eq!(
+                    seen(&loaded, &days),
+                    seen(&scanned, &days),
+                    "customer {c:?}"
+                );
+            }
+        }
+        purchasers
+    }
+
+    #[test]
+    fn zone_facts_equal_the_scan_in_every_zone_period_and_as_of() {
+        let base = at("2026-11-15T03:00:00Z");
+        let dataset = crate::sample::SampleOptions::new(600)
+            .seed(5)
+            .as_of(base)
+            .dataset()
+            .unwrap();
+        let custom = Period::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(),
+        )
+        .unwrap();
+        let mut checked = 0;
+        for zone in ["+07:00", "-09:30", "Europe/Berlin", "America/Santiago"] {
+            // Before, at and after the data's end: purchases after as_of are scanned.
+            for as_of in [base - Duration::days(45), base, base + Duration::days(500)] {
+                let periods: [crate::calendar::PeriodSpec; 5] = [
+                    Preset::ThisMonth.into(),
+                    Preset::Last90Days.into(),
+                    Preset::ThisYear.into(),
+                    Preset::Yesterday.into(),
+                    custom.into(),
+                ];
+                for period in periods {
+                    let options = ReportOptions::new(as_of)
+                        .try_time_zone(zone)
+                        .unwrap()
+                        .period(period);
+                    checked += facts_equal_scans(&dataset, &options);
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+    }
+
+    #[test]
+    fn zone_facts_of_the_small_shop() {
+        assert_eq!(facts_equal_scans(&small_shop(), &options()), 5);
+        // A clone has its own cache; a handle follows the dataset it is given.
+        let dataset = small_shop();
+        let copy = dataset.clone();
+        assert_ne!(dataset.day_facts.id, copy.day_facts.id);
+        let frame = Frame::new(&options()).unwrap();
+        let mut zone = ZoneHandle::default();
+        let first = zone.get(&dataset, &frame.calendar).owner;
+        assert_eq!(first, dataset.day_facts.id);
+        assert_eq!(zone.get(&copy, &frame.calendar).owner, copy.day_facts.id);
     }
 }

@@ -294,22 +294,6 @@ struct Facts {
     monetary_value: Decimal,
 }
 
-/// `monetary_value` from the spend of the days after the first: that sum itself for one
-/// repeat day (no division), else the quotient.
-#[inline]
-fn monetary_of(later_spend: &DecimalSum, frequency: u64) -> Result<Decimal> {
-    match frequency {
-        0 => Ok(Decimal::ZERO),
-        1 => later_spend.finish("rfm.monetary_value"),
-        _ => Ok(ratio(
-            "rfm.monetary_value",
-            later_spend.finish("rfm.monetary_value")?,
-            Decimal::from(frequency),
-        )?
-        .unwrap_or(Decimal::ZERO)),
-    }
-}
-
 impl Facts {
     fn of(days: &Days, c: &CustomerDays) -> Result<Facts> {
         let frequency = u64::from(c.days.saturating_sub(1));
@@ -320,7 +304,7 @@ impl Facts {
             recency: nonneg(c.last_day - c.first_day),
             t: nonneg(days.today - c.first_day),
             spend: c.spend.finish("rfm.spend")?,
-            monetary_value: monetary_of(&c.later_spend, frequency)?,
+            monetary_value: c.monetary(frequency)?,
         })
     }
 
@@ -665,7 +649,7 @@ impl Partial {
         self.sum_recency += nonneg(customer.last_day - customer.first_day);
         self.sum_t += nonneg(days.today - customer.first_day);
         if frequency > 0 {
-            match monetary_of(&customer.later_spend, frequency) {
+            match customer.monetary(frequency) {
                 Ok(value) => self.monetary.add(value),
                 Err(_) => self.overflow = true,
             }
@@ -731,7 +715,13 @@ impl Fold for Partial {
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
         let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.scan(dataset, &self.frame.calendar, &days, customer) {
+        if scan.load(
+            dataset,
+            &self.frame.calendar,
+            &days,
+            customer,
+            &mut self.scratch.zone,
+        ) {
             self.add_days(&days, &scan);
         }
         self.scratch.customer = Some(scan);
@@ -877,7 +867,13 @@ impl Fold for SummaryPartial {
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
         let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
         let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.scan(dataset, &self.frame.calendar, &days, customer) {
+        if scan.load(
+            dataset,
+            &self.frame.calendar,
+            &days,
+            customer,
+            &mut self.scratch.zone,
+        ) {
             match Facts::of(&days, &scan) {
                 Ok(facts) => {
                     self.ranks.add(&facts);

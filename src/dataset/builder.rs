@@ -392,6 +392,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         quality,
         engagement,
         inbound,
+        day_facts: Default::default(),
     })
 }
 

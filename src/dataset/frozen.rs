@@ -84,6 +84,10 @@ pub struct Dataset {
     pub(crate) inbound: social_index::InboundIndex,
     /// All-customer time indexes for docs/metrics.md#profile `engagement` shares.
     pub(crate) engagement: engagement::EngagementIndex,
+    /// Derived, not data: per-zone purchase-day facts, computed on the first report in
+    /// a zone (see `day_facts`). A clone starts with an empty cache; a snapshot does
+    /// not store it.
+    pub(crate) day_facts: super::day_facts::ZoneCache,
 }
 
 impl std::fmt::Debug for Dataset {

@@ -7,6 +7,7 @@
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
 mod builder;
+mod day_facts;
 pub(crate) mod deal_index;
 mod engagement;
 mod frozen;
@@ -27,6 +28,7 @@ pub use quality::{
     DataQuality, DataQualitySection, NonZero, RejectedRow, RejectionSummary, TableCounts, TablesMap,
 };
 
+pub(crate) use day_facts::{DayRow, MASK_MONTHS, ZoneDays, month_number};
 pub(crate) use index::{
     Contacts, CostRow, CustomerRow, DealRow, InteractionRow, LineRow, OrderDetail, OrderRow,
 };

@@ -5,13 +5,14 @@
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
 use crate::fold::{Fold, fold_customers};
-use crate::purchase_days::{CustomerDays, Days};
+use crate::purchase_days::{CustomerDays, Days, ZoneHandle};
 use crate::{ReportOptions, cohorts, lifecycle, rfm};
 
 /// The three partial states and the reused scan buffer.
 pub(crate) struct Beyond {
     days: Days,
     scan: CustomerDays,
+    zone: ZoneHandle,
     calendar: crate::calendar::BusinessCalendar,
     lifecycle: lifecycle::Partial,
     cohorts: cohorts::Partial,
@@ -31,10 +32,13 @@ impl Fold for Beyond {
 
     #[inline]
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        if self
-            .scan
-            .scan(dataset, &self.calendar, &self.days, customer)
-        {
+        if self.scan.load(
+            dataset,
+            &self.calendar,
+            &self.days,
+            customer,
+            &mut self.zone,
+        ) {
             self.lifecycle.add_days(&self.days, &self.scan);
             self.cohorts.add_days(&self.days, &self.scan);
             self.rfm.add_days(&self.days, &self.scan);
@@ -64,6 +68,7 @@ impl Beyond {
             days: frame.days(),
             calendar: frame.calendar.clone(),
             scan: CustomerDays::default(),
+            zone: ZoneHandle::default(),
             lifecycle: lifecycle::Partial::new(options)?,
             cohorts: cohorts::Partial::new(options)?,
             rfm: rfm::Partial::new(options)?,
@@ -75,6 +80,7 @@ impl Beyond {
         Beyond {
             days: self.days,
             scan: CustomerDays::default(),
+            zone: self.zone.clone(),
             calendar: self.calendar.clone(),
             lifecycle: self.lifecycle.clone(),
             cohorts: self.cohorts.clone(),
