@@ -64,6 +64,35 @@ fn full_report(c: &mut Criterion) {
     bench_section(c, "full", |d, o| crm_metrics::report(d, o).unwrap());
 }
 
+/// `report/full_with_without/{with,without}/<customers>`: the full report with the
+/// lifecycle, cohorts and RFM sections and without them (`report::without_beyond`),
+/// side by side in one group, each size measured with then without. The purchase-day
+/// facts of the zone are computed before timing (as by any earlier report in the zone).
+fn full_with_without(c: &mut Criterion) {
+    let mut group = c.benchmark_group("report/full_with_without");
+    group.sample_size(10);
+    for customers in sizes() {
+        let data = dataset(customers);
+        let opts = options();
+        let full = crm_metrics::report(data, &opts).unwrap();
+        let five = crm_metrics::report::without_beyond(data, &opts).unwrap();
+        assert_eq!(
+            (&full.customers, &full.social),
+            (&five.customers, &five.social)
+        );
+        group.throughput(Throughput::Elements(customers as u64));
+        group.bench_with_input(BenchmarkId::new("with", customers), &customers, |b, _| {
+            b.iter(|| crm_metrics::report(data, &opts).unwrap())
+        });
+        group.bench_with_input(
+            BenchmarkId::new("without", customers),
+            &customers,
+            |b, _| b.iter(|| crm_metrics::report::without_beyond(data, &opts).unwrap()),
+        );
+    }
+    group.finish();
+}
+
 fn customers(c: &mut Criterion) {
     // Assert the answer before timing it.
     let data = dataset(10_000);
@@ -162,7 +191,7 @@ fn profile(c: &mut Criterion) {
 /// `report/{lifecycle,cohorts,rfm}/<customers>`: each new section alone (a pass of its
 /// own), `report/lifecycle_cohorts_rfm/<customers>`: the three in the report's shared
 /// pass, and `report/rfm_summary/<customers>`: the scored per-purchaser rows.
-/// The full report without them takes `full - lifecycle_cohorts_rfm`.
+/// The report computes them in its customers pass: `report/full_with_without` compares.
 fn beyond(c: &mut Criterion) {
     use crm_metrics::{cohorts, lifecycle, rfm};
     let data = dataset(10_000);
@@ -184,6 +213,7 @@ fn beyond(c: &mut Criterion) {
 criterion_group!(
     benches,
     full_report,
+    full_with_without,
     beyond,
     customers,
     customer_picture,

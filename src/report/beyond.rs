@@ -9,6 +9,7 @@ use crate::purchase_days::{CustomerDays, Days, ZoneHandle};
 use crate::{ReportOptions, cohorts, lifecycle, rfm};
 
 /// The three partial states and the reused scan buffer.
+#[derive(Debug)]
 pub(crate) struct Beyond {
     days: Days,
     scan: CustomerDays,
@@ -75,6 +76,12 @@ impl Beyond {
         })
     }
 
+    /// Takes the dataset's purchase-day facts of the zone now (computing them if no
+    /// report did), so that every shard's copy shares them.
+    pub(crate) fn fetch_zone(&mut self, dataset: &Dataset) {
+        self.zone.get(dataset, &self.calendar);
+    }
+
     /// A copy of an empty state, for another shard.
     pub(crate) fn fresh(&self) -> Beyond {
         Beyond {
@@ -94,7 +101,8 @@ pub(crate) fn sections(
     dataset: &Dataset,
     options: &ReportOptions,
 ) -> Result<<Beyond as Fold>::Output> {
-    let empty = Beyond::with_options(options)?;
+    let mut empty = Beyond::with_options(options)?;
+    empty.fetch_zone(dataset);
     let existing = dataset.customers_at(options.as_of);
     fold_customers(dataset, existing, || empty.fresh())?.finish()
 }

@@ -143,22 +143,54 @@ pub fn lifecycle_cohorts_rfm(
 /// * [`Error::UnknownCustomer`](crate::Error::UnknownCustomer) when the profile's
 ///   customer has no accepted row or is created after `as_of`.
 pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
+    assemble(dataset, options, true)
+}
+
+/// The report without the lifecycle, cohorts and RFM sections, which come out as for a
+/// shop without purchasers: what the report cost before those sections existed, so that
+/// a benchmark can compare the two in one run (`benches/report.rs`). Every other
+/// section equals [`report`]'s.
+///
+/// # Errors
+/// As [`report`].
+///
+/// # Example
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_metrics::{ReportOptions, report, sample::SampleOptions};
+///
+/// let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+/// let dataset = SampleOptions::new(300).seed(2).as_of(as_of).dataset()?;
+/// let options = ReportOptions::new(as_of);
+/// let (full, five) = (report::report(&dataset, &options)?, report::without_beyond(&dataset, &options)?);
+/// assert_eq!((five.customers, five.social), (full.customers, full.social));
+/// assert_eq!(five.rfm.customers, 0);
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn without_beyond(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
+    assemble(dataset, options, false)
+}
+
+/// [`report`], with or without the lifecycle, cohorts and RFM sections.
+fn assemble(dataset: &Dataset, options: &ReportOptions, with_beyond: bool) -> Result<Report> {
     let context = options.resolve()?;
     let profile = match &context.customer {
         Some(id) => Some(profile::section(dataset, &context, id)?),
         None => None,
     };
-    // The three customer-based sections in one pass over the customers: each customer's
-    // orders and interactions are read from memory once, and its purchases scanned once
-    // for both the customers and the customer picture sections. Equal to calling each section's `section` (tested).
+    // The customer-based sections in one pass over the customers: each customer's
+    // row, purchase totals, orders and interactions are read from memory once, its
+    // purchases scanned once for both the customers and the customer picture sections,
+    // and its purchase-day facts read for lifecycle, cohorts and RFM. Equal to calling
+    // each section's `section` (tested).
     let existing = dataset.existing(context.as_of_ts);
-    let empty = CustomerSections::new(dataset, &context)?;
-    let (customers, customer_picture, social) =
-        fold_customers(dataset, 0..existing, || empty.clone())?.finish()?;
-    // Lifecycle, cohorts and RFM in a pass of their own, sharing one scan of each
-    // customer's purchases. (Folding them into the pass above as more elements of the
-    // tuple measured no faster at 100k customers.)
-    let (lifecycle, cohorts, rfm) = lifecycle_cohorts_rfm(dataset, options)?;
+    let empty = CustomerSections::new(dataset, &context, options, with_beyond)?;
+    let (customers, customer_picture, social, beyond) =
+        fold_customers(dataset, 0..existing, || empty.fresh())?.finish()?;
+    let (lifecycle, cohorts, rfm) = match beyond {
+        Some(sections) => sections,
+        None => beyond::Beyond::with_options(options)?.finish()?,
+    };
     Ok(Report {
         as_of: context.as_of,
         time_zone: context.calendar.name().to_owned(),
@@ -177,27 +209,50 @@ pub fn report(dataset: &Dataset, options: &ReportOptions) -> Result<Report> {
     })
 }
 
-/// The fused fold of the three customer sections: `customers` and `customer_picture`
-/// share one purchase scan per customer, `social` reads the same customer's rows while
-/// they are in cache.
-#[derive(Clone, Debug)]
+/// The fused fold of the customer sections: `customers` and `customer_picture` share
+/// one purchase scan per customer, `social` reads the same customer's rows while they
+/// are in cache, and lifecycle, cohorts and RFM (when asked for) its purchase-day facts.
+#[derive(Debug)]
 struct CustomerSections {
     purchases: TallyFold<(customers::CustomersTally, customer_picture::PictureTally)>,
     social: social::Partial,
+    beyond: Option<beyond::Beyond>,
 }
 
 impl CustomerSections {
-    fn new(dataset: &Dataset, context: &Context) -> Result<CustomerSections> {
+    fn new(
+        dataset: &Dataset,
+        context: &Context,
+        options: &ReportOptions,
+        with_beyond: bool,
+    ) -> Result<CustomerSections> {
         let picture = customer_picture::PictureTally::new(
             context,
             &customer_picture::PictureOptions::default(),
         )?;
         let mut social = social::Partial::with_context(context);
         social.add_pages(dataset);
+        let beyond = if with_beyond {
+            let mut beyond = beyond::Beyond::with_options(options)?;
+            beyond.fetch_zone(dataset);
+            Some(beyond)
+        } else {
+            None
+        };
         Ok(CustomerSections {
             purchases: TallyFold::new(context, (customers::CustomersTally::new(context), picture)),
             social,
+            beyond,
         })
+    }
+
+    /// A copy of an empty state, for another shard.
+    fn fresh(&self) -> CustomerSections {
+        CustomerSections {
+            purchases: self.purchases.clone(),
+            social: self.social.clone(),
+            beyond: self.beyond.as_ref().map(beyond::Beyond::fresh),
+        }
     }
 }
 
@@ -206,6 +261,7 @@ impl Fold for CustomerSections {
         customers::CustomersSection,
         customer_picture::CustomerPictureSection,
         social::SocialSection,
+        Option<<beyond::Beyond as Fold>::Output>,
     );
 
     fn new(options: &ReportOptions) -> Result<CustomerSections> {
@@ -220,6 +276,7 @@ impl Fold for CustomerSections {
                 (customers::CustomersTally::new(&context), picture),
             ),
             social: social::Partial::with_context(&context),
+            beyond: Some(beyond::Beyond::with_options(options)?),
         })
     }
 
@@ -227,15 +284,26 @@ impl Fold for CustomerSections {
     fn add_customer(&mut self, dataset: &Dataset, customer: crate::CustomerIdx) {
         self.purchases.add_customer(dataset, customer);
         self.social.add_customer(dataset, customer);
+        if let Some(beyond) = &mut self.beyond {
+            beyond.add_customer(dataset, customer);
+        }
     }
 
     fn merge(&mut self, other: CustomerSections) -> Result<()> {
         self.purchases.merge(other.purchases, "customers")?;
-        self.social.merge(other.social)
+        self.social.merge(other.social)?;
+        match (&mut self.beyond, other.beyond) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, None) => Ok(()),
+            _ => Err(crate::Error::InvalidArgument(
+                "cannot merge report states with and without the lifecycle, cohorts and rfm sections".into(),
+            )),
+        }
     }
 
     fn finish(self) -> Result<Self::Output> {
         let (customers, picture) = self.purchases.finish()?;
-        Ok((customers, picture, self.social.finish()?))
+        let beyond = self.beyond.map(Fold::finish).transpose()?;
+        Ok((customers, picture, self.social.finish()?, beyond))
     }
 }
