@@ -116,6 +116,7 @@ impl DecimalSum {
     }
 
     /// Adds another partial sum, as if its amounts had been added to this one.
+    #[inline]
     pub fn merge(&mut self, other: &DecimalSum) {
         self.overflow |= other.overflow;
         self.add_parts(other.mantissa, other.scale);

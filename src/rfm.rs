@@ -619,9 +619,12 @@ pub struct Partial {
     frame: Frame,
     #[cfg_attr(feature = "serde", serde(skip, default))]
     scratch: Scratch,
-    /// `dense[since_last * DENSE_DAYS + days - 1]`: one allocation, rows of
-    /// `DENSE_DAYS` cells, as many rows as the largest `since_last` seen needs.
-    dense: Vec<Cell>,
+    /// `dense[days - 1][since_last]`: a column per number of purchase days, each as
+    /// long as the largest `since_last` seen with it needs, so that the cells of the
+    /// common few purchase days sit together in cache. Serialized as before this
+    /// layout: one list of rows of `DENSE_DAYS` cells (see `row_major`).
+    #[cfg_attr(feature = "serde", serde(with = "row_major"))]
+    dense: Vec<Vec<Cell>>,
     sparse: BTreeMap<(u64, u64), Cell>,
     purchasers: u64,
     sum_frequency: u64,
@@ -658,13 +661,13 @@ impl Partial {
 
     /// Every non-empty cell as ((since_last, days), cell).
     fn cells(&self) -> impl Iterator<Item = ((u64, u64), &Cell)> + '_ {
-        let stride = DENSE_DAYS as usize;
-        let dense = self
-            .dense
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.customers > 0)
-            .map(move |(k, c)| (((k / stride) as u64, (k % stride) as u64 + 1), c));
+        let dense = self.dense.iter().enumerate().flat_map(|(d, column)| {
+            column
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.customers > 0)
+                .map(move |(since_last, c)| ((since_last as u64, d as u64 + 1), c))
+        });
         dense.chain(self.sparse.iter().map(|(&k, c)| (k, c)))
     }
 
@@ -672,16 +675,16 @@ impl Partial {
     #[inline]
     fn cell(&mut self, since_last: u64, days: u64) -> &mut Cell {
         if since_last < DENSE_SINCE_LAST && (1..=DENSE_DAYS).contains(&days) {
-            let stride = DENSE_DAYS as usize;
-            let k = since_last as usize * stride + days as usize - 1;
-            if self.dense.len() <= k {
-                let rows = (since_last as usize + 1).max(self.dense.len() / stride * 2);
-                self.dense.resize(
-                    rows.min(DENSE_SINCE_LAST as usize) * stride,
-                    Cell::default(),
-                );
+            if self.dense.is_empty() {
+                self.dense = vec![Vec::new(); DENSE_DAYS as usize];
             }
-            &mut self.dense[k]
+            let column = &mut self.dense[days as usize - 1];
+            let k = since_last as usize;
+            if column.len() <= k {
+                let len = (k + 1).max(column.len() * 2).min(DENSE_SINCE_LAST as usize);
+                column.resize(len, Cell::default());
+            }
+            &mut column[k]
         } else {
             self.sparse.entry((since_last, days)).or_default()
         }
@@ -691,6 +694,50 @@ impl Partial {
         let cell = self.cell(key.0, key.1);
         cell.customers += other.customers;
         cell.spend.merge(&other.spend);
+    }
+}
+
+/// The serialized form of [`Partial`]'s dense cells: rows of `DENSE_DAYS` cells by
+/// days since the last purchase (`cells[since_last * DENSE_DAYS + days - 1]`), the
+/// layout of the envelope's version 1, whatever the layout in memory.
+#[cfg(feature = "serde")]
+mod row_major {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Cell, DENSE_DAYS};
+
+    pub(super) fn serialize<S: Serializer>(
+        columns: &[Vec<Cell>],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let stride = DENSE_DAYS as usize;
+        let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
+        let mut flat = vec![Cell::default(); rows * stride];
+        for (d, column) in columns.iter().enumerate() {
+            for (since_last, cell) in column.iter().enumerate() {
+                if let Some(slot) = flat.get_mut(since_last * stride + d) {
+                    *slot = *cell;
+                }
+            }
+        }
+        flat.serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Vec<Cell>>, D::Error> {
+        let flat = Vec::<Cell>::deserialize(deserializer)?;
+        let stride = DENSE_DAYS as usize;
+        if flat.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut columns = vec![Vec::with_capacity(flat.len() / stride); stride];
+        for row in flat.chunks(stride) {
+            for (column, cell) in columns.iter_mut().zip(row) {
+                column.push(*cell);
+            }
+        }
+        Ok(columns)
     }
 }
 
@@ -749,7 +796,7 @@ impl Fold for Partial {
         // Histograms of days since the last purchase and of purchase days, dense up to
         // the dense bounds (the rare larger values in maps), then w for each value: for
         // r the purchasers whose last purchase is longer ago, for f those with fewer days.
-        let mut since_last = vec![0u64; self.dense.len() / DENSE_DAYS as usize];
+        let mut since_last = vec![0u64; self.dense.iter().map(Vec::len).max().unwrap_or(0)];
         let mut days = vec![0u64; DENSE_DAYS as usize + 1];
         let mut since_last_far: BTreeMap<u64, u64> = BTreeMap::new();
         let mut days_far: BTreeMap<u64, u64> = BTreeMap::new();
@@ -1254,6 +1301,25 @@ mod tests {
              \"say \"\"hi\"\"\",1,2,3,0.3333333333333333333333333333,1,2,3,at_risk\n\
              \"two\nlines\",1,2,3,0,1,2,3,at_risk\n"
         );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn dense_cells_serialize_as_rows_of_dense_days() {
+        // Layout of version 1: cells[since_last * 16 + days - 1]. In the small shop,
+        // C has (since_last 8, 2 days) and E (75, 1 day): rows 0..=75.
+        let dataset = small_shop();
+        let mut p = Partial::new(&options()).unwrap();
+        for c in dataset.customer_indices() {
+            p.add_customer(&dataset, c);
+        }
+        let json = serde_json::to_value(&p).unwrap();
+        let cells = json["dense"].as_array().unwrap();
+        assert_eq!(cells.len() % DENSE_DAYS as usize, 0);
+        assert_eq!(cells[8 * 16 + 1]["customers"], 1);
+        assert_eq!(cells[75 * 16]["customers"], 1);
+        let back: Partial = serde_json::from_value(json).unwrap();
+        assert_eq!(back.finish().unwrap(), p.finish().unwrap());
     }
 
     #[test]
