@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, Period, Ts, epoch_day, first_of_month, sub_months};
-use crate::dataset::{CustomerIdx, Dataset, DayRow, MASK_MONTHS, ZoneDays, month_number};
+use crate::dataset::{
+    CustomerIdx, Dataset, DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number,
+};
 use crate::error::{Error, Result};
 use crate::fold::{Fold, fold_customers};
 use crate::money::{DecimalSum, mean_of_later_days};
@@ -416,8 +418,14 @@ impl ZoneHandle {
         if !fresh {
             self.0 = None;
         }
-        self.0
-            .get_or_insert_with(|| dataset.day_facts.get(dataset, calendar))
+        self.0.get_or_insert_with(|| {
+            let data = Purchases {
+                totals: &dataset.purchase_totals,
+                order_runs: &dataset.order_runs,
+                orders: &dataset.orders,
+            };
+            dataset.day_facts.get(&data, calendar)
+        })
     }
 }
 

@@ -704,7 +704,7 @@ impl Partial {
 mod row_major {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    use super::{Cell, DENSE_DAYS};
+    use crate::rfm::{Cell, DENSE_DAYS};
 
     pub(super) fn serialize<S: Serializer>(
         columns: &[Vec<Cell>],

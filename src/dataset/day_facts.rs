@@ -25,7 +25,7 @@ use chrono::Datelike;
 use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, date_of_epoch_day};
-use crate::dataset::frozen::Dataset;
+use crate::dataset::index::{OrderRow, PurchaseTotals};
 use crate::money::{DecimalSum, mean_of_later_days};
 
 /// Zones kept at once.
@@ -128,9 +128,9 @@ impl ZoneDays {
             .unwrap_or_default()
     }
 
-    /// Computes the facts of every customer of `dataset` in `calendar`'s zone.
-    fn build(dataset: &Dataset, calendar: &BusinessCalendar, owner: u64) -> ZoneDays {
-        let n = dataset.customers.len();
+    /// Computes the facts of every customer of a dataset in `calendar`'s zone.
+    fn build(data: &Purchases<'_>, calendar: &BusinessCalendar, owner: u64) -> ZoneDays {
+        let n = data.totals.len();
         let mut out = ZoneDays {
             owner,
             rows: Vec::with_capacity(n),
@@ -141,7 +141,7 @@ impl ZoneDays {
         let mut inner: Vec<i32> = Vec::new();
         for c in 0..n {
             let row = out
-                .row_of(dataset, calendar, c, &mut months, &mut inner)
+                .row_of(data, calendar, c, &mut months, &mut inner)
                 .unwrap_or_default();
             out.rows.push(row);
         }
@@ -153,18 +153,18 @@ impl ZoneDays {
     /// The row of customer `c`, `None` when it is not usable.
     fn row_of(
         &mut self,
-        dataset: &Dataset,
+        data: &Purchases<'_>,
         calendar: &BusinessCalendar,
         c: usize,
         months: &mut Vec<(i32, DecimalSum)>,
         inner: &mut Vec<i32>,
     ) -> Option<DayRow> {
-        let totals = dataset.purchase_totals.get(c)?;
+        let totals = data.totals.get(c)?;
         let spend = totals.spend?;
         if totals.count == 0 {
             return None;
         }
-        let orders = run_orders(dataset, c);
+        let orders = data.orders_of(c);
         months.clear();
         inner.clear();
         let mut first_day_spend = DecimalSum::new();
@@ -246,11 +246,34 @@ impl ZoneDays {
     }
 }
 
-/// Customer `c`'s orders.
-fn run_orders(dataset: &Dataset, c: usize) -> &[crate::dataset::OrderRow] {
-    // OK because a dataset has fewer than 2^32 customers.
-    dataset.orders_of(crate::dataset::CustomerIdx(c as u32))
+/// What the facts are computed from: the dataset's purchase totals and orders.
+pub(crate) struct Purchases<'a> {
+    /// Per customer.
+    pub(crate) totals: &'a [PurchaseTotals],
+    /// Run offsets into `orders`, one per customer plus one.
+    pub(crate) order_runs: &'a [u32],
+    /// Orders, customer by customer, each run sorted by time.
+    pub(crate) orders: &'a [OrderRow],
 }
+
+impl Purchases<'_> {
+    /// Customer `c`'s orders; empty past the end.
+    fn orders_of(&self, c: usize) -> &[OrderRow] {
+        match (
+            self.order_runs.get(c),
+            self.order_runs.get(c.wrapping_add(1)),
+        ) {
+            (Some(&start), Some(&end)) => self
+                .orders
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// One zone's facts, computed once by the first report that asks.
+type ZoneSlot = Arc<OnceLock<Arc<ZoneDays>>>;
 
 /// The dataset's [`ZoneDays`] by zone name, computed on first use. Not part of the
 /// dataset's data: a clone starts empty, and nothing serializes it.
@@ -258,7 +281,7 @@ pub(crate) struct ZoneCache {
     /// Unique per cache (hence per dataset value): states that hold a [`ZoneDays`]
     /// check it against the dataset they are given.
     pub(crate) id: u64,
-    zones: Mutex<Vec<(String, Arc<OnceLock<Arc<ZoneDays>>>)>>,
+    zones: Mutex<Vec<(String, ZoneSlot)>>,
 }
 
 impl Default for ZoneCache {
@@ -279,10 +302,11 @@ impl Clone for ZoneCache {
 }
 
 impl ZoneCache {
-    /// The facts of `dataset` (whose cache this is) in `calendar`'s zone, computed now
+    /// The facts of the dataset (whose cache this is, given by `data`) in `calendar`'s
+    /// zone, computed now
     /// when no report asked for that zone before. Concurrent callers for one zone wait
     /// for one computation.
-    pub(crate) fn get(&self, dataset: &Dataset, calendar: &BusinessCalendar) -> Arc<ZoneDays> {
+    pub(crate) fn get(&self, data: &Purchases<'_>, calendar: &BusinessCalendar) -> Arc<ZoneDays> {
         let cell = {
             // A poisoned lock only means another report panicked mid-lookup; the list
             // itself is always consistent.
@@ -299,6 +323,6 @@ impl ZoneCache {
                 }
             }
         };
-        Arc::clone(cell.get_or_init(|| Arc::new(ZoneDays::build(dataset, calendar, self.id))))
+        Arc::clone(cell.get_or_init(|| Arc::new(ZoneDays::build(data, calendar, self.id))))
     }
 }
