@@ -15,8 +15,8 @@
 //!
 //! Memory: 44 bytes per customer, plus 16 bytes per active month of the customers whose
 //! purchases span at most 16 months and 4 bytes per purchase day strictly between the
-//! first and the last; at 1M generated customers about 90 MB per zone. At most
-//! [`ZONES`] zones are kept (the oldest is dropped).
+//! first and the last: at 1M generated customers roughly 70-90 MB per zone (estimated
+//! from those sizes). At most [`ZONES`] zones are kept (the oldest is dropped).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
