@@ -84,6 +84,9 @@ pub struct Dataset {
     pub(crate) inbound: social_index::InboundIndex,
     /// All-customer time indexes for docs/metrics.md#profile `engagement` shares.
     pub(crate) engagement: engagement::EngagementIndex,
+    /// Ids and owners of orders, deals and interactions, for [`Dataset::apply`]
+    /// (reports never read them).
+    pub(crate) ids: super::row_ids::RowIds,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -358,6 +361,7 @@ impl Dataset {
             + self.campaigns.keys.heap_bytes()
             + self.engagement.heap_bytes()
             + self.inbound.heap_bytes()
+            + self.ids.heap_bytes()
     }
 }
 
