@@ -29,8 +29,8 @@ impl Piece {
 /// Rewrites `v` as `pieces` (old ranges of `v`, fresh ranges of `fresh`), in place.
 ///
 /// Cost: one `memmove` per old piece that moves, so the bytes after the first change,
-/// plus the fresh rows; no allocation besides growing `v` (exactly) when it gets
-/// longer. Old blocks moving left are moved first, front to back, then blocks moving
+/// plus the fresh rows; no allocation besides growing `v` (by at least 1/32, so that
+/// the next batches need not) when it gets longer. Old blocks moving left are moved first, front to back, then blocks moving
 /// right, back to front: no block is overwritten before it has moved (old pieces are in
 /// increasing order, and so are their destinations).
 pub(crate) fn splice<T: Copy>(v: &mut Vec<T>, pieces: &[Piece], fresh: &[T]) {
@@ -40,7 +40,12 @@ pub(crate) fn splice<T: Copy>(v: &mut Vec<T>, pieces: &[Piece], fresh: &[T]) {
         // Old pieces never repeat a row, so the fresh rows are at least the growth;
         // they only fill the new room until it is written below.
         let grow = new_len - old_len;
-        v.reserve_exact(grow);
+        // Headroom of 1/32 when the vector must move: a later batch then grows it in
+        // place, instead of paying a reallocation and the page faults of fresh memory
+        // (which cost as much as the move itself).
+        if v.capacity() < new_len {
+            v.reserve_exact(grow.max(old_len / 32));
+        }
         let filler = fresh.get(..grow).unwrap_or(fresh);
         v.extend_from_slice(filler);
         if v.len() < new_len {

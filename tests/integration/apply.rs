@@ -314,8 +314,10 @@ fn split(all: &SampleRows, seed: u64, bad_rows: bool) -> Split {
             changes.orders.push(duplicate);
             bad.push((Table::Orders, Reason::DuplicateId));
         }
-        if let Some(d) = base.deals.iter().find(|d| d.won_at.is_none()) {
-            if !changes.deals.iter().any(|c| c.id == d.id) {
+        if let Some(d) = base.deals.iter().find(|d| d.won_at.is_none())
+            && !changes.deals.iter().any(|c| c.id == d.id)
+        {
+            {
                 let mut skipped = d.clone();
                 skipped.handed_over_at = None;
                 skipped.opportunity_at = None;
