@@ -137,8 +137,8 @@ pub use chrono_tz;
 pub use rust_decimal;
 
 pub use dataset::{
-    CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder, RejectionSummary,
-    TableCounts, TablesMap,
+    ApplySummary, CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder,
+    RejectionSummary, TableChanges, TableCounts, TablesMap,
 };
 pub use error::{Error, Origin, Reason, Rejection, Result, Table, Warning};
 pub use options::{Context, ReportOptions};

@@ -7,7 +7,7 @@
 //!     [--source S]... [--product-type T]... [--fanpage F]...
 //!     [--customer ID] [--strict] [--format text|json|html] [--out FILE] [--view FILE]
 //!     [--compare previous_period|to_date|year_ago | --compare-from YYYY-MM-DD --compare-to YYYY-MM-DD]
-//!     [--rfm-out FILE.csv]
+//!     [--rfm-out FILE.csv] [--apply CHANGES_DIR]...
 //! ```
 //! `--format text` (the default) prints one screen per section; `--format json` prints
 //! the report as one JSON object (exact decimals); `--format html --out report.html` writes one self-contained
@@ -94,6 +94,11 @@ struct Args {
     /// Stop at the first bad row instead of rejecting it.
     #[arg(long)]
     strict: bool,
+    /// A folder of changes in the same CSV format, applied after DATA_DIR is built: new
+    /// ids are inserted, known ids replace their rows (repeatable, applied in order;
+    /// customers.csv and orders.csv may hold only their header).
+    #[arg(long = "apply", value_name = "DIR", requires = "data_dir")]
+    apply: Vec<PathBuf>,
     /// Output format: text (one screen per section), json (every number, exact) or html
     /// (one self-contained page with charts; use with --out).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -296,8 +301,20 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     if let Some(bar) = &bar {
         bar.clear();
     }
+    let mut dataset = built?;
+    for dir in &args.apply {
+        let mut changes = DatasetBuilder::new()
+            .strict(args.strict)
+            .time_zone(options.calendar.clone());
+        changes
+            .read_csv_dir(dir)
+            .map_err(|e| format!("{}: {e}", shown(dir)))?;
+        dataset
+            .apply(changes)
+            .map_err(|e| format!("{}: {e}", shown(dir)))?;
+    }
     Ok(Loaded {
-        dataset: built?,
+        dataset,
         source,
         load,
         build: started.elapsed() - load,

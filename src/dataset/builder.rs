@@ -51,7 +51,7 @@ use crate::money::DecimalSum;
 #[derive(Clone, Debug, Default)]
 pub struct DatasetBuilder {
     pub(crate) stage: Stage,
-    strict: bool,
+    pub(crate) strict: bool,
     /// The business time zone of timestamps without an offset in CSV input.
     pub(crate) zone: BusinessCalendar,
 }
@@ -288,6 +288,9 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &cost_stage,
         &interaction_stage,
     );
+    // Kept for `Dataset::apply` (see `row_ids.rs`), before validation-only data goes.
+    let deal_ids = std::mem::take(&mut deal_stage.ids);
+    let interaction_ids = std::mem::take(&mut interaction_stage.ids);
     release_validation_only(
         &mut order_stage,
         &mut line_stage,
@@ -326,7 +329,12 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let mut entities = entities(staff_stage, fanpage_stage, campaign_stage);
     let (customers, customer_by_load, customer_text) = index_customers(customer_stage);
     let mut warnings = [0u64; 3];
-    let (interaction_runs, interactions, refs) = index_interactions(
+    let interaction_owner: Vec<u32> = valid.interactions.iter().map(|&(_, c)| c).collect();
+    let accepted_interactions: Vec<u32> = valid.interactions.iter().map(|&(r, _)| r).collect();
+    let (interaction_ids, interaction_key_of_row) =
+        super::row_ids::accepted_ids(interaction_ids, &accepted_interactions);
+    drop(accepted_interactions);
+    let (interaction_runs, interactions, refs, interaction_rows) = index_interactions(
         interaction_stage,
         valid.interactions,
         &customer_by_load,
@@ -334,6 +342,12 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &mut warnings,
     );
     let order_ids = valid.order_ids;
+    let mut order_owner = vec![u32::MAX; order_ids.len()];
+    for &(row, customer) in &valid.orders.accepted {
+        if let Some(slot) = order_owner.get_mut(row as usize) {
+            *slot = customer;
+        }
+    }
     let (order_runs, orders, order_details, position_of_slot) = index_orders(
         order_stage,
         valid.orders,
@@ -346,8 +360,23 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         index_lines(line_stage, valid.lines, position_of_slot, orders.len());
     let summaries = customer_summaries(&order_runs, &orders, &interaction_runs, &interactions);
     quality.warnings = warnings;
-    let (deals, costs, marketing_sources, product_types) =
+    let accepted_deals: Vec<u32> = valid.deals.iter().map(|&(r, _)| r).collect();
+    let (deal_ids, deal_key_of_row) = super::row_ids::accepted_ids(deal_ids, &accepted_deals);
+    drop(accepted_deals);
+    let (deals, costs, marketing_sources, product_types, deal_rows) =
         index_deals_and_costs(deal_stage, valid.deals, cost_stage, valid.costs);
+    let rekey = |rows: Vec<u32>, key_of_row: Option<Vec<u32>>| match key_of_row {
+        None => rows,
+        Some(keys) => rows.iter().map(|&r| keys[r as usize]).collect(),
+    };
+    let ids = super::row_ids::RowIds {
+        order_owner,
+        deals: deal_ids,
+        deal_keys: rekey(deal_rows, deal_key_of_row),
+        interactions: interaction_ids,
+        interaction_keys: rekey(interaction_rows, interaction_key_of_row),
+        interaction_owner,
+    };
 
     let deal_index = super::deal_index::DealIndex::new(&deals);
     let inbound = super::social_index::InboundIndex::build(&interaction_runs, &interactions);
@@ -393,6 +422,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         engagement,
         inbound,
         day_facts: Default::default(),
+        ids,
     })
 }
 
@@ -512,7 +542,7 @@ fn release_validation_only(
 /// kinds of rejection joined in file order (stable, so a line's rejections keep their
 /// order), tables in the documented order (docs/metrics.md#data_quality), and
 /// `accepted = read - rejected`.
-fn data_quality(
+pub(crate) fn data_quality(
     reads: [u64; 9],
     staged: [&Vec<Rejection>; 9],
     mut rejected: [Vec<Rejection>; 9],
@@ -633,7 +663,7 @@ fn index_interactions(
     customer_by_load: &[CustomerIdx],
     entities: &mut ReferenceTables,
     warnings: &mut [u64; 3],
-) -> (Vec<u32>, Vec<InteractionRow>, Interner) {
+) -> (Vec<u32>, Vec<InteractionRow>, Interner, Vec<u32>) {
     let interaction_rows = &interaction_stage.rows;
     let (interaction_runs, mut interaction_items) =
         runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
@@ -691,11 +721,11 @@ fn index_interactions(
             }
         })
         .collect();
-    drop(interaction_items);
     (
         interaction_runs,
         interactions,
         interaction_stage.keys.reference,
+        interaction_items,
     )
 }
 
@@ -803,20 +833,20 @@ fn index_lines(
 }
 
 /// What [`customer_summaries`] gives: one entry per customer.
-struct CustomerSummaries {
+pub(crate) struct CustomerSummaries {
     /// Seconds of the last order, `i64::MIN` without one.
-    last_order_secs: Vec<i64>,
+    pub(crate) last_order_secs: Vec<i64>,
     /// Seconds of the last interaction, `i64::MIN` without one.
-    last_interaction_secs: Vec<i64>,
+    pub(crate) last_interaction_secs: Vec<i64>,
     /// Completed orders: count, vouchers, last, spend (`None` on overflow).
-    purchase_totals: Vec<PurchaseTotals>,
+    pub(crate) purchase_totals: Vec<PurchaseTotals>,
     /// The first inbound social message or comment.
-    first_social_message: Vec<Option<Ts>>,
+    pub(crate) first_social_message: Vec<Option<Ts>>,
 }
 
 /// Stage 6. Takes the indexed orders and interactions with their runs per customer;
 /// gives the per-customer summaries reports read instead of walking the runs.
-fn customer_summaries(
+pub(crate) fn customer_summaries(
     order_runs: &[u32],
     orders: &[OrderRow],
     interaction_runs: &[u32],
@@ -878,7 +908,7 @@ fn index_deals_and_costs(
     valid_deals: Vec<(u32, Option<u32>)>,
     cost_stage: TableStage<StagedCost>,
     valid_costs: Vec<u32>,
-) -> (Vec<DealRow>, Vec<CostRow>, Interner, Interner) {
+) -> (Vec<DealRow>, Vec<CostRow>, Interner, Interner, Vec<u32>) {
     let mut marketing_sources = Interner::default();
     let mut product_types = Interner::default();
     let deal_sources = merge_into(&deal_stage.keys.source, &mut marketing_sources);
@@ -922,7 +952,8 @@ fn index_deals_and_costs(
             }
         })
         .collect();
-    (deals, costs, marketing_sources, product_types)
+    let deal_rows = deal_items.iter().map(|&(row, _)| row).collect();
+    (deals, costs, marketing_sources, product_types, deal_rows)
 }
 
 #[cfg(test)]

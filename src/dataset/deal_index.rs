@@ -69,7 +69,7 @@ impl StageEvent {
 
 /// The deals that reached each later stage, as [`StageEvent`]s sorted by (that stage's
 /// instant, position). 24 bytes per deal and stage reached.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DealIndex {
     handed_over: Vec<StageEvent>,
     opportunity: Vec<StageEvent>,
@@ -125,6 +125,81 @@ impl DealIndex {
             opportunity: sorted(DealStage::Opportunity),
             won,
             won_revenue,
+        }
+    }
+
+    /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply)
+    /// rewrote `deals`: `old_to_new[p]` is the new position of the deal at old position
+    /// `p` (`u32::MAX` for a deal removed or replaced), `added` the new positions of the
+    /// deals added or replaced. Order is kept: positions of kept deals grow with their old
+    /// ones. Cost: one pass over the events (remapping positions), plus the `memmove`s
+    /// that insert the added deals' events.
+    pub(crate) fn update(&mut self, deals: &[DealRow], old_to_new: &[u32], added: &[u32]) {
+        for stage in [
+            DealStage::HandedOver,
+            DealStage::Opportunity,
+            DealStage::Won,
+        ] {
+            let won = stage == DealStage::Won;
+            let events = match stage {
+                DealStage::HandedOver => &mut self.handed_over,
+                DealStage::Opportunity => &mut self.opportunity,
+                DealStage::Won => &mut self.won,
+            };
+            let mut write = 0;
+            for read in 0..events.len() {
+                let mut event = events[read];
+                let position = old_to_new
+                    .get(event.position as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX);
+                if position == u32::MAX {
+                    continue;
+                }
+                event.position = position;
+                events[write] = event;
+                if won && let Some(&revenue) = self.won_revenue.get(read) {
+                    self.won_revenue[write] = revenue;
+                }
+                write += 1;
+            }
+            events.truncate(write);
+            if won {
+                self.won_revenue.truncate(write);
+            }
+            let mut fresh: Vec<StageEvent> = added
+                .iter()
+                .filter_map(|&p| {
+                    let deal = deals.get(p as usize)?;
+                    let at = stage.at(deal)?;
+                    Some(StageEvent {
+                        secs: at.secs,
+                        nanos: at.nanos,
+                        position: p,
+                        source: deal.source,
+                        product_type: deal.product_type,
+                    })
+                })
+                .collect();
+            fresh.sort_unstable_by_key(|e| (e.at(), e.position));
+            let at: Vec<usize> = fresh
+                .iter()
+                .map(|f| events.partition_point(|e| (e.at(), e.position) < (f.at(), f.position)))
+                .collect();
+            let pieces = super::splice::insertions(events.len(), &at);
+            super::splice::splice(events, &pieces, &fresh);
+            if won {
+                let revenues: Vec<Decimal> = fresh
+                    .iter()
+                    .map(|e| {
+                        deals
+                            .get(e.position as usize)
+                            .and_then(|d| d.revenue)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                super::splice::splice(&mut self.won_revenue, &pieces, &revenues);
+            }
         }
     }
 

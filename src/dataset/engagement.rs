@@ -21,7 +21,7 @@ use crate::dataset::index::{CustomerRow, InteractionRow};
 use crate::model::{Direction, InteractionKind};
 
 /// The instants of one kind of interaction over all customers, sorted.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TimeIndex {
     /// Every entry's instant, ascending.
     at: Vec<Ts>,
@@ -67,12 +67,42 @@ impl TimeIndex {
     }
 }
 
+/// One of the time indexes of an [`EngagementIndex`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Slot {
+    Messages,
+    UrlClicks,
+    Surveys,
+    /// The outbound campaign messages of one campaign key.
+    Campaign(u32),
+}
+
+/// An interaction's entry in one time index: `(slot, at, created_at of its customer)`.
+pub(crate) type Entry = (Slot, Ts, Ts);
+
+/// Calls `f` with each time index an interaction counts in.
+pub(crate) fn slots(row: &InteractionRow, mut f: impl FnMut(Slot)) {
+    use InteractionKind as K;
+    match (row.direction, row.kind) {
+        (Direction::Outbound, K::Message) => f(Slot::Messages),
+        (Direction::Outbound, K::CampaignMessage) => {
+            f(Slot::Messages);
+            if let Some(key) = row.campaign.get() {
+                f(Slot::Campaign(key));
+            }
+        }
+        (Direction::Inbound, K::UrlClick) => f(Slot::UrlClicks),
+        (Direction::Inbound, K::SurveyResponse) => f(Slot::Surveys),
+        _ => {}
+    }
+}
+
 /// Time indexes of the interactions counted by docs/metrics.md#profile `engagement`, over all customers.
 ///
 /// Memory: 16 bytes per outbound `message` / `campaign_message`, inbound `url_click` and
 /// inbound `survey_response` (32 more for one dated before its customer's creation),
 /// plus 16 bytes again per outbound `campaign_message` with a `campaign_id`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct EngagementIndex {
     /// Outbound `message` and `campaign_message` (docs/metrics.md#profile `messages`).
     pub(crate) messages: TimeIndex,
@@ -106,25 +136,11 @@ impl EngagementIndex {
                 .unwrap_or_default();
             let created_at = customer.created_at;
             for row in rows {
-                use InteractionKind as K;
-                match (row.direction, row.kind) {
-                    (Direction::Outbound, K::Message) => index.messages.push(row.at, created_at),
-                    (Direction::Outbound, K::CampaignMessage) => {
-                        index.messages.push(row.at, created_at);
-                        if let Some(campaign) = row
-                            .campaign
-                            .get()
-                            .and_then(|key| index.campaigns.get_mut(key as usize))
-                        {
-                            campaign.push(row.at, created_at);
-                        }
+                slots(row, |slot| {
+                    if let Some(time_index) = index.slot_mut(slot) {
+                        time_index.push(row.at, created_at);
                     }
-                    (Direction::Inbound, K::UrlClick) => index.url_clicks.push(row.at, created_at),
-                    (Direction::Inbound, K::SurveyResponse) => {
-                        index.surveys.push(row.at, created_at);
-                    }
-                    _ => {}
-                }
+                });
             }
         }
         index.messages.seal();
@@ -134,6 +150,76 @@ impl EngagementIndex {
             campaign.seal();
         }
         index
+    }
+
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut TimeIndex> {
+        match slot {
+            Slot::Messages => Some(&mut self.messages),
+            Slot::UrlClicks => Some(&mut self.url_clicks),
+            Slot::Surveys => Some(&mut self.surveys),
+            Slot::Campaign(key) => self.campaigns.get_mut(key as usize),
+        }
+    }
+
+    /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply):
+    /// removes the `(slot, at, created_at)` entries of `removed` (as [`slots`] gave them
+    /// for the old rows) and inserts those of `added`. Cost: for each time index touched,
+    /// one pass from its first removed entry and the `memmove`s of the insertions.
+    pub(crate) fn update(&mut self, mut removed: Vec<Entry>, mut added: Vec<Entry>) {
+        removed.sort_unstable();
+        added.sort_unstable();
+        super::splice::cancel_common(&mut removed, &mut added);
+        let mut slots: Vec<Slot> = removed.iter().chain(&added).map(|e| e.0).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        for slot in slots {
+            let Some(index) = self.slot_mut(slot) else {
+                continue;
+            };
+            let of = |entries: &[Entry]| -> (Vec<Ts>, Vec<(Ts, Ts)>) {
+                let mut at: Vec<Ts> = Vec::new();
+                let mut early = Vec::new();
+                for &(s, t, created_at) in entries {
+                    if s == slot {
+                        at.push(t);
+                        if t < created_at {
+                            early.push((t, created_at));
+                        }
+                    }
+                }
+                at.sort_unstable();
+                early.sort_unstable();
+                (at, early)
+            };
+            let (removed_at, removed_early) = of(&removed);
+            let (added_at, added_early) = of(&added);
+            super::splice::remove_sorted(&mut index.at, &removed_at);
+            super::splice::remove_sorted(&mut index.early, &removed_early);
+            super::splice::insert_sorted(&mut index.at, &added_at, |t| *t);
+            super::splice::insert_sorted(&mut index.early, &added_early, |e| *e);
+        }
+    }
+
+    /// Makes room for campaign keys `0..keys` (keys interned since the build).
+    pub(crate) fn grow_campaigns(&mut self, keys: usize) {
+        if self.campaigns.len() < keys {
+            self.campaigns.resize(keys, TimeIndex::default());
+        }
+    }
+
+    /// Renumbers campaign keys: the index of old key `k` becomes that of `old_to_new[k]`
+    /// (a permutation of `0..keys`).
+    pub(crate) fn renumber_campaigns(&mut self, old_to_new: &[u32], keys: usize) {
+        let mut campaigns = vec![TimeIndex::default(); keys.max(self.campaigns.len())];
+        for (old, index) in std::mem::take(&mut self.campaigns).into_iter().enumerate() {
+            if let Some(slot) = old_to_new
+                .get(old)
+                .and_then(|&new| campaigns.get_mut(new as usize))
+            {
+                *slot = index;
+            }
+        }
+        self.campaigns = campaigns;
     }
 
     /// Distinct campaigns with an outbound `campaign_message` in `range` (and not after

@@ -88,6 +88,9 @@ pub struct Dataset {
     /// a zone (see `day_facts`). A clone starts with an empty cache; a snapshot does
     /// not store it.
     pub(crate) day_facts: super::day_facts::ZoneCache,
+    /// Ids and owners of orders, deals and interactions, for [`Dataset::apply`]
+    /// (reports never read them).
+    pub(crate) ids: super::row_ids::RowIds,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -362,6 +365,7 @@ impl Dataset {
             + self.campaigns.keys.heap_bytes()
             + self.engagement.heap_bytes()
             + self.inbound.heap_bytes()
+            + self.ids.heap_bytes()
     }
 }
 

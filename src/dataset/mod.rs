@@ -6,6 +6,7 @@
 //! reports never sort: ids become dense integers, each customer's orders and
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
+mod apply;
 mod builder;
 mod day_facts;
 pub(crate) mod deal_index;
@@ -14,13 +15,16 @@ mod frozen;
 mod index;
 mod intern;
 mod quality;
+mod row_ids;
 mod social_index;
+mod splice;
 mod stage;
 mod storage;
 mod validate;
 #[cfg(feature = "csv")]
 pub(crate) mod values;
 
+pub use apply::{ApplySummary, TableChanges};
 pub use builder::DatasetBuilder;
 pub use frozen::Dataset;
 pub use index::CustomerIdx;

@@ -13,7 +13,7 @@ use crate::calendar::Ts;
 use crate::dataset::index::{CustomerIdx, InteractionRow};
 
 /// One inbound social interaction. 24 bytes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct InboundEntry {
     pub(crate) at: Ts,
     pub(crate) customer: CustomerIdx,
@@ -25,7 +25,7 @@ pub(crate) struct InboundEntry {
 
 /// Inbound interactions with a fanpage, sorted by `(at, customer)`. Memory: 24 bytes
 /// per inbound social interaction.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InboundIndex {
     entries: Vec<InboundEntry>,
 }
@@ -37,22 +37,68 @@ impl InboundIndex {
             let rows = interactions
                 .get(run[0] as usize..run[1] as usize)
                 .unwrap_or_default();
-            for row in rows.iter().filter(|r| r.is_inbound()) {
-                if let Some(fanpage) = row.fanpage.get() {
-                    entries.push(InboundEntry {
-                        at: row.at,
-                        customer: CustomerIdx(customer as u32),
-                        fanpage,
-                        message_or_comment: row.kind.is_message_or_comment(),
-                    });
-                }
-            }
+            entries_of(CustomerIdx(customer as u32), rows, &mut entries);
         }
         // Customers' runs are each sorted by time; a stable sort by time keeps the
         // order deterministic.
         entries.sort_by_key(|e| e.at);
         entries.shrink_to_fit();
         InboundIndex { entries }
+    }
+
+    /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply):
+    /// removes `removed` (entries of customers whose runs were rebuilt, with their old
+    /// indices, sorted by `(at, customer)`), renumbers the other entries' customers by
+    /// `old_to_new` (`None`: unchanged), and inserts `added` (new indices, sorted by
+    /// `(at, customer)`, each customer's in run order). Keeps the order
+    /// `(at, customer, run order)` of a fresh build. Cost: one pass from the first
+    /// removed entry (from the start when customers are renumbered), plus the `memmove`s
+    /// of the insertions.
+    pub(crate) fn update(
+        &mut self,
+        removed: &[InboundEntry],
+        old_to_new: Option<&[u32]>,
+        added: &[InboundEntry],
+    ) {
+        let entries = &mut self.entries;
+        let start = match (old_to_new, removed.first()) {
+            (Some(_), _) => 0,
+            (None, Some(first)) => entries.partition_point(|e| e.at < first.at),
+            (None, None) => entries.len(),
+        };
+        let mut next = removed.iter().peekable();
+        let mut write = start;
+        for read in start..entries.len() {
+            let mut entry = entries[read];
+            let key = (entry.at, entry.customer);
+            while next.peek().is_some_and(|r| (r.at, r.customer) < key) {
+                next.next();
+            }
+            if next.peek().is_some_and(|r| (r.at, r.customer) == key) {
+                next.next();
+                continue;
+            }
+            if let Some(map) = old_to_new {
+                entry.customer = CustomerIdx(
+                    map.get(entry.customer.index())
+                        .copied()
+                        .unwrap_or(entry.customer.0),
+                );
+            }
+            entries[write] = entry;
+            write += 1;
+        }
+        entries.truncate(write);
+        super::splice::insert_sorted(entries, added, |e| (e.at, e.customer));
+    }
+
+    /// Renumbers fanpage keys (`old_to_new[k]` for old key `k`).
+    pub(crate) fn renumber_fanpages(&mut self, old_to_new: &[u32]) {
+        for entry in &mut self.entries {
+            if let Some(&key) = old_to_new.get(entry.fanpage as usize) {
+                entry.fanpage = key;
+            }
+        }
     }
 
     /// The entries with `range.start <= at < range.end` and `at <= as_of`.
@@ -66,5 +112,23 @@ impl InboundIndex {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         self.entries.capacity() * size_of::<InboundEntry>()
+    }
+}
+
+/// Appends the index entries of one customer's interactions (its run, in order).
+pub(crate) fn entries_of(
+    customer: CustomerIdx,
+    rows: &[InteractionRow],
+    out: &mut Vec<InboundEntry>,
+) {
+    for row in rows.iter().filter(|r| r.is_inbound()) {
+        if let Some(fanpage) = row.fanpage.get() {
+            out.push(InboundEntry {
+                at: row.at,
+                customer,
+                fanpage,
+                message_or_comment: row.kind.is_message_or_comment(),
+            });
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests, one binary (Cargo names it `integration`).
 
+mod apply;
 mod bad_input;
 mod compare;
 mod compare_modes;

@@ -1,0 +1,229 @@
+//! Hand-made batches, one per kind of replacement, checked against the indexes a fresh
+//! build would derive from the same rows.
+
+use super::*;
+use crate::dataset::deal_index::DealIndex;
+use crate::dataset::engagement::EngagementIndex;
+use crate::dataset::social_index::InboundIndex;
+use crate::model::{
+    Channel, Customer, Deal, Direction, Interaction, InteractionKind, Order, OrderLine,
+    OrderStatus, Source,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()
+}
+
+/// Every derived index equals the one a build derives from the dataset's rows.
+fn assert_consistent(d: &Dataset) {
+    assert_eq!(d.deal_index, DealIndex::new(&d.deals));
+    assert_eq!(
+        d.inbound,
+        InboundIndex::build(&d.interaction_runs, &d.interactions)
+    );
+    assert_eq!(
+        d.engagement,
+        EngagementIndex::build(
+            &d.customers,
+            &d.interaction_runs,
+            &d.interactions,
+            d.campaigns.keys.len()
+        )
+    );
+    let s = customer_summaries(
+        &d.order_runs,
+        &d.orders,
+        &d.interaction_runs,
+        &d.interactions,
+    );
+    assert_eq!(s.last_order_secs, d.last_order_secs);
+    assert_eq!(s.last_interaction_secs, d.last_interaction_secs);
+    assert_eq!(s.first_social_message, d.first_social_message);
+    assert_eq!(
+        format!("{:?}", s.purchase_totals),
+        format!("{:?}", d.purchase_totals)
+    );
+    for (idx, row) in d.customers.iter().enumerate() {
+        assert_eq!(d.customer_by_load[row.load as usize].index(), idx);
+        for detail in &d.order_details[d.order_runs[idx] as usize..d.order_runs[idx + 1] as usize] {
+            assert_eq!(d.ids.order_owner[detail.id as usize], row.load);
+        }
+        let keys = &d.ids.interaction_keys
+            [d.interaction_runs[idx] as usize..d.interaction_runs[idx + 1] as usize];
+        for &key in keys {
+            assert_eq!(d.ids.interaction_owner[key as usize], row.load);
+        }
+    }
+    assert!(d.customers.is_sorted_by_key(|c| (c.created_at, c.load)));
+    assert_eq!(d.line_runs.len(), d.orders.len() + 1);
+    assert_eq!(d.ids.deal_keys.len(), d.deals.len());
+}
+
+fn interaction(id: &str, customer: &str, day: u32) -> Interaction {
+    Interaction::new(
+        id,
+        customer,
+        at(day),
+        Channel::Facebook,
+        InteractionKind::Message,
+        Direction::Inbound,
+    )
+    .fanpage_id("FP1")
+}
+
+fn base() -> Dataset {
+    let mut b = DatasetBuilder::new();
+    b.push_customer(&Customer::new("KH1", at(1), Source::Pos));
+    b.push_customer(&Customer::new("KH2", at(2), Source::Pos));
+    b.push_customer(&Customer::new("KH3", at(3), Source::Pos));
+    let total = Decimal::from(100);
+    b.push_order(&Order::new(
+        "DH1",
+        "KH1",
+        at(5),
+        OrderStatus::Pending,
+        total,
+    ));
+    b.push_order(&Order::new(
+        "DH2",
+        "KH2",
+        at(6),
+        OrderStatus::Completed,
+        total,
+    ));
+    b.push_order_line(&OrderLine::new("DH1", "SP1", 2, total));
+    b.push_order_line(&OrderLine::new("DH2", "SP2", 1, total));
+    b.push_interaction(&interaction("T1", "KH1", 7));
+    b.push_interaction(&interaction("T2", "KH3", 8));
+    b.push_deal(&Deal::new("DL1", at(4), "facebook_ads"));
+    let d = b.build().unwrap();
+    assert_consistent(&d);
+    d
+}
+
+#[test]
+fn an_order_moving_to_another_customer_takes_its_lines_and_completes() {
+    let mut d = base();
+    let mut changes = DatasetBuilder::new();
+    let order = Order::new(
+        "DH1",
+        "KH3",
+        at(9),
+        OrderStatus::Completed,
+        Decimal::from(70),
+    );
+    changes.push_order(&order);
+    changes.push_order_line(&OrderLine::new("DH1", "SP3", 1, Decimal::ONE));
+    let summary = d.apply(changes).unwrap();
+    assert_eq!(summary.table(Table::Orders).replaced, 1);
+    assert_eq!(summary.table(Table::OrderLines).inserted, 1);
+    assert_consistent(&d);
+    let kh1 = d.customer_idx("KH1").unwrap();
+    let kh3 = d.customer_idx("KH3").unwrap();
+    assert!(d.orders_of(kh1).is_empty());
+    assert_eq!(d.orders_of(kh3).len(), 1);
+    assert!(d.orders_of(kh3)[0].is_completed());
+    let products: Vec<&str> = d
+        .lines_of(d.first_order_position(kh3))
+        .iter()
+        .map(|l| d.products.resolve(l.product))
+        .collect();
+    // The old line stays, the new one follows it.
+    assert_eq!(products, ["SP1", "SP3"]);
+    assert_eq!(d.purchase_totals[kh3.index()].count, 1);
+    assert_eq!(d.last_order_secs[kh1.index()], i64::MIN);
+}
+
+#[test]
+fn a_customer_with_a_new_created_at_moves_with_its_runs() {
+    let mut d = base();
+    let mut changes = DatasetBuilder::new();
+    changes.push_customer(&Customer::new("KH1", at(10), Source::Shopee).phone("0901"));
+    changes.push_customer(&Customer::new("KH0", at(1), Source::Pos));
+    d.apply(changes).unwrap();
+    assert_consistent(&d);
+    let ids: Vec<String> = d
+        .customer_indices()
+        .map(|i| d.customer(i).unwrap().id)
+        .collect();
+    // KH0 ties with nobody; KH1 moved to the end.
+    assert_eq!(ids, ["KH0", "KH2", "KH3", "KH1"]);
+    let kh1 = d.customer_idx("KH1").unwrap();
+    assert_eq!(d.orders_of(kh1).len(), 1);
+    assert_eq!(d.interactions_of(kh1).len(), 1);
+    assert_eq!(d.customer(kh1).unwrap().phone.as_deref(), Some("0901"));
+    assert_eq!(d.customer(kh1).unwrap().source, Source::Shopee);
+}
+
+#[test]
+fn a_deal_reaching_a_new_stage_and_an_interaction_replaced_update_their_indexes() {
+    let mut d = base();
+    let mut changes = DatasetBuilder::new();
+    changes.push_deal(
+        &Deal::new("DL1", at(4), "facebook_ads")
+            .handed_over_at(at(5))
+            .opportunity_at(at(6))
+            .won_at(at(7))
+            .revenue(Decimal::from(900)),
+    );
+    changes.push_deal(&Deal::new("DL2", at(1), "zalo_ads"));
+    let mut moved = interaction("T1", "KH2", 9);
+    moved.kind = InteractionKind::Comment;
+    changes.push_interaction(&moved);
+    let summary = d.apply(changes).unwrap();
+    assert_eq!(summary.table(Table::Deals).replaced, 1);
+    assert_eq!(summary.table(Table::Deals).inserted, 1);
+    assert_eq!(summary.table(Table::Interactions).replaced, 1);
+    assert_consistent(&d);
+    assert_eq!(d.deal_count(), 2);
+    assert!(d.deals[1].won_at.is_some());
+    let kh1 = d.customer_idx("KH1").unwrap();
+    let kh2 = d.customer_idx("KH2").unwrap();
+    assert!(d.interactions_of(kh1).is_empty());
+    assert_eq!(d.interactions_of(kh2).len(), 1);
+    assert_eq!(
+        d.first_social_message[kh2.index()],
+        Some(Ts::from_datetime(at(9)))
+    );
+}
+
+#[test]
+fn a_rejected_replacement_leaves_the_old_row_and_is_counted() {
+    let mut d = base();
+    let mut changes = DatasetBuilder::new();
+    let order = Order::new(
+        "DH2",
+        "KH2",
+        at(6),
+        OrderStatus::Completed,
+        Decimal::from(-1),
+    );
+    changes.push_order(&order);
+    let summary = d.apply(changes).unwrap();
+    let orders = summary.table(Table::Orders);
+    assert_eq!((orders.rejected, orders.rejected_replacements), (1, 1));
+    assert_consistent(&d);
+    let kh2 = d.customer_idx("KH2").unwrap();
+    assert_eq!(d.orders_of(kh2)[0].total, Decimal::from(100));
+    assert_eq!(d.quality().table(Table::Orders).read, 3);
+}
+
+#[test]
+fn a_staff_row_for_an_id_only_referenced_renumbers_keys() {
+    let mut b = DatasetBuilder::new();
+    b.push_customer(&Customer::new("KH1", at(1), Source::Pos));
+    b.push_staff(&crate::model::Staff::new("NV1", "An"));
+    let order = Order::new("DH1", "KH1", at(5), OrderStatus::Completed, Decimal::ONE);
+    b.push_order(&order.clone().staff_id("NV9"));
+    let mut d = b.build().unwrap();
+    let mut changes = DatasetBuilder::new();
+    changes.push_staff(&crate::model::Staff::new("NV9", "Binh"));
+    d.apply(changes).unwrap();
+    assert_consistent(&d);
+    assert_eq!(d.staff.known, 2);
+    let key = d.order_details[0].staff.get().unwrap();
+    assert_eq!(d.staff.id(key), "NV9");
+    assert_eq!(d.staff.info(key).map(String::as_str), Some("Binh"));
+}

@@ -1,0 +1,257 @@
+//! In-place edits of the dataset's flat, sorted vectors, for
+//! [`Dataset::apply`](super::Dataset::apply): a vector is rewritten as a sequence of
+//! [`Piece`]s (ranges of its old contents and ranges of fresh rows) with `memmove`s,
+//! touching only what lies after the first change.
+//!
+//! A leaf module: it imports nothing from the rest of the dataset, so the indexes
+//! (`deal_index.rs`, `social_index.rs`, `engagement.rs`) and `apply.rs` can all use it.
+
+use std::ops::Range;
+
+/// One stretch of a vector's new contents: a range of its old contents (old ranges
+/// appear in increasing order and never overlap), or a range of a buffer of fresh rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Old rows, moved as one block.
+    Old(Range<usize>),
+    /// Fresh rows, copied in.
+    Fresh(Range<usize>),
+}
+
+impl Piece {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Piece::Old(r) | Piece::Fresh(r) => r.len(),
+        }
+    }
+}
+
+/// Rewrites `v` as `pieces` (old ranges of `v`, fresh ranges of `fresh`), in place.
+///
+/// Cost: one `memmove` per old piece that moves, so the bytes after the first change,
+/// plus the fresh rows; no allocation besides growing `v` (by at least 1/32, so that
+/// the next batches need not) when it gets longer. Old blocks moving left are moved first, front to back, then blocks moving
+/// right, back to front: no block is overwritten before it has moved (old pieces are in
+/// increasing order, and so are their destinations).
+pub(crate) fn splice<T: Copy>(v: &mut Vec<T>, pieces: &[Piece], fresh: &[T]) {
+    let new_len: usize = pieces.iter().map(Piece::len).sum();
+    let old_len = v.len();
+    if new_len > old_len {
+        // Old pieces never repeat a row, so the fresh rows are at least the growth;
+        // they only fill the new room until it is written below.
+        let grow = new_len - old_len;
+        // Headroom of 1/32 when the vector must move: a later batch then grows it in
+        // place, instead of paying a reallocation and the page faults of fresh memory
+        // (which cost as much as the move itself).
+        if v.capacity() < new_len {
+            v.reserve_exact(grow.max(old_len / 32));
+        }
+        let filler = fresh.get(..grow).unwrap_or(fresh);
+        v.extend_from_slice(filler);
+        if v.len() < new_len {
+            // Not reachable with well-formed pieces; stay in bounds regardless.
+            return;
+        }
+    }
+    let mut destinations = Vec::with_capacity(pieces.len());
+    let mut at = 0;
+    for piece in pieces {
+        destinations.push(at);
+        at += piece.len();
+    }
+    for (piece, &to) in pieces.iter().zip(&destinations) {
+        if let Piece::Old(r) = piece
+            && to < r.start
+        {
+            v.copy_within(r.clone(), to);
+        }
+    }
+    for (piece, &to) in pieces.iter().zip(&destinations).rev() {
+        if let Piece::Old(r) = piece
+            && to > r.start
+        {
+            v.copy_within(r.clone(), to);
+        }
+    }
+    for (piece, &to) in pieces.iter().zip(&destinations) {
+        if let Piece::Fresh(r) = piece
+            && let (Some(target), Some(source)) =
+                (v.get_mut(to..to + r.len()), fresh.get(r.clone()))
+        {
+            target.copy_from_slice(source);
+        }
+    }
+    v.truncate(new_len);
+}
+
+/// The pieces that insert `fresh` rows at positions `at` of a vector of `len` rows:
+/// fresh row `i` goes before old row `at[i]` (`at` ascending; equal positions keep the
+/// fresh rows' order).
+pub(crate) fn insertions(len: usize, at: &[usize]) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(2 * at.len() + 1);
+    let mut cursor = 0;
+    for (i, &position) in at.iter().enumerate() {
+        let position = position.min(len);
+        if position > cursor {
+            pieces.push(Piece::Old(cursor..position));
+            cursor = position;
+        }
+        match pieces.last_mut() {
+            Some(Piece::Fresh(r)) if r.end == i => r.end = i + 1,
+            _ => pieces.push(Piece::Fresh(i..i + 1)),
+        }
+    }
+    if cursor < len {
+        pieces.push(Piece::Old(cursor..len));
+    }
+    pieces
+}
+
+/// Inserts `added` (sorted by `key`) into `v` (sorted by `key`), each after the
+/// entries with an equal key. Cost: the `memmove`s of [`splice`] from the first
+/// insertion on.
+pub(crate) fn insert_sorted<T: Copy, K: Ord>(v: &mut Vec<T>, added: &[T], key: impl Fn(&T) -> K) {
+    if added.is_empty() {
+        return;
+    }
+    let at: Vec<usize> = added
+        .iter()
+        .map(|a| {
+            let k = key(a);
+            v.partition_point(|e| key(e) <= k)
+        })
+        .collect();
+    splice(v, &insertions(v.len(), &at), added);
+}
+
+/// Removes one entry equal to each of `removed` (sorted, as `v` is) from `v`, keeping
+/// the order; entries of `removed` not found are ignored. Cost: one pass from the first
+/// removed entry on.
+pub(crate) fn remove_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T]) {
+    let Some(first) = removed.first() else {
+        return;
+    };
+    let start = v.partition_point(|e| e < first);
+    let mut next = removed.iter().peekable();
+    let mut write = start;
+    for read in start..v.len() {
+        let entry = v[read];
+        while next.peek().is_some_and(|r| **r < entry) {
+            next.next();
+        }
+        if next.peek().is_some_and(|r| **r == entry) {
+            next.next();
+            continue;
+        }
+        v[write] = entry;
+        write += 1;
+    }
+    v.truncate(write);
+}
+
+/// Cancels the entries common to two sorted multisets (an entry removed and added
+/// again need not move).
+pub(crate) fn cancel_common<T: Ord + Copy>(removed: &mut Vec<T>, added: &mut Vec<T>) {
+    let (mut i, mut j) = (0, 0);
+    let (mut keep_removed, mut keep_added) = (Vec::new(), Vec::new());
+    while i < removed.len() && j < added.len() {
+        match removed[i].cmp(&added[j]) {
+            std::cmp::Ordering::Less => {
+                keep_removed.push(removed[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                keep_added.push(added[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    keep_removed.extend_from_slice(&removed[i..]);
+    keep_added.extend_from_slice(&added[j..]);
+    *removed = keep_removed;
+    *added = keep_added;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The naive splice: a new vector.
+    fn naive(v: &[u32], pieces: &[Piece], fresh: &[u32]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Old(r) => out.extend_from_slice(&v[r.clone()]),
+                Piece::Fresh(r) => out.extend_from_slice(&fresh[r.clone()]),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn splices_with_gaps_and_insertions_in_both_directions() {
+        let v: Vec<u32> = (0..20).collect();
+        let fresh: Vec<u32> = (100..110).collect();
+        let cases = [
+            // insert at the front: everything moves right
+            vec![Piece::Fresh(0..3), Piece::Old(0..20)],
+            // a gap, then an insertion: left then right moves
+            vec![
+                Piece::Old(0..4),
+                Piece::Old(7..12),
+                Piece::Fresh(0..5),
+                Piece::Old(12..20),
+            ],
+            // insertion, then a larger gap
+            vec![
+                Piece::Old(0..2),
+                Piece::Fresh(0..2),
+                Piece::Old(2..5),
+                Piece::Old(15..20),
+                Piece::Fresh(2..4),
+            ],
+            // a row moved far to the right (removed, re-inserted as fresh)
+            vec![
+                Piece::Old(0..3),
+                Piece::Old(4..18),
+                Piece::Fresh(0..1),
+                Piece::Old(18..20),
+            ],
+            vec![],
+        ];
+        for pieces in cases {
+            let mut w = v.clone();
+            splice(&mut w, &pieces, &fresh);
+            assert_eq!(w, naive(&v, &pieces, &fresh), "{pieces:?}");
+        }
+        let mut empty: Vec<u32> = Vec::new();
+        splice(&mut empty, &[Piece::Fresh(0..2)], &fresh);
+        assert_eq!(empty, [100, 101]);
+    }
+
+    #[test]
+    fn sorted_insertions_and_removals() {
+        let mut v = vec![1, 3, 3, 5, 9];
+        insert_sorted(&mut v, &[0, 3, 4, 10], |x| *x);
+        assert_eq!(v, [0, 1, 3, 3, 3, 4, 5, 9, 10]);
+        remove_sorted(&mut v, &[3, 3, 7, 10]);
+        assert_eq!(v, [0, 1, 3, 4, 5, 9]);
+        let (mut r, mut a) = (vec![1, 2, 2, 5], vec![2, 3, 5]);
+        cancel_common(&mut r, &mut a);
+        assert_eq!((r, a), (vec![1, 2], vec![3]));
+        assert_eq!(
+            insertions(4, &[0, 0, 2, 9]),
+            [
+                Piece::Fresh(0..2),
+                Piece::Old(0..2),
+                Piece::Fresh(2..3),
+                Piece::Old(2..4),
+                Piece::Fresh(3..4)
+            ]
+        );
+    }
+}
