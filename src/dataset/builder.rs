@@ -540,15 +540,16 @@ fn validate_tables(
         &deal_stage.keys.customer,
         &interaction_stage.keys.customer,
     ]);
-    let mut order_ids = std::mem::take(&mut order_stage.ids);
-    order_ids.prepare_lookups(&[&line_stage.keys.order]);
-    let order_stage = &*order_stage;
-    let (customers, orders) = (&customer_ids, &order_ids);
+    // The order ids stay in their stage while orders are validated (a rejection names
+    // its row's id), then move out.
+    order_stage.ids.prepare_lookups(&[&line_stage.keys.order]);
+    let order_stage_ref = &*order_stage;
+    let (customers, orders) = (&customer_ids, &order_stage_ref.ids);
     let (((orders, order_rejected), (lines, line_rejected)), (interaction_group, deal_group)) =
         join(
             || {
                 let mut order_rejected = Vec::new();
-                let valid = validate::orders(order_stage, customers, &mut order_rejected);
+                let valid = validate::orders(order_stage_ref, customers, &mut order_rejected);
                 let mut line_rejected = Vec::new();
                 let lines = validate::order_lines(line_stage, orders, &valid, &mut line_rejected);
                 ((valid, order_rejected), (lines, line_rejected))
@@ -571,6 +572,7 @@ fn validate_tables(
                 )
             },
         );
+    let order_ids = std::mem::take(&mut order_stage.ids);
     let (interactions, interaction_rejected) = interaction_group;
     let ((deals, deal_rejected), (costs, cost_rejected)) = deal_group;
     let mut rejected: [Vec<Rejection>; 9] = Default::default();
