@@ -3,6 +3,10 @@
 //! 10k and 100k customers, and 1M with `CRM_BENCH_1M=1`. Data is generated once, with a
 //! fixed seed, outside the timed loop; CSV folders are cached under
 //! `target/bench-data/` (regenerated when missing).
+//!
+//! With the `parallel` feature each build is measured on a rayon pool of one thread and
+//! of two, in the same run (`build/csv/1-thread/<customers>`, `.../2-threads/...`);
+//! without it, on the calling thread only.
 
 use std::path::PathBuf;
 
@@ -34,6 +38,29 @@ fn csv_dir(customers: usize) -> (PathBuf, u64) {
     (dir, bytes)
 }
 
+/// The pools to measure on: (name, threads), `None` for the calling thread.
+fn pools() -> Vec<(&'static str, Option<usize>)> {
+    if cfg!(feature = "parallel") {
+        vec![("1-thread", Some(1)), ("2-threads", Some(2))]
+    } else {
+        vec![("sequential", None)]
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (or here without `parallel`).
+fn on_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
+    #[cfg(feature = "parallel")]
+    if let Some(threads) = threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        return pool.install(f);
+    }
+    let _ = threads;
+    f()
+}
+
 fn from_structs(c: &mut Criterion) {
     let mut group = c.benchmark_group("build/structs");
     group.sample_size(10);
@@ -42,9 +69,11 @@ fn from_structs(c: &mut Criterion) {
         // Assert the answer before timing it.
         assert_eq!(rows.builder().build().unwrap().customer_count(), customers);
         group.throughput(Throughput::Elements(rows.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(customers), &rows, |b, rows| {
-            b.iter(|| rows.builder().build().unwrap())
-        });
+        for (name, threads) in pools() {
+            group.bench_with_input(BenchmarkId::new(name, customers), &rows, |b, rows| {
+                on_pool(threads, || b.iter(|| rows.builder().build().unwrap()))
+            });
+        }
     }
     group.finish();
 }
@@ -61,7 +90,11 @@ fn from_csv(c: &mut Criterion) {
         };
         assert_eq!(load().customer_count(), customers);
         group.throughput(Throughput::Bytes(bytes));
-        group.bench_function(BenchmarkId::from_parameter(customers), |b| b.iter(load));
+        for (name, threads) in pools() {
+            group.bench_function(BenchmarkId::new(name, customers), |b| {
+                on_pool(threads, || b.iter(load))
+            });
+        }
     }
     group.finish();
 }

@@ -213,34 +213,79 @@ fn sort_run<T>(run: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
     }
 }
 
-/// Maps a table's local references to keys of `entities`, interning ids that have no
-/// accepted row (so reports can still name them).
-fn references<I>(local: &Interner, entities: &mut Entities<I>) -> Vec<u32> {
-    (0..local.len() as u32)
-        .map(|k| {
-            entities
-                .keys
-                .intern(local.resolve(k))
-                .map_or(u32::MAX, |(key, _)| key)
-        })
-        .collect()
+/// Runs `a` and `b`, on two threads of rayon's pool with the `parallel` feature (one
+/// after the other without it), and gives both results. The build uses it only for
+/// stages that share nothing mutable, so the result is the same either way.
+#[cfg(feature = "parallel")]
+fn join<A, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B)
+where
+    A: Send,
+    B: Send,
+{
+    rayon::join(a, b)
 }
 
-/// A local reference as a key of the dataset, counting a warning when it names no
-/// accepted row (docs/input-format.md#rejections: once per row and column, on accepted rows).
-#[inline]
-fn reference(local: OptKey, global: &[u32], known: u32, warnings: &mut u64) -> OptKey {
-    match local.get() {
-        None => OptKey::NONE,
-        Some(k) => {
-            let key = global[k as usize];
-            if key >= known {
-                *warnings += 1;
+/// Runs `a` then `b` (without the `parallel` feature).
+#[cfg(not(feature = "parallel"))]
+fn join<A, B>(a: impl FnOnce() -> A, b: impl FnOnce() -> B) -> (A, B) {
+    (a(), b())
+}
+
+/// One table's references to one reference table (staff, fanpages or campaigns), as
+/// keys of that table: ids that have no accepted row are interned there when this is
+/// made (so reports can still name them).
+struct ReferenceKeys {
+    /// The reference table's key of each local key.
+    keys: Vec<u32>,
+    /// Keys below this have an accepted row.
+    known: u32,
+}
+
+impl ReferenceKeys {
+    fn new<I>(local: &Interner, entities: &mut Entities<I>) -> ReferenceKeys {
+        let keys = (0..local.len() as u32)
+            .map(|k| {
+                entities
+                    .keys
+                    .intern(local.resolve(k))
+                    .map_or(u32::MAX, |(key, _)| key)
+            })
+            .collect();
+        ReferenceKeys {
+            keys,
+            known: entities.known,
+        }
+    }
+
+    /// A local reference as a key of the reference table, counting a warning when it
+    /// names no accepted row (docs/input-format.md#rejections: once per row and column,
+    /// on accepted rows).
+    #[inline]
+    fn get(&self, local: OptKey, warnings: &mut u64) -> OptKey {
+        match local.get() {
+            None => OptKey::NONE,
+            Some(k) => {
+                let key = self.keys[k as usize];
+                if key >= self.known {
+                    *warnings += 1;
+                }
+                OptKey::some(key)
             }
-            OptKey::some(key)
         }
     }
 }
+
+/// The references of interactions and orders to the three reference tables.
+struct References {
+    interaction_fanpage: ReferenceKeys,
+    interaction_staff: ReferenceKeys,
+    interaction_campaign: ReferenceKeys,
+    order_fanpage: ReferenceKeys,
+    order_staff: ReferenceKeys,
+}
+
+/// Warning counts by `Warning as usize`.
+type Warnings = [u64; 3];
 
 /// Maps a table's local free-text keys into a dataset-wide interner.
 fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
@@ -259,9 +304,19 @@ fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
 /// 2. [`validate_tables`]: the rules that need other tables; gives accepted rows.
 /// 3. [`release_validation_only`]: drop what only validation needed.
 /// 4. [`data_quality`]: merge staging's and validation's rejections per table.
-/// 5. [`entities`], [`index_customers`], [`index_interactions`], [`index_orders`],
-///    [`index_lines`], [`index_deals_and_costs`]: one indexed table each.
-/// 6. [`customer_summaries`] and the derived indexes: what reports read per customer.
+/// 5. [`entities`], then [`references`] (every id interned into the reference tables
+///    before any table is indexed); then [`index_customers`] beside
+///    [`index_deals_and_costs`] (with the deals' stage index); then
+///    [`index_interactions`] beside [`index_orders`] and [`index_lines`]: one indexed
+///    table each.
+/// 6. [`customer_summaries`] beside the derived social and engagement indexes: what
+///    reports read per customer.
+///
+/// "Beside" is [`join`]: with the `parallel` feature the two sides run on two threads
+/// of rayon's pool (validation in stage 2 too, three groups of tables), without it one
+/// after the other. The sides share nothing mutable, every id is interned before they
+/// start, and warnings are counted per side and added, so the dataset, its data quality
+/// and the order of its rejections are the same either way.
 ///
 /// Indexing is by row indices and keys the stages and `validate` produced, always in
 /// range (see `validate`'s module docs). Each stage consumes what it is the last to
@@ -326,45 +381,90 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         return Err(Error::Rejected(Box::new(first.clone())));
     }
 
+    let Validated {
+        customer_ids,
+        order_ids,
+        orders: valid_orders,
+        lines: valid_lines,
+        deals: valid_deals,
+        costs: valid_costs,
+        interactions: valid_interactions,
+        ..
+    } = valid;
     let mut entities = entities(staff_stage, fanpage_stage, campaign_stage);
-    let (customers, customer_by_load, customer_text) = index_customers(customer_stage);
-    let mut warnings = [0u64; 3];
-    let interaction_owner: Vec<u32> = valid.interactions.iter().map(|&(_, c)| c).collect();
-    let accepted_interactions: Vec<u32> = valid.interactions.iter().map(|&(r, _)| r).collect();
+    let interaction_owner: Vec<u32> = valid_interactions.iter().map(|&(_, c)| c).collect();
+    let accepted_interactions: Vec<u32> = valid_interactions.iter().map(|&(r, _)| r).collect();
     let (interaction_ids, interaction_key_of_row) =
         super::row_ids::accepted_ids(interaction_ids, &accepted_interactions);
     drop(accepted_interactions);
-    let (interaction_runs, interactions, refs, interaction_rows) = index_interactions(
-        interaction_stage,
-        valid.interactions,
-        &customer_by_load,
-        &mut entities,
-        &mut warnings,
-    );
-    let order_ids = valid.order_ids;
     let mut order_owner = vec![u32::MAX; order_ids.len()];
-    for &(row, customer) in &valid.orders.accepted {
+    for &(row, customer) in &valid_orders.accepted {
         if let Some(slot) = order_owner.get_mut(row as usize) {
             *slot = customer;
         }
     }
-    let (order_runs, orders, order_details, position_of_slot) = index_orders(
-        order_stage,
-        valid.orders,
-        &order_ids,
-        &customer_by_load,
-        &mut entities,
-        &mut warnings,
-    );
-    let (line_runs, lines, products) =
-        index_lines(line_stage, valid.lines, position_of_slot, orders.len());
-    let summaries = customer_summaries(&order_runs, &orders, &interaction_runs, &interactions);
-    quality.warnings = warnings;
-    let accepted_deals: Vec<u32> = valid.deals.iter().map(|&(r, _)| r).collect();
+    let accepted_deals: Vec<u32> = valid_deals.iter().map(|&(r, _)| r).collect();
     let (deal_ids, deal_key_of_row) = super::row_ids::accepted_ids(deal_ids, &accepted_deals);
     drop(accepted_deals);
-    let (deals, costs, marketing_sources, product_types, deal_rows) =
-        index_deals_and_costs(deal_stage, valid.deals, cost_stage, valid.costs);
+    let references = references(&interaction_stage, &order_stage, &mut entities);
+    let ((customers, customer_by_load, customer_text), marketing) = join(
+        || index_customers(customer_stage),
+        || {
+            let indexed = index_deals_and_costs(deal_stage, valid_deals, cost_stage, valid_costs);
+            let deal_index = super::deal_index::DealIndex::new(&indexed.0);
+            (indexed, deal_index)
+        },
+    );
+    let ((deals, costs, marketing_sources, product_types, deal_rows), deal_index) = marketing;
+    let (interaction_part, order_part) = join(
+        || {
+            index_interactions(
+                interaction_stage,
+                valid_interactions,
+                &customer_by_load,
+                &references,
+            )
+        },
+        || {
+            let (order_runs, orders, order_details, position_of_slot, warnings) = index_orders(
+                order_stage,
+                valid_orders,
+                &order_ids,
+                &customer_by_load,
+                &references,
+            );
+            let lines = index_lines(line_stage, valid_lines, position_of_slot, orders.len());
+            ((order_runs, orders, order_details, warnings), lines)
+        },
+    );
+    let (interaction_runs, interactions, refs, interaction_warnings, interaction_rows) =
+        interaction_part;
+    let ((order_runs, orders, order_details, order_warnings), (line_runs, lines, products)) =
+        order_part;
+    for (total, (a, b)) in quality
+        .warnings
+        .iter_mut()
+        .zip(interaction_warnings.iter().zip(&order_warnings))
+    {
+        *total = a + b;
+    }
+    let campaign_keys = entities.campaigns.keys.len();
+    let (summaries, (inbound, engagement)) = join(
+        || customer_summaries(&order_runs, &orders, &interaction_runs, &interactions),
+        || {
+            join(
+                || super::social_index::InboundIndex::build(&interaction_runs, &interactions),
+                || {
+                    super::engagement::EngagementIndex::build(
+                        &customers,
+                        &interaction_runs,
+                        &interactions,
+                        campaign_keys,
+                    )
+                },
+            )
+        },
+    );
     let rekey = |rows: Vec<u32>, key_of_row: Option<Vec<u32>>| match key_of_row {
         None => rows,
         Some(keys) => rows.iter().map(|&r| keys[r as usize]).collect(),
@@ -377,15 +477,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         interaction_keys: rekey(interaction_rows, interaction_key_of_row),
         interaction_owner,
     };
-
-    let deal_index = super::deal_index::DealIndex::new(&deals);
-    let inbound = super::social_index::InboundIndex::build(&interaction_runs, &interactions);
-    let engagement = super::engagement::EngagementIndex::build(
-        &customers,
-        &interaction_runs,
-        &interactions,
-        entities.campaigns.keys.len(),
-    );
     let ReferenceTables {
         staff,
         fanpages,
@@ -393,7 +484,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     } = entities;
     Ok(Dataset {
         customers,
-        customer_ids: valid.customer_ids,
+        customer_ids,
         customer_by_load,
         customer_text,
         order_runs,
@@ -462,6 +553,11 @@ struct Validated {
 /// duplicates; every staged customer, staff, fanpage and campaign row is accepted) and
 /// applies the rules that need another table, orders before their lines; gives
 /// [`Validated`]. Moves the customers' and orders' claimed ids out of their stages.
+///
+/// The tables only read each other's ids, so once the id interners are readied for
+/// look-ups three groups run independently (concurrently with `parallel`): orders then
+/// their lines; interactions; deals and costs. Each table's rejections go to its own
+/// list in file order, so the result does not depend on which group finishes first.
 fn validate_tables(
     customer_stage: &mut TableStage<StagedCustomer>,
     order_stage: &mut TableStage<StagedOrder>,
@@ -470,31 +566,53 @@ fn validate_tables(
     cost_stage: &TableStage<StagedCost>,
     interaction_stage: &TableStage<StagedInteraction>,
 ) -> Validated {
-    let mut rejected: [Vec<Rejection>; 9] = Default::default();
     let mut customer_ids = std::mem::take(&mut customer_stage.ids);
-    let orders = validate::orders(
-        order_stage,
-        &mut customer_ids,
-        &mut rejected[Table::Orders.index()],
-    );
-    let mut order_ids = std::mem::take(&mut order_stage.ids);
-    let lines = validate::order_lines(
-        line_stage,
-        &mut order_ids,
-        &orders,
-        &mut rejected[Table::OrderLines.index()],
-    );
-    let deals = validate::deals(
-        deal_stage,
-        &mut customer_ids,
-        &mut rejected[Table::Deals.index()],
-    );
-    let costs = validate::costs(cost_stage, &mut rejected[Table::Costs.index()]);
-    let interactions = validate::interactions(
-        interaction_stage,
-        &mut customer_ids,
-        &mut rejected[Table::Interactions.index()],
-    );
+    customer_ids.prepare_lookups(&[
+        &order_stage.keys.customer,
+        &deal_stage.keys.customer,
+        &interaction_stage.keys.customer,
+    ]);
+    // The order ids stay in their stage while orders are validated (a rejection names
+    // its row's id), then move out.
+    order_stage.ids.prepare_lookups(&[&line_stage.keys.order]);
+    let order_stage_ref = &*order_stage;
+    let (customers, orders) = (&customer_ids, &order_stage_ref.ids);
+    let (((orders, order_rejected), (lines, line_rejected)), (interaction_group, deal_group)) =
+        join(
+            || {
+                let mut order_rejected = Vec::new();
+                let valid = validate::orders(order_stage_ref, customers, &mut order_rejected);
+                let mut line_rejected = Vec::new();
+                let lines = validate::order_lines(line_stage, orders, &valid, &mut line_rejected);
+                ((valid, order_rejected), (lines, line_rejected))
+            },
+            || {
+                join(
+                    || {
+                        let mut rejected = Vec::new();
+                        let valid =
+                            validate::interactions(interaction_stage, customers, &mut rejected);
+                        (valid, rejected)
+                    },
+                    || {
+                        let mut deal_rejected = Vec::new();
+                        let deals = validate::deals(deal_stage, customers, &mut deal_rejected);
+                        let mut cost_rejected = Vec::new();
+                        let costs = validate::costs(cost_stage, &mut cost_rejected);
+                        ((deals, deal_rejected), (costs, cost_rejected))
+                    },
+                )
+            },
+        );
+    let order_ids = std::mem::take(&mut order_stage.ids);
+    let (interactions, interaction_rejected) = interaction_group;
+    let ((deals, deal_rejected), (costs, cost_rejected)) = deal_group;
+    let mut rejected: [Vec<Rejection>; 9] = Default::default();
+    rejected[Table::Orders.index()] = order_rejected;
+    rejected[Table::OrderLines.index()] = line_rejected;
+    rejected[Table::Deals.index()] = deal_rejected;
+    rejected[Table::Costs.index()] = cost_rejected;
+    rejected[Table::Interactions.index()] = interaction_rejected;
     Validated {
         rejected,
         customer_ids,
@@ -620,7 +738,31 @@ fn entities(
     }
 }
 
-/// Stage 5b. Takes the staged customers (key `k` is staged row `k`); gives the customer
+/// Stage 5b. Takes the interactions' and orders' local reference ids and the reference
+/// tables; gives their keys there ([`References`]). Ids without a row are interned into
+/// `entities` here, interactions' before orders' (fanpage, staff, campaign), so that
+/// their keys are the same however the tables are indexed afterwards.
+fn references(
+    interaction_stage: &TableStage<StagedInteraction>,
+    order_stage: &TableStage<StagedOrder>,
+    entities: &mut ReferenceTables,
+) -> References {
+    let ReferenceTables {
+        staff,
+        fanpages,
+        campaigns,
+    } = entities;
+    let (interaction_keys, order_keys) = (&interaction_stage.keys, &order_stage.keys);
+    References {
+        interaction_fanpage: ReferenceKeys::new(&interaction_keys.fanpage, fanpages),
+        interaction_staff: ReferenceKeys::new(&interaction_keys.staff, staff),
+        interaction_campaign: ReferenceKeys::new(&interaction_keys.campaign, campaigns),
+        order_fanpage: ReferenceKeys::new(&order_keys.fanpage, fanpages),
+        order_staff: ReferenceKeys::new(&order_keys.staff, staff),
+    }
+}
+
+/// Stage 5c. Takes the staged customers (key `k` is staged row `k`); gives the customer
 /// rows numbered by `(created_at, input order)`, the index of each staged row
 /// (`customer_by_load[k]`), and the stored texts.
 fn index_customers(
@@ -652,18 +794,18 @@ fn index_customers(
     (customers, customer_by_load, customer_text)
 }
 
-/// Stage 5c. Takes the staged interactions, the accepted ones (with their customer
+/// Stage 5e. Takes the staged interactions, the accepted ones (with their customer
 /// keys) and each customer key's index; gives the runs per customer (`customers + 1` offsets), the rows, each run
-/// sorted by `(at, input order)`, and the interner of reference ids. Fanpage, staff and
-/// campaign ids are resolved to `entities` keys; each that names no accepted row counts
-/// a warning.
+/// sorted by `(at, input order)`, the interner of reference ids, the warnings and the
+/// staged row of each indexed interaction (kept for `Dataset::apply`'s ids).
+/// Fanpage, staff and campaign ids are resolved through `references`; each that names
+/// no accepted row counts a warning.
 fn index_interactions(
     interaction_stage: TableStage<StagedInteraction>,
     valid_interactions: Vec<(u32, u32)>,
     customer_by_load: &[CustomerIdx],
-    entities: &mut ReferenceTables,
-    warnings: &mut [u64; 3],
-) -> (Vec<u32>, Vec<InteractionRow>, Interner, Vec<u32>) {
+    references: &References,
+) -> (Vec<u32>, Vec<InteractionRow>, Interner, Warnings, Vec<u32>) {
     let interaction_rows = &interaction_stage.rows;
     let (interaction_runs, mut interaction_items) =
         runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
@@ -678,41 +820,22 @@ fn index_interactions(
             },
         );
     }
-    let keys = &interaction_stage.keys;
-    let ReferenceTables {
-        staff,
-        fanpages,
-        campaigns,
-    } = entities;
-    let (page_of, staff_of, campaign_of) = (
-        references(&keys.fanpage, fanpages),
-        references(&keys.staff, staff),
-        references(&keys.campaign, campaigns),
-    );
+    let mut warnings = Warnings::default();
     let interactions: Vec<InteractionRow> = interaction_items
         .iter()
         .map(|&row| {
             let i = &interaction_rows[row as usize];
             InteractionRow {
                 at: i.at,
-                fanpage: reference(
-                    i.fanpage,
-                    &page_of,
-                    fanpages.known,
-                    &mut warnings[Warning::UnknownFanpage as usize],
-                ),
-                staff: reference(
-                    i.staff,
-                    &staff_of,
-                    staff.known,
-                    &mut warnings[Warning::UnknownStaff as usize],
-                ),
-                campaign: reference(
-                    i.campaign,
-                    &campaign_of,
-                    campaigns.known,
-                    &mut warnings[Warning::UnknownCampaign as usize],
-                ),
+                fanpage: references
+                    .interaction_fanpage
+                    .get(i.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
+                staff: references
+                    .interaction_staff
+                    .get(i.staff, &mut warnings[Warning::UnknownStaff as usize]),
+                campaign: references
+                    .interaction_campaign
+                    .get(i.campaign, &mut warnings[Warning::UnknownCampaign as usize]),
                 ref_id: i.reference,
                 channel: i.channel,
                 kind: i.kind,
@@ -725,22 +848,28 @@ fn index_interactions(
         interaction_runs,
         interactions,
         interaction_stage.keys.reference,
+        warnings,
         interaction_items,
     )
 }
 
-/// Stage 5d. Takes the staged orders, the accepted ones and the order ids; gives the
+/// Stage 5f. Takes the staged orders, the accepted ones and the order ids; gives the
 /// runs per customer, the rows and their details, each run sorted by `(created_at, id)`,
-/// and the position of each accepted order slot (for its lines). Fanpage and staff ids
-/// are resolved as in [`index_interactions`].
+/// the position of each accepted order slot (for its lines) and the warnings. Fanpage
+/// and staff ids are resolved as in [`index_interactions`].
 fn index_orders(
     order_stage: TableStage<StagedOrder>,
     valid_orders: validate::ValidOrders,
     order_ids: &Interner,
     customer_by_load: &[CustomerIdx],
-    entities: &mut ReferenceTables,
-    warnings: &mut [u64; 3],
-) -> (Vec<u32>, Vec<OrderRow>, Vec<OrderDetail>, Vec<u32>) {
+    references: &References,
+) -> (
+    Vec<u32>,
+    Vec<OrderRow>,
+    Vec<OrderDetail>,
+    Vec<u32>,
+    Warnings,
+) {
     let validate::ValidOrders {
         accepted: valid_order_rows,
         slot_of_row,
@@ -765,11 +894,7 @@ fn index_orders(
             by_time_then_id,
         );
     }
-    let ReferenceTables {
-        staff, fanpages, ..
-    } = entities;
-    let order_fanpages = references(&order_stage.keys.fanpage, fanpages);
-    let order_staff = references(&order_stage.keys.staff, staff);
+    let mut warnings = Warnings::default();
     let mut position_of_slot = vec![0u32; accepted_orders];
     let mut orders = Vec::with_capacity(order_items.len());
     let mut order_details = Vec::with_capacity(order_items.len());
@@ -786,24 +911,24 @@ fn index_orders(
         order_details.push(OrderDetail {
             cost_of_goods: o.cost_of_goods,
             id: row,
-            fanpage: reference(
-                o.fanpage,
-                &order_fanpages,
-                fanpages.known,
-                &mut warnings[Warning::UnknownFanpage as usize],
-            ),
-            staff: reference(
-                o.staff,
-                &order_staff,
-                staff.known,
-                &mut warnings[Warning::UnknownStaff as usize],
-            ),
+            fanpage: references
+                .order_fanpage
+                .get(o.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
+            staff: references
+                .order_staff
+                .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
         });
     }
-    (order_runs, orders, order_details, position_of_slot)
+    (
+        order_runs,
+        orders,
+        order_details,
+        position_of_slot,
+        warnings,
+    )
 }
 
-/// Stage 5e. Takes the staged lines, the accepted ones (with their order slots), each
+/// Stage 5g. Takes the staged lines, the accepted ones (with their order slots), each
 /// slot's order position and the number of orders; gives the runs per order (in input
 /// order), the rows and the product interner.
 fn index_lines(
@@ -900,7 +1025,7 @@ pub(crate) fn customer_summaries(
     }
 }
 
-/// Stage 5f. Takes the staged and accepted deals and costs; gives the deals sorted by
+/// Stage 5d. Takes the staged and accepted deals and costs; gives the deals sorted by
 /// `(created_at, input order)`, the costs by `(date, input order)`, and the two
 /// dataset-wide interners their sources and product types share.
 fn index_deals_and_costs(

@@ -204,9 +204,12 @@ impl Interner {
 /// For each key of `local`, the index of the same text in `target` (`None` when absent).
 ///
 /// When both are sorted (the usual case for exports listing ids in order) this is one
-/// sequential merge of the two key lists; otherwise a hash look-up per key (building
-/// `target`'s table first if it was still sorted).
-pub(crate) fn resolve(local: &Interner, target: &mut Interner) -> Vec<Option<u32>> {
+/// sequential merge of the two key lists; otherwise a look-up per key: hashed once
+/// [`prepare_lookups`] has built `target`'s table, a binary search while `target` is
+/// still sorted. `target` is only read, so tables can be resolved against it at once
+/// (on several threads with the `parallel` feature); the answer never depends on
+/// which path was taken.
+pub(crate) fn resolve(local: &Interner, target: &Interner) -> Vec<Option<u32>> {
     let n = local.len() as u32;
     if local.sorted && target.sorted {
         let mut out = Vec::with_capacity(n as usize);
@@ -220,10 +223,18 @@ pub(crate) fn resolve(local: &Interner, target: &mut Interner) -> Vec<Option<u32
         }
         return out;
     }
-    if target.sorted && n as usize > 64 {
-        target.hash_all();
-    }
     (0..n).map(|i| target.get(local.key(i))).collect()
+}
+
+impl Interner {
+    /// Readies `self` for [`resolve`]-ing each of `locals` against it: builds the hash
+    /// table once when some unsorted local table has more than 64 keys (a binary search
+    /// per key would cost more than hashing every key of `self` once). Changes no key.
+    pub(crate) fn prepare_lookups(&mut self, locals: &[&Interner]) {
+        if self.sorted && locals.iter().any(|local| !local.sorted && local.len() > 64) {
+            self.hash_all();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -282,7 +293,7 @@ mod tests {
         }
         assert!(local.sorted && target.sorted);
         assert_eq!(
-            resolve(&local, &mut target),
+            resolve(&local, &target),
             vec![Some(1), Some(2), None, Some(3)]
         );
         let mut shuffled = Interner::default();
@@ -290,16 +301,36 @@ mod tests {
             shuffled.intern(id);
         }
         assert!(!shuffled.sorted);
-        assert_eq!(
-            resolve(&shuffled, &mut target),
-            vec![Some(3), None, Some(1)]
-        );
+        assert_eq!(resolve(&shuffled, &target), vec![Some(3), None, Some(1)]);
         // Same answers from a hashed target.
         target.intern("A0");
         assert!(!target.sorted);
         assert_eq!(
-            resolve(&local, &mut target),
+            resolve(&local, &target),
             vec![Some(1), Some(2), None, Some(3)]
         );
+    }
+
+    #[test]
+    fn prepared_lookups_give_the_same_answers() {
+        let mut target = Interner::default();
+        for n in 0..500 {
+            target.intern(&format!("KH{n:04}"));
+        }
+        let mut local = Interner::default();
+        for n in (0..200).rev() {
+            local.intern(&format!("KH{:04}", n * 3));
+        }
+        assert!(target.sorted && !local.sorted);
+        let searched = resolve(&local, &target);
+        let small = Interner::default();
+        target.prepare_lookups(&[&small]);
+        assert!(target.sorted, "nothing unsorted to look up: stays sorted");
+        target.prepare_lookups(&[&small, &local]);
+        assert!(!target.sorted);
+        assert_eq!(resolve(&local, &target), searched);
+        assert_eq!((searched[0], searched[33]), (None, Some(498)));
+        assert_eq!(searched[199], Some(0));
+        assert_eq!(searched.iter().filter(|k| k.is_none()).count(), 33);
     }
 }

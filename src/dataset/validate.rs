@@ -168,7 +168,7 @@ pub(crate) struct ValidOrders {
 
 pub(crate) fn orders(
     stage: &TableStage<StagedOrder>,
-    customers: &mut Interner,
+    customers: &Interner,
     out: &mut Vec<Rejection>,
 ) -> ValidOrders {
     let customer_of = resolve(&stage.keys.customer, customers);
@@ -202,7 +202,7 @@ pub(crate) fn orders(
 /// Accepted lines: (staged row, accepted order slot).
 pub(crate) fn order_lines(
     stage: &TableStage<StagedLine>,
-    order_ids: &mut Interner,
+    order_ids: &Interner,
     orders: &ValidOrders,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, u32)> {
@@ -239,7 +239,7 @@ pub(crate) fn order_lines(
 /// Accepted deals: (staged row, customer key if any).
 pub(crate) fn deals(
     stage: &TableStage<StagedDeal>,
-    customers: &mut Interner,
+    customers: &Interner,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, Option<u32>)> {
     let customer_of = resolve(&stage.keys.customer, customers);
@@ -284,7 +284,7 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
 /// Accepted interactions: (staged row, customer key).
 pub(crate) fn interactions(
     stage: &TableStage<StagedInteraction>,
-    customers: &mut Interner,
+    customers: &Interner,
     out: &mut Vec<Rejection>,
 ) -> Vec<(u32, u32)> {
     let customer_of = resolve(&stage.keys.customer, customers);

@@ -8,6 +8,7 @@ mod dashboard;
 mod fixtures;
 mod invariants;
 mod mutations;
+mod parallel_build;
 mod properties;
 mod real_exports;
 mod reliability;
