@@ -160,6 +160,27 @@ impl EngagementIndex {
     }
 }
 
+crate::dataset::snapshot::codec_record!(TimeIndex {
+    at: Vec<Ts>,
+    early: Vec<(Ts, Ts)>,
+});
+
+crate::dataset::snapshot::codec_vec!(TimeIndex);
+
+crate::dataset::snapshot::codec_record!(EngagementIndex {
+    messages: TimeIndex,
+    url_clicks: TimeIndex,
+    surveys: TimeIndex,
+    campaigns: Vec<TimeIndex>,
+});
+
+impl EngagementIndex {
+    /// The number of campaign keys indexed (one time index each).
+    pub(crate) fn campaign_count(&self) -> usize {
+        self.campaigns.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

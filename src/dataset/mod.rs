@@ -13,6 +13,7 @@ mod frozen;
 mod index;
 mod intern;
 mod quality;
+pub mod snapshot;
 mod social_index;
 mod stage;
 mod storage;

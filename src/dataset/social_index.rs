@@ -68,3 +68,24 @@ impl InboundIndex {
         self.entries.capacity() * size_of::<InboundEntry>()
     }
 }
+
+crate::dataset::snapshot::fixed_record!(InboundEntry {
+    at: Ts,
+    customer: CustomerIdx,
+    fanpage: u32,
+    message_or_comment: bool,
+});
+
+crate::dataset::snapshot::codec_record!(InboundIndex {
+    entries: Vec<InboundEntry>,
+});
+
+impl InboundIndex {
+    /// Whether every entry names a customer below `customers` and a fanpage key below
+    /// `fanpages` (a decoded snapshot is checked so).
+    pub(crate) fn references_within(&self, customers: usize, fanpages: usize) -> bool {
+        self.entries
+            .iter()
+            .all(|e| e.customer.index() < customers && (e.fanpage as usize) < fanpages)
+    }
+}
