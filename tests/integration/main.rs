@@ -10,6 +10,7 @@ mod mutations;
 mod properties;
 mod real_exports;
 mod reliability;
+mod snapshot;
 mod validation;
 
 // Sections (SPEC §3-§7, §10): fixtures, properties and shard-merge tests of each.
