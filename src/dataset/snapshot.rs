@@ -58,7 +58,7 @@
 //! no file makes opening or a later report panic. A file forged with matching checksums
 //! can still hold wrong numbers, as a forged CSV file can.
 //!
-//! **Adding a field** to `Dataset` is one line in [`dataset_sections!`] (a new section);
+//! **Adding a field** to `Dataset` is one line in the `dataset_sections!` list below (a new section);
 //! adding a field to a row type is one line in its `fixed_record!`. Both are exhaustive
 //! struct patterns, so forgetting a field does not compile. A format change bumps
 //! [`VERSION`].
