@@ -162,7 +162,7 @@ impl DealIndex {
     }
 }
 
-crate::dataset::snapshot::fixed_record!(StageEvent {
+crate::dataset::codec::fixed_record!(StageEvent {
     secs: i64,
     nanos: u32,
     position: u32,
@@ -170,7 +170,7 @@ crate::dataset::snapshot::fixed_record!(StageEvent {
     product_type: OptKey,
 });
 
-crate::dataset::snapshot::codec_record!(DealIndex {
+crate::dataset::codec::codec_record!(DealIndex {
     handed_over: Vec<StageEvent>,
     opportunity: Vec<StageEvent>,
     won: Vec<StageEvent>,

@@ -160,14 +160,14 @@ impl EngagementIndex {
     }
 }
 
-crate::dataset::snapshot::codec_record!(TimeIndex {
+crate::dataset::codec::codec_record!(TimeIndex {
     at: Vec<Ts>,
     early: Vec<(Ts, Ts)>,
 });
 
-crate::dataset::snapshot::codec_vec!(TimeIndex);
+crate::dataset::codec::codec_vec!(TimeIndex);
 
-crate::dataset::snapshot::codec_record!(EngagementIndex {
+crate::dataset::codec::codec_record!(EngagementIndex {
     messages: TimeIndex,
     url_clicks: TimeIndex,
     surveys: TimeIndex,

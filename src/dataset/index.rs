@@ -61,7 +61,7 @@ impl Contacts {
     }
 }
 
-impl crate::dataset::snapshot::Fixed for Contacts {
+impl crate::dataset::codec::Fixed for Contacts {
     const SIZE: usize = 1;
     fn put(&self, out: &mut Vec<u8>) {
         out.push(self.0);

@@ -205,7 +205,7 @@ impl Interner {
 /// buffer. Decoding checks that the offsets cut the text at character boundaries and,
 /// for a sorted interner, that the keys really increase (its look-ups rely on it); an
 /// unsorted one rebuilds its hash table, whose hasher is seeded per process.
-impl super::snapshot::Codec for Interner {
+impl super::codec::Codec for Interner {
     fn encode(&self, out: &mut Vec<u8>) {
         // `table`, `hasher` and `last` are rebuilt or reset: they are caches.
         let Interner {
@@ -221,7 +221,7 @@ impl super::snapshot::Codec for Interner {
         text.encode(out);
     }
 
-    fn decode(input: &mut super::snapshot::Input<'_>) -> Result<Interner, &'static str> {
+    fn decode(input: &mut super::codec::Input<'_>) -> Result<Interner, &'static str> {
         let sorted = bool::decode(input)?;
         let ends = Vec::<u32>::decode(input)?;
         let text = String::decode(input)?;

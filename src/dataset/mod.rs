@@ -7,6 +7,7 @@
 //! interactions are contiguous runs sorted by time, deals and costs are sorted by date.
 
 mod builder;
+mod codec;
 pub(crate) mod deal_index;
 mod engagement;
 mod frozen;

@@ -69,14 +69,14 @@ impl InboundIndex {
     }
 }
 
-crate::dataset::snapshot::fixed_record!(InboundEntry {
+crate::dataset::codec::fixed_record!(InboundEntry {
     at: Ts,
     customer: CustomerIdx,
     fanpage: u32,
     message_or_comment: bool,
 });
 
-crate::dataset::snapshot::codec_record!(InboundIndex {
+crate::dataset::codec::codec_record!(InboundIndex {
     entries: Vec<InboundEntry>,
 });
 

@@ -72,7 +72,7 @@ impl Arena {
 
 // Snapshot codecs (`super::snapshot`): an `OptKey` as its raw `u32`, a span as its start
 // and length, an arena as its one text buffer.
-impl super::snapshot::Fixed for OptKey {
+impl super::codec::Fixed for OptKey {
     const SIZE: usize = 4;
     fn put(&self, out: &mut Vec<u8>) {
         self.0.put(out);
@@ -82,12 +82,12 @@ impl super::snapshot::Fixed for OptKey {
     }
 }
 
-crate::dataset::snapshot::fixed_record!(Span {
+crate::dataset::codec::fixed_record!(Span {
     start: u32,
     len: u32,
 });
 
-crate::dataset::snapshot::codec_record!(Arena { text: String });
+crate::dataset::codec::codec_record!(Arena { text: String });
 
 #[cfg(test)]
 mod tests {
