@@ -196,6 +196,61 @@ pub enum Error {
         /// The count that overflowed, e.g. `social.linked_accounts`.
         what: &'static str,
     },
+    /// A file given as a snapshot does not start with the snapshot magic bytes
+    /// ([`dataset::snapshot::MAGIC`](crate::dataset::snapshot::MAGIC)): it is a CSV file,
+    /// an image, an empty file or anything else. Pass a file written by
+    /// [`Dataset::save`](crate::Dataset::save), or a folder of CSV files.
+    #[error(
+        "{}: not a crm-metrics snapshot (it does not start with the snapshot magic bytes)",
+        escape_path(path)
+    )]
+    NotASnapshot {
+        /// The file (or `snapshot` for a reader).
+        path: PathBuf,
+    },
+    /// A snapshot was written in another format version than this build reads. Open
+    /// it with the version of the crate that wrote it, or save it again from CSV.
+    #[error(
+        "{}: snapshot format version {found}, this build reads version {supported}: save it again from the CSV data",
+        escape_path(path)
+    )]
+    SnapshotVersion {
+        /// The file (or `snapshot` for a reader).
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// A snapshot ends before its header says it does (an interrupted copy or
+    /// download). Copy or save it again.
+    #[error(
+        "{}: the snapshot is truncated: {actual} bytes of {expected}",
+        escape_path(path)
+    )]
+    SnapshotTruncated {
+        /// The file (or `snapshot` for a reader).
+        path: PathBuf,
+        /// The length its header gives (at least the header's own length).
+        expected: u64,
+        /// The bytes present.
+        actual: u64,
+    },
+    /// A snapshot is damaged: a checksum does not match (some byte changed after it
+    /// was written) or a value in it is invalid. Nothing of it is used. Save it again
+    /// from the CSV data.
+    #[error(
+        "{}: the snapshot is damaged in section {section}: {problem}",
+        escape_path(path)
+    )]
+    SnapshotCorrupt {
+        /// The file (or `snapshot` for a reader).
+        path: PathBuf,
+        /// The damaged section (`header`, or a part of the dataset such as `orders`).
+        section: &'static str,
+        /// What is wrong.
+        problem: &'static str,
+    },
 }
 
 impl Error {

@@ -57,8 +57,9 @@ use crm_metrics::{Dataset, DatasetBuilder, Report, ReportOptions, Table};
                   What every number means: docs/metrics.md."
 )]
 struct Args {
-    /// Folder with customers.csv, orders.csv, ... (see docs/input-format.md). Default: a
-    /// generated sample.
+    /// Folder with customers.csv, orders.csv, ... (see docs/input-format.md), or a
+    /// snapshot file written by --save-snapshot (told apart by its first bytes).
+    /// Default: a generated sample.
     data_dir: Option<PathBuf>,
     /// The instant the report is computed at (RFC 3339 with an offset, as in the data).
     /// Default: now.
@@ -131,6 +132,11 @@ struct Args {
     /// Also write every purchaser's RFM row to this CSV file (when the report succeeds).
     #[arg(long, value_name = "FILE")]
     rfm_out: Option<PathBuf>,
+    /// After building, save the dataset as a snapshot to this file (written to a
+    /// temporary file and renamed; never over an input). Pass the file instead of the
+    /// folder later to skip reading the CSV files.
+    #[arg(long, value_name = "FILE")]
+    save_snapshot: Option<PathBuf>,
     /// Compute the report this many times and time the median (with --timings).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
@@ -264,6 +270,21 @@ struct Loaded {
 fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     let started = Instant::now();
     let mut bar: Option<ProgressBar> = None;
+    if let Some(path) = args.data_dir.as_deref().filter(|p| is_snapshot(p)) {
+        let dataset = Dataset::open(path).map_err(|e| e.to_string())?;
+        if args.strict
+            && let Some(first) = dataset.quality().rejections().first()
+        {
+            return Err(first.to_string());
+        }
+        let load = started.elapsed();
+        return Ok(Loaded {
+            dataset,
+            source: format!("{} (snapshot)", shown(path)),
+            load,
+            build: Duration::ZERO,
+        });
+    }
     let (builder, source) = match &args.data_dir {
         Some(dir) => {
             let mut builder = DatasetBuilder::new()
@@ -416,6 +437,25 @@ impl ProgressBar {
     }
 }
 
+/// Whether `path` is a file starting with the snapshot magic bytes (a folder, or a
+/// file that cannot be read, is not: reading it as a folder then says what is wrong).
+fn is_snapshot(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut prefix = [0u8; 8];
+    crm_metrics::io::file::open_regular(path)
+        .and_then(|mut file| {
+            file.read_exact(&mut prefix)
+                .map_err(|source| crm_metrics::Error::Io {
+                    path: path.to_owned(),
+                    source,
+                })
+        })
+        .is_ok_and(|()| crm_metrics::dataset::snapshot::looks_like_snapshot(&prefix))
+}
+
 /// Peak resident memory in bytes (Linux `VmHWM`), when the platform tells.
 fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -524,8 +564,20 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(path) = &args.rfm_out {
         check_output("--rfm-out", path, &inputs(args))?;
     }
+    if let Some(path) = &args.save_snapshot {
+        check_output("--save-snapshot", path, &inputs(args))?;
+    }
     let options = options(args)?;
     let loaded = load(args, &options)?;
+    if let Some(path) = &args.save_snapshot {
+        // Like --out: never one of the inputs, written to a temporary file and renamed.
+        let mut bytes = Vec::new();
+        loaded
+            .dataset
+            .write_snapshot(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        write_output("--save-snapshot", path, &bytes)?;
+    }
     let mut times = Vec::with_capacity(args.repeat as usize);
     let mut report: Option<Report> = None;
     for _ in 0..args.repeat {

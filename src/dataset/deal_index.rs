@@ -237,6 +237,44 @@ impl DealIndex {
     }
 }
 
+crate::dataset::codec::fixed_record!(StageEvent {
+    secs: i64,
+    nanos: u32,
+    position: u32,
+    source: u32,
+    product_type: OptKey,
+});
+
+crate::dataset::codec::codec_record!(DealIndex {
+    handed_over: Vec<StageEvent>,
+    opportunity: Vec<StageEvent>,
+    won: Vec<StageEvent>,
+    won_revenue: Vec<Decimal>,
+});
+
+impl DealIndex {
+    /// Whether every entry names a deal among `deals` and keys among `sources` and
+    /// `product_types`, with one revenue per win (a decoded snapshot is checked so).
+    pub(crate) fn references_within(
+        &self,
+        deals: usize,
+        sources: usize,
+        product_types: usize,
+    ) -> bool {
+        let ok = |e: &StageEvent| {
+            (e.position as usize) < deals
+                && (e.source as usize) < sources
+                && e.product_type
+                    .get()
+                    .is_none_or(|k| (k as usize) < product_types)
+        };
+        self.won_revenue.len() == self.won.len()
+            && [&self.handed_over, &self.opportunity, &self.won]
+                .iter()
+                .all(|events| events.iter().all(ok))
+    }
+}
+
 /// Positions of the deals created in `range` (half-open): `deals` is sorted by
 /// `created_at`, so this is two binary searches.
 pub(crate) fn created_between(deals: &[DealRow], range: &Range<Ts>) -> Range<usize> {

@@ -246,6 +246,27 @@ impl EngagementIndex {
     }
 }
 
+crate::dataset::codec::codec_record!(TimeIndex {
+    at: Vec<Ts>,
+    early: Vec<(Ts, Ts)>,
+});
+
+crate::dataset::codec::codec_vec!(TimeIndex);
+
+crate::dataset::codec::codec_record!(EngagementIndex {
+    messages: TimeIndex,
+    url_clicks: TimeIndex,
+    surveys: TimeIndex,
+    campaigns: Vec<TimeIndex>,
+});
+
+impl EngagementIndex {
+    /// The number of campaign keys indexed (one time index each).
+    pub(crate) fn campaign_count(&self) -> usize {
+        self.campaigns.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,19 @@ impl Contacts {
     }
 }
 
+impl crate::dataset::codec::Fixed for Contacts {
+    const SIZE: usize = 1;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(self.0);
+    }
+    fn get(bytes: &[u8]) -> Option<Contacts> {
+        match bytes {
+            [flags] if *flags < 16 => Some(Contacts(*flags)),
+            _ => None,
+        }
+    }
+}
+
 /// An accepted customer. 32 bytes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CustomerRow {

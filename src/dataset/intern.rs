@@ -201,6 +201,60 @@ impl Interner {
     }
 }
 
+/// Snapshots (`super::snapshot`): the sorted flag, the end offsets and the text as one
+/// buffer. Decoding checks that the offsets cut the text at character boundaries and,
+/// for a sorted interner, that the keys really increase (its look-ups rely on it); an
+/// unsorted one rebuilds its hash table, whose hasher is seeded per process.
+impl super::codec::Codec for Interner {
+    fn encode(&self, out: &mut Vec<u8>) {
+        // `table`, `hasher` and `last` are rebuilt or reset: they are caches.
+        let Interner {
+            text,
+            ends,
+            table: _,
+            hasher: _,
+            sorted,
+            last: _,
+        } = self;
+        sorted.encode(out);
+        ends.encode(out);
+        text.encode(out);
+    }
+
+    fn decode(input: &mut super::codec::Input<'_>) -> Result<Interner, &'static str> {
+        let sorted = bool::decode(input)?;
+        let ends = Vec::<u32>::decode(input)?;
+        let text = String::decode(input)?;
+        let mut previous = 0u32;
+        for &end in &ends {
+            if end < previous || !text.is_char_boundary(end as usize) {
+                return Err("an interner's key offsets are out of order or inside a character");
+            }
+            previous = end;
+        }
+        if previous as usize != text.len() {
+            return Err("an interner's key offsets do not end at its text's end");
+        }
+        let mut interner = Interner {
+            text,
+            ends,
+            table: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            sorted: true,
+            last: u32::MAX,
+        };
+        if sorted {
+            let n = interner.ends.len() as u32;
+            if (1..n).any(|i| order(interner.key(i - 1), interner.key(i)) != Ordering::Less) {
+                return Err("an interner said to be sorted is not");
+            }
+        } else {
+            interner.hash_all();
+        }
+        Ok(interner)
+    }
+}
+
 /// For each key of `local`, the index of the same text in `target` (`None` when absent).
 ///
 /// When both are sorted (the usual case for exports listing ids in order) this is one

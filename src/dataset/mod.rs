@@ -8,6 +8,7 @@
 
 mod apply;
 mod builder;
+mod codec;
 mod day_facts;
 pub(crate) mod deal_index;
 mod engagement;
@@ -16,6 +17,7 @@ mod index;
 mod intern;
 mod quality;
 mod row_ids;
+pub mod snapshot;
 mod social_index;
 mod splice;
 mod stage;

@@ -32,6 +32,15 @@ pub(crate) struct RowIds {
     pub(crate) interaction_owner: Vec<u32>,
 }
 
+crate::dataset::codec::codec_record!(RowIds {
+    order_owner: Vec<u32>,
+    deals: Interner,
+    deal_keys: Vec<u32>,
+    interactions: Interner,
+    interaction_keys: Vec<u32>,
+    interaction_owner: Vec<u32>,
+});
+
 impl RowIds {
     /// Bytes held, for [`Dataset::heap_bytes`](super::Dataset::heap_bytes).
     pub(crate) fn heap_bytes(&self) -> usize {

@@ -132,3 +132,24 @@ pub(crate) fn entries_of(
         }
     }
 }
+
+crate::dataset::codec::fixed_record!(InboundEntry {
+    at: Ts,
+    customer: CustomerIdx,
+    fanpage: u32,
+    message_or_comment: bool,
+});
+
+crate::dataset::codec::codec_record!(InboundIndex {
+    entries: Vec<InboundEntry>,
+});
+
+impl InboundIndex {
+    /// Whether every entry names a customer below `customers` and a fanpage key below
+    /// `fanpages` (a decoded snapshot is checked so).
+    pub(crate) fn references_within(&self, customers: usize, fanpages: usize) -> bool {
+        self.entries
+            .iter()
+            .all(|e| e.customer.index() < customers && (e.fanpage as usize) < fanpages)
+    }
+}

@@ -2,7 +2,8 @@
 //! instead of owned strings and `Option<u32>`s.
 //!
 //! A leaf module: it imports nothing from the rest of the dataset, so staging
-//! (`stage.rs`) and the indexed tables (`index.rs`) can both build on it.
+//! (`stage.rs`) and the indexed tables (`index.rs`) can both build on it (and the
+//! snapshot codec, `snapshot.rs`, encodes it).
 
 /// An optional dense index into one of the dataset's interners, `u32::MAX` for none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,6 +69,25 @@ impl Arena {
         self.text.capacity()
     }
 }
+
+// Snapshot codecs (`super::snapshot`): an `OptKey` as its raw `u32`, a span as its start
+// and length, an arena as its one text buffer.
+impl super::codec::Fixed for OptKey {
+    const SIZE: usize = 4;
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+    }
+    fn get(bytes: &[u8]) -> Option<OptKey> {
+        u32::get(bytes).map(OptKey)
+    }
+}
+
+crate::dataset::codec::fixed_record!(Span {
+    start: u32,
+    len: u32,
+});
+
+crate::dataset::codec::codec_record!(Arena { text: String });
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ mod parallel_build;
 mod properties;
 mod real_exports;
 mod reliability;
+mod snapshot;
 mod validation;
 
 // Sections (SPEC §3-§7, §10): fixtures, properties and shard-merge tests of each.

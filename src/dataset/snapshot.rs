@@ -1,0 +1,904 @@
+//! Snapshots: a built [`Dataset`] saved to a file and opened again without re-reading,
+//! re-validating or re-indexing its rows ([`Dataset::save`], [`Dataset::open`]).
+//!
+//! # Format (version 1)
+//! Every number is little-endian.
+//! ```text
+//! offset  size        field
+//! 0       8           magic: 0x89 'C' 'R' 'M' '\r' '\n' 0x1a '\n'
+//! 8       4           format version (u32), 1
+//! 12      4           number of sections (u32), at most 64
+//! 16      8           total file length in bytes (u64)
+//! 24      40 × count  section table: name (24 bytes, ASCII, zero-padded),
+//!                     length (u64), checksum of the section's bytes (u64)
+//! ..      8           checksum of every byte above
+//! ..                  the sections' bytes, back to back, in table order
+//! ```
+//! **Why this shape.** The magic is PNG's trick: the high byte `0x89` catches a 7-bit
+//! transfer, `\r\n` a newline conversion and `0x1a` a DOS `type`, and no CSV or text file
+//! starts with it, so a foreign file is told apart by its first 8 bytes. The version
+//! comes right after it and is checked before anything else is read, so that a later
+//! format can change everything behind it. One section per field of [`Dataset`], named
+//! after the field: a damaged file names what is damaged, and the table gives every
+//! length before any byte of the body is read, so truncation is found at once and every
+//! allocation is bounded by the bytes actually present (a corrupted length cannot ask
+//! for 64 GB). Each section has its own checksum, and the header has one, so that any
+//! changed byte is found before the file is trusted.
+//!
+//! **Checksum.** A 64-bit multiply–rotate hash over 8-byte words in four independent
+//! lanes (the accumulation of xxHash64, simplified), the length mixed in at the end.
+//! Each step `lane = rotl((lane ^ word) * P, 29)` is a bijection of the word for a fixed
+//! lane and of the lane for a fixed word, so changing one word (any flipped byte) always
+//! changes the result; four lanes keep the multiplier busy, so it runs at memory speed.
+//! It guards against accidents (disk, transfer, truncation), not against an adversary:
+//! it is not cryptographic. It is written here rather than taken from a crate because
+//! it is twenty lines.
+//!
+//! **Columns as fixed-size little-endian records.** Each table (`Vec` of rows) is a
+//! count and then the rows, each field at a fixed offset. Decoding is one bounds check
+//! for the whole table and then a loop over `chunks_exact` with `from_le_bytes` loads,
+//! which the compiler turns into plain moves.
+//!
+//! **What is borrowed, what is copied.** The crate forbids `unsafe`, so bytes cannot be
+//! reinterpreted as `&[OrderRow]` (alignment, and the validity of enums, `bool`s and
+//! decimals must be checked), and a [`Dataset`] owns its memory, so nothing of the file
+//! is borrowed after `open` returns. What the format keeps cheap is text: every
+//! interner's and arena's strings are one buffer plus `u32` end offsets, decoded as one
+//! copy and one UTF-8 check per buffer, never one allocation per string.
+//!
+//! **Derived indexes are stored, not rebuilt.** Per-customer summaries, the deal-stage,
+//! inbound and engagement indexes are a few percent of the file, and reading them is a
+//! copy while rebuilding them sorts millions of entries, so opening stays a read. Only
+//! hash tables are rebuilt: the hasher is seeded at random per process, so a table
+//! cannot be stored (an interner of ids in increasing order has none).
+//!
+//! **Trust.** After the checksums match, every reference (a key into an interner, a run
+//! offset, a customer index, a deal position) is checked against the length of what it
+//! points into, and every enum, `bool`, decimal, instant and date against its range, so
+//! no file makes opening or a later report panic. A file forged with matching checksums
+//! can still hold wrong numbers, as a forged CSV file can.
+//!
+//! **Adding a field** to `Dataset` is one line in the `dataset_sections!` list below (a new section);
+//! adding a field to a row type is one line in its `fixed_record!`. Both are exhaustive
+//! struct patterns, so forgetting a field does not compile. A format change bumps
+//! [`VERSION`].
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::calendar::Ts;
+use crate::dataset::codec::{
+    Bad, Codec, Fixed, Input, checksum, codec_record, codec_vec, fixed_record,
+};
+use crate::dataset::frozen::Dataset;
+use crate::dataset::index::{
+    CampaignInfo, CostRow, CustomerIdx, CustomerRow, CustomerText, DealRow, Entities, FanpageInfo,
+    InteractionRow, LineRow, OrderDetail, OrderRow, PurchaseTotals,
+};
+use crate::dataset::quality::{DataQuality, TableCounts};
+use crate::error::{Error, Origin, Reason, Rejection, Result, Table};
+use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
+
+/// The first 8 bytes of every snapshot.
+pub const MAGIC: [u8; 8] = [0x89, b'C', b'R', b'M', b'\r', b'\n', 0x1a, b'\n'];
+
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Most sections a header may list.
+const MAX_SECTIONS: usize = 64;
+/// Bytes of a section name in the table.
+const NAME_BYTES: usize = 24;
+/// Bytes of one table entry: name, length, checksum.
+const ENTRY_BYTES: usize = NAME_BYTES + 16;
+/// Bytes before the table.
+const FIXED_HEADER: usize = 24;
+
+/// Whether `prefix` (the first bytes of a file) starts like a snapshot: the test the
+/// dashboard uses to accept a snapshot wherever it accepts a data folder.
+///
+/// # Example
+/// ```
+/// use crm_metrics::dataset::snapshot::{looks_like_snapshot, MAGIC};
+///
+/// assert!(looks_like_snapshot(&MAGIC));
+/// assert!(!looks_like_snapshot(b"id,created_at,source\n"));
+/// ```
+pub fn looks_like_snapshot(prefix: &[u8]) -> bool {
+    prefix.starts_with(&MAGIC)
+}
+
+codec_vec!(FanpageInfo, CampaignInfo, Rejection);
+
+impl Fixed for CustomerIdx {
+    const SIZE: usize = 4;
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+    }
+    fn get(bytes: &[u8]) -> Option<CustomerIdx> {
+        u32::get(bytes).map(CustomerIdx)
+    }
+}
+
+fixed_record!(TableCounts {
+    read: u64,
+    accepted: u64,
+    rejected: u64,
+});
+fixed_record!(CustomerRow {
+    created_at: Ts,
+    birth_date: Option<NaiveDate>,
+    load: u32,
+    source: Source,
+    gender: Option<Gender>,
+    contacts: crate::dataset::index::Contacts,
+});
+fixed_record!(OrderRow {
+    created_at: Ts,
+    total: Decimal,
+    status: OrderStatus,
+    has_voucher: bool,
+    social: bool,
+});
+fixed_record!(OrderDetail {
+    cost_of_goods: Option<Decimal>,
+    id: u32,
+    fanpage: crate::dataset::OptKey,
+    staff: crate::dataset::OptKey,
+});
+fixed_record!(LineRow {
+    product: u32,
+    quantity: i64,
+});
+fixed_record!(InteractionRow {
+    at: Ts,
+    fanpage: crate::dataset::OptKey,
+    staff: crate::dataset::OptKey,
+    campaign: crate::dataset::OptKey,
+    ref_id: crate::dataset::OptKey,
+    channel: Channel,
+    kind: InteractionKind,
+    direction: Direction,
+    automated: bool,
+});
+fixed_record!(PurchaseTotals {
+    last_at: Option<Ts>,
+    count: u32,
+    vouchers: u32,
+    spend: Option<Decimal>,
+});
+fixed_record!(DealRow {
+    created_at: Ts,
+    handed_over_at: Option<Ts>,
+    opportunity_at: Option<Ts>,
+    won_at: Option<Ts>,
+    revenue: Option<Decimal>,
+    source: u32,
+    product_type: crate::dataset::OptKey,
+});
+fixed_record!(CostRow {
+    date: NaiveDate,
+    source: u32,
+    product_type: crate::dataset::OptKey,
+    amount: Decimal,
+});
+codec_record!(FanpageInfo {
+    name: String,
+    channel: Option<Channel>,
+    activated: bool,
+    linked_accounts: u64,
+});
+codec_record!(CampaignInfo {
+    name: String,
+    channel: Option<Channel>,
+});
+codec_record!(CustomerText {
+    arena: crate::dataset::storage::Arena,
+    rows: Vec<[crate::dataset::storage::Span; 7]>,
+});
+codec_record!(DataQuality {
+    tables: [TableCounts; 9],
+    rejections: Vec<Rejection>,
+    warnings: [u64; 3],
+});
+
+impl<I> Codec for Entities<I>
+where
+    Vec<I>: Codec,
+{
+    fn encode(&self, out: &mut Vec<u8>) {
+        let Entities { keys, known, info } = self;
+        keys.encode(out);
+        known.encode(out);
+        info.encode(out);
+    }
+    fn decode(input: &mut Input<'_>) -> std::result::Result<Entities<I>, Bad> {
+        Ok(Entities {
+            keys: Codec::decode(input)?,
+            known: Codec::decode(input)?,
+            info: Codec::decode(input)?,
+        })
+    }
+}
+
+/// Every column name of the input format, in table order: a rejection's column is
+/// stored as its position here (`0xFF` for none), since it is a `&'static str`.
+fn columns() -> impl Iterator<Item = &'static str> {
+    Table::ALL
+        .into_iter()
+        .flat_map(|table| table.columns().iter().map(|c| c.name))
+}
+
+fn column_position(column: &str) -> Option<u8> {
+    columns()
+        .position(|name| name == column)
+        .and_then(|p| u8::try_from(p).ok())
+        .filter(|&p| p != u8::MAX)
+}
+
+impl Codec for Rejection {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let Rejection {
+            table,
+            line,
+            id,
+            column,
+            reason,
+            detail,
+            origin,
+        } = self;
+        table.encode(out);
+        line.encode(out);
+        id.encode(out);
+        // `save` checks beforehand that every column has a position.
+        column
+            .and_then(column_position)
+            .unwrap_or(u8::MAX)
+            .encode(out);
+        reason.encode(out);
+        detail.encode(out);
+        origin.encode(out);
+    }
+    fn decode(input: &mut Input<'_>) -> std::result::Result<Rejection, Bad> {
+        let table = Table::decode(input)?;
+        let line = u64::decode(input)?;
+        let id = Option::<String>::decode(input)?;
+        let column = match u8::decode(input)? {
+            u8::MAX => None,
+            p => Some(
+                columns()
+                    .nth(usize::from(p))
+                    .ok_or("a rejection names an unknown column")?,
+            ),
+        };
+        Ok(Rejection {
+            table,
+            line,
+            id,
+            column,
+            reason: Reason::decode(input)?,
+            detail: String::decode(input)?,
+            origin: Origin::decode(input)?,
+        })
+    }
+}
+
+/// One section per field of `Dataset`, named after it: the single list that both
+/// saving and opening follow. The patterns are exhaustive, so a new field of `Dataset`
+/// does not compile until it is listed here (or named as derived: `day_facts`, the
+/// per-zone cache, is not data and starts empty on open, as in a clone).
+macro_rules! dataset_sections {
+    ($($field:ident),* $(,)?) => {
+        fn encode_sections(dataset: &Dataset) -> Vec<(&'static str, Vec<u8>)> {
+            let Dataset { $($field),*, day_facts: _ } = dataset;
+            vec![$((stringify!($field), {
+                let mut out = Vec::new();
+                Codec::encode($field, &mut out);
+                out
+            })),*]
+        }
+
+        const SECTION_NAMES: &[&str] = &[$(stringify!($field)),*];
+
+        fn decode_sections(sections: &Sections<'_>) -> std::result::Result<Dataset, (&'static str, Bad)> {
+            Ok(Dataset {
+                $($field: sections.decode(stringify!($field))?,)*
+                day_facts: Default::default(),
+            })
+        }
+    };
+}
+
+dataset_sections!(
+    customers,
+    customer_ids,
+    customer_by_load,
+    customer_text,
+    order_runs,
+    orders,
+    order_details,
+    order_ids,
+    line_runs,
+    lines,
+    products,
+    interaction_runs,
+    interactions,
+    last_order_secs,
+    last_interaction_secs,
+    purchase_totals,
+    first_social_message,
+    refs,
+    deals,
+    deal_index,
+    costs,
+    marketing_sources,
+    product_types,
+    staff,
+    fanpages,
+    campaigns,
+    quality,
+    inbound,
+    engagement,
+    ids,
+);
+
+/// The checked sections of a file, by name.
+struct Sections<'a> {
+    parts: Vec<(&'static str, &'a [u8])>,
+}
+
+impl Sections<'_> {
+    fn decode<T: Codec>(&self, name: &'static str) -> std::result::Result<T, (&'static str, Bad)> {
+        let bytes = self
+            .parts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, bytes)| *bytes)
+            .ok_or((name, "the section is missing"))?;
+        let mut input = Input { bytes };
+        let value = T::decode(&mut input).map_err(|bad| (name, bad))?;
+        if input.bytes.is_empty() {
+            Ok(value)
+        } else {
+            Err((name, "the section has bytes after its value"))
+        }
+    }
+}
+
+/// Runs `offsets` split `rows` rows into `groups` groups: `groups + 1` offsets from 0 to
+/// `rows`, never decreasing.
+fn runs_ok(offsets: &[u32], groups: usize, rows: usize) -> bool {
+    offsets.len() == groups + 1
+        && offsets.first() == Some(&0)
+        && offsets.last().map(|&l| l as usize) == Some(rows)
+        && offsets.windows(2).all(|w| w[0] <= w[1])
+}
+
+/// Every reference of a decoded dataset points inside what it refers to (see "Trust"
+/// in the module docs): the first section that fails, and why.
+fn check_references(d: &Dataset) -> std::result::Result<(), (&'static str, Bad)> {
+    let n = d.customers.len();
+    let key = |k: crate::dataset::OptKey, len: usize| k.get().is_none_or(|k| (k as usize) < len);
+    let fail =
+        |ok: bool, section: &'static str, why: Bad| if ok { Ok(()) } else { Err((section, why)) };
+    const LEN: Bad = "its length differs from the table it describes";
+    const REF: Bad = "a reference points past the end of what it refers to";
+    const RUNS: Bad = "its run offsets do not cover the rows in order";
+    fail(d.customer_ids.len() == n, "customer_ids", LEN)?;
+    fail(
+        d.customer_by_load.len() == n && d.customer_by_load.iter().all(|c| c.index() < n),
+        "customer_by_load",
+        REF,
+    )?;
+    fail(
+        d.customers.iter().all(|c| (c.load as usize) < n),
+        "customers",
+        REF,
+    )?;
+    fail(d.customer_text.rows.len() == n, "customer_text", LEN)?;
+    fail(
+        runs_ok(&d.order_runs, n, d.orders.len()),
+        "order_runs",
+        RUNS,
+    )?;
+    fail(
+        d.order_details.len() == d.orders.len(),
+        "order_details",
+        LEN,
+    )?;
+    fail(
+        d.order_details.iter().all(|o| {
+            (o.id as usize) < d.order_ids.len()
+                && key(o.fanpage, d.fanpages.keys.len())
+                && key(o.staff, d.staff.keys.len())
+        }),
+        "order_details",
+        REF,
+    )?;
+    fail(
+        runs_ok(&d.line_runs, d.orders.len(), d.lines.len()),
+        "line_runs",
+        RUNS,
+    )?;
+    fail(
+        d.lines
+            .iter()
+            .all(|l| (l.product as usize) < d.products.len()),
+        "lines",
+        REF,
+    )?;
+    fail(
+        runs_ok(&d.interaction_runs, n, d.interactions.len()),
+        "interaction_runs",
+        RUNS,
+    )?;
+    fail(
+        d.interactions.iter().all(|i| {
+            key(i.fanpage, d.fanpages.keys.len())
+                && key(i.staff, d.staff.keys.len())
+                && key(i.campaign, d.campaigns.keys.len())
+                && key(i.ref_id, d.refs.len())
+        }),
+        "interactions",
+        REF,
+    )?;
+    fail(d.last_order_secs.len() == n, "last_order_secs", LEN)?;
+    fail(
+        d.last_interaction_secs.len() == n,
+        "last_interaction_secs",
+        LEN,
+    )?;
+    fail(d.purchase_totals.len() == n, "purchase_totals", LEN)?;
+    fail(
+        d.first_social_message.len() == n,
+        "first_social_message",
+        LEN,
+    )?;
+    let (sources, types) = (d.marketing_sources.len(), d.product_types.len());
+    fail(
+        d.deals
+            .iter()
+            .all(|x| (x.source as usize) < sources && key(x.product_type, types)),
+        "deals",
+        REF,
+    )?;
+    fail(
+        d.costs
+            .iter()
+            .all(|x| (x.source as usize) < sources && key(x.product_type, types)),
+        "costs",
+        REF,
+    )?;
+    fail(
+        d.deal_index
+            .references_within(d.deals.len(), sources, types),
+        "deal_index",
+        REF,
+    )?;
+    let entities_ok =
+        |keys: usize, known: u32, info: usize| known as usize <= keys && info == known as usize;
+    fail(
+        entities_ok(d.staff.keys.len(), d.staff.known, d.staff.info.len()),
+        "staff",
+        LEN,
+    )?;
+    fail(
+        entities_ok(
+            d.fanpages.keys.len(),
+            d.fanpages.known,
+            d.fanpages.info.len(),
+        ),
+        "fanpages",
+        LEN,
+    )?;
+    fail(
+        entities_ok(
+            d.campaigns.keys.len(),
+            d.campaigns.known,
+            d.campaigns.info.len(),
+        ),
+        "campaigns",
+        LEN,
+    )?;
+    fail(
+        d.quality
+            .tables
+            .iter()
+            .all(|t| t.accepted.checked_add(t.rejected) == Some(t.read)),
+        "quality",
+        "a table's read count is not accepted + rejected",
+    )?;
+    fail(
+        d.inbound.references_within(n, d.fanpages.keys.len()),
+        "inbound",
+        REF,
+    )?;
+    fail(
+        d.engagement.campaign_count() == d.campaigns.keys.len(),
+        "engagement",
+        LEN,
+    )?;
+    let ids = &d.ids;
+    let owner_ok = |o: &u32| *o == u32::MAX || (*o as usize) < n;
+    fail(
+        ids.order_owner.len() == d.order_ids.len()
+            && ids.deal_keys.len() == d.deals.len()
+            && ids.interaction_keys.len() == d.interactions.len()
+            && ids.interaction_owner.len() == ids.interactions.len(),
+        "ids",
+        LEN,
+    )?;
+    fail(
+        ids.order_owner.iter().all(owner_ok)
+            && ids.interaction_owner.iter().all(|o| (*o as usize) < n)
+            && ids
+                .deal_keys
+                .iter()
+                .all(|k| (*k as usize) < ids.deals.len())
+            && ids
+                .interaction_keys
+                .iter()
+                .all(|k| (*k as usize) < ids.interactions.len()),
+        "ids",
+        REF,
+    )?;
+    Ok(())
+}
+
+/// What to call the source in messages.
+fn source_name(path: Option<&Path>) -> PathBuf {
+    path.map_or_else(|| PathBuf::from("snapshot"), Path::to_owned)
+}
+
+fn corrupt(path: Option<&Path>, (section, problem): (&'static str, Bad)) -> Error {
+    Error::SnapshotCorrupt {
+        path: source_name(path),
+        section,
+        problem,
+    }
+}
+
+/// The static name of a section read from a header.
+fn known_name(raw: &[u8]) -> Option<&'static str> {
+    let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    let name = raw.get(..len)?;
+    SECTION_NAMES.iter().copied().find(|n| n.as_bytes() == name)
+}
+
+/// Reads a snapshot from `reader` (see [`Dataset::read_snapshot`]).
+fn read(mut reader: impl Read, path: Option<&Path>) -> Result<Dataset> {
+    let io = |source: std::io::Error| Error::Io {
+        path: source_name(path),
+        source,
+    };
+    // Reads as much of `buf` as there is; how much that was.
+    let fill = |reader: &mut dyn Read, buf: &mut [u8]| -> Result<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            match reader.read(&mut buf[done..]) {
+                Ok(0) => break,
+                Ok(k) => done += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Ok(done)
+    };
+    let mut fixed = [0u8; FIXED_HEADER];
+    let got = fill(&mut reader, &mut fixed)?;
+    if !looks_like_snapshot(&fixed[..got]) {
+        return Err(Error::NotASnapshot {
+            path: source_name(path),
+        });
+    }
+    let truncated = |expected: u64, actual: u64| Error::SnapshotTruncated {
+        path: source_name(path),
+        expected,
+        actual,
+    };
+    if got < 12 {
+        return Err(truncated(FIXED_HEADER as u64, got as u64));
+    }
+    let version = u32::from_le_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]);
+    if version != VERSION {
+        return Err(Error::SnapshotVersion {
+            path: source_name(path),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    if got < FIXED_HEADER {
+        return Err(truncated(FIXED_HEADER as u64, got as u64));
+    }
+    let count = u32::from_le_bytes([fixed[12], fixed[13], fixed[14], fixed[15]]) as usize;
+    let mut total_bytes = [0u8; 8];
+    total_bytes.copy_from_slice(&fixed[16..24]);
+    let total = u64::from_le_bytes(total_bytes);
+    if count > MAX_SECTIONS {
+        return Err(corrupt(path, ("header", "it lists too many sections")));
+    }
+    let header_len = FIXED_HEADER + count * ENTRY_BYTES + 8;
+    let mut header = vec![0u8; header_len];
+    header[..FIXED_HEADER].copy_from_slice(&fixed);
+    let got = fill(&mut reader, &mut header[FIXED_HEADER..])?;
+    if got < header_len - FIXED_HEADER {
+        return Err(truncated(
+            total.max(header_len as u64),
+            (FIXED_HEADER + got) as u64,
+        ));
+    }
+    let (covered, stored) = header.split_at(header_len - 8);
+    if u64::get(stored) != Some(checksum(covered)) {
+        return Err(corrupt(
+            path,
+            ("header", "checksum mismatch: the file was damaged"),
+        ));
+    }
+    let mut entries = Vec::with_capacity(count);
+    let mut body_len = 0u64;
+    for entry in covered[FIXED_HEADER..].chunks_exact(ENTRY_BYTES) {
+        let name = known_name(&entry[..NAME_BYTES])
+            .ok_or_else(|| corrupt(path, ("header", "it lists an unknown section")))?;
+        let len = u64::get(&entry[NAME_BYTES..NAME_BYTES + 8]).unwrap_or(u64::MAX);
+        let sum = u64::get(&entry[NAME_BYTES + 8..]).unwrap_or(0);
+        body_len = body_len
+            .checked_add(len)
+            .ok_or_else(|| corrupt(path, ("header", "section lengths overflow")))?;
+        entries.push((name, len, sum));
+    }
+    if body_len.checked_add(header_len as u64) != Some(total) {
+        return Err(corrupt(
+            path,
+            (
+                "header",
+                "the section lengths do not add up to the file length",
+            ),
+        ));
+    }
+    // Bounded by the bytes present: read_to_end grows with what arrives, so a forged
+    // length cannot allocate more than the file holds (plus the first reservation).
+    let mut body = Vec::with_capacity(body_len.min(1 << 26) as usize);
+    (&mut reader)
+        .take(body_len)
+        .read_to_end(&mut body)
+        .map_err(io)?;
+    if (body.len() as u64) < body_len {
+        return Err(truncated(total, (header_len + body.len()) as u64));
+    }
+    let mut extra = [0u8; 1];
+    if fill(&mut reader, &mut extra)? > 0 {
+        return Err(corrupt(
+            path,
+            ("header", "the file is longer than its header says"),
+        ));
+    }
+    let mut parts = Vec::with_capacity(entries.len());
+    let mut rest = body.as_slice();
+    for (name, len, _) in &entries {
+        let (part, tail) = rest.split_at(*len as usize);
+        parts.push((*name, part));
+        rest = tail;
+    }
+    verify_checksums(&parts, &entries)
+        .map_err(|name| corrupt(path, (name, "checksum mismatch: the file was damaged")))?;
+    let sections = Sections { parts };
+    let dataset = decode_sections(&sections).map_err(|e| corrupt(path, e))?;
+    check_references(&dataset).map_err(|e| corrupt(path, e))?;
+    Ok(dataset)
+}
+
+/// The first section whose checksum differs (sections on every core with `parallel`).
+fn verify_checksums(
+    parts: &[(&'static str, &[u8])],
+    entries: &[(&'static str, u64, u64)],
+) -> std::result::Result<(), &'static str> {
+    let bad =
+        |((name, bytes), (_, _, sum)): (&(&'static str, &[u8]), &(&'static str, u64, u64))| {
+            (checksum(bytes) != *sum).then_some(*name)
+        };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let found: Vec<&'static str> = parts
+            .par_iter()
+            .zip(entries.par_iter())
+            .filter_map(bad)
+            .collect();
+        found.first().map_or(Ok(()), |&name| Err(name))
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        parts.iter().zip(entries).find_map(bad).map_or(Ok(()), Err)
+    }
+}
+
+/// Writes a snapshot of `dataset` to `writer` (see [`Dataset::write_snapshot`]).
+fn write(dataset: &Dataset, mut writer: impl Write, path: Option<&Path>) -> Result<()> {
+    if let Some(r) = dataset
+        .quality
+        .rejections
+        .iter()
+        .find(|r| r.column.is_some_and(|c| column_position(c).is_none()))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "rejection column {:?} is not a column of the input format: the snapshot could not be read back",
+            r.column.unwrap_or_default()
+        )));
+    }
+    let sections = encode_sections(dataset);
+    let header_len = FIXED_HEADER + sections.len() * ENTRY_BYTES + 8;
+    let total = header_len as u64 + sections.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+    let mut header = Vec::with_capacity(header_len);
+    header.extend_from_slice(&MAGIC);
+    VERSION.put(&mut header);
+    (sections.len() as u32).put(&mut header);
+    total.put(&mut header);
+    for (name, bytes) in &sections {
+        let mut padded = [0u8; NAME_BYTES];
+        padded[..name.len()].copy_from_slice(name.as_bytes());
+        header.extend_from_slice(&padded);
+        (bytes.len() as u64).put(&mut header);
+        checksum(bytes).put(&mut header);
+    }
+    checksum(&header).put(&mut header);
+    let io = |source: std::io::Error| Error::Io {
+        path: source_name(path),
+        source,
+    };
+    writer.write_all(&header).map_err(io)?;
+    for (_, bytes) in &sections {
+        writer.write_all(bytes).map_err(io)?;
+    }
+    writer.flush().map_err(io)
+}
+
+impl Dataset {
+    /// Writes a snapshot of the dataset to `path` (created or replaced): every row,
+    /// index and the data quality report, in the binary format of
+    /// [`dataset::snapshot`](crate::dataset::snapshot). [`Dataset::open`] reads it back
+    /// into a dataset that gives the same reports, without reading CSV again.
+    ///
+    /// The file is written in place; to never leave a half-written file under `path`,
+    /// write to a temporary file beside it and rename it (as the dashboard does).
+    /// Memory: the encoded snapshot is built in memory before it is written, about
+    /// the dataset's own size again.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::{Dataset, sample::SampleOptions};
+    ///
+    /// let dataset = SampleOptions::new(100).seed(7).dataset()?;
+    /// let path = std::env::temp_dir().join(format!("doc-{}.crmsnap", std::process::id()));
+    /// dataset.save(&path)?;
+    /// let opened = Dataset::open(&path)?;
+    /// assert_eq!(opened.customer_count(), 100);
+    /// assert_eq!(opened.quality(), dataset.quality());
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let file = std::fs::File::create(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        write(
+            self,
+            std::io::BufWriter::with_capacity(1 << 20, file),
+            Some(path),
+        )
+    }
+
+    /// Writes a snapshot of the dataset to `writer` (a file, a socket, a `Vec<u8>`):
+    /// the bytes [`Dataset::save`] writes.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (its path reads `snapshot`) when writing fails.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::{Dataset, sample::SampleOptions};
+    ///
+    /// let dataset = SampleOptions::new(50).seed(1).dataset()?;
+    /// let mut bytes = Vec::new();
+    /// dataset.write_snapshot(&mut bytes)?;
+    /// let opened = Dataset::read_snapshot(bytes.as_slice())?;
+    /// assert_eq!(opened.order_count(), dataset.order_count());
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn write_snapshot(&self, writer: impl Write) -> Result<()> {
+        write(self, writer, None)
+    }
+
+    /// Opens a snapshot written by [`Dataset::save`].
+    ///
+    /// # Errors
+    /// Each a clear error, never a panic and never a dataset with wrong contents from a
+    /// damaged file:
+    /// * [`Error::NotASnapshot`]: the file does not start with the snapshot magic bytes
+    ///   (a CSV file, an image, an empty file).
+    /// * [`Error::SnapshotVersion`]: written by another format version.
+    /// * [`Error::SnapshotTruncated`]: the file ends before its header says it does.
+    /// * [`Error::SnapshotCorrupt`]: a checksum does not match (a changed byte) or a
+    ///   value is invalid; names the section.
+    /// * [`Error::Io`] and [`Error::NotARegularFile`] when the file cannot be read.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::{Dataset, Error};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-open-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "id,created_at,source\n")?;
+    /// assert!(matches!(Dataset::open(&path), Err(Error::NotASnapshot { .. })));
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Dataset> {
+        let path = path.as_ref();
+        let file = crate::io::file::open_regular(path)?;
+        read(std::io::BufReader::with_capacity(1 << 20, file), Some(path))
+    }
+
+    /// Reads a snapshot from `reader`; see [`Dataset::open`] for the errors (messages
+    /// name the source `snapshot`).
+    pub fn read_snapshot(reader: impl Read) -> Result<Dataset> {
+        read(reader, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_sees_every_flipped_byte_and_the_length() {
+        let bytes: Vec<u8> = (0..100u32).map(|i| (i * 7) as u8).collect();
+        let base = checksum(&bytes);
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x10;
+            assert_ne!(checksum(&flipped), base, "byte {i}");
+        }
+        assert_ne!(checksum(&bytes[..99]), base);
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert_ne!(checksum(&padded), base);
+    }
+
+    #[test]
+    fn every_column_has_a_position() {
+        for table in Table::ALL {
+            for column in table.columns() {
+                let p = column_position(column.name).unwrap();
+                assert_eq!(columns().nth(usize::from(p)), Some(column.name));
+            }
+        }
+    }
+
+    #[test]
+    fn scalars_round_trip_and_reject_invalid_bytes() {
+        let mut out = Vec::new();
+        let d = Decimal::new(-12345, 3);
+        d.put(&mut out);
+        assert_eq!(Decimal::get(&out), Some(d));
+        out[2] = 29; // scale 29
+        assert_eq!(Decimal::get(&out), None);
+        assert_eq!(bool::get(&[2]), None);
+        assert_eq!(Source::get(&[200]), None);
+        assert_eq!(Option::<u32>::get(&[2, 0, 0, 0, 0]), None);
+        assert_eq!(Option::<u32>::get(&[0, 1, 0, 0, 0]), None);
+        let mut out = Vec::new();
+        Ts {
+            secs: i64::MAX,
+            nanos: 0,
+        }
+        .put(&mut out);
+        assert_eq!(Ts::get(&out), None);
+    }
+}
