@@ -7,6 +7,8 @@ mod dashboard;
 mod fixtures;
 mod invariants;
 mod mutations;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod real_exports;
 mod reliability;
