@@ -501,7 +501,8 @@ pub enum Origin {
     /// header being line 1. Displayed as `orders.csv line 7`.
     #[default]
     CsvLine,
-    /// A model struct pushed into a [`DatasetBuilder`](crate::DatasetBuilder): `line` is
+    /// A model struct pushed into a [`DatasetBuilder`](crate::DatasetBuilder), or a row
+    /// of an Arrow record batch or Parquet file (features `arrow`, `parquet`): `line` is
     /// the row's 1-based position among the rows of its table. Displayed as
     /// `orders row 7`.
     PushedRow,
