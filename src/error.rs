@@ -189,6 +189,21 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// An Arrow or Parquet column of the table has a type that cannot hold its values
+    /// (feature `arrow`): a floating-point money column (money is never a float: write
+    /// it as a decimal or as text), or a type the column cannot be read from (a list, a
+    /// binary column, …). docs/input-format.md#arrow-and-parquet lists the types accepted.
+    #[error("{table}: column {column} is of Arrow type {data_type}: {reason}")]
+    ColumnType {
+        /// The table.
+        table: Table,
+        /// The column (its documented name).
+        column: &'static str,
+        /// The column's Arrow data type, as Arrow displays it.
+        data_type: String,
+        /// Why it cannot be read.
+        reason: &'static str,
+    },
     /// A count (a number of items or accounts, a `u64`) overflowed while summing. The
     /// crate never wraps a count.
     #[error("overflow computing {what}: the count does not fit in a 64-bit unsigned integer")]
@@ -541,7 +556,8 @@ pub enum Origin {
     /// header being line 1. Displayed as `orders.csv line 7`.
     #[default]
     CsvLine,
-    /// A model struct pushed into a [`DatasetBuilder`](crate::DatasetBuilder): `line` is
+    /// A model struct pushed into a [`DatasetBuilder`](crate::DatasetBuilder), or a row
+    /// of an Arrow record batch or Parquet file (features `arrow`, `parquet`): `line` is
     /// the row's 1-based position among the rows of its table. Displayed as
     /// `orders row 7`.
     PushedRow,

@@ -137,6 +137,12 @@ struct Args {
     /// folder later to skip reading the CSV files.
     #[arg(long, value_name = "FILE")]
     save_snapshot: Option<PathBuf>,
+    /// Also write the accepted rows of the CSV folder as typed Parquet files
+    /// `<table>.parquet` into this folder (created if missing), to read them back
+    /// instead of the CSV files (feature `parquet`).
+    #[cfg(feature = "parquet")]
+    #[arg(long, value_name = "DIR", requires = "data_dir")]
+    export_parquet: Option<PathBuf>,
     /// Compute the report this many times and time the median (with --timings).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
@@ -278,11 +284,13 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
             return Err(first.to_string());
         }
         let load = started.elapsed();
+        let mut dataset = dataset;
+        apply_changes(args, options, &mut dataset)?;
         return Ok(Loaded {
             dataset,
             source: format!("{} (snapshot)", shown(path)),
             load,
-            build: Duration::ZERO,
+            build: started.elapsed() - load,
         });
     }
     let (builder, source) = match &args.data_dir {
@@ -290,7 +298,10 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
             let mut builder = DatasetBuilder::new()
                 .strict(args.strict)
                 .time_zone(options.calendar.clone());
-            if std::io::stderr().is_terminal() {
+            if holds_parquet(dir)? {
+                #[cfg(feature = "parquet")]
+                builder.read_parquet_dir(dir).map_err(|e| e.to_string())?;
+            } else if std::io::stderr().is_terminal() {
                 let progress = bar.insert(ProgressBar::new(dir));
                 let read =
                     builder.read_csv_dir_with_progress(dir, &|p: Progress| progress.update(p));
@@ -323,23 +334,41 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
         bar.clear();
     }
     let mut dataset = built?;
-    for dir in &args.apply {
-        let mut changes = DatasetBuilder::new()
-            .strict(args.strict)
-            .time_zone(options.calendar.clone());
-        changes
-            .read_csv_dir(dir)
-            .map_err(|e| format!("{}: {e}", shown(dir)))?;
-        dataset
-            .apply(changes)
-            .map_err(|e| format!("{}: {e}", shown(dir)))?;
-    }
+    apply_changes(args, options, &mut dataset)?;
     Ok(Loaded {
         dataset,
         source,
         load,
         build: started.elapsed() - load,
     })
+}
+
+/// `--apply DIR`...: each folder (CSV, or Parquet when it holds Parquet files) applied
+/// as a batch of changes, in order, to the dataset built or opened first.
+fn apply_changes(
+    args: &Args,
+    options: &ReportOptions,
+    dataset: &mut Dataset,
+) -> Result<(), String> {
+    for dir in &args.apply {
+        let mut changes = DatasetBuilder::new()
+            .strict(args.strict)
+            .time_zone(options.calendar.clone());
+        if holds_parquet(dir)? {
+            #[cfg(feature = "parquet")]
+            changes
+                .read_parquet_dir(dir)
+                .map_err(|e| format!("{}: {e}", shown(dir)))?;
+        } else {
+            changes
+                .read_csv_dir(dir)
+                .map_err(|e| format!("{}: {e}", shown(dir)))?;
+        }
+        dataset
+            .apply(changes)
+            .map_err(|e| format!("{}: {e}", shown(dir)))?;
+    }
+    Ok(())
 }
 
 /// A progress bar of the bytes read, drawn on stderr while a folder loads (only when
@@ -469,11 +498,29 @@ fn millis(d: Duration) -> f64 {
 }
 
 /// Every input of this run: the folder, its nine files, the saved view.
+/// Whether `dir` holds Parquet files (`customers.parquet` and no `customers.csv`);
+/// an error when it does and the dashboard was built without the `parquet` feature.
+fn holds_parquet(dir: &Path) -> Result<bool, String> {
+    let parquet = dir.join("customers.parquet").is_file() && !dir.join("customers.csv").exists();
+    if parquet && !cfg!(feature = "parquet") {
+        return Err(format!(
+            "{} holds Parquet files: build the dashboard with --features parquet to read them",
+            shown(dir)
+        ));
+    }
+    Ok(parquet)
+}
+
 fn inputs(args: &Args) -> Vec<PathBuf> {
     let mut inputs = Vec::new();
     if let Some(dir) = &args.data_dir {
         inputs.push(dir.clone());
         inputs.extend(Table::ALL.iter().map(|&t| table_path(dir, t)));
+        inputs.extend(
+            Table::ALL
+                .iter()
+                .map(|&t| dir.join(format!("{}.parquet", t.name()))),
+        );
     }
     inputs.extend(args.view.iter().cloned());
     inputs
@@ -557,6 +604,35 @@ fn write_stdout(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// `--export-parquet OUT`: the accepted rows of the CSV folder `dir` as typed Parquet.
+#[cfg(feature = "parquet")]
+fn export_parquet(
+    dir: &Path,
+    out: &Path,
+    dataset: &crm_metrics::Dataset,
+    options: &ReportOptions,
+    inputs: &[PathBuf],
+) -> Result<(), String> {
+    use crm_metrics::io::parquet_write::{Columns, Rows, write_parquet_dir};
+    if holds_parquet(dir)? {
+        return Err(
+            "--export-parquet converts a folder of CSV files; this one holds Parquet".to_owned(),
+        );
+    }
+    for table in Table::ALL {
+        let path = out.join(format!("{}.parquet", table.name()));
+        check_output("--export-parquet", &path, inputs)?;
+    }
+    write_parquet_dir(
+        dir,
+        out,
+        &options.calendar,
+        Rows::Accepted(dataset.quality()),
+        Columns::Typed,
+    )
+    .map_err(|e| format!("--export-parquet: {e}"))
+}
+
 fn run(args: &Args) -> Result<(), String> {
     if let Some(out) = &args.out {
         check_output("--out", out, &inputs(args))?;
@@ -599,6 +675,10 @@ fn run(args: &Args) -> Result<(), String> {
         crm_metrics::rfm::write_csv(&rows, &mut bytes, path).map_err(|e| e.to_string())?;
         check_output("--rfm-out", path, &inputs(args))?;
         write_output("--rfm-out", path, &bytes)?;
+    }
+    #[cfg(feature = "parquet")]
+    if let (Some(out), Some(dir)) = (&args.export_parquet, &args.data_dir) {
+        export_parquet(dir, out, &loaded.dataset, &options, &inputs(args))?;
     }
     if args.timings {
         let timings = serde_json::json!({

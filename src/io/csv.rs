@@ -26,7 +26,7 @@ use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
 /// A record seen through a table's header: field `k` of the table's column list.
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     record: &'a Record,
     /// The whole record as text, when it is valid UTF-8.
     text: Option<&'a str>,
@@ -339,7 +339,7 @@ impl Reserve {
 /// A header name as it is matched: the ASCII spaces and tabs around it dropped (and a
 /// byte order mark), ASCII letters lower-cased, and each inner space or hyphen read as
 /// `_` (`Created At` and `created-at` are `created_at`; `Created  At` is `created__at`).
-fn header_name(raw: &[u8]) -> String {
+pub(crate) fn header_name(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_start_matches('\u{feff}');
     let text = text.trim_matches([' ', '\t']);
@@ -354,7 +354,7 @@ fn header_name(raw: &[u8]) -> String {
 /// Maps a header to the table's columns (names matched by [`header_name`]). Errors on a
 /// header that looks `;`- or tab-separated, a missing required column, or a column given
 /// twice.
-fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
+pub(crate) fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<usize>> {
     let names = table.columns();
     let mut map = vec![usize::MAX; names.len()];
     if let Some(header) = header {
@@ -720,7 +720,7 @@ type OpenFile = (std::fs::File, PathBuf, u64);
 type Job<'a> = (Slot<'a>, Result<Option<OpenFile>>);
 
 /// One table's stage, borrowed on its own so that tables can be read concurrently.
-enum Slot<'a> {
+pub(crate) enum Slot<'a> {
     Customers(&'a mut TableStage<StagedCustomer>),
     Orders(&'a mut TableStage<StagedOrder>),
     OrderLines(&'a mut TableStage<StagedLine>),
@@ -756,9 +756,88 @@ impl Slot<'_> {
     }
 }
 
+/// Fills a record with one row's fields, in the table's documented column order (an
+/// absent column or a null value as an empty field). Returns the first value that could
+/// not be written as text (its column's index and why), with a placeholder in its field
+/// that the value grammar rejects.
+#[cfg(feature = "arrow")]
+pub(crate) type FillRow<'a> = &'a mut dyn FnMut(usize, &mut Record) -> Option<(usize, FieldError)>;
+
+#[cfg(feature = "arrow")]
+impl Slot<'_> {
+    /// Stages `rows` rows given field by field (Arrow record batches, src/io/arrow.rs)
+    /// with exactly the value grammar of the CSV files. Row numbers continue the
+    /// table's: each row is numbered by its position among the rows of its table, and
+    /// its rejections are [`Origin::PushedRow`](crate::Origin::PushedRow)s.
+    pub(crate) fn push_rows(self, rows: usize, zone: &BusinessCalendar, fill: FillRow<'_>) {
+        match self {
+            Slot::Customers(s) => push_rows(s, rows, zone, fill, customer),
+            Slot::Orders(s) => push_rows(s, rows, zone, fill, order),
+            Slot::OrderLines(s) => push_rows(s, rows, zone, fill, order_line),
+            Slot::Deals(s) => push_rows(s, rows, zone, fill, deal),
+            Slot::Costs(s) => push_rows(s, rows, zone, fill, cost),
+            Slot::Interactions(s) => push_rows(s, rows, zone, fill, interaction),
+            Slot::Campaigns(s) => push_rows(s, rows, zone, fill, campaign),
+            Slot::Staff(s) => push_rows(s, rows, zone, fill, staff),
+            Slot::Fanpages(s) => push_rows(s, rows, zone, fill, fanpage),
+        }
+    }
+}
+
+#[cfg(feature = "arrow")]
+fn push_rows<T: Staged>(
+    stage: &mut TableStage<T>,
+    rows: usize,
+    zone: &BusinessCalendar,
+    fill: FillRow<'_>,
+    parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
+) {
+    let table = T::TABLE;
+    let names = table.columns();
+    let map: Vec<usize> = (0..names.len()).collect();
+    let mut record = Record::default();
+    stage.reserve(rows);
+    for i in 0..rows {
+        let line = stage.next_line();
+        let (row, rejected) = (stage.rows.len(), stage.rejections.len());
+        record.start(line);
+        let bad = fill(i, &mut record);
+        let fields = Fields {
+            text: record.as_str(),
+            record: &record,
+            map: &map,
+            names,
+            zone,
+        };
+        if let Err(mut e) = parse(&fields, line, stage) {
+            // The placeholder of a value that could not be written is rejected at its
+            // column (unless an earlier column is bad): say what was wrong with it.
+            if let Some((k, typed)) = bad
+                && names[k].name == e.column
+            {
+                e = typed;
+            }
+            let id = table
+                .has_id()
+                .then(|| String::from_utf8_lossy(record.field(0)))
+                .filter(|id| !id.is_empty());
+            stage.reject(table, line, id.as_deref(), e);
+        }
+        for rejection in stage.rejections.iter_mut().skip(rejected) {
+            rejection.origin = crate::error::Origin::PushedRow;
+        }
+        if stage.rows.len() > row {
+            match stage.pushed.last_mut() {
+                Some((_, end)) if *end == row => *end = row + 1,
+                _ => stage.pushed.push((row, row + 1)),
+            }
+        }
+    }
+}
+
 impl crate::dataset::Stage {
     /// The stages of `tables` (distinct tables; a repeated table is borrowed once).
-    fn slots<const N: usize>(&mut self, tables: [Table; N]) -> Vec<Slot<'_>> {
+    pub(crate) fn slots<const N: usize>(&mut self, tables: [Table; N]) -> Vec<Slot<'_>> {
         let mut all = [
             Some(Slot::Customers(&mut self.customers)),
             Some(Slot::Orders(&mut self.orders)),

@@ -2,6 +2,10 @@
 //!
 //! * [`csv`] (feature `csv`, on by default): a folder of docs/input-format.md CSV files into a
 //!   [`DatasetBuilder`](crate::DatasetBuilder).
+//! * `arrow` (feature `arrow`): Arrow record batches into a builder, read with the CSV
+//!   value grammar.
+//! * `parquet` (feature `parquet`): a folder of `<table>.parquet` files in, and a
+//!   dataset's accepted rows out as typed Parquet.
 //! * [`file`](mod@file): opening input files safely (regular files only, never blocking), reading
 //!   small files under a size limit, and telling whether two paths are the same file.
 //!
@@ -15,9 +19,15 @@
 //! file, an endless stream of zeros): reading stops with an error naming the file. So
 //! every input, however large or endless, is read in bounded memory.
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod file;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(feature = "parquet")]
+pub mod parquet_write;
 #[cfg(feature = "csv")]
 pub(crate) mod records;
 

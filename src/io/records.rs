@@ -106,6 +106,19 @@ impl Record {
     fn end_field(&mut self) {
         self.ends.push(self.data.len());
     }
+
+    /// Starts a record built field by field (Arrow rows), at row number `line`.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn start(&mut self, line: u64) {
+        self.clear(line);
+    }
+
+    /// Appends a field (Arrow rows; no limit applies: the value is in memory already).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn push_field(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+        self.end_field();
+    }
 }
 
 /// Reads records from any `Read`, in 256 KB chunks.

@@ -9,6 +9,8 @@ mod fixtures;
 mod invariants;
 mod mutations;
 mod parallel_build;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod real_exports;
 mod reliability;

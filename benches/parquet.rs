@@ -1,0 +1,80 @@
+//! Building a dataset from typed Parquet against building it from the same data as CSV
+//! (`parquet/csv/<customers>` and `parquet/typed/<customers>`, same run), on generated
+//! data of 100k customers, and 1M with `CRM_BENCH_1M=1`. The CSV folders are cached
+//! under `target/bench-data/` as for benches/build.rs; the Parquet folders are converted
+//! from them once (`parquet_write::write_parquet_dir`, typed columns).
+
+use std::path::PathBuf;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use crm_metrics::DatasetBuilder;
+use crm_metrics::calendar::BusinessCalendar;
+use crm_metrics::io::parquet_write::{Columns, Rows, write_parquet_dir};
+use crm_metrics::sample::SampleOptions;
+
+fn sizes() -> Vec<usize> {
+    let mut sizes = vec![100_000];
+    if std::env::var_os("CRM_BENCH_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    sizes
+}
+
+/// The CSV folder for `customers` (seed 1) and its typed Parquet copy, made once.
+fn dirs(customers: usize) -> (PathBuf, PathBuf) {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let csv = data.join(format!("csv-{customers}"));
+    let done = csv.join(".complete");
+    if !done.exists() {
+        let summary = SampleOptions::new(customers)
+            .seed(1)
+            .write_csv(&csv)
+            .unwrap();
+        std::fs::write(&done, summary.total_bytes().to_string()).unwrap();
+    }
+    let parquet = data.join(format!("parquet-typed-{customers}"));
+    let done = parquet.join(".complete");
+    if !done.exists() {
+        let zone = BusinessCalendar::default();
+        write_parquet_dir(&csv, &parquet, &zone, Rows::All, Columns::Typed).unwrap();
+        std::fs::write(&done, "").unwrap();
+    }
+    (csv, parquet)
+}
+
+fn csv_against_parquet(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parquet");
+    group.sample_size(10);
+    for customers in sizes() {
+        let (csv, parquet) = dirs(customers);
+        let from_csv = || {
+            let mut builder = DatasetBuilder::new();
+            builder.read_csv_dir(&csv).unwrap();
+            builder.build().unwrap()
+        };
+        let from_parquet = || {
+            let mut builder = DatasetBuilder::new();
+            builder.read_parquet_dir(&parquet).unwrap();
+            builder.build().unwrap()
+        };
+        // The same dataset either way, before anything is timed.
+        let (a, b) = (from_csv(), from_parquet());
+        assert_eq!(a.customer_count(), customers);
+        for table in crm_metrics::Table::ALL {
+            assert_eq!(a.quality().table(table), b.quality().table(table));
+        }
+        assert_eq!(a.order_count(), b.order_count());
+        assert_eq!(a.interaction_count(), b.interaction_count());
+        drop((a, b));
+        group.bench_function(BenchmarkId::new("csv", customers), |bench| {
+            bench.iter(from_csv)
+        });
+        group.bench_function(BenchmarkId::new("typed", customers), |bench| {
+            bench.iter(from_parquet)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, csv_against_parquet);
+criterion_main!(benches);

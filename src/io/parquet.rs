@@ -1,0 +1,106 @@
+//! A folder of Parquet files into a [`DatasetBuilder`] (feature `parquet`).
+//!
+//! One file per table, `<table>.parquet` (`customers.parquet`, `orders.parquet`, …);
+//! optional tables may be missing, as for CSV. Each file is streamed as record batches
+//! of at most [`BATCH_ROWS`] rows, reading only the columns of the table (a projection),
+//! and each batch is pushed with [`DatasetBuilder::push_batch`]: the columns, types and
+//! value grammar are those of Arrow input (`crm_metrics::io::arrow`). Memory stays
+//! bounded by one batch plus the rows kept.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::dataset::DatasetBuilder;
+use crate::error::{Error, Result, Table};
+use crate::io::arrow::map_schema;
+use crate::io::file::open_regular;
+
+/// Rows per record batch read from a Parquet file.
+pub const BATCH_ROWS: usize = 8192;
+
+/// `<dir>/<table>.parquet`.
+pub fn table_path(dir: &Path, table: Table) -> PathBuf {
+    dir.join(format!("{}.parquet", table.name()))
+}
+
+/// Whether `dir` holds Parquet input: `customers.parquet` is there and `customers.csv`
+/// is not.
+pub fn is_parquet_dir(dir: &Path) -> bool {
+    table_path(dir, Table::Customers).is_file() && !dir.join("customers.csv").exists()
+}
+
+fn invalid(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Io {
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, e),
+    }
+}
+
+impl DatasetBuilder {
+    /// Adds the rows of the Parquet files `<table>.parquet` in `dir` (feature
+    /// `parquet`). Optional files may be missing. Columns and types as for
+    /// [`push_batch`](DatasetBuilder::push_batch); timestamps without a time zone are
+    /// local times in the builder's [`time_zone`](DatasetBuilder::time_zone).
+    ///
+    /// # Errors
+    /// * [`Error::MissingFile`] when `customers.parquet` or `orders.parquet` is missing.
+    /// * [`Error::MissingColumn`], [`Error::DuplicateColumn`], [`Error::ColumnType`] as
+    ///   for [`push_batch`](DatasetBuilder::push_batch).
+    /// * [`Error::Io`] when a file cannot be read or is not valid Parquet (kind
+    ///   `InvalidData`).
+    pub fn read_parquet_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        for &table in &Table::ALL {
+            let path = table_path(dir, table);
+            match open_regular(&path) {
+                Ok(file) => self.read_parquet(table, file, &path)?,
+                Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
+                    if !table.is_required() {
+                        continue;
+                    } else if !dir.is_dir() {
+                        return Err(Error::Io {
+                            path: dir.to_owned(),
+                            source: e,
+                        });
+                    }
+                    return Err(Error::MissingFile { table });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the rows of one table from a Parquet file, streamed batch by batch with
+    /// only the table's columns read. `path` names the file in errors.
+    ///
+    /// # Errors
+    /// As [`read_parquet_dir`](DatasetBuilder::read_parquet_dir).
+    pub fn read_parquet(
+        &mut self,
+        table: Table,
+        file: std::fs::File,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(path, e))?;
+        let map = map_schema(table, builder.schema())?;
+        let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
+        roots.sort_unstable();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| invalid(path, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| invalid(path, e))?;
+            self.push_batch(table, &batch)?;
+        }
+        Ok(())
+    }
+}
