@@ -175,7 +175,7 @@ async fn table(ctx: &SessionContext, name: &str) -> Result<Option<DataFrame>> {
     }
 }
 
-/// The rows of a broadcast table, read with `read` from its columns in schema order.
+/// The rows of a table (a broadcast table, or every table for [`read_rows`]), read with `read` from its columns in schema order.
 async fn broadcast<T>(
     ctx: &SessionContext,
     name: &str,
@@ -200,6 +200,25 @@ async fn broadcast<T>(
         }
     }
     Ok(out)
+}
+
+/// Every row of the nine tables of `ctx` (those registered), read into model structs:
+/// for building a Dataset of the same rows in process.
+///
+/// # Errors
+/// When a column is missing or of the wrong type.
+pub async fn read_rows(ctx: &SessionContext) -> Result<crm_metrics::sample::SampleRows> {
+    Ok(crm_metrics::sample::SampleRows {
+        customers: broadcast(ctx, "customers", |r, i| r.customer(0, i)).await?,
+        orders: broadcast(ctx, "orders", |r, i| r.order(0, i)).await?,
+        order_lines: broadcast(ctx, "order_lines", |r, i| r.order_line(0, i)).await?,
+        deals: broadcast(ctx, "deals", |r, i| r.deal(0, i)).await?,
+        costs: broadcast(ctx, "costs", |r, i| r.cost(0, i)).await?,
+        interactions: broadcast(ctx, "interactions", |r, i| r.interaction(0, i)).await?,
+        campaigns: broadcast(ctx, "campaigns", |r, i| r.campaign(0, i)).await?,
+        staff: broadcast(ctx, "staff", |r, i| r.staff(0, i)).await?,
+        fanpages: broadcast(ctx, "fanpages", |r, i| r.fanpage(0, i)).await?,
+    })
 }
 
 /// The plan of the report: the wide relation of the folded tables, hash-partitioned by
