@@ -26,6 +26,7 @@ use crm_metrics::{DatasetBuilder, ReportOptions};
 use crm_metrics_datafusion::{
     accepted_rows, read_rows, register_parquet_dir, report, write_parquet_dir,
 };
+use datafusion::arrow::array::AsArray;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 #[derive(Parser)]
@@ -178,6 +179,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let expected = crm_metrics::report(&dataset, &options)?;
         let report_ms = started.elapsed().as_secs_f64() * 1e3;
         if args.timings {
+            let params = crm_metrics_datafusion::params(&ctx, &options).await?;
+            let states = crm_metrics_datafusion::fold_plan(&ctx, params, args.partitions)
+                .await?
+                .collect()
+                .await?;
+            let state_bytes: usize = states
+                .iter()
+                .map(|b| {
+                    b.column_by_name("states")
+                        .map_or(0, |c| c.as_binary::<i32>().value_data().len())
+                })
+                .sum();
+            eprintln!("{{\"partial_state_bytes\":{state_bytes}}}");
             eprintln!(
                 "{{\"partitions\":{},\"datafusion_ms\":{datafusion_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0}}}",
                 args.partitions

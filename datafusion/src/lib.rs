@@ -221,12 +221,14 @@ pub async fn read_rows(ctx: &SessionContext) -> Result<crm_metrics::sample::Samp
     })
 }
 
-/// The plan of the report: the wide relation of the folded tables, hash-partitioned by
-/// customer into `partitions`, aggregated by `crm_report` with `params`.
+/// The first stage of the report: the wide relation of the folded tables grouped by
+/// customer bucket (`partitions` buckets) and folded by `crm_fold`: one row per bucket,
+/// its partial states in the `Binary` column `states` (what crosses the network to the
+/// final merge).
 ///
 /// # Errors
 /// When `customers` or `orders` is missing, or a column is missing.
-pub async fn report_plan(
+pub async fn fold_plan(
     ctx: &SessionContext,
     params: Params,
     partitions: usize,
@@ -309,17 +311,28 @@ pub async fn report_plan(
         .collect();
     let buckets = u32::try_from(partitions.max(1)).unwrap_or(u32::MAX);
     let bucket = ScalarUDF::new_from_impl(udf::BucketUdf::new(buckets));
-    let fold = AggregateUDF::new_from_impl(ReportUdaf::new(Stage::Fold, params.clone())?);
-    let merge = AggregateUDF::new_from_impl(ReportUdaf::new(Stage::Merge, params)?);
-    union
-        .aggregate(
-            vec![bucket.call(vec![ident("pk")]).alias("bucket")],
-            vec![fold.call(args).alias("states")],
-        )?
-        .aggregate(
-            vec![],
-            vec![merge.call(vec![ident("states")]).alias("sections")],
-        )
+    let fold = AggregateUDF::new_from_impl(ReportUdaf::new(Stage::Fold, params)?);
+    union.aggregate(
+        vec![bucket.call(vec![ident("pk")]).alias("bucket")],
+        vec![fold.call(args).alias("states")],
+    )
+}
+
+/// The plan of the report: [`fold_plan`], then `crm_report` merging the buckets'
+/// partial states into one row, the sections as JSON text in column `sections`.
+///
+/// # Errors
+/// As [`fold_plan`].
+pub async fn report_plan(
+    ctx: &SessionContext,
+    params: Params,
+    partitions: usize,
+) -> Result<DataFrame> {
+    let merge = AggregateUDF::new_from_impl(ReportUdaf::new(Stage::Merge, params.clone())?);
+    fold_plan(ctx, params, partitions).await?.aggregate(
+        vec![],
+        vec![merge.call(vec![ident("states")]).alias("sections")],
+    )
 }
 
 /// The broadcast tables and the options: what `crm_report` is parameterized with.

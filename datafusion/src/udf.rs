@@ -1,6 +1,6 @@
 //! Scalar UDFs of the business calendar: the local date and the local hour of an
 //! instant in the report's time zone, computed by the crate's
-//! [`BusinessCalendar`](crm_metrics::calendar::BusinessCalendar) (fixed offsets and IANA
+//! [`BusinessCalendar`] (fixed offsets and IANA
 //! zones with their daylight-saving rules), so that SQL over the tables groups by the
 //! same days and hours as the report.
 //!
