@@ -610,6 +610,33 @@ struct Cell {
 const DENSE_SINCE_LAST: u64 = 4096;
 const DENSE_DAYS: u64 = 16;
 
+/// Serde for a map whose keys are not strings (a tuple), as a list of `(key, value)`
+/// pairs, so that the state serializes in JSON too (whose map keys are strings).
+#[cfg(feature = "serde")]
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &BTreeMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
 /// The mergeable partial state of the RFM section: purchasers and spend per (days since
 /// the last purchase, purchase days), exact sums for the means. See the module docs for
 /// why this is exact on shards.
@@ -625,6 +652,8 @@ pub struct Partial {
     /// layout: one list of rows of `DENSE_DAYS` cells (see `row_major`).
     #[cfg_attr(feature = "serde", serde(with = "row_major"))]
     dense: Vec<Vec<Cell>>,
+    /// Serialized as a list of `[key, cell]` pairs: JSON map keys must be strings.
+    #[cfg_attr(feature = "serde", serde(with = "pairs"))]
     sparse: BTreeMap<(u64, u64), Cell>,
     purchasers: u64,
     sum_frequency: u64,

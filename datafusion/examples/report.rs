@@ -1,0 +1,209 @@
+//! The report's sections (all but `profile`) computed by DataFusion over a folder of
+//! typed Parquet files (`<table>.parquet`, the schema of `crm_metrics_datafusion::tables`)
+//! or of CSV files (whose accepted rows are converted to Parquet in a scratch folder
+//! first), printed as the report's JSON.
+//!
+//! ```text
+//! cargo run -p crm-metrics-datafusion --release --example report -- DIR
+//!     [--as-of INSTANT] [--tz ZONE] [--period PRESET | --from DATE --to DATE]
+//!     [--source S]... [--product-type T]... [--fanpage F]...
+//!     [--compare MODE | --compare-from DATE --compare-to DATE]
+//!     [--partitions N] [--ballista] [--check] [--timings]
+//! cargo run -p crm-metrics-datafusion --release --example report -- --generate N OUT_DIR
+//! ```
+//! `--check` also computes the report in process and fails when a section differs;
+//! `--timings` prints the times (and the bytes of partial state) on stderr.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Parser;
+use crm_metrics::calendar::{BusinessCalendar, Compare, Period, PeriodSpec, Preset};
+use crm_metrics::chrono::{DateTime, NaiveDate, Utc};
+use crm_metrics::io::csv::parse_timestamp;
+use crm_metrics::sample::SampleOptions;
+use crm_metrics::{DatasetBuilder, ReportOptions};
+use crm_metrics_datafusion::{
+    accepted_rows, read_rows, register_parquet_dir, report, write_parquet_dir,
+};
+use datafusion::arrow::array::AsArray;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+#[derive(Parser)]
+#[command(about = "The crm-metrics report computed by DataFusion")]
+struct Args {
+    /// Folder of <table>.parquet (or <table>.csv) files.
+    dir: PathBuf,
+    /// Write a generated sample of this many customers as Parquet into DIR and stop.
+    #[arg(long, value_name = "N")]
+    generate: Option<usize>,
+    /// The instant the report is computed at (RFC 3339). Default: now.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Time zone: +07:00 or an IANA name.
+    #[arg(long, default_value = "+07:00", allow_hyphen_values = true)]
+    tz: String,
+    /// A period preset (this_month, last_30_days, ...).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// First day of a custom period, with --to.
+    #[arg(long, requires = "to")]
+    from: Option<NaiveDate>,
+    /// Last day of a custom period, with --from.
+    #[arg(long, requires = "from")]
+    to: Option<NaiveDate>,
+    /// Marketing source filter (repeatable).
+    #[arg(long = "source")]
+    sources: Vec<String>,
+    /// Product type filter (repeatable).
+    #[arg(long = "product-type")]
+    product_types: Vec<String>,
+    /// Fanpage filter (repeatable).
+    #[arg(long = "fanpage")]
+    fanpages: Vec<String>,
+    /// previous_period, to_date or year_ago.
+    #[arg(long, conflicts_with_all = ["compare_from", "compare_to"])]
+    compare: Option<String>,
+    /// First day of a custom comparison range, with --compare-to.
+    #[arg(long, requires = "compare_to")]
+    compare_from: Option<NaiveDate>,
+    /// Last day of a custom comparison range, with --compare-from.
+    #[arg(long, requires = "compare_from")]
+    compare_to: Option<NaiveDate>,
+    /// DataFusion target partitions (customer buckets).
+    #[arg(long, default_value_t = 2)]
+    partitions: usize,
+    /// Run on a standalone Ballista cluster on loopback (not available in this build).
+    #[arg(long)]
+    ballista: bool,
+    /// Also compute the report in process and fail when a section differs.
+    #[arg(long)]
+    check: bool,
+    /// Print timings on stderr.
+    #[arg(long)]
+    timings: bool,
+}
+
+fn options(args: &Args) -> Result<ReportOptions, String> {
+    let calendar: BusinessCalendar = args
+        .tz
+        .parse()
+        .map_err(|e: crm_metrics::Error| e.to_string())?;
+    let as_of: DateTime<Utc> = match &args.as_of {
+        Some(text) => parse_timestamp(text, &calendar).map_err(|e| format!("--as-of {e}"))?,
+        None => Utc::now(),
+    };
+    let period = match (&args.period, args.from, args.to) {
+        (_, Some(from), Some(to)) => {
+            PeriodSpec::Custom(Period::new(from, to).map_err(|e| e.to_string())?)
+        }
+        (Some(name), _, _) => {
+            PeriodSpec::Preset(name.parse::<Preset>().map_err(|e| e.to_string())?)
+        }
+        _ => PeriodSpec::default(),
+    };
+    let compare = match (&args.compare, args.compare_from, args.compare_to) {
+        (_, Some(from), Some(to)) => {
+            Compare::Custom(Period::new(from, to).map_err(|e| e.to_string())?)
+        }
+        (Some(mode), _, _) => mode
+            .parse::<Compare>()
+            .map_err(|_| format!("--compare {mode:?}"))?,
+        _ => Compare::default(),
+    };
+    let options = ReportOptions::new(as_of)
+        .time_zone(calendar)
+        .period(period)
+        .compare(compare)
+        .sources(args.sources.iter().cloned())
+        .product_types(args.product_types.iter().cloned())
+        .fanpages(args.fanpages.iter().cloned());
+    options.resolve().map_err(|e| e.to_string())?;
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(Args::parse()).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(customers) = args.generate {
+        let as_of = options(&args)?.as_of;
+        let rows = SampleOptions::new(customers).seed(7).as_of(as_of).rows();
+        write_parquet_dir(&rows, &args.dir)?;
+        eprintln!(
+            "wrote {} rows as Parquet into {}",
+            rows.len(),
+            args.dir.display()
+        );
+        return Ok(());
+    }
+    if args.ballista {
+        return Err(
+            "--ballista: this build has no Ballista cluster (see datafusion/docs/operators.md)"
+                .into(),
+        );
+    }
+    let options = options(&args)?;
+    // A CSV folder: its accepted rows, as Parquet in a scratch folder.
+    let scratch = std::env::temp_dir().join(format!("crm-report-{}", std::process::id()));
+    let dir: &Path = if args.dir.join("customers.parquet").is_file() {
+        &args.dir
+    } else {
+        let (rows, _) = accepted_rows(&args.dir, &options.calendar)?;
+        write_parquet_dir(&rows, &scratch)?;
+        &scratch
+    };
+    let ctx = SessionContext::new_with_config(
+        SessionConfig::new().with_target_partitions(args.partitions),
+    );
+    register_parquet_dir(&ctx, dir).await?;
+    let started = Instant::now();
+    let sections = report(&ctx, &options).await?;
+    let datafusion_ms = started.elapsed().as_secs_f64() * 1e3;
+    println!("{}", serde_json::to_string_pretty(&sections)?);
+    if args.check || args.timings {
+        let started = Instant::now();
+        let rows = read_rows(&ctx).await?;
+        let read_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let mut builder = DatasetBuilder::new().time_zone(options.calendar.clone());
+        rows.push_into(&mut builder);
+        let dataset = builder.build()?;
+        let build_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let expected = crm_metrics::report(&dataset, &options)?;
+        let report_ms = started.elapsed().as_secs_f64() * 1e3;
+        if args.timings {
+            let params = crm_metrics_datafusion::params(&ctx, &options).await?;
+            let states = crm_metrics_datafusion::fold_plan(&ctx, params, args.partitions)
+                .await?
+                .collect()
+                .await?;
+            let state_bytes: usize = states
+                .iter()
+                .map(|b| {
+                    b.column_by_name("states")
+                        .map_or(0, |c| c.as_binary::<i32>().value_data().len())
+                })
+                .sum();
+            eprintln!("{{\"partial_state_bytes\":{state_bytes}}}");
+            eprintln!(
+                "{{\"partitions\":{},\"datafusion_ms\":{datafusion_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0}}}",
+                args.partitions
+            );
+        }
+        let differences = sections.differences(&expected);
+        if args.check && !differences.is_empty() {
+            return Err(
+                format!("sections differ from the in-process report: {differences:?}").into(),
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
