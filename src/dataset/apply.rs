@@ -471,11 +471,8 @@ impl Dataset {
             }
         }
         let mut rejected: [Vec<Rejection>; 9] = Default::default();
-        let valid_orders = validate::orders(
-            &stage.orders,
-            &mut known,
-            &mut rejected[Table::Orders.index()],
-        );
+        let valid_orders =
+            validate::orders(&stage.orders, &known, &mut rejected[Table::Orders.index()]);
         // The orders the batch's lines name: an accepted batch order, else one of the
         // dataset (a rejected replacement leaves the old order in place).
         let mut known_orders = Interner::default();
@@ -505,25 +502,21 @@ impl Dataset {
         };
         let lines = validate::order_lines(
             &stage.order_lines,
-            &mut known_orders,
+            &known_orders,
             &every_order,
             &mut rejected[Table::OrderLines.index()],
         )
         .into_iter()
         .filter_map(|(row, slot)| Some((row, *order_refs.get(slot as usize)?)))
         .collect();
-        let deals = validate::deals(
-            &stage.deals,
-            &mut known,
-            &mut rejected[Table::Deals.index()],
-        )
-        .into_iter()
-        .map(|(row, _)| row)
-        .collect();
+        let deals = validate::deals(&stage.deals, &known, &mut rejected[Table::Deals.index()])
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
         let costs = validate::costs(&stage.costs, &mut rejected[Table::Costs.index()]);
         let interactions = validate::interactions(
             &stage.interactions,
-            &mut known,
+            &known,
             &mut rejected[Table::Interactions.index()],
         );
         let quality = data_quality(
