@@ -294,6 +294,12 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
         });
     }
     let (builder, source) = match &args.data_dir {
+        Some(dir) if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) => {
+            return Err(format!(
+                "{}: neither a folder of data files nor a crm-metrics snapshot",
+                shown(dir)
+            ));
+        }
         Some(dir) => {
             let mut builder = DatasetBuilder::new()
                 .strict(args.strict)

@@ -7,6 +7,7 @@ mod compare_modes;
 mod dashboard;
 mod fixtures;
 mod invariants;
+mod live_dashboard;
 mod mutations;
 mod parallel_build;
 #[cfg(feature = "parquet")]
