@@ -1,8 +1,11 @@
 //! Building a dataset from typed Parquet against building it from the same data as CSV
 //! (`parquet/csv/<customers>` and `parquet/typed/<customers>`, same run), on generated
-//! data of 100k customers, and 1M with `CRM_BENCH_1M=1`. The CSV folders are cached
-//! under `target/bench-data/` as for benches/build.rs; the Parquet folders are converted
-//! from them once (`parquet_write::write_parquet_dir`, typed columns).
+//! data of 100k customers, and 1M with `CRM_BENCH_1M=1`. Reading alone, without the
+//! build's validation and indexing, is measured too (`parquet/csv-read/<customers>`,
+//! `parquet/typed-read/<customers>`): the rest of a build is the same for both. The CSV
+//! folders are cached under `target/bench-data/` as for benches/build.rs (or under
+//! `$CRM_BENCH_DATA`); the Parquet folders are converted from them once
+//! (`parquet_write::write_parquet_dir`, typed columns).
 
 use std::path::PathBuf;
 
@@ -22,7 +25,10 @@ fn sizes() -> Vec<usize> {
 
 /// The CSV folder for `customers` (seed 1) and its typed Parquet copy, made once.
 fn dirs(customers: usize) -> (PathBuf, PathBuf) {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let data = std::env::var_os("CRM_BENCH_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+        PathBuf::from,
+    );
     let csv = data.join(format!("csv-{customers}"));
     let done = csv.join(".complete");
     if !done.exists() {
@@ -71,6 +77,20 @@ fn csv_against_parquet(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("typed", customers), |bench| {
             bench.iter(from_parquet)
+        });
+        group.bench_function(BenchmarkId::new("csv-read", customers), |bench| {
+            bench.iter(|| {
+                let mut builder = DatasetBuilder::new();
+                builder.read_csv_dir(&csv).unwrap();
+                builder
+            })
+        });
+        group.bench_function(BenchmarkId::new("typed-read", customers), |bench| {
+            bench.iter(|| {
+                let mut builder = DatasetBuilder::new();
+                builder.read_parquet_dir(&parquet).unwrap();
+                builder
+            })
         });
     }
     group.finish();
