@@ -11,7 +11,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::dataset::DatasetBuilder;
 use crate::error::{Error, Result, Table};
@@ -30,6 +35,31 @@ pub fn table_path(dir: &Path, table: Table) -> PathBuf {
 /// is not.
 pub fn is_parquet_dir(dir: &Path) -> bool {
     table_path(dir, Table::Customers).is_file() && !dir.join("customers.csv").exists()
+}
+
+/// The file's metadata with its Utf8 columns read as Utf8View: the strings then stay in
+/// the decoded pages instead of being copied into one buffer per batch (the rows read
+/// them once, borrowed). Unchanged when the reader refuses the change.
+fn string_views(metadata: ArrowReaderMetadata) -> ArrowReaderMetadata {
+    let schema = metadata.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8)
+    {
+        return metadata;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let views = Schema::new_with_metadata(fields, schema.metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(views));
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
 }
 
 fn invalid(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
@@ -86,9 +116,11 @@ impl DatasetBuilder {
         path: impl AsRef<Path>,
     ) -> Result<()> {
         let path = path.as_ref();
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(|e| invalid(path, e))?;
+        let map = map_schema(table, metadata.schema())?;
         let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(path, e))?;
-        let map = map_schema(table, builder.schema())?;
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, string_views(metadata));
         let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
         roots.sort_unstable();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
