@@ -56,12 +56,11 @@ fn decode_only(dir: &std::path::Path) -> usize {
         let Ok(file) = std::fs::File::open(dir.join(format!("{}.parquet", table.name()))) else {
             continue;
         };
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                .unwrap()
-                .with_batch_size(crm_metrics::io::parquet::BATCH_ROWS)
-                .build()
-                .unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .with_batch_size(crm_metrics::io::parquet::BATCH_ROWS)
+            .build()
+            .unwrap();
         for batch in reader {
             rows += batch.unwrap().num_rows();
         }

@@ -930,7 +930,7 @@ fn push_rows<T: Staged>(
 
 /// Stages a batch into one table's stage.
 pub(crate) fn push_batch_into(
-    slot: Slot<'_>,
+    slot: &mut Slot<'_>,
     table: Table,
     batch: &RecordBatch,
     zone: &BusinessCalendar,
@@ -990,7 +990,7 @@ impl DatasetBuilder {
     /// ```
     pub fn push_batch(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
         match self.stage.slots([table]).pop() {
-            Some(slot) => push_batch_into(slot, table, batch, &self.zone),
+            Some(mut slot) => push_batch_into(&mut slot, table, batch, &self.zone),
             None => Ok(()),
         }
     }
@@ -1157,10 +1157,10 @@ mod tests {
                 253_402_300_799,
                 253_402_300_800,
                 // The Berlin DST gap and overlap of 2026, as wall-clock times.
-                1_774_747_800, // 2026-03-29 02:30
-                1_774_744_200, // 2026-03-29 01:30
-                1_774_751_400, // 2026-03-29 03:30
-                1_792_895_400, // 2026-10-25 02:30
+                1_774_747_800, // 2026-03-29 01:30
+                1_774_744_200, // 2026-03-29 00:30
+                1_774_751_400, // 2026-03-29 02:30 (in the gap)
+                1_792_895_400, // 2026-10-25 02:30 (in the overlap)
                 1_792_891_800, // 2026-10-25 01:30
                 1_792_899_000, // 2026-10-25 03:30
             ];
