@@ -1144,7 +1144,7 @@ mod tests {
             }
         }
         fn null(&mut self) -> bool {
-            self.next() % 10 == 0
+            self.next().is_multiple_of(10)
         }
     }
 
@@ -1413,7 +1413,7 @@ mod tests {
                     None
                 } else if i < edges.len() {
                     Some(edges[i])
-                } else if rng.next() % 8 == 0 {
+                } else if rng.next().is_multiple_of(8) {
                     Some(rng.next() as i32)
                 } else {
                     Some((rng.next() % 200_000) as i32 - 100_000)
