@@ -5,10 +5,10 @@
 //! an inner space or hyphen read as `_`); unknown columns are ignored; a missing
 //! required column or a column given twice is an error, as for a CSV file.
 //!
-//! Every row is read with exactly the value grammar of the CSV files
-//! (docs/input-format.md#values): each value is handed to the CSV reader's row parser as
-//! the text a CSV field would hold, so a batch of text columns behaves exactly like the
-//! CSV file, with the same rejections. Typed columns are written as that text first:
+//! Every row is read by the CSV reader's row parsers, with exactly the value grammar of
+//! the CSV files (docs/input-format.md#values), so a batch of text columns behaves
+//! exactly like the CSV file, with the same rejections. A typed value reads as the text
+//! a CSV field would hold for it:
 //!
 //! | Arrow type | read as |
 //! | --- | --- |
@@ -27,6 +27,22 @@
 //!
 //! Rows are numbered by their position among the rows of their table (the rows pushed
 //! before included); a rejection shows `orders row 7` rather than a CSV line.
+//!
+//! # Typed columns without text
+//!
+//! Where a column's type fits what the column holds, its values are converted directly,
+//! never formatted and parsed again: a Timestamp column of an instant column, a Date32
+//! or Date64 column of a date column, a Decimal128, Decimal256 or integer column of a
+//! money column, an integer column of a count, a Boolean column of a boolean; strings
+//! (and dictionaries of strings) are borrowed from the batch, without a copy. The result
+//! is exactly what the text would give: the same value, the same rejection with the
+//! same detail. Values whose text the grammar refuses (a decimal beyond `Decimal`'s
+//! range or with more than 28 fractional digits, a date or instant outside the years
+//! 0000-9999, an integer beyond `i64`) are the rare ones read through their text, so
+//! that the rejection is word for word the text's. A typed column holding something
+//! else (an id given as an integer, …) is written as text per row, as before. The
+//! tests of this module push batches both ways and compare every staged row and
+//! rejection.
 
 use std::io::Write;
 
@@ -39,9 +55,11 @@ use arrow_array::types::{
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
 
-use crate::dataset::{DatasetBuilder, FieldError};
+use crate::calendar::BusinessCalendar;
+use crate::dataset::values;
+use crate::dataset::{DatasetBuilder, FieldError, Staged, TableStage};
 use crate::error::{Error, Result, Table};
-use crate::io::csv::header_name;
+use crate::io::csv::{self, RowFields, Slot, header_name};
 use crate::io::records::Record;
 
 /// The money columns: a float there is its own error.
@@ -289,9 +307,663 @@ impl<'a> Column<'a> {
     }
 }
 
-/// A placeholder for a value that could not be written: not UTF-8, so every column's
-/// grammar rejects it.
+/// What a column of a table holds, in the documented order: which typed Arrow columns
+/// are read natively (without going through text) depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// An id, a free text or an enumeration: read from text.
+    Text,
+    Instant,
+    Date,
+    Money,
+    Count,
+    Bool,
+}
+
+/// The kinds of `table`'s columns, in the documented order.
+fn kinds(table: Table) -> &'static [Kind] {
+    use Kind::{Bool, Count, Date, Instant, Money, Text};
+    match table {
+        Table::Customers => &[
+            Text, Instant, Text, Text, Text, Text, Text, Date, Text, Text, Text,
+        ],
+        Table::Orders => &[
+            Text, Text, Instant, Text, Money, Money, Text, Text, Text, Text,
+        ],
+        Table::OrderLines => &[Text, Text, Text, Text, Count, Money],
+        Table::Deals => &[
+            Text, Text, Instant, Text, Text, Instant, Instant, Instant, Money,
+        ],
+        Table::Costs => &[Date, Text, Text, Money],
+        Table::Interactions => &[
+            Text, Text, Instant, Text, Text, Text, Text, Text, Bool, Text, Text,
+        ],
+        Table::Campaigns => &[Text, Text, Text],
+        Table::Staff => &[Text, Text],
+        Table::Fanpages => &[Text, Text, Text, Bool, Count],
+    }
+}
+
+/// A string column, whichever of Arrow's string layouts it has.
+#[derive(Clone, Copy)]
+enum Strings<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn new(array: &'a dyn Array) -> Option<Strings<'a>> {
+        match array.data_type() {
+            DataType::Utf8 => Some(Strings::Utf8(array.as_string::<i32>())),
+            DataType::LargeUtf8 => Some(Strings::Large(array.as_string::<i64>())),
+            DataType::Utf8View => Some(Strings::View(array.as_string_view())),
+            _ => None,
+        }
+    }
+
+    /// Value `i` (not null).
+    #[inline]
+    fn value(self, i: usize) -> &'a str {
+        match self {
+            Strings::Utf8(a) => a.value(i),
+            Strings::Large(a) => a.value(i),
+            Strings::View(a) => a.value(i),
+        }
+    }
+
+    #[inline]
+    fn is_null(self, i: usize) -> bool {
+        match self {
+            Strings::Utf8(a) => a.is_null(i),
+            Strings::Large(a) => a.is_null(i),
+            Strings::View(a) => a.is_null(i),
+        }
+    }
+}
+
+/// An integer column of any width and sign.
+#[derive(Clone, Copy)]
+enum Integers<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+}
+
+impl<'a> Integers<'a> {
+    fn new(array: &'a dyn Array) -> Option<Integers<'a>> {
+        Some(match array.data_type() {
+            DataType::Int8 => Integers::I8(array.as_primitive::<Int8Type>().values()),
+            DataType::Int16 => Integers::I16(array.as_primitive::<Int16Type>().values()),
+            DataType::Int32 => Integers::I32(array.as_primitive::<Int32Type>().values()),
+            DataType::Int64 => Integers::I64(array.as_primitive::<Int64Type>().values()),
+            DataType::UInt8 => Integers::U8(array.as_primitive::<UInt8Type>().values()),
+            DataType::UInt16 => Integers::U16(array.as_primitive::<UInt16Type>().values()),
+            DataType::UInt32 => Integers::U32(array.as_primitive::<UInt32Type>().values()),
+            DataType::UInt64 => Integers::U64(array.as_primitive::<UInt64Type>().values()),
+            _ => return None,
+        })
+    }
+
+    /// Value `i` (not null); every width fits an `i128`.
+    #[inline]
+    fn value(self, i: usize) -> i128 {
+        match self {
+            Integers::I8(v) => v[i].into(),
+            Integers::I16(v) => v[i].into(),
+            Integers::I32(v) => v[i].into(),
+            Integers::I64(v) => v[i].into(),
+            Integers::U8(v) => v[i].into(),
+            Integers::U16(v) => v[i].into(),
+            Integers::U32(v) => v[i].into(),
+            Integers::U64(v) => v[i].into(),
+        }
+    }
+}
+
+/// How a column's values are read.
+enum Source<'a> {
+    /// Not in the batch, or Arrow's Null type: every value is absent.
+    Absent,
+    /// Text, read with the value grammar from the string itself.
+    Strings(Strings<'a>),
+    /// A dictionary of strings (its keys are the column's).
+    Dictionary(Strings<'a>),
+    /// A typed column read natively (its kind and type fit, see [`Batch::new`]).
+    Timestamp {
+        values: &'a [i64],
+        unit: TimeUnit,
+        /// Without a time zone: a wall-clock time in the builder's zone.
+        local: bool,
+    },
+    Date32(&'a [i32]),
+    Date64(&'a [i64]),
+    Decimal128(&'a [i128], i8),
+    Decimal256(&'a arrow_array::Decimal256Array, i8),
+    Integers(Integers<'a>),
+    Boolean(&'a arrow_array::BooleanArray),
+    /// A typed column of another kind (an id given as an integer, …): each value is
+    /// written as the text of a CSV field first (the row's scratch record).
+    Written,
+}
+
+/// One column of a batch, as read.
+struct Col<'a> {
+    /// The batch's column (its values through text, for the unusual ones); `None`
+    /// when the batch lacks it.
+    column: Option<Column<'a>>,
+    source: Source<'a>,
+}
+
+impl Col<'_> {
+    #[inline]
+    fn is_null(&self, i: usize) -> bool {
+        self.column.as_ref().is_none_or(|c| c.array.is_null(i))
+    }
+}
+
+/// Seconds since 1970 of 0000-01-01T00:00:00 and of 9999-12-31T23:59:59: the instants
+/// whose text has four-digit years (outside them, the text path's grammar decides).
+const FIRST_SECOND: i64 = -62_167_219_200;
+const LAST_SECOND: i64 = 253_402_300_799;
+
+/// Days from 0001-01-01 (chrono's day 1 of the common era) to 1970-01-01, plus one.
+const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+/// 2^96: a `Decimal`'s mantissa is below it.
+const MANTISSA_LIMIT: u128 = 1 << 96;
+
+/// An unscaled decimal `v` with `scale` fractional digits as the `Decimal` the value
+/// grammar reads from its text, when that is simple to tell (`None`: read the text).
+/// Trailing fractional zeros carry no value; more than 28 fractional digits left, a
+/// mantissa of 2^96 or more, or a negative scale are left to the text.
+#[inline]
+fn decimal_of(mut v: i128, scale: i8) -> Option<rust_decimal::Decimal> {
+    let mut scale = u32::try_from(scale).ok()?;
+    // Money fits an i64 almost always: 64-bit divisions are many times cheaper.
+    if let Ok(mut small) = i64::try_from(v) {
+        while scale > 0 && small % 10 == 0 {
+            small /= 10;
+            scale -= 1;
+        }
+        // |small| < 2^63 < 2^96; a zero has scale 0 here, so it is never -0.
+        return if scale > 28 {
+            None
+        } else {
+            rust_decimal::Decimal::try_new(small, scale).ok()
+        };
+    }
+    while scale > 0 && v % 10 == 0 {
+        v /= 10;
+        scale -= 1;
+    }
+    if scale > 28 || v.unsigned_abs() >= MANTISSA_LIMIT {
+        return None;
+    }
+    let d = rust_decimal::Decimal::try_from_i128_with_scale(v, scale).ok()?;
+    Some(if d.is_zero() {
+        rust_decimal::Decimal::ZERO
+    } else {
+        d
+    })
+}
+
+/// The columns of a batch in the table's documented order, read natively where their
+/// kind and type fit, and through text otherwise.
+struct Batch<'a> {
+    cols: Vec<Col<'a>>,
+    names: &'static [crate::model::Column],
+    zone: &'a BusinessCalendar,
+    /// Some column is [`Source::Written`]: each row's scratch record is filled first.
+    written: bool,
+}
+
+impl<'a> Batch<'a> {
+    fn new(
+        table: Table,
+        batch: &'a RecordBatch,
+        map: &[Option<usize>],
+        zone: &'a BusinessCalendar,
+    ) -> Batch<'a> {
+        let kinds = kinds(table);
+        let cols: Vec<Col<'a>> = map
+            .iter()
+            .zip(kinds)
+            .map(|(index, &kind)| {
+                let Some(index) = *index else {
+                    return Col {
+                        column: None,
+                        source: Source::Absent,
+                    };
+                };
+                let array = batch.column(index).as_ref();
+                let column = Column::new(array);
+                let source = Self::source(kind, array, &column);
+                Col {
+                    column: Some(column),
+                    source,
+                }
+            })
+            .collect();
+        let written = cols.iter().any(|c| matches!(c.source, Source::Written));
+        Batch {
+            cols,
+            names: table.columns(),
+            zone,
+            written,
+        }
+    }
+
+    /// How a column of kind `kind` held in `array` is read.
+    fn source(kind: Kind, array: &'a dyn Array, column: &Column<'a>) -> Source<'a> {
+        if let Some(strings) = Strings::new(array) {
+            return Source::Strings(strings);
+        }
+        if let Some((_, values)) = &column.dictionary {
+            return match Strings::new(*values) {
+                Some(strings) => Source::Dictionary(strings),
+                None => Source::Written,
+            };
+        }
+        match (kind, array.data_type()) {
+            (_, DataType::Null) => Source::Absent,
+            (Kind::Instant, DataType::Timestamp(unit, tz)) => {
+                let values: &'a [i64] = match unit {
+                    TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+                    TimeUnit::Millisecond => {
+                        array.as_primitive::<TimestampMillisecondType>().values()
+                    }
+                    TimeUnit::Microsecond => {
+                        array.as_primitive::<TimestampMicrosecondType>().values()
+                    }
+                    TimeUnit::Nanosecond => {
+                        array.as_primitive::<TimestampNanosecondType>().values()
+                    }
+                };
+                Source::Timestamp {
+                    values,
+                    unit: *unit,
+                    local: tz.is_none(),
+                }
+            }
+            (Kind::Date, DataType::Date32) => {
+                Source::Date32(array.as_primitive::<Date32Type>().values())
+            }
+            (Kind::Date, DataType::Date64) => {
+                Source::Date64(array.as_primitive::<Date64Type>().values())
+            }
+            (Kind::Money, DataType::Decimal128(_, scale)) => {
+                Source::Decimal128(array.as_primitive::<Decimal128Type>().values(), *scale)
+            }
+            (Kind::Money, DataType::Decimal256(_, scale)) => {
+                Source::Decimal256(array.as_primitive::<Decimal256Type>(), *scale)
+            }
+            (Kind::Money | Kind::Count, _) if Integers::new(array).is_some() => {
+                Integers::new(array).map_or(Source::Written, Source::Integers)
+            }
+            (Kind::Bool, DataType::Boolean) => Source::Boolean(array.as_boolean()),
+            _ => Source::Written,
+        }
+    }
+
+    /// Writes the [`Source::Written`] values of row `i` into `scratch` (one field per
+    /// documented column, empty for the others); for each, whether it could not be
+    /// written and why.
+    fn write_row(&self, i: usize, scratch: &mut Record, failed: &mut [Option<&'static str>]) {
+        scratch.start(0);
+        let mut value = Vec::new();
+        for (col, failed) in self.cols.iter().zip(failed.iter_mut()) {
+            *failed = None;
+            value.clear();
+            if matches!(col.source, Source::Written)
+                && let Some(column) = &col.column
+                && let Err(problem) = column.write(i, &mut value)
+            {
+                value.clear();
+                *failed = Some(problem);
+            }
+            scratch.push_field(&value);
+        }
+    }
+}
+
+/// Row `i` of a [`Batch`], read by the CSV reader's row parsers.
+struct Row<'r> {
+    batch: &'r Batch<'r>,
+    i: usize,
+    /// The written values of this row ([`Source::Written`] columns only).
+    scratch: &'r Record,
+    failed: &'r [Option<&'static str>],
+}
+
+impl<'r> Row<'r> {
+    /// Value `k` through its text, as a CSV field holding that text would read:
+    /// for a written column, the scratch record's field; for a typed one whose value
+    /// is unusual (beyond a type's range), the text written now.
+    #[cold]
+    #[inline(never)]
+    fn through_text<T>(
+        &self,
+        k: usize,
+        parse: &dyn Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, FieldError> {
+        let name = self.name(k);
+        if let Some(problem) = self.failed[k] {
+            return Err(FieldError::new(name, problem, &[]));
+        }
+        let mut owned = Vec::new();
+        let col = &self.batch.cols[k];
+        let raw: &[u8] = match &col.column {
+            None => return Ok(None),
+            Some(_) if matches!(col.source, Source::Written) => self.scratch.field(k),
+            Some(column) => {
+                if let Err(problem) = column.write(self.i, &mut owned) {
+                    return Err(FieldError::new(name, problem, &[]));
+                }
+                &owned
+            }
+        };
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        parse(raw)
+            .map(Some)
+            .map_err(|problem| FieldError::new(name, problem, raw))
+    }
+
+    /// Value `k` as a string, when its column holds strings (`None` for a null).
+    #[inline]
+    fn string(&self, k: usize) -> Option<Option<&'r str>> {
+        let col = &self.batch.cols[k];
+        match &col.source {
+            Source::Strings(strings) => {
+                Some((!strings.is_null(self.i)).then(|| strings.value(self.i)))
+            }
+            Source::Dictionary(strings) => Some(if col.is_null(self.i) {
+                None
+            } else {
+                let keys = col.column.as_ref().and_then(|c| c.dictionary.as_ref());
+                let key = keys.and_then(|(keys, _)| keys.get(self.i)).copied();
+                key.filter(|&key| !strings.is_null(key))
+                    .map(|key| strings.value(key))
+            }),
+            _ => None,
+        }
+    }
+
+    /// Value `k` read from its string (`Some`) with `parse`, as from a CSV field.
+    #[inline]
+    fn read_string<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Option<Result<Option<T>, FieldError>> {
+        let value = self.string(k)?;
+        Some(match value {
+            None | Some("") => Ok(None),
+            Some(text) => parse(text.as_bytes())
+                .map(Some)
+                .map_err(|problem| FieldError::new(self.name(k), problem, text.as_bytes())),
+        })
+    }
+
+    /// The row's id (column 0) as a rejection shows it, as the text path shows it.
+    fn id(&self) -> Option<std::borrow::Cow<'r, str>> {
+        let value = match self.string(0) {
+            Some(text) => text.map(std::borrow::Cow::Borrowed),
+            None if self.failed[0].is_some() => {
+                Some(String::from_utf8_lossy(PLACEHOLDER).into_owned().into())
+            }
+            None => Some(String::from_utf8_lossy(self.scratch.field(0))),
+        };
+        value.filter(|id| !id.is_empty())
+    }
+}
+
+/// A value that could not be written as text shows as this in a rejection's id: the
+/// text path's placeholder, which is not UTF-8.
 const PLACEHOLDER: &[u8] = b"\xFF";
+
+impl<'r> RowFields<'r> for Row<'r> {
+    #[inline]
+    fn name(&self, k: usize) -> &'static str {
+        self.batch.names[k].name
+    }
+
+    #[inline]
+    fn text(&self, k: usize) -> Result<Option<&'r str>, FieldError> {
+        if let Some(value) = self.string(k) {
+            return Ok(value.filter(|s| !s.is_empty()));
+        }
+        match self.batch.cols[k].source {
+            Source::Absent => Ok(None),
+            _ => {
+                if let Some(problem) = self.failed[k] {
+                    return Err(FieldError::new(self.name(k), problem, &[]));
+                }
+                // Text columns of other types are written (see `Batch::source`); their
+                // text is ASCII.
+                let raw = self.scratch.field(k);
+                if raw.is_empty() {
+                    return Ok(None);
+                }
+                std::str::from_utf8(raw)
+                    .map(Some)
+                    .map_err(|_| FieldError::new(self.name(k), "invalid UTF-8", raw))
+            }
+        }
+    }
+
+    #[inline]
+    fn parse<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, FieldError> {
+        if let Some(value) = self.read_string(k, &parse) {
+            return value;
+        }
+        match self.batch.cols[k].source {
+            Source::Absent => Ok(None),
+            _ => self.through_text(k, &parse),
+        }
+    }
+
+    #[inline]
+    fn timestamp(&self, k: usize) -> Result<Option<crate::calendar::Ts>, FieldError> {
+        let zone = self.batch.zone;
+        let grammar = |raw: &[u8]| values::timestamp(raw, zone);
+        if let Some(value) = self.read_string(k, grammar) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        match col.source {
+            Source::Absent => Ok(None),
+            Source::Timestamp {
+                values,
+                unit,
+                local,
+            } => {
+                if col.is_null(self.i) {
+                    return Ok(None);
+                }
+                let v = values[self.i];
+                let (secs, nanos) = match unit {
+                    TimeUnit::Second => (v, 0),
+                    TimeUnit::Millisecond => (v.div_euclid(1_000), v.rem_euclid(1_000) * 1_000_000),
+                    TimeUnit::Microsecond => {
+                        (v.div_euclid(1_000_000), v.rem_euclid(1_000_000) * 1_000)
+                    }
+                    TimeUnit::Nanosecond => {
+                        (v.div_euclid(1_000_000_000), v.rem_euclid(1_000_000_000))
+                    }
+                };
+                if !(FIRST_SECOND..=LAST_SECOND).contains(&secs) {
+                    return self.through_text(k, &grammar);
+                }
+                // OK because 0 <= nanos < 10^9.
+                let nanos = nanos as u32;
+                let secs = if local {
+                    zone.local_to_utc_secs(secs)
+                } else {
+                    secs
+                };
+                Ok(Some(crate::calendar::Ts { secs, nanos }))
+            }
+            _ => self.through_text(k, &grammar),
+        }
+    }
+
+    #[inline]
+    fn decimal(&self, k: usize) -> Result<Option<rust_decimal::Decimal>, FieldError> {
+        if let Some(value) = self.read_string(k, values::decimal) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        let fast = match col.source {
+            Source::Absent => return Ok(None),
+            _ if col.is_null(self.i) => return Ok(None),
+            Source::Decimal128(values, scale) => decimal_of(values[self.i], scale),
+            Source::Decimal256(array, scale) => array
+                .value(self.i)
+                .to_i128()
+                .and_then(|v| decimal_of(v, scale)),
+            Source::Integers(ints) => decimal_of(ints.value(self.i), 0),
+            _ => None,
+        };
+        match fast {
+            Some(d) => Ok(Some(d)),
+            None => self.through_text(k, &values::decimal),
+        }
+    }
+
+    #[inline]
+    fn date(&self, k: usize) -> Result<Option<chrono::NaiveDate>, FieldError> {
+        use chrono::Datelike;
+        if let Some(value) = self.read_string(k, values::date) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        let fast = match col.source {
+            Source::Absent => return Ok(None),
+            _ if col.is_null(self.i) => return Ok(None),
+            Source::Date32(days) => days[self.i]
+                .checked_add(UNIX_EPOCH_FROM_CE)
+                .and_then(chrono::NaiveDate::from_num_days_from_ce_opt),
+            Source::Date64(ms) => {
+                chrono::DateTime::from_timestamp_millis(ms[self.i]).map(|at| at.date_naive())
+            }
+            _ => None,
+        };
+        match fast.filter(|d| (0..=9999).contains(&d.year())) {
+            Some(d) => Ok(Some(d)),
+            None => self.through_text(k, &values::date),
+        }
+    }
+
+    #[inline]
+    fn integer(&self, k: usize) -> Result<Option<i64>, FieldError> {
+        if let Some(value) = self.read_string(k, values::integer) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        let fast = match col.source {
+            Source::Absent => return Ok(None),
+            _ if col.is_null(self.i) => return Ok(None),
+            Source::Integers(ints) => i64::try_from(ints.value(self.i)).ok(),
+            _ => None,
+        };
+        match fast {
+            Some(n) => Ok(Some(n)),
+            None => self.through_text(k, &values::integer),
+        }
+    }
+
+    #[inline]
+    fn boolean(&self, k: usize) -> Result<Option<bool>, FieldError> {
+        if let Some(value) = self.read_string(k, values::boolean) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        match col.source {
+            Source::Absent => Ok(None),
+            _ if col.is_null(self.i) => Ok(None),
+            Source::Boolean(array) => Ok(Some(array.value(self.i))),
+            _ => self.through_text(k, &values::boolean),
+        }
+    }
+}
+
+/// Stages the rows of `batch` with the table's row parser, rows numbered on from the
+/// table's; their rejections are [`Origin::PushedRow`](crate::Origin::PushedRow)s.
+fn push_rows<T: Staged>(
+    stage: &mut TableStage<T>,
+    batch: &Batch<'_>,
+    rows: usize,
+    parse: impl for<'r> Fn(&Row<'r>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
+) {
+    let table = T::TABLE;
+    let mut scratch = Record::default();
+    let mut failed = vec![None; batch.cols.len()];
+    // Empty fields unless some column is written per row.
+    batch.write_row(0, &mut scratch, &mut failed);
+    stage.reserve(rows);
+    for i in 0..rows {
+        if batch.written {
+            batch.write_row(i, &mut scratch, &mut failed);
+        }
+        let row = Row {
+            batch,
+            i,
+            scratch: &scratch,
+            failed: &failed,
+        };
+        let line = stage.next_line();
+        let (staged, rejected) = (stage.rows.len(), stage.rejections.len());
+        if let Err(e) = parse(&row, line, stage) {
+            let id = if table.has_id() { row.id() } else { None };
+            stage.reject(table, line, id.as_deref(), e);
+        }
+        for rejection in stage.rejections.iter_mut().skip(rejected) {
+            rejection.origin = crate::error::Origin::PushedRow;
+        }
+        if stage.rows.len() > staged {
+            match stage.pushed.last_mut() {
+                Some((_, end)) if *end == staged => *end = staged + 1,
+                _ => stage.pushed.push((staged, staged + 1)),
+            }
+        }
+    }
+}
+
+/// Stages a batch into one table's stage.
+pub(crate) fn push_batch_into(
+    slot: &mut Slot<'_>,
+    table: Table,
+    batch: &RecordBatch,
+    zone: &BusinessCalendar,
+) -> Result<()> {
+    let map = map_schema(table, &batch.schema())?;
+    let view = Batch::new(table, batch, &map, zone);
+    let rows = batch.num_rows();
+    match slot {
+        Slot::Customers(s) => push_rows(s, &view, rows, |f, l, s| csv::customer(f, l, s)),
+        Slot::Orders(s) => push_rows(s, &view, rows, |f, l, s| csv::order(f, l, s)),
+        Slot::OrderLines(s) => push_rows(s, &view, rows, |f, l, s| csv::order_line(f, l, s)),
+        Slot::Deals(s) => push_rows(s, &view, rows, |f, l, s| csv::deal(f, l, s)),
+        Slot::Costs(s) => push_rows(s, &view, rows, |f, l, s| csv::cost(f, l, s)),
+        Slot::Interactions(s) => push_rows(s, &view, rows, |f, l, s| csv::interaction(f, l, s)),
+        Slot::Campaigns(s) => push_rows(s, &view, rows, |f, l, s| csv::campaign(f, l, s)),
+        Slot::Staff(s) => push_rows(s, &view, rows, |f, l, s| csv::staff(f, l, s)),
+        Slot::Fanpages(s) => push_rows(s, &view, rows, |f, l, s| csv::fanpage(f, l, s)),
+    }
+    Ok(())
+}
 
 impl DatasetBuilder {
     /// Adds the rows of one table given as an Arrow record batch (feature `arrow`).
@@ -330,6 +1002,17 @@ impl DatasetBuilder {
     /// # Ok::<(), crm_metrics::Error>(())
     /// ```
     pub fn push_batch(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
+        match self.stage.slots([table]).pop() {
+            Some(mut slot) => push_batch_into(&mut slot, table, batch, &self.zone),
+            None => Ok(()),
+        }
+    }
+
+    /// [`push_batch`](DatasetBuilder::push_batch) the old way, every value written as
+    /// text and read by the CSV row parser: the reference the typed reading is
+    /// compared with in tests.
+    #[cfg(test)]
+    pub(crate) fn push_batch_as_text(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
         let map = map_schema(table, &batch.schema())?;
         let columns: Vec<Option<Column<'_>>> = map
             .iter()
@@ -364,6 +1047,16 @@ impl DatasetBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use arrow_array::types::Int32Type;
+    use arrow_array::{
+        ArrayRef, BooleanArray, Date32Array, Date64Array, Decimal128Array, Decimal256Array,
+        DictionaryArray, Int8Array, Int64Array, LargeStringArray, NullArray, StringArray,
+        StringViewArray, TimestampMicrosecondArray, TimestampMillisecondArray,
+        TimestampNanosecondArray, TimestampSecondArray, UInt32Array, UInt64Array,
+    };
+    type I256 = <Decimal256Type as arrow_array::ArrowPrimitiveType>::Native;
 
     #[test]
     fn scaled_decimals() {
@@ -378,5 +1071,527 @@ mod tests {
         assert_eq!(s("7", 0), "7");
         assert_eq!(s("7", -2), "700");
         assert_eq!(s("0", 2), "0.00");
+    }
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    fn text(values: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(values.to_vec()))
+    }
+
+    /// `n` copies of `value`.
+    fn texts(n: usize, value: &str) -> ArrayRef {
+        Arc::new(StringArray::from(vec![value; n]))
+    }
+
+    /// Ids `prefix0`, `prefix1`, …
+    fn ids(n: usize, prefix: &str) -> ArrayRef {
+        Arc::new(StringArray::from(
+            (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>(),
+        ))
+    }
+
+    /// Pushes the batches both ways, typed and as text, into builders in `zone`, and
+    /// asserts the built datasets are the same: every staged row and key (the snapshot
+    /// holds every field of a dataset) and every rejection, with its row number, id,
+    /// column, reason and detail.
+    fn same(zone: &str, batches: &[(Table, RecordBatch)]) -> Dataset {
+        let zone: BusinessCalendar = zone.parse().unwrap();
+        let mut typed = DatasetBuilder::new().time_zone(zone.clone());
+        let mut as_text = DatasetBuilder::new().time_zone(zone);
+        for (table, batch) in batches {
+            typed.push_batch(*table, batch).unwrap();
+            as_text.push_batch_as_text(*table, batch).unwrap();
+        }
+        let (typed, as_text) = (typed.build().unwrap(), as_text.build().unwrap());
+        assert_eq!(typed.quality(), as_text.quality());
+        let rejections = |d: &Dataset| {
+            d.quality()
+                .rejections()
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rejections(&typed), rejections(&as_text));
+        let snapshot = |d: &Dataset| {
+            let mut bytes = Vec::new();
+            d.write_snapshot(&mut bytes).unwrap();
+            bytes
+        };
+        assert!(snapshot(&typed) == snapshot(&as_text), "snapshots differ");
+        typed
+    }
+
+    use crate::Dataset;
+
+    /// A small deterministic generator (no dependency): xorshift.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// Mostly ordinary values, sometimes extreme ones.
+        fn i64(&mut self, ordinary: i64) -> i64 {
+            match self.next() % 8 {
+                0 => self.next() as i64,
+                1 => [i64::MIN, i64::MAX, 0, -1, 1][(self.next() % 5) as usize],
+                _ => (self.next() % (2 * ordinary as u64)) as i64 - ordinary,
+            }
+        }
+        fn null(&mut self) -> bool {
+            self.next().is_multiple_of(10)
+        }
+    }
+
+    fn customers(n: usize) -> RecordBatch {
+        batch(vec![
+            ("id", ids(n, "KH")),
+            ("created_at", texts(n, "2020-01-01 00:00")),
+            ("source", texts(n, "pos")),
+        ])
+    }
+
+    /// Timestamps of every unit, with and without a zone, random and at the edges of
+    /// the four-digit years, with nulls, in a zone with DST.
+    #[test]
+    fn typed_timestamps_read_as_their_text() {
+        const N: usize = 3000;
+        for zone in ["+07:00", "Europe/Berlin", "-05:30"] {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+            // Seconds around now ±200 years, and the edges of years 0000 and 9999.
+            let edges = [
+                -62_167_219_200i64,
+                -62_167_219_201,
+                253_402_300_799,
+                253_402_300_800,
+                // The Berlin DST gap and overlap of 2026, as wall-clock times.
+                1_774_747_800, // 2026-03-29 01:30
+                1_774_744_200, // 2026-03-29 00:30
+                1_774_751_400, // 2026-03-29 02:30 (in the gap)
+                1_792_895_400, // 2026-10-25 02:30 (in the overlap)
+                1_792_891_800, // 2026-10-25 01:30
+                1_792_899_000, // 2026-10-25 03:30
+            ];
+            let mut secs: Vec<Option<i64>> = (0..N)
+                .map(|i| {
+                    if rng.null() {
+                        None
+                    } else if i < edges.len() {
+                        Some(edges[i])
+                    } else {
+                        Some(rng.i64(6_400_000_000))
+                    }
+                })
+                .collect();
+            secs[N - 1] = Some(i64::MIN);
+            let frac = |rng: &mut Rng, per: i64| (rng.next() % per as u64) as i64;
+            let scaled = |rng: &mut Rng, per: i64| -> Vec<Option<i64>> {
+                secs.iter()
+                    .map(|s| s.map(|s| s.saturating_mul(per).saturating_add(frac(rng, per))))
+                    .collect()
+            };
+            let ms = scaled(&mut rng, 1_000);
+            let us = scaled(&mut rng, 1_000_000);
+            let ns = scaled(&mut rng, 1_000_000_000);
+            for tz in [None, Some("UTC"), Some("+07:00")] {
+                let with = |a: ArrayRef| -> ArrayRef {
+                    match tz {
+                        None => a,
+                        Some(tz) => arrow_cast_tz(a, tz),
+                    }
+                };
+                let columns: [ArrayRef; 4] = [
+                    with(Arc::new(TimestampSecondArray::from(secs.clone()))),
+                    with(Arc::new(TimestampMillisecondArray::from(ms.clone()))),
+                    with(Arc::new(TimestampMicrosecondArray::from(us.clone()))),
+                    with(Arc::new(TimestampNanosecondArray::from(ns.clone()))),
+                ];
+                for at in columns {
+                    let deals = batch(vec![
+                        ("id", ids(N, "D")),
+                        ("created_at", texts(N, "2026-01-01 00:00")),
+                        ("source", texts(N, "ads")),
+                        // Optional and required timestamps.
+                        ("won_at", at.clone()),
+                    ]);
+                    let interactions = batch(vec![
+                        ("id", ids(N, "T")),
+                        ("customer_id", texts(N, "KH0")),
+                        ("at", at),
+                        ("channel", texts(N, "zalo")),
+                        ("kind", texts(N, "message")),
+                        ("direction", texts(N, "inbound")),
+                    ]);
+                    let d = same(
+                        zone,
+                        &[
+                            (Table::Customers, customers(1)),
+                            (Table::Deals, deals),
+                            (Table::Interactions, interactions),
+                        ],
+                    );
+                    // Most rows are accepted: the comparison is not all rejections.
+                    let accepted = d.quality().table(Table::Interactions).accepted;
+                    assert!(
+                        accepted > N as u64 / 2,
+                        "{:?}",
+                        d.quality().table(Table::Interactions)
+                    );
+                }
+            }
+        }
+    }
+
+    /// A timestamp array with a time zone.
+    fn arrow_cast_tz(a: ArrayRef, tz: &str) -> ArrayRef {
+        match a.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => Arc::new(
+                a.as_primitive::<TimestampSecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => Arc::new(
+                a.as_primitive::<TimestampMillisecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => Arc::new(
+                a.as_primitive::<TimestampMicrosecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            _ => Arc::new(
+                a.as_primitive::<TimestampNanosecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+        }
+    }
+
+    /// Decimal128 and Decimal256 of many scales (negative, zero, beyond 28, 38),
+    /// integers of every width for money and counts, with nulls and extremes.
+    #[test]
+    fn typed_numbers_read_as_their_text() {
+        const N: usize = 2000;
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mantissas: Vec<Option<i128>> = (0..N)
+            .map(|i| {
+                if rng.null() {
+                    return None;
+                }
+                let edges = [
+                    0i128,
+                    -0,
+                    (1 << 96) - 1,
+                    1 << 96,
+                    -((1 << 96) - 1),
+                    -(1 << 96),
+                    10i128.pow(38) - 1,
+                    -(10i128.pow(38) - 1),
+                    12_345_000,
+                    -500,
+                    7_000_000_000_000_000_000_000_000_000,
+                ];
+                Some(match i {
+                    i if i < edges.len() => edges[i],
+                    _ => match rng.next() % 4 {
+                        0 => (i128::from(rng.next()) << 40) ^ i128::from(rng.next()),
+                        1 => i128::from(rng.next() as i64) * 1000,
+                        _ => i128::from(rng.i64(1_000_000_000)),
+                    },
+                })
+            })
+            .collect();
+        for scale in [0i8, 2, 5, 18, 28, 29, 30, 38, -3] {
+            let precision = 38;
+            let totals: ArrayRef = Arc::new(
+                Decimal128Array::from(mantissas.clone())
+                    .with_precision_and_scale(precision, scale)
+                    .unwrap(),
+            );
+            let wide: Vec<Option<I256>> = mantissas
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    m.map(|m| {
+                        let m = I256::from_i128(m);
+                        if i % 7 == 3 {
+                            m.wrapping_mul(I256::from_i128(10i128.pow(20)))
+                        } else {
+                            m
+                        }
+                    })
+                })
+                .collect();
+            let costs: ArrayRef = Arc::new(
+                Decimal256Array::from(wide)
+                    .with_precision_and_scale(76, scale)
+                    .unwrap(),
+            );
+            let orders = batch(vec![
+                ("id", ids(N, "DH")),
+                ("customer_id", texts(N, "KH0")),
+                ("created_at", texts(N, "2026-01-01 00:00")),
+                ("status", texts(N, "completed")),
+                ("total", totals),
+                ("cost_of_goods", costs),
+            ]);
+            same(
+                "+07:00",
+                &[(Table::Customers, customers(1)), (Table::Orders, orders)],
+            );
+        }
+        // Integers of every width as money and counts.
+        let wide: Vec<Option<i64>> = (0..N)
+            .map(|_| (!rng.null()).then(|| rng.i64(1_000_000)))
+            .collect();
+        let unsigned: Vec<Option<u64>> = wide.iter().map(|v| v.map(|v| v as u64)).collect();
+        let small: Vec<Option<i8>> = wide.iter().map(|v| v.map(|v| v as i8)).collect();
+        let medium: Vec<Option<u32>> = wide.iter().map(|v| v.map(|v| v as u32)).collect();
+        let columns: [(ArrayRef, ArrayRef); 3] = [
+            (
+                Arc::new(Int64Array::from(wide.clone())),
+                Arc::new(UInt64Array::from(unsigned.clone())),
+            ),
+            (
+                Arc::new(UInt64Array::from(unsigned)),
+                Arc::new(Int8Array::from(small)),
+            ),
+            (
+                Arc::new(UInt32Array::from(medium)),
+                Arc::new(Int64Array::from(wide)),
+            ),
+        ];
+        for (quantity, price) in columns {
+            let lines = batch(vec![
+                ("order_id", texts(N, "DH0")),
+                ("product_id", ids(N, "SP")),
+                ("quantity", quantity.clone()),
+                ("unit_price", price),
+            ]);
+            let fanpages = batch(vec![
+                ("id", ids(N, "FP")),
+                ("name", texts(N, "Page")),
+                ("activated", Arc::new(BooleanArray::from(vec![true; N]))),
+                ("linked_accounts", quantity),
+            ]);
+            same(
+                "+07:00",
+                &[
+                    (Table::Customers, customers(1)),
+                    (Table::OrderLines, lines),
+                    (Table::Fanpages, fanpages),
+                ],
+            );
+        }
+    }
+
+    /// Dates of both types, random and at the edges of the four-digit years and of
+    /// chrono's range, with nulls; a Date64 that is not midnight.
+    #[test]
+    fn typed_dates_read_as_their_text() {
+        const N: usize = 2000;
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let edges = [
+            0i32,
+            -719_528,
+            -719_529,
+            2_932_896,
+            2_932_897,
+            i32::MAX,
+            i32::MIN,
+            -1,
+        ];
+        let days: Vec<Option<i32>> = (0..N)
+            .map(|i| {
+                if rng.null() {
+                    None
+                } else if i < edges.len() {
+                    Some(edges[i])
+                } else if rng.next().is_multiple_of(8) {
+                    Some(rng.next() as i32)
+                } else {
+                    Some((rng.next() % 200_000) as i32 - 100_000)
+                }
+            })
+            .collect();
+        let ms: Vec<Option<i64>> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                d.map(|d| {
+                    let base = i64::from(d) * 86_400_000;
+                    match i % 5 {
+                        0 => base + 3_600_000,
+                        1 => base - 1,
+                        2 => rng.next() as i64,
+                        _ => base,
+                    }
+                })
+            })
+            .collect();
+        let dates: [ArrayRef; 2] = [
+            Arc::new(Date32Array::from(days)),
+            Arc::new(Date64Array::from(ms)),
+        ];
+        for date in dates {
+            let costs = batch(vec![
+                ("date", date.clone()),
+                ("source", texts(N, "ads")),
+                ("amount", texts(N, "5")),
+            ]);
+            let customers = batch(vec![
+                ("id", ids(N, "KH")),
+                ("created_at", texts(N, "2020-01-01 00:00")),
+                ("source", texts(N, "pos")),
+                ("birth_date", date),
+            ]);
+            same(
+                "+07:00",
+                &[(Table::Customers, customers), (Table::Costs, costs)],
+            );
+        }
+    }
+
+    /// Booleans with nulls, string layouts and dictionaries (capitals, null keys and
+    /// null values), a Null column, and typed columns that hold text (ids as integers,
+    /// a status as a date, an id as a timestamp beyond chrono's range): all as text.
+    #[test]
+    fn strings_booleans_and_written_columns_read_as_their_text() {
+        let automated = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+            None,
+        ])) as ArrayRef;
+        let keys = arrow_array::Int32Array::from(vec![Some(0), Some(1), None, Some(2), Some(3)]);
+        let values = StringArray::from(vec![Some("Zalo"), Some(" FACEBOOK "), None, Some("fax")]);
+        let channel: ArrayRef =
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).unwrap());
+        let interactions = batch(vec![
+            (
+                "id",
+                Arc::new(UInt32Array::from(vec![
+                    Some(1),
+                    Some(2),
+                    Some(3),
+                    None,
+                    Some(1),
+                ])),
+            ),
+            (
+                "customer_id",
+                Arc::new(LargeStringArray::from(vec!["KH0", "KH0", "", "KH9", "KH0"])),
+            ),
+            ("at", texts(5, "2026-01-01 10:00")),
+            ("channel", channel),
+            ("kind", texts(5, "message")),
+            (
+                "direction",
+                Arc::new(StringViewArray::from(vec![
+                    Some("Inbound"),
+                    Some("outbound"),
+                    None,
+                    Some("in"),
+                    Some("inbound"),
+                ])),
+            ),
+            ("automated", automated),
+            ("fanpage_id", Arc::new(NullArray::new(5))),
+            (
+                "staff_id",
+                Arc::new(Date32Array::from(vec![
+                    Some(1),
+                    None,
+                    Some(-800_000),
+                    Some(3),
+                    Some(4),
+                ])),
+            ),
+            (
+                "campaign_id",
+                Arc::new(BooleanArray::from(vec![
+                    Some(true),
+                    None,
+                    Some(false),
+                    None,
+                    None,
+                ])),
+            ),
+        ]);
+        let orders = batch(vec![
+            (
+                "id",
+                Arc::new(
+                    TimestampSecondArray::from(vec![Some(0), Some(i64::MAX), None, Some(5)])
+                        .with_timezone("UTC"),
+                ),
+            ),
+            ("customer_id", Arc::new(Int64Array::from(vec![0, 0, 0, -3]))),
+            ("created_at", texts(4, "2026-01-01 10:00")),
+            (
+                "status",
+                Arc::new(Date32Array::from(vec![Some(0), Some(1), None, Some(2)])),
+            ),
+            (
+                "total",
+                Arc::new(BooleanArray::from(vec![
+                    Some(true),
+                    None,
+                    Some(false),
+                    None,
+                ])),
+            ),
+            (
+                "voucher_code",
+                Arc::new(Decimal128Array::from(vec![
+                    Some(1),
+                    None,
+                    Some(0),
+                    Some(-5),
+                ])),
+            ),
+        ]);
+        let fanpages = batch(vec![
+            ("id", texts(3, "FP1")),
+            ("name", text(&[Some("A"), None, Some("")])),
+            (
+                "activated",
+                Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+            ),
+            (
+                "linked_accounts",
+                Arc::new(Int64Array::from(vec![-1, 2, 3])),
+            ),
+        ]);
+        let customers = batch(vec![
+            ("id", Arc::new(Int64Array::from(vec![0, 1, 2]))),
+            ("created_at", texts(3, "2020-01-01 00:00")),
+            ("source", texts(3, "pos")),
+            (
+                "gender",
+                Arc::new(
+                    vec![Some("Female"), None, Some("x")]
+                        .into_iter()
+                        .collect::<DictionaryArray<Int32Type>>(),
+                ),
+            ),
+        ]);
+        let d = same(
+            "Europe/Berlin",
+            &[
+                (Table::Customers, customers),
+                (Table::Interactions, interactions),
+                (Table::Orders, orders),
+                (Table::Fanpages, fanpages),
+            ],
+        );
+        assert!(!d.quality().is_clean());
     }
 }

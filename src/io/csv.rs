@@ -25,6 +25,77 @@ use crate::io::records::{Record, RecordReader};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
+/// A row's values by documented column index `k`, as the row parsers read them: from a
+/// CSV record ([`Fields`]) or from the columns of an Arrow record batch
+/// (`io::arrow`). Every getter returns `None` for an absent value (an empty field, a
+/// column not in the file, a null), and a [`FieldError`] naming the column for a value
+/// that breaks the value grammar (docs/input-format.md#values).
+pub(crate) trait RowFields<'a> {
+    /// Column `k`'s name.
+    fn name(&self, k: usize) -> &'static str;
+
+    /// A text value (an id, a free text), borrowed.
+    fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError>;
+
+    /// A value read from its bytes with `parse` (the enumerations, a count).
+    fn parse<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, FieldError>;
+
+    /// A timestamp (local in the business time zone when it has no offset).
+    fn timestamp(&self, k: usize) -> Result<Option<crate::calendar::Ts>, FieldError>;
+
+    /// A decimal ([`values::decimal`]).
+    fn decimal(&self, k: usize) -> Result<Option<rust_decimal::Decimal>, FieldError> {
+        self.parse(k, values::decimal)
+    }
+
+    /// A calendar date ([`values::date`]).
+    fn date(&self, k: usize) -> Result<Option<chrono::NaiveDate>, FieldError> {
+        self.parse(k, values::date)
+    }
+
+    /// An integer ([`values::integer`]).
+    fn integer(&self, k: usize) -> Result<Option<i64>, FieldError> {
+        self.parse(k, values::integer)
+    }
+
+    /// A boolean ([`values::boolean`]).
+    fn boolean(&self, k: usize) -> Result<Option<bool>, FieldError> {
+        self.parse(k, values::boolean)
+    }
+
+    /// `value` of column `k`, a missing required value when absent.
+    #[inline]
+    fn need<T>(&self, k: usize, value: Option<T>) -> Result<T, FieldError> {
+        value.ok_or_else(|| FieldError::missing(self.name(k)))
+    }
+
+    #[inline]
+    fn required_text(&self, k: usize) -> Result<&'a str, FieldError> {
+        let value = self.text(k)?;
+        self.need(k, value)
+    }
+
+    #[inline]
+    fn required_timestamp(&self, k: usize) -> Result<crate::calendar::Ts, FieldError> {
+        let value = self.timestamp(k)?;
+        self.need(k, value)
+    }
+
+    #[inline]
+    fn required<T>(
+        &self,
+        k: usize,
+        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
+    ) -> Result<T, FieldError> {
+        let value = self.parse(k, parse)?;
+        self.need(k, value)
+    }
+}
+
 /// A record seen through a table's header: field `k` of the table's column list.
 pub(crate) struct Fields<'a> {
     record: &'a Record,
@@ -42,7 +113,9 @@ impl<'a> Fields<'a> {
     fn raw(&self, k: usize) -> &'a [u8] {
         self.record.field(self.map[k])
     }
+}
 
+impl<'a> RowFields<'a> for Fields<'a> {
     #[inline]
     fn name(&self, k: usize) -> &'static str {
         self.names[k].name
@@ -66,12 +139,6 @@ impl<'a> Fields<'a> {
     }
 
     #[inline]
-    fn required_text(&self, k: usize) -> Result<&'a str, FieldError> {
-        self.text(k)?
-            .ok_or_else(|| FieldError::missing(self.name(k)))
-    }
-
-    #[inline]
     fn parse<T>(
         &self,
         k: usize,
@@ -86,26 +153,9 @@ impl<'a> Fields<'a> {
             .map_err(|problem| FieldError::new(self.name(k), problem, raw))
     }
 
-    /// A timestamp (local in the business time zone when it has no offset).
     #[inline]
     fn timestamp(&self, k: usize) -> Result<Option<crate::calendar::Ts>, FieldError> {
         self.parse(k, |raw| values::timestamp(raw, self.zone))
-    }
-
-    #[inline]
-    fn required_timestamp(&self, k: usize) -> Result<crate::calendar::Ts, FieldError> {
-        self.timestamp(k)?
-            .ok_or_else(|| FieldError::missing(self.name(k)))
-    }
-
-    #[inline]
-    fn required<T>(
-        &self,
-        k: usize,
-        parse: impl Fn(&[u8]) -> Result<T, &'static str>,
-    ) -> Result<T, FieldError> {
-        self.parse(k, parse)?
-            .ok_or_else(|| FieldError::missing(self.name(k)))
     }
 }
 
@@ -117,8 +167,8 @@ fn enumeration<T>(
     move |raw| from(raw).ok_or_else(expected)
 }
 
-fn customer(
-    f: &Fields<'_>,
+pub(crate) fn customer<'a>(
+    f: &impl RowFields<'a>,
     line: u64,
     stage: &mut TableStage<StagedCustomer>,
 ) -> Result<(), FieldError> {
@@ -128,7 +178,7 @@ fn customer(
         source: f.required(2, enumeration(Source::from_bytes, Source::expected))?,
         text: [f.text(3)?, f.text(4)?, f.text(5)?, None, None, None],
         gender: f.parse(6, enumeration(Gender::from_bytes, Gender::expected))?,
-        birth_date: f.parse(7, values::date)?,
+        birth_date: f.date(7)?,
     };
     let text = [
         fields.text[0],
@@ -142,7 +192,11 @@ fn customer(
     Ok(())
 }
 
-fn order(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedOrder>) -> Result<(), FieldError> {
+pub(crate) fn order<'a>(
+    f: &impl RowFields<'a>,
+    line: u64,
+    stage: &mut TableStage<StagedOrder>,
+) -> Result<(), FieldError> {
     let fields = OrderFields {
         id: f.required_text(0)?,
         customer_id: f.required_text(1)?,
@@ -151,8 +205,8 @@ fn order(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedOrder>) -> Resu
             3,
             enumeration(OrderStatus::from_bytes, OrderStatus::expected),
         )?,
-        total: f.required(4, values::decimal)?,
-        cost_of_goods: f.parse(5, values::decimal)?,
+        total: f.need(4, f.decimal(4)?)?,
+        cost_of_goods: f.decimal(5)?,
         fanpage_id: {
             f.text(6)?; // source: free text, checked for UTF-8, not used by any metric
             f.text(7)?
@@ -164,8 +218,8 @@ fn order(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedOrder>) -> Resu
     Ok(())
 }
 
-fn order_line(
-    f: &Fields<'_>,
+pub(crate) fn order_line<'a>(
+    f: &impl RowFields<'a>,
     line: u64,
     stage: &mut TableStage<StagedLine>,
 ) -> Result<(), FieldError> {
@@ -176,14 +230,18 @@ fn order_line(
     let fields = LineFields {
         order_id,
         product_id,
-        quantity: f.required(4, values::integer)?,
-        unit_price: f.required(5, values::decimal)?,
+        quantity: f.need(4, f.integer(4)?)?,
+        unit_price: f.need(5, f.decimal(5)?)?,
     };
     stage.push(line, fields);
     Ok(())
 }
 
-fn deal(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedDeal>) -> Result<(), FieldError> {
+pub(crate) fn deal<'a>(
+    f: &impl RowFields<'a>,
+    line: u64,
+    stage: &mut TableStage<StagedDeal>,
+) -> Result<(), FieldError> {
     let fields = DealFields {
         id: f.required_text(0)?,
         customer_id: f.text(1)?,
@@ -193,25 +251,29 @@ fn deal(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedDeal>) -> Result
         handed_over_at: f.timestamp(5)?,
         opportunity_at: f.timestamp(6)?,
         won_at: f.timestamp(7)?,
-        revenue: f.parse(8, values::decimal)?,
+        revenue: f.decimal(8)?,
     };
     stage.push(line, fields);
     Ok(())
 }
 
-fn cost(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedCost>) -> Result<(), FieldError> {
+pub(crate) fn cost<'a>(
+    f: &impl RowFields<'a>,
+    line: u64,
+    stage: &mut TableStage<StagedCost>,
+) -> Result<(), FieldError> {
     let fields = CostFields {
-        date: f.required(0, values::date)?,
+        date: f.need(0, f.date(0)?)?,
         source: f.required_text(1)?,
         product_type: f.text(2)?,
-        amount: f.required(3, values::decimal)?,
+        amount: f.need(3, f.decimal(3)?)?,
     };
     stage.push(line, fields);
     Ok(())
 }
 
-fn interaction(
-    f: &Fields<'_>,
+pub(crate) fn interaction<'a>(
+    f: &impl RowFields<'a>,
     line: u64,
     stage: &mut TableStage<StagedInteraction>,
 ) -> Result<(), FieldError> {
@@ -227,7 +289,7 @@ fn interaction(
         direction: f.required(5, enumeration(Direction::from_bytes, Direction::expected))?,
         fanpage_id: f.text(6)?,
         staff_id: f.text(7)?,
-        automated: f.parse(8, values::boolean)?.unwrap_or(false),
+        automated: f.boolean(8)?.unwrap_or(false),
         campaign_id: f.text(9)?,
         ref_id: f.text(10)?,
     };
@@ -235,8 +297,8 @@ fn interaction(
     Ok(())
 }
 
-fn campaign(
-    f: &Fields<'_>,
+pub(crate) fn campaign<'a>(
+    f: &impl RowFields<'a>,
     line: u64,
     stage: &mut TableStage<StagedCampaign>,
 ) -> Result<(), FieldError> {
@@ -247,7 +309,11 @@ fn campaign(
     Ok(())
 }
 
-fn staff(f: &Fields<'_>, line: u64, stage: &mut TableStage<StagedStaff>) -> Result<(), FieldError> {
+pub(crate) fn staff<'a>(
+    f: &impl RowFields<'a>,
+    line: u64,
+    stage: &mut TableStage<StagedStaff>,
+) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
     stage.push(line, id, name);
@@ -259,15 +325,15 @@ fn linked_accounts(raw: &[u8]) -> Result<u64, &'static str> {
     u64::try_from(n).map_err(|_| "a count cannot be negative")
 }
 
-fn fanpage(
-    f: &Fields<'_>,
+pub(crate) fn fanpage<'a>(
+    f: &impl RowFields<'a>,
     line: u64,
     stage: &mut TableStage<StagedFanpage>,
 ) -> Result<(), FieldError> {
     let id = f.required_text(0)?;
     let name = f.required_text(1)?;
     let channel = f.parse(2, enumeration(Channel::from_bytes, Channel::expected))?;
-    let activated = f.required(3, values::boolean)?;
+    let activated = f.need(3, f.boolean(3)?)?;
     let linked = f.required(4, linked_accounts)?;
     stage.push(line, (id, name), channel, activated, linked);
     Ok(())
@@ -421,7 +487,7 @@ fn read_table<R: Read, T: Staged>(
     source: R,
     (path, bytes, progress, zone): (&Path, u64, ProgressFn<'_>, &BusinessCalendar),
     stage: &mut TableStage<T>,
-    parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
+    parse: impl Fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
 ) -> Result<()> {
     let table = T::TABLE;
     let mut reserve = Reserve::new(table, bytes);
@@ -743,15 +809,15 @@ impl Slot<'_> {
     ) -> Result<()> {
         let path = (path, bytes, progress, zone);
         match self {
-            Slot::Customers(s) => read_table(source, path, s, customer),
-            Slot::Orders(s) => read_table(source, path, s, order),
-            Slot::OrderLines(s) => read_table(source, path, s, order_line),
-            Slot::Deals(s) => read_table(source, path, s, deal),
-            Slot::Costs(s) => read_table(source, path, s, cost),
-            Slot::Interactions(s) => read_table(source, path, s, interaction),
-            Slot::Campaigns(s) => read_table(source, path, s, campaign),
-            Slot::Staff(s) => read_table(source, path, s, staff),
-            Slot::Fanpages(s) => read_table(source, path, s, fanpage),
+            Slot::Customers(s) => read_table(source, path, s, |f, l, s| customer(f, l, s)),
+            Slot::Orders(s) => read_table(source, path, s, |f, l, s| order(f, l, s)),
+            Slot::OrderLines(s) => read_table(source, path, s, |f, l, s| order_line(f, l, s)),
+            Slot::Deals(s) => read_table(source, path, s, |f, l, s| deal(f, l, s)),
+            Slot::Costs(s) => read_table(source, path, s, |f, l, s| cost(f, l, s)),
+            Slot::Interactions(s) => read_table(source, path, s, |f, l, s| interaction(f, l, s)),
+            Slot::Campaigns(s) => read_table(source, path, s, |f, l, s| campaign(f, l, s)),
+            Slot::Staff(s) => read_table(source, path, s, |f, l, s| staff(f, l, s)),
+            Slot::Fanpages(s) => read_table(source, path, s, |f, l, s| fanpage(f, l, s)),
         }
     }
 }
@@ -760,37 +826,38 @@ impl Slot<'_> {
 /// absent column or a null value as an empty field). Returns the first value that could
 /// not be written as text (its column's index and why), with a placeholder in its field
 /// that the value grammar rejects.
-#[cfg(feature = "arrow")]
+#[cfg(all(test, feature = "arrow"))]
 pub(crate) type FillRow<'a> = &'a mut dyn FnMut(usize, &mut Record) -> Option<(usize, FieldError)>;
 
-#[cfg(feature = "arrow")]
+#[cfg(all(test, feature = "arrow"))]
 impl Slot<'_> {
-    /// Stages `rows` rows given field by field (Arrow record batches, src/io/arrow.rs)
+    /// Stages `rows` rows given field by field as CSV text (the reference Arrow input
+    /// is compared with in tests, src/io/arrow.rs)
     /// with exactly the value grammar of the CSV files. Row numbers continue the
     /// table's: each row is numbered by its position among the rows of its table, and
     /// its rejections are [`Origin::PushedRow`](crate::Origin::PushedRow)s.
     pub(crate) fn push_rows(self, rows: usize, zone: &BusinessCalendar, fill: FillRow<'_>) {
         match self {
-            Slot::Customers(s) => push_rows(s, rows, zone, fill, customer),
-            Slot::Orders(s) => push_rows(s, rows, zone, fill, order),
-            Slot::OrderLines(s) => push_rows(s, rows, zone, fill, order_line),
-            Slot::Deals(s) => push_rows(s, rows, zone, fill, deal),
-            Slot::Costs(s) => push_rows(s, rows, zone, fill, cost),
-            Slot::Interactions(s) => push_rows(s, rows, zone, fill, interaction),
-            Slot::Campaigns(s) => push_rows(s, rows, zone, fill, campaign),
-            Slot::Staff(s) => push_rows(s, rows, zone, fill, staff),
-            Slot::Fanpages(s) => push_rows(s, rows, zone, fill, fanpage),
+            Slot::Customers(s) => push_rows(s, rows, zone, fill, |f, l, s| customer(f, l, s)),
+            Slot::Orders(s) => push_rows(s, rows, zone, fill, |f, l, s| order(f, l, s)),
+            Slot::OrderLines(s) => push_rows(s, rows, zone, fill, |f, l, s| order_line(f, l, s)),
+            Slot::Deals(s) => push_rows(s, rows, zone, fill, |f, l, s| deal(f, l, s)),
+            Slot::Costs(s) => push_rows(s, rows, zone, fill, |f, l, s| cost(f, l, s)),
+            Slot::Interactions(s) => push_rows(s, rows, zone, fill, |f, l, s| interaction(f, l, s)),
+            Slot::Campaigns(s) => push_rows(s, rows, zone, fill, |f, l, s| campaign(f, l, s)),
+            Slot::Staff(s) => push_rows(s, rows, zone, fill, |f, l, s| staff(f, l, s)),
+            Slot::Fanpages(s) => push_rows(s, rows, zone, fill, |f, l, s| fanpage(f, l, s)),
         }
     }
 }
 
-#[cfg(feature = "arrow")]
+#[cfg(all(test, feature = "arrow"))]
 fn push_rows<T: Staged>(
     stage: &mut TableStage<T>,
     rows: usize,
     zone: &BusinessCalendar,
     fill: FillRow<'_>,
-    parse: fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
+    parse: impl Fn(&Fields<'_>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
 ) {
     let table = T::TABLE;
     let names = table.columns();

@@ -5,17 +5,27 @@
 //! of at most [`BATCH_ROWS`] rows, reading only the columns of the table (a projection),
 //! and each batch is pushed with [`DatasetBuilder::push_batch`]: the columns, types and
 //! value grammar are those of Arrow input (`crm_metrics::io::arrow`). Memory stays
-//! bounded by one batch plus the rows kept.
+//! bounded by one batch per file being read plus the rows kept. With the `parallel`
+//! feature the files are read concurrently (largest first, one per worker), as CSV
+//! files are; each table is staged on its own, so the result is the same.
 
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::sync::Arc;
 
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+
+use crate::calendar::BusinessCalendar;
 use crate::dataset::DatasetBuilder;
 use crate::error::{Error, Result, Table};
-use crate::io::arrow::map_schema;
+use crate::io::arrow::{map_schema, push_batch_into};
+use crate::io::csv::Slot;
 use crate::io::file::open_regular;
 
 /// Rows per record batch read from a Parquet file.
@@ -30,6 +40,31 @@ pub fn table_path(dir: &Path, table: Table) -> PathBuf {
 /// is not.
 pub fn is_parquet_dir(dir: &Path) -> bool {
     table_path(dir, Table::Customers).is_file() && !dir.join("customers.csv").exists()
+}
+
+/// The file's metadata with its Utf8 columns read as Utf8View: the strings then stay in
+/// the decoded pages instead of being copied into one buffer per batch (the rows read
+/// them once, borrowed). Unchanged when the reader refuses the change.
+fn string_views(metadata: ArrowReaderMetadata) -> ArrowReaderMetadata {
+    let schema = metadata.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8)
+    {
+        return metadata;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let views = Schema::new_with_metadata(fields, schema.metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(views));
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
 }
 
 fn invalid(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
@@ -53,25 +88,70 @@ impl DatasetBuilder {
     ///   `InvalidData`).
     pub fn read_parquet_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        for &table in &Table::ALL {
-            let path = table_path(dir, table);
-            match open_regular(&path) {
-                Ok(file) => self.read_parquet(table, file, &path)?,
-                Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
-                    if !table.is_required() {
-                        continue;
-                    } else if !dir.is_dir() {
-                        return Err(Error::Io {
-                            path: dir.to_owned(),
-                            source: e,
-                        });
+        // Open every file first; then read them (concurrently with `parallel`: tables
+        // are staged independently). Errors are reported in table order either way, as
+        // a sequential read would meet them.
+        let opened: Vec<Result<Option<(File, PathBuf)>>> = Table::ALL
+            .iter()
+            .map(|&table| {
+                let path = table_path(dir, table);
+                match open_regular(&path) {
+                    Ok(file) => Ok(Some((file, path))),
+                    Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
+                        if !table.is_required() {
+                            Ok(None)
+                        } else if !dir.is_dir() {
+                            Err(Error::Io {
+                                path: dir.to_owned(),
+                                source: e,
+                            })
+                        } else {
+                            Err(Error::MissingFile { table })
+                        }
                     }
-                    return Err(Error::MissingFile { table });
+                    Err(e) => Err(e),
                 }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+            })
+            .collect();
+        let zone = &self.zone;
+        let slots = self.stage.slots(Table::ALL);
+        let jobs: Vec<Job<'_>> = Table::ALL.into_iter().zip(slots).zip(opened).collect();
+        let read = |((table, slot), opened): Job<'_>| match opened? {
+            Some((file, path)) => read_into(slot, table, file, &path, zone),
+            None => Ok(()),
+        };
+        #[cfg(feature = "parallel")]
+        let results: Vec<Result<()>> = {
+            // Largest file first, each worker taking the largest left (as for CSV).
+            let mut jobs: Vec<(usize, Job<'_>)> = jobs.into_iter().enumerate().collect();
+            let size = |job: &(usize, Job<'_>)| match &job.1.1 {
+                Ok(Some((file, _))) => file.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            };
+            jobs.sort_by_cached_key(size);
+            let queue = std::sync::Mutex::new(jobs);
+            let done = std::sync::Mutex::new(Vec::with_capacity(Table::ALL.len()));
+            rayon::scope(|scope| {
+                for _ in 0..rayon::current_num_threads().min(Table::ALL.len()) {
+                    scope.spawn(|_| {
+                        loop {
+                            let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                            let Some((i, job)) = next else { break };
+                            let result = read(job);
+                            if let Ok(mut done) = done.lock() {
+                                done.push((i, result));
+                            }
+                        }
+                    });
+                }
+            });
+            let mut done = done.into_inner().unwrap_or_default();
+            done.sort_by_key(|(i, _)| *i);
+            done.into_iter().map(|(_, result)| result).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
+        results.into_iter().collect()
     }
 
     /// Adds the rows of one table from a Parquet file, streamed batch by batch with
@@ -79,28 +159,41 @@ impl DatasetBuilder {
     ///
     /// # Errors
     /// As [`read_parquet_dir`](DatasetBuilder::read_parquet_dir).
-    pub fn read_parquet(
-        &mut self,
-        table: Table,
-        file: std::fs::File,
-        path: impl AsRef<Path>,
-    ) -> Result<()> {
-        let path = path.as_ref();
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(path, e))?;
-        let map = map_schema(table, builder.schema())?;
-        let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
-        roots.sort_unstable();
-        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| invalid(path, e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| invalid(path, e))?;
-            self.push_batch(table, &batch)?;
+    pub fn read_parquet(&mut self, table: Table, file: File, path: impl AsRef<Path>) -> Result<()> {
+        match self.stage.slots([table]).pop() {
+            Some(slot) => read_into(slot, table, file, path.as_ref(), &self.zone),
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// A table to read: its stage and its opened file (or why it could not be opened).
+type Job<'a> = ((Table, Slot<'a>), Result<Option<(File, PathBuf)>>);
+
+/// Reads one table's Parquet file into its stage, batch by batch, only the table's
+/// columns decoded.
+fn read_into(
+    mut slot: Slot<'_>,
+    table: Table,
+    file: File,
+    path: &Path,
+    zone: &BusinessCalendar,
+) -> Result<()> {
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| invalid(path, e))?;
+    let map = map_schema(table, metadata.schema())?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, string_views(metadata));
+    let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
+    roots.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| invalid(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| invalid(path, e))?;
+        push_batch_into(&mut slot, table, &batch, zone)?;
+    }
+    Ok(())
 }

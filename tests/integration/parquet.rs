@@ -607,3 +607,234 @@ fn a_parquet_folder_without_customers_is_a_missing_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Wall-clock timestamps (no time zone) in a zone with DST read as the CSV grammar reads
+/// local times: in the spring gap the offset before it applies, in the autumn overlap
+/// the earlier instant wins; and each unit reads the same instant.
+#[test]
+fn wall_clock_timestamps_in_a_dst_gap_and_overlap_read_as_local_csv_times() {
+    // As if UTC: 2026-03-29 02:30 (does not exist in Berlin), 2026-10-25 02:30 (twice),
+    // 2026-07-15 10:00 (summer, +02:00).
+    let wall = [1_774_751_400i64, 1_792_895_400, 1_784_109_600];
+    let expected = [
+        Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 7, 15, 8, 0, 0).unwrap(),
+    ];
+    let columns: [ArrayRef; 4] = [
+        Arc::new(TimestampSecondArray::from(wall.to_vec())),
+        Arc::new(TimestampMillisecondArray::from(
+            wall.iter().map(|s| s * 1_000).collect::<Vec<_>>(),
+        )),
+        Arc::new(TimestampMicrosecondArray::from(
+            wall.iter().map(|s| s * 1_000_000).collect::<Vec<_>>(),
+        )),
+        Arc::new(TimestampNanosecondArray::from(
+            wall.iter().map(|s| s * 1_000_000_000).collect::<Vec<_>>(),
+        )),
+    ];
+    let csv = "id,created_at,source\nKH1,2026-03-29 02:30,pos\nKH2,2026-10-25 02:30,pos\nKH3,2026-07-15 10:00,pos\n";
+    let mut from_csv = DatasetBuilder::new().time_zone(zone("Europe/Berlin"));
+    from_csv
+        .read_csv(Table::Customers, csv.as_bytes(), "customers.csv")
+        .unwrap();
+    let from_csv = from_csv.build().unwrap();
+    for at in columns {
+        let customers = batch(vec![
+            ("id", text(&[Some("KH1"), Some("KH2"), Some("KH3")])),
+            ("created_at", at),
+            ("source", text(&[Some("pos"), Some("pos"), Some("pos")])),
+        ]);
+        let mut builder = DatasetBuilder::new().time_zone(zone("Europe/Berlin"));
+        builder.push_batch(Table::Customers, &customers).unwrap();
+        let dataset = builder.build().unwrap();
+        for (k, want) in expected.iter().enumerate() {
+            let id = format!("KH{}", k + 1);
+            let got = dataset
+                .customer(dataset.customer_idx(&id).unwrap())
+                .unwrap()
+                .created_at;
+            assert_eq!(got, *want, "{id}");
+            let csv_at = from_csv
+                .customer(from_csv.customer_idx(&id).unwrap())
+                .unwrap()
+                .created_at;
+            assert_eq!(got, csv_at, "{id} as CSV");
+        }
+    }
+}
+
+/// A null in each typed column: a required one is a missing required value naming the
+/// column, an optional one is absent (the row accepted).
+#[test]
+fn a_null_in_each_typed_column_is_an_empty_value() {
+    let mut builder = DatasetBuilder::new();
+    let customers = batch(vec![
+        ("id", text(&[Some("KH1"), Some("KH2")])),
+        (
+            "created_at",
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![Some(1_793_613_600_000_000), None])
+                    .with_timezone("UTC"),
+            ),
+        ),
+        ("source", text(&[Some("pos"), Some("pos")])),
+        (
+            "birth_date",
+            Arc::new(Date32Array::from(vec![None, Some(0)])),
+        ),
+    ]);
+    builder.push_batch(Table::Customers, &customers).unwrap();
+    let decimal = |v: Vec<Option<i128>>| -> ArrayRef {
+        Arc::new(
+            Decimal128Array::from(v)
+                .with_precision_and_scale(38, 2)
+                .unwrap(),
+        )
+    };
+    let orders = batch(vec![
+        ("id", text(&[Some("DH1"), Some("DH2")])),
+        ("customer_id", text(&[Some("KH1"), Some("KH1")])),
+        (
+            "created_at",
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![1_793_613_600_000_000; 2])
+                    .with_timezone("UTC"),
+            ),
+        ),
+        ("status", text(&[Some("completed"), Some("completed")])),
+        ("total", decimal(vec![Some(100), None])),
+        ("cost_of_goods", decimal(vec![None, Some(5)])),
+    ]);
+    builder.push_batch(Table::Orders, &orders).unwrap();
+    let lines = batch(vec![
+        ("order_id", text(&[Some("DH1"), Some("DH1")])),
+        ("product_id", text(&[Some("SP1"), Some("SP2")])),
+        ("quantity", Arc::new(Int64Array::from(vec![None, Some(1)]))),
+        ("unit_price", decimal(vec![Some(100), None])),
+    ]);
+    builder.push_batch(Table::OrderLines, &lines).unwrap();
+    let costs = batch(vec![
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![None, Some(20_000)])),
+        ),
+        ("source", text(&[Some("ads"), Some("ads")])),
+        ("amount", decimal(vec![Some(100), Some(100)])),
+    ]);
+    builder.push_batch(Table::Costs, &costs).unwrap();
+    let interactions = batch(vec![
+        ("id", text(&[Some("TT1")])),
+        ("customer_id", text(&[Some("KH1")])),
+        (
+            "at",
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![1_793_613_600_000_000]).with_timezone("UTC"),
+            ),
+        ),
+        ("channel", text(&[Some("zalo")])),
+        ("kind", text(&[Some("message")])),
+        ("direction", text(&[Some("inbound")])),
+        (
+            "automated",
+            Arc::new(BooleanArray::from(vec![None::<bool>])),
+        ),
+    ]);
+    builder
+        .push_batch(Table::Interactions, &interactions)
+        .unwrap();
+    let fanpages = batch(vec![
+        ("id", text(&[Some("FP1"), Some("FP2")])),
+        ("name", text(&[Some("A"), Some("B")])),
+        (
+            "activated",
+            Arc::new(BooleanArray::from(vec![None, Some(true)])),
+        ),
+        (
+            "linked_accounts",
+            Arc::new(Int64Array::from(vec![Some(1), None])),
+        ),
+    ]);
+    builder.push_batch(Table::Fanpages, &fanpages).unwrap();
+    let dataset = builder.build().unwrap();
+    let seen: Vec<(Table, u64, Option<&str>, &str)> = dataset
+        .quality()
+        .rejections()
+        .iter()
+        .map(|r| (r.table, r.line, r.column, r.detail.as_str()))
+        .collect();
+    let missing = "missing required value";
+    assert_eq!(
+        seen,
+        [
+            (Table::Customers, 2, Some("created_at"), missing),
+            (Table::Orders, 2, Some("total"), missing),
+            (Table::OrderLines, 1, Some("quantity"), missing),
+            (Table::OrderLines, 2, Some("unit_price"), missing),
+            (Table::Costs, 1, Some("date"), missing),
+            (Table::Fanpages, 1, Some("activated"), missing),
+            (Table::Fanpages, 2, Some("linked_accounts"), missing),
+        ]
+    );
+    // The optional nulls are absent: the rows holding them are accepted.
+    assert_eq!(dataset.customer_count(), 1);
+    assert_eq!(dataset.order_count(), 1);
+    assert_eq!(dataset.interaction_count(), 1);
+    let kh1 = dataset
+        .customer(dataset.customer_idx("KH1").unwrap())
+        .unwrap();
+    assert_eq!(kh1.birth_date, None);
+}
+
+/// With several files at fault, the error is the first in table order (the files are
+/// read concurrently with the `parallel` feature).
+#[test]
+fn errors_in_a_parquet_folder_come_in_table_order() {
+    let dir = temp_dir("order");
+    let write = |table: &str, batch: &RecordBatch| {
+        let file = File::create(dir.join(format!("{table}.parquet"))).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(batch).unwrap();
+        writer.close().unwrap();
+    };
+    // customers lacks created_at; orders is missing; deals has a float revenue.
+    write(
+        "customers",
+        &batch(vec![
+            ("id", text(&[Some("KH1")])),
+            ("source", text(&[Some("pos")])),
+        ]),
+    );
+    write(
+        "deals",
+        &batch(vec![
+            ("id", text(&[Some("D1")])),
+            ("created_at", text(&[Some("2026-01-01 00:00")])),
+            ("source", text(&[Some("ads")])),
+            ("revenue", Arc::new(Float64Array::from(vec![1.5]))),
+        ]),
+    );
+    let err = DatasetBuilder::new().read_parquet_dir(&dir).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MissingColumn {
+                table: Table::Customers,
+                column: "created_at"
+            }
+        ),
+        "{err}"
+    );
+    write("customers", &customers());
+    let err = DatasetBuilder::new().read_parquet_dir(&dir).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MissingFile {
+                table: Table::Orders
+            }
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
