@@ -2,12 +2,13 @@
 //! 100k customers (and 1M with `CRM_BENCH_1M=1`), built once outside the timed loop.
 //!
 //! Names follow `report/<section>/<customers>`. Run one with
-//! `cargo bench --bench report -- report/customers`.
+//! `cargo bench --bench report -- report/customers`. `CRM_BENCH_AB=<rounds>` times the
+//! full report with and without lifecycle, cohorts and RFM alternately instead.
 
 use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use crm_metrics::calendar::Preset;
 use crm_metrics::fold::Fold;
 use crm_metrics::sample::SampleOptions;
@@ -210,6 +211,55 @@ fn beyond(c: &mut Criterion) {
     bench_section(c, "rfm_summary", |d, o| rfm::summary(d, o).unwrap());
 }
 
+/// `CRM_BENCH_AB=<rounds>`: instead of criterion, the full report with and without the
+/// lifecycle, cohorts and RFM sections timed alternately in one process (the order
+/// flips every round), for each size of [`sizes`], printing the medians and their
+/// ratio. On a shared machine, load that comes and goes then hits both alike, which a
+/// criterion group (all samples of one, then all of the other) cannot promise.
+fn alternating(rounds: usize) {
+    use std::time::Instant;
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for customers in sizes() {
+        let data = dataset(customers);
+        let opts = options();
+        // Warm up both (and the zone's purchase-day facts).
+        crm_metrics::report(data, &opts).unwrap();
+        crm_metrics::report::without_beyond(data, &opts).unwrap();
+        let (mut with, mut without, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let time = |full: bool| {
+                let start = Instant::now();
+                if full {
+                    std::hint::black_box(crm_metrics::report(data, &opts).unwrap());
+                } else {
+                    std::hint::black_box(crm_metrics::report::without_beyond(data, &opts).unwrap());
+                }
+                start.elapsed().as_secs_f64() * 1e3
+            };
+            let (a, b) = if round % 2 == 0 {
+                let a = time(true);
+                (a, time(false))
+            } else {
+                let b = time(false);
+                (time(true), b)
+            };
+            with.push(a);
+            without.push(b);
+            ratios.push(a / b);
+        }
+        let (w, wo) = (median(&mut with), median(&mut without));
+        println!(
+            "alternating {customers}: with {w:.2} ms, without {wo:.2} ms (medians of {rounds}), \
+             ratio of medians {:.3}, median ratio {:.3}",
+            w / wo,
+            median(&mut ratios)
+        );
+    }
+}
+
 criterion_group!(
     benches,
     full_report,
@@ -221,4 +271,14 @@ criterion_group!(
     social,
     profile
 );
-criterion_main!(benches);
+fn main() {
+    if let Some(rounds) = std::env::var("CRM_BENCH_AB")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        alternating(rounds);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
