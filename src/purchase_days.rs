@@ -81,16 +81,21 @@ impl Frame {
         for (slot, date) in month_starts.iter_mut().zip(self.month_starts) {
             *slot = epoch_day(date);
         }
+        let today = epoch_day(self.today);
+        let period = (epoch_day(self.period.start()), epoch_day(self.period.end()));
+        let previous = (
+            epoch_day(self.base_previous.start()),
+            epoch_day(self.base_previous.end()),
+        );
         Days {
             as_of: Ts::from_datetime(self.as_of),
-            today: epoch_day(self.today),
-            period: (epoch_day(self.period.start()), epoch_day(self.period.end())),
-            previous: (
-                epoch_day(self.base_previous.start()),
-                epoch_day(self.base_previous.end()),
-            ),
+            today,
+            period,
+            previous,
             month_starts,
             this_month: month_number(month_starts[MONTHS - 1]),
+            period_month: whole_month(&month_starts, today, period),
+            previous_month: whole_month(&month_starts, today, previous),
         }
     }
 
@@ -136,6 +141,16 @@ mod calendar_name {
     }
 }
 
+/// The month `i` of the 13 (see [`Frame::month_starts`]) whose days up to today are
+/// exactly the days of `range` up to today, if any: then a customer whose purchases are
+/// all up to today is active in `range` exactly when it is active in month `i`. The
+/// calendar periods (this month, last month) are such months.
+fn whole_month(starts: &[i64; MONTHS + 1], today: i64, (from, to): (i64, i64)) -> Option<usize> {
+    let i = (0..MONTHS).find(|&i| starts[i] == from)?;
+    let month_end = (starts[i + 1] - 1).min(today);
+    (to.min(today) == month_end && from <= month_end).then_some(i)
+}
+
 /// [`Frame`] as epoch days, for the hot loop.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Days {
@@ -146,6 +161,10 @@ pub(crate) struct Days {
     pub(crate) month_starts: [i64; MONTHS + 1],
     /// The month number (`year * 12 + month0`) of today's month.
     pub(crate) this_month: i32,
+    /// The month of the 13 that `period`, and `previous`, come to for purchases up to
+    /// today ([`whole_month`]), if any.
+    pub(crate) period_month: Option<usize>,
+    pub(crate) previous_month: Option<usize>,
 }
 
 /// What the lifecycle, cohorts and RFM sections read of one purchaser (a customer with
@@ -245,7 +264,7 @@ enum Loaded<'a> {
 /// zone when all its purchases are up to `as_of` (and the facts can tell), else scanned
 /// into `scan`; `None` when it does not exist at `as_of` (or the index is not of this
 /// dataset) or has no purchase.
-#[inline]
+#[inline(always)]
 fn load<'a>(
     dataset: &Dataset,
     calendar: &BusinessCalendar,
@@ -296,7 +315,7 @@ impl<'a> CachedDays<'a> {
     /// The view of a usable row (`days > 0`) of a customer whose purchases are all up to
     /// `as_of` and add up to `spend`; `None` in the one case the row cannot tell: a first
     /// purchase in the cohort months (1..13) without its month spends kept.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(
         days: &Days,
         zone: &'a ZoneDays,
@@ -324,6 +343,12 @@ impl<'a> CachedDays<'a> {
         if first_month.is_some_and(|m| m >= 1) && !row.spans_mask {
             return None;
         }
+        // All the customer's purchases are up to today: in a range that comes to a month
+        // of the 13, its month bit tells; else look at its days.
+        let active = |month: Option<usize>, (from, to): (i64, i64)| match month {
+            Some(i) => months & (1 << i) != 0,
+            None => zone.active_in(row, from, to),
+        };
         Some(CachedDays {
             zone,
             row,
@@ -331,8 +356,8 @@ impl<'a> CachedDays<'a> {
             months,
             base,
             first_month,
-            in_period: zone.active_in(row, days.period.0, days.period.1),
-            in_previous: zone.active_in(row, days.previous.0, days.previous.1),
+            in_period: active(days.period_month, days.period),
+            in_previous: active(days.previous_month, days.previous),
         })
     }
 }
@@ -893,6 +918,27 @@ mod tests {
             checked > 10_000 && cached > checked / 2,
             "{checked} {cached}"
         );
+    }
+
+    #[test]
+    fn calendar_months_are_recognized_as_months_of_the_13() {
+        // Today is 2026-11-15: this month is month 12, last month month 11.
+        let days = Frame::new(&options()).unwrap().days();
+        assert_eq!(
+            (days.period_month, days.previous_month),
+            (Some(12), Some(11))
+        );
+        let last = Frame::new(&options().period(Preset::LastMonth))
+            .unwrap()
+            .days();
+        assert_eq!(
+            (last.period_month, last.previous_month),
+            (Some(11), Some(10))
+        );
+        for preset in [Preset::Last7Days, Preset::Yesterday, Preset::ThisYear] {
+            let other = Frame::new(&options().period(preset)).unwrap().days();
+            assert_eq!(other.period_month, None, "{preset:?}");
+        }
     }
 
     #[test]
