@@ -23,9 +23,8 @@ use crate::ReportOptions;
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
 use crate::fold::Fold;
-use crate::lifecycle::Scratch;
 use crate::money::{DecimalSum, count_ratio};
-use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, fold_all};
+use crate::purchase_days::{AddPurchaser, Days, Frame, Loader, MONTHS, Purchaser, fold_all};
 
 /// Rows of the table: the 12 months ending with today's month.
 const ROWS: usize = MONTHS - 1;
@@ -65,19 +64,23 @@ pub fn retention(retained: u64, customers: u64) -> Option<Decimal> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Partial {
     frame: Frame,
+    /// Reused buffers of the hot loop, not part of the state.
     #[cfg_attr(feature = "serde", serde(skip, default))]
-    scratch: Scratch,
+    scratch: Option<Box<Loader>>,
     /// `retained[row][k]`, `k` in `0..ROWS - row`.
     retained: Vec<Vec<u64>>,
     revenue: Vec<Vec<DecimalSum>>,
 }
 
-impl Partial {
-    /// Adds a customer already scanned (shared with the other sections in one pass).
+impl AddPurchaser for Partial {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
     #[inline]
-    pub(crate) fn add_days(&mut self, days: &Days, customer: &CustomerDays) {
+    fn add_purchaser<P: Purchaser>(&mut self, _: &Days, customer: &P, _: &Dataset, _: CustomerIdx) {
         // Month 0 of the 13 is only the lifecycle's previous month: cohorts start at 1.
-        let Some(first) = customer.first_month(days).filter(|&m| m >= 1) else {
+        let Some(first) = customer.first_month().filter(|&m| m >= 1) else {
             return;
         };
         let row = first - 1;
@@ -86,13 +89,14 @@ impl Partial {
         else {
             return;
         };
-        for (k, (count, sum)) in retained.iter_mut().zip(revenue.iter_mut()).enumerate() {
-            let month = first + k;
-            if customer.active_in_month(month) {
+        // The months from the first on with a purchase: k months after the first.
+        let mut active = u32::from(customer.months()) >> first;
+        while active != 0 {
+            let k = active.trailing_zeros() as usize;
+            active &= active - 1;
+            if let (Some(count), Some(sum)) = (retained.get_mut(k), revenue.get_mut(k)) {
                 *count += 1;
-                if let Some(spend) = customer.month_spend.get(month) {
-                    sum.merge(spend);
-                }
+                customer.add_month_spend(first + k, sum);
             }
         }
     }
@@ -104,7 +108,7 @@ impl Fold for Partial {
     fn new(options: &ReportOptions) -> Result<Partial> {
         Ok(Partial {
             frame: Frame::new(options)?,
-            scratch: Scratch::default(),
+            scratch: None,
             retained: (0..ROWS).map(|row| vec![0; ROWS - row]).collect(),
             revenue: (0..ROWS)
                 .map(|row| vec![DecimalSum::new(); ROWS - row])
@@ -113,18 +117,9 @@ impl Fold for Partial {
     }
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.load(
-            dataset,
-            &self.frame.calendar,
-            &days,
-            customer,
-            &mut self.scratch.zone,
-        ) {
-            self.add_days(&days, &scan);
-        }
-        self.scratch.customer = Some(scan);
+        let mut loader = self.scratch.take().unwrap_or_default();
+        loader.add_customer(self, dataset, customer);
+        self.scratch = Some(loader);
     }
 
     fn merge(&mut self, other: Partial) -> Result<()> {

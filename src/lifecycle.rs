@@ -33,7 +33,7 @@ use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
 use crate::fold::Fold;
 use crate::money::count_ratio;
-use crate::purchase_days::{CustomerDays, Days, Frame, MONTHS, ZoneHandle, fold_all};
+use crate::purchase_days::{AddPurchaser, Days, Frame, Loader, MONTHS, Purchaser, fold_all};
 
 /// The lifecycle section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,37 +174,40 @@ impl Counts {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Partial {
     frame: Frame,
+    /// Reused buffers of the hot loop, not part of the state.
     #[cfg_attr(feature = "serde", serde(skip, default))]
-    scratch: Scratch,
+    scratch: Option<Box<Loader>>,
     period: Counts,
     monthly: [Counts; MONTHS - 1],
 }
 
-/// Reused buffers of the hot loop (not part of the state).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Scratch {
-    pub(crate) days: Option<Days>,
-    pub(crate) customer: Option<Box<CustomerDays>>,
-    pub(crate) zone: ZoneHandle,
-}
+impl AddPurchaser for Partial {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
 
-impl Partial {
-    /// Adds a customer already scanned (shared with the other sections in one pass).
     #[inline]
-    pub(crate) fn add_days(&mut self, days: &Days, customer: &CustomerDays) {
-        let first = customer.first_day;
+    fn add_purchaser<P: Purchaser>(
+        &mut self,
+        days: &Days,
+        customer: &P,
+        _: &Dataset,
+        _: CustomerIdx,
+    ) {
+        let first = customer.first_day();
         self.period.add(
-            customer.in_period,
-            customer.in_previous,
+            customer.in_period(),
+            customer.in_previous(),
             first >= days.period.0 && first <= days.period.1,
         );
-        if customer.months == 0 {
+        let months = u32::from(customer.months());
+        if months == 0 {
             return;
         }
-        let starts = &days.month_starts;
+        let first_month = customer.first_month();
         // Only the months where the customer is active or was active the month before
         // (bit i + 1 of months | months << 1) have a state: visit those bits alone.
-        let mut visit = (u32::from(customer.months) | u32::from(customer.months) << 1) & 0x1FFE;
+        let mut visit = (months | months << 1) & 0x1FFE;
         while visit != 0 {
             let month = visit.trailing_zeros() as usize;
             visit &= visit - 1;
@@ -212,11 +215,10 @@ impl Partial {
             let Some(counts) = self.monthly.get_mut(month - 1) else {
                 continue;
             };
-            let first_in = starts[month] <= first && first < starts[month + 1];
             counts.add(
-                customer.active_in_month(month),
-                customer.active_in_month(month - 1),
-                first_in,
+                months & (1 << month) != 0,
+                months & (1 << (month - 1)) != 0,
+                first_month == Some(month),
             );
         }
     }
@@ -228,25 +230,16 @@ impl Fold for Partial {
     fn new(options: &ReportOptions) -> Result<Partial> {
         Ok(Partial {
             frame: Frame::new(options)?,
-            scratch: Scratch::default(),
+            scratch: None,
             period: Counts::default(),
             monthly: [Counts::default(); MONTHS - 1],
         })
     }
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.load(
-            dataset,
-            &self.frame.calendar,
-            &days,
-            customer,
-            &mut self.scratch.zone,
-        ) {
-            self.add_days(&days, &scan);
-        }
-        self.scratch.customer = Some(scan);
+        let mut loader = self.scratch.take().unwrap_or_default();
+        loader.add_customer(self, dataset, customer);
+        self.scratch = Some(loader);
     }
 
     fn merge(&mut self, other: Partial) -> Result<()> {

@@ -1,6 +1,13 @@
 //! A customer's purchases by local day: the one scan that the lifecycle, cohorts and RFM
 //! sections share, and the resolved options ([`Frame`]) their partial states keep.
 //!
+//! A purchaser comes from one of two sources, both behind the [`Purchaser`] trait that
+//! the sections read: the dataset's per-zone purchase-day facts ([`CachedDays`], a view
+//! of one cached row, nothing copied), when all of the customer's purchases are up to
+//! `as_of`; else a scan of its orders ([`CustomerDays`]). [`Loader`] picks the source
+//! and hands the purchaser to a section ([`AddPurchaser`]); the sections' code is
+//! generic over the source, so each of their formulas is written once.
+//!
 //! Purchases of a customer are sorted by time, so their local days never decrease: the
 //! distinct purchase days are counted by watching the day change, in one pass and with
 //! no allocation.
@@ -74,16 +81,21 @@ impl Frame {
         for (slot, date) in month_starts.iter_mut().zip(self.month_starts) {
             *slot = epoch_day(date);
         }
+        let today = epoch_day(self.today);
+        let period = (epoch_day(self.period.start()), epoch_day(self.period.end()));
+        let previous = (
+            epoch_day(self.base_previous.start()),
+            epoch_day(self.base_previous.end()),
+        );
         Days {
             as_of: Ts::from_datetime(self.as_of),
-            today: epoch_day(self.today),
-            period: (epoch_day(self.period.start()), epoch_day(self.period.end())),
-            previous: (
-                epoch_day(self.base_previous.start()),
-                epoch_day(self.base_previous.end()),
-            ),
+            today,
+            period,
+            previous,
             month_starts,
             this_month: month_number(month_starts[MONTHS - 1]),
+            period_month: whole_month(&month_starts, today, period),
+            previous_month: whole_month(&month_starts, today, previous),
         }
     }
 
@@ -129,6 +141,16 @@ mod calendar_name {
     }
 }
 
+/// The month `i` of the 13 (see [`Frame::month_starts`]) whose days up to today are
+/// exactly the days of `range` up to today, if any: then a customer whose purchases are
+/// all up to today is active in `range` exactly when it is active in month `i`. The
+/// calendar periods (this month, last month) are such months.
+fn whole_month(starts: &[i64; MONTHS + 1], today: i64, (from, to): (i64, i64)) -> Option<usize> {
+    let i = (0..MONTHS).find(|&i| starts[i] == from)?;
+    let month_end = (starts[i + 1] - 1).min(today);
+    (to.min(today) == month_end && from <= month_end).then_some(i)
+}
+
 /// [`Frame`] as epoch days, for the hot loop.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Days {
@@ -139,9 +161,273 @@ pub(crate) struct Days {
     pub(crate) month_starts: [i64; MONTHS + 1],
     /// The month number (`year * 12 + month0`) of today's month.
     pub(crate) this_month: i32,
+    /// The month of the 13 that `period`, and `previous`, come to for purchases up to
+    /// today ([`whole_month`]), if any.
+    pub(crate) period_month: Option<usize>,
+    pub(crate) previous_month: Option<usize>,
 }
 
-/// One customer's purchases (completed orders up to `as_of`) by local day.
+/// What the lifecycle, cohorts and RFM sections read of one purchaser (a customer with
+/// a purchase, a completed order up to `as_of`), whichever source it comes from.
+pub(crate) trait Purchaser {
+    /// Distinct purchase days, at least 1.
+    fn days(&self) -> u32;
+    /// The first and last purchase days (epoch days).
+    fn first_day(&self) -> i64;
+    fn last_day(&self) -> i64;
+    /// Active in the period, in its plain previous period.
+    fn in_period(&self) -> bool;
+    fn in_previous(&self) -> bool;
+    /// Bit `i`: a purchase in month `i` of the 13 (see [`Frame::month_starts`]).
+    fn months(&self) -> u16;
+    /// The month (0..13) of the first purchase day, `None` outside the 13 months.
+    fn first_month(&self) -> Option<usize>;
+    /// Adds the total spend to `sum`.
+    fn add_spend(&self, sum: &mut DecimalSum);
+    /// `monetary_value` (see [`mean_of_later_days`]) for `frequency` days after the first.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] when the spend of those days does not fit in a decimal.
+    fn monetary(&self, frequency: u64) -> Result<Decimal>;
+    /// Adds the spend of month `i` of the 13 to `sum`; called only for a month with its
+    /// bit set in [`months`](Purchaser::months) at or after the first purchase's month,
+    /// when that month is 1 or later (a cohort's customer).
+    fn add_month_spend(&self, i: usize, sum: &mut DecimalSum);
+}
+
+/// A section that adds purchasers (its partial state, without its [`Loader`]).
+pub(crate) trait AddPurchaser {
+    /// The resolved options of the state.
+    fn frame(&self) -> &Frame;
+    /// Adds one purchaser, customer `customer` of `dataset`.
+    fn add_purchaser<P: Purchaser>(
+        &mut self,
+        days: &Days,
+        purchaser: &P,
+        dataset: &Dataset,
+        customer: CustomerIdx,
+    );
+}
+
+/// Hands each customer to a section as a [`Purchaser`]: read from the dataset's
+/// purchase-day facts of the zone ([`CachedDays`]) when all the customer's purchases
+/// are up to `as_of`, else scanned from its orders ([`CustomerDays`]). Reused buffers
+/// and handles, not part of any state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Loader {
+    /// The frame's days and calendar, resolved on the first customer.
+    resolved: Option<(Days, BusinessCalendar)>,
+    scan: CustomerDays,
+    zone: ZoneHandle,
+}
+
+impl Loader {
+    /// Takes the dataset's purchase-day facts of the zone now (computing them if no
+    /// report did), so that the copies of this loader share them.
+    pub(crate) fn fetch_zone(&mut self, frame: &Frame, dataset: &Dataset) {
+        self.zone.get(dataset, &frame.calendar);
+    }
+
+    /// Adds `customer` to `state` when it exists at `as_of` and has a purchase.
+    #[inline]
+    pub(crate) fn add_customer<S: AddPurchaser>(
+        &mut self,
+        state: &mut S,
+        dataset: &Dataset,
+        customer: CustomerIdx,
+    ) {
+        let (days, calendar) = self
+            .resolved
+            .get_or_insert_with(|| (state.frame().days(), state.frame().calendar.clone()));
+        match load(
+            dataset,
+            calendar,
+            days,
+            customer,
+            &mut self.zone,
+            &mut self.scan,
+        ) {
+            Some(Loaded::Cached(p)) => state.add_purchaser(days, &p, dataset, customer),
+            Some(Loaded::Scanned(p)) => state.add_purchaser(days, p, dataset, customer),
+            None => {}
+        }
+    }
+}
+
+/// A purchaser from one source or the other.
+enum Loaded<'a> {
+    Cached(CachedDays<'a>),
+    Scanned(&'a CustomerDays),
+}
+
+/// A customer as a [`Purchaser`]: read from the dataset's purchase-day facts of the
+/// zone when all its purchases are up to `as_of` (and the facts can tell), else scanned
+/// into `scan`; `None` when it does not exist at `as_of` (or the index is not of this
+/// dataset) or has no purchase.
+#[inline(always)]
+fn load<'a>(
+    dataset: &Dataset,
+    calendar: &BusinessCalendar,
+    days: &Days,
+    customer: CustomerIdx,
+    zone: &'a mut ZoneHandle,
+    scan: &'a mut CustomerDays,
+) -> Option<Loaded<'a>> {
+    let i = customer.index();
+    let (row, totals) = (dataset.customers.get(i)?, dataset.purchase_totals.get(i)?);
+    if row.created_at > days.as_of || totals.count == 0 {
+        return None;
+    }
+    if let (Some(last), Some(spend)) = (totals.last_at, totals.spend)
+        && last <= days.as_of
+    {
+        let zone = zone.get(dataset, calendar);
+        if let Some(facts) = zone.row(i)
+            && facts.days > 0
+            && let Some(cached) = CachedDays::new(days, zone, facts, spend)
+        {
+            return Some(Loaded::Cached(cached));
+        }
+    }
+    scan.scan(dataset, calendar, days, customer)
+        .then_some(Loaded::Scanned(scan))
+}
+
+/// A purchaser read from its row of the dataset's purchase-day facts ([`ZoneDays`]):
+/// a view, computing only what the row does not hold as such (the 13 months' bits,
+/// activity in the period and its previous period).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CachedDays<'a> {
+    zone: &'a ZoneDays,
+    row: &'a DayRow,
+    /// The customer's total spend (all its purchases are up to `as_of`).
+    spend: Decimal,
+    /// Bit `i`: month `i` of the 13.
+    months: u16,
+    /// Bit `j` of the row's months is month `j - base` of the 13.
+    base: i64,
+    first_month: Option<usize>,
+    in_period: bool,
+    in_previous: bool,
+}
+
+impl<'a> CachedDays<'a> {
+    /// The view of a usable row (`days > 0`) of a customer whose purchases are all up to
+    /// `as_of` and add up to `spend`; `None` in the one case the row cannot tell: a first
+    /// purchase in the cohort months (1..13) without its month spends kept.
+    #[inline(always)]
+    pub(crate) fn new(
+        days: &Days,
+        zone: &'a ZoneDays,
+        row: &'a DayRow,
+        spend: Decimal,
+    ) -> Option<CachedDays<'a>> {
+        // Bit j of the row is month `last_month - (MASK_MONTHS - 1) + j`; bit i of the
+        // 13 months is month `this_month - 12 + i`: so i = j - base.
+        let base = i64::from(days.this_month)
+            - (MONTHS as i64 - 1)
+            - (i64::from(row.last_month) - i64::from(MASK_MONTHS - 1));
+        let mask = u32::from(row.months);
+        let window = if base >= 0 {
+            mask.checked_shr(base as u32).unwrap_or(0)
+        } else {
+            mask.checked_shl(base.unsigned_abs() as u32).unwrap_or(0)
+        };
+        let months = (window & ((1 << MONTHS) - 1)) as u16;
+        let first = i64::from(row.first_day);
+        let starts = &days.month_starts;
+        // A first purchase in the 13 months is at most 12 months before the last (which
+        // is not after today), so its month is in the row's 16 and is the lowest bit.
+        let first_month = (starts[0] <= first && first < starts[MONTHS] && months != 0)
+            .then(|| months.trailing_zeros() as usize);
+        if first_month.is_some_and(|m| m >= 1) && !row.spans_mask {
+            return None;
+        }
+        // All the customer's purchases are up to today: in a range that comes to a month
+        // of the 13, its month bit tells; else look at its days.
+        let active = |month: Option<usize>, (from, to): (i64, i64)| match month {
+            Some(i) => months & (1 << i) != 0,
+            None => zone.active_in(row, from, to),
+        };
+        Some(CachedDays {
+            zone,
+            row,
+            spend,
+            months,
+            base,
+            first_month,
+            in_period: active(days.period_month, days.period),
+            in_previous: active(days.previous_month, days.previous),
+        })
+    }
+}
+
+impl Purchaser for CachedDays<'_> {
+    #[inline]
+    fn days(&self) -> u32 {
+        self.row.days
+    }
+
+    #[inline]
+    fn first_day(&self) -> i64 {
+        i64::from(self.row.first_day)
+    }
+
+    #[inline]
+    fn last_day(&self) -> i64 {
+        i64::from(self.row.last_day)
+    }
+
+    #[inline]
+    fn in_period(&self) -> bool {
+        self.in_period
+    }
+
+    #[inline]
+    fn in_previous(&self) -> bool {
+        self.in_previous
+    }
+
+    #[inline]
+    fn months(&self) -> u16 {
+        self.months
+    }
+
+    #[inline]
+    fn first_month(&self) -> Option<usize> {
+        self.first_month
+    }
+
+    #[inline]
+    fn add_spend(&self, sum: &mut DecimalSum) {
+        sum.add(self.spend);
+    }
+
+    #[inline]
+    fn monetary(&self, _frequency: u64) -> Result<Decimal> {
+        Ok(self.row.monetary)
+    }
+
+    #[inline]
+    fn add_month_spend(&self, i: usize, sum: &mut DecimalSum) {
+        let j = i as i64 + self.base;
+        if !(0..i64::from(MASK_MONTHS)).contains(&j) {
+            return;
+        }
+        let bits = u32::from(self.row.months);
+        if bits & (1 << j) == 0 {
+            return;
+        }
+        // The row's month spends are one per bit, lowest first.
+        let at = (bits & ((1 << j) - 1)).count_ones() as usize;
+        if let Some(spend) = self.zone.month_spends(self.row).get(at) {
+            sum.add(*spend);
+        }
+    }
+}
+
+/// One customer's purchases (completed orders up to `as_of`) by local day, scanned from
+/// its orders.
 ///
 /// Valid after [`scan`](CustomerDays::scan) returned `true`.
 #[derive(Clone, Debug, Default)]
@@ -154,9 +440,6 @@ pub(crate) struct CustomerDays {
     /// Total spend, and the spend of the purchase days other than the first.
     pub(crate) spend: DecimalSum,
     pub(crate) later_spend: DecimalSum,
-    /// `monetary_value` when it came from the dataset's [`ZoneDays`] (`later_spend` is
-    /// then not filled).
-    cached_monetary: Option<Decimal>,
     /// Active in the period, in its plain previous period.
     pub(crate) in_period: bool,
     pub(crate) in_previous: bool,
@@ -164,6 +447,8 @@ pub(crate) struct CustomerDays {
     pub(crate) months: u16,
     /// Spend per month of the 13; only months with their bit set are meaningful.
     pub(crate) month_spend: [DecimalSum; MONTHS],
+    /// The month (0..13) of the first purchase day, `None` outside the 13 months.
+    pub(crate) first_month: Option<usize>,
 }
 
 impl CustomerDays {
@@ -182,100 +467,8 @@ impl CustomerDays {
         self.months = 0;
         self.spend = DecimalSum::new();
         self.later_spend = DecimalSum::new();
-        self.cached_monetary = None;
         self.in_period = false;
         self.in_previous = false;
-    }
-
-    /// A customer's purchases, as [`scan`](CustomerDays::scan) gives them: read from
-    /// the dataset's purchase-day facts of the zone when all the customer's purchases
-    /// are up to `as_of`, else scanned from its orders.
-    #[inline]
-    pub(crate) fn load(
-        &mut self,
-        dataset: &Dataset,
-        calendar: &BusinessCalendar,
-        days: &Days,
-        customer: CustomerIdx,
-        zone: &mut ZoneHandle,
-    ) -> bool {
-        let i = customer.index();
-        let (Some(row), Some(totals)) = (dataset.customers.get(i), dataset.purchase_totals.get(i))
-        else {
-            return false;
-        };
-        if row.created_at > days.as_of || totals.count == 0 {
-            return false;
-        }
-        if let (Some(last), Some(spend)) = (totals.last_at, totals.spend)
-            && last <= days.as_of
-        {
-            let zone = zone.get(dataset, calendar);
-            if let Some(facts) = zone.row(i)
-                && facts.days > 0
-                && self.fill(days, zone, facts, spend)
-            {
-                return true;
-            }
-        }
-        self.scan(dataset, calendar, days, customer)
-    }
-
-    /// Fills the state from a customer's purchase-day facts; `false` (and the state
-    /// to be rescanned) in the one case they cannot tell: a first purchase in the
-    /// cohort months without its month spends kept.
-    #[inline]
-    fn fill(&mut self, days: &Days, zone: &ZoneDays, facts: &DayRow, spend: Decimal) -> bool {
-        self.reset();
-        self.days = facts.days;
-        self.first_day = i64::from(facts.first_day);
-        self.last_day = i64::from(facts.last_day);
-        self.spend.add(spend);
-        self.cached_monetary = Some(facts.monetary);
-        self.in_period = zone.active_in(facts, days.period.0, days.period.1);
-        self.in_previous = zone.active_in(facts, days.previous.0, days.previous.1);
-        // Bit j of the facts is month `last_month - (MASK_MONTHS - 1) + j`; bit i of the
-        // 13 months is month `this_month - 12 + i`: so i = j - base.
-        let base = i64::from(days.this_month)
-            - (MONTHS as i64 - 1)
-            - (i64::from(facts.last_month) - i64::from(MASK_MONTHS - 1));
-        let mask = u32::from(facts.months);
-        let window = if base >= 0 {
-            mask.checked_shr(base as u32).unwrap_or(0)
-        } else {
-            mask.checked_shl(base.unsigned_abs() as u32).unwrap_or(0)
-        };
-        self.months = (window & ((1 << MONTHS) - 1)) as u16;
-        if self.first_month(days).is_some_and(|m| m >= 1) {
-            if !facts.spans_mask {
-                return false;
-            }
-            let spends = zone.month_spends(facts);
-            let mut bits = facts.months;
-            for spend in spends {
-                let j = i64::from(bits.trailing_zeros());
-                bits &= bits.wrapping_sub(1);
-                let i = j - base;
-                if (0..MONTHS as i64).contains(&i)
-                    && let Some(sum) = self.month_spend.get_mut(i as usize)
-                {
-                    sum.add(*spend);
-                }
-            }
-        }
-        true
-    }
-
-    /// `monetary_value` (see [`mean_of_later_days`]) for `frequency` days after the first.
-    ///
-    /// # Errors
-    /// [`Error::Overflow`] when the spend of those days does not fit in a decimal.
-    #[inline]
-    pub(crate) fn monetary(&self, frequency: u64) -> Result<Decimal> {
-        match self.cached_monetary {
-            Some(value) => Ok(value),
-            None => mean_of_later_days(&self.later_spend, frequency),
-        }
     }
 
     /// Scans a customer's purchases; `false` when it does not exist at `as_of` (or the
@@ -321,6 +514,7 @@ impl CustomerDays {
                     sum.add(spend);
                 }
             }
+            self.first_month = self.first_month_in(days);
             return true;
         }
         // When no purchase is after as_of, the spend is the stored total: no sum per order.
@@ -383,22 +577,71 @@ impl CustomerDays {
         }
         self.days = count;
         self.last_day = day;
+        self.first_month = self.first_month_in(days);
         true
     }
 
     /// The month (0..13) of the first purchase day, `None` outside the 13 months.
-    pub(crate) fn first_month(&self, days: &Days) -> Option<usize> {
+    fn first_month_in(&self, days: &Days) -> Option<usize> {
         let starts = &days.month_starts;
         if self.first_day < starts[0] || self.first_day >= starts[MONTHS] {
             return None;
         }
         (0..MONTHS).rev().find(|&i| starts[i] <= self.first_day)
     }
+}
 
-    /// Whether month `i` of the 13 has a purchase.
+impl Purchaser for CustomerDays {
     #[inline]
-    pub(crate) fn active_in_month(&self, i: usize) -> bool {
-        i < MONTHS && self.months & (1 << i) != 0
+    fn days(&self) -> u32 {
+        self.days
+    }
+
+    #[inline]
+    fn first_day(&self) -> i64 {
+        self.first_day
+    }
+
+    #[inline]
+    fn last_day(&self) -> i64 {
+        self.last_day
+    }
+
+    #[inline]
+    fn in_period(&self) -> bool {
+        self.in_period
+    }
+
+    #[inline]
+    fn in_previous(&self) -> bool {
+        self.in_previous
+    }
+
+    #[inline]
+    fn months(&self) -> u16 {
+        self.months
+    }
+
+    #[inline]
+    fn first_month(&self) -> Option<usize> {
+        self.first_month
+    }
+
+    #[inline]
+    fn add_spend(&self, sum: &mut DecimalSum) {
+        sum.merge(&self.spend);
+    }
+
+    #[inline]
+    fn monetary(&self, frequency: u64) -> Result<Decimal> {
+        mean_of_later_days(&self.later_spend, frequency)
+    }
+
+    #[inline]
+    fn add_month_spend(&self, i: usize, sum: &mut DecimalSum) {
+        if let Some(spend) = self.month_spend.get(i) {
+            sum.merge(spend);
+        }
     }
 }
 
@@ -574,40 +817,66 @@ mod tests {
     use crate::ReportOptions;
     use crate::calendar::{Period, Preset};
 
-    /// What the sections read of a customer (the month spends only for a cohort).
-    fn seen(c: &CustomerDays, days: &Days) -> impl PartialEq + std::fmt::Debug {
-        let frequency = u64::from(c.days.saturating_sub(1));
-        let cohort = c.first_month(days).is_some_and(|m| m >= 1);
+    type Seen = (
+        (u32, i64, i64, Option<Decimal>),
+        Option<Decimal>,
+        (bool, bool, u16, Option<usize>),
+        Option<Vec<(usize, Option<Decimal>)>>,
+    );
+
+    /// What the sections read of a purchaser (the month spends only for a cohort's
+    /// months from the first on).
+    fn seen(p: &impl Purchaser) -> Seen {
+        let frequency = u64::from(p.days().saturating_sub(1));
+        let mut spend = DecimalSum::new();
+        p.add_spend(&mut spend);
+        let cohort = p.first_month().filter(|&m| m >= 1).map(|first| {
+            (first..MONTHS)
+                .filter(|&i| p.months() & (1 << i) != 0)
+                .map(|i| {
+                    let mut sum = DecimalSum::new();
+                    p.add_month_spend(i, &mut sum);
+                    (i, sum.finish("month").ok())
+                })
+                .collect::<Vec<_>>()
+        });
         (
-            (c.days, c.first_day, c.last_day, c.spend),
-            c.monetary(frequency).ok(),
-            (c.in_period, c.in_previous, c.months),
-            cohort.then_some(c.month_spend),
+            (
+                p.days(),
+                p.first_day(),
+                p.last_day(),
+                spend.finish("spend").ok(),
+            ),
+            p.monetary(frequency).ok(),
+            (p.in_period(), p.in_previous(), p.months(), p.first_month()),
+            cohort,
         )
     }
 
-    /// Every customer read from the zone's facts equals the scan of its orders.
-    fn facts_equal_scans(dataset: &Dataset, options: &ReportOptions) -> usize {
+    /// Every customer read from the zone's facts equals the scan of its orders; returns
+    /// the purchasers and those of them read from the facts.
+    fn facts_equal_scans(dataset: &Dataset, options: &ReportOptions) -> (usize, usize) {
         let frame = Frame::new(options).unwrap();
         let days = frame.days();
         let mut zone = ZoneHandle::default();
         let (mut loaded, mut scanned) = (CustomerDays::default(), CustomerDays::default());
-        let mut purchasers = 0;
+        let (mut purchasers, mut cached) = (0, 0);
         for c in 0..dataset.customer_count() as u32 + 2 {
             let c = CustomerIdx(c);
-            let a = loaded.load(dataset, &frame.calendar, &days, c, &mut zone);
+            let a = load(dataset, &frame.calendar, &days, c, &mut zone, &mut loaded);
             let b = scanned.scan(dataset, &frame.calendar, &days, c);
-            assert_eq!(a, b, "customer {c:?}");
-            if a {
-                purchasers += 1;
-                assert_eq!(
-                    seen(&loaded, &days),
-                    seen(&scanned, &days),
-                    "customer {c:?}"
-                );
+            assert_eq!(a.is_some(), b, "customer {c:?}");
+            purchasers += usize::from(b);
+            match a {
+                Some(Loaded::Cached(p)) => {
+                    cached += 1;
+                    assert_eq!(seen(&p), seen(&scanned), "customer {c:?}");
+                }
+                Some(Loaded::Scanned(p)) => assert_eq!(seen(p), seen(&scanned), "customer {c:?}"),
+                None => {}
             }
         }
-        purchasers
+        (purchasers, cached)
     }
 
     #[test]
@@ -623,7 +892,7 @@ mod tests {
             chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(),
         )
         .unwrap();
-        let mut checked = 0;
+        let (mut checked, mut cached) = (0, 0);
         for zone in ["+07:00", "-09:30", "Europe/Berlin", "America/Santiago"] {
             // Before, at and after the data's end: purchases after as_of are scanned.
             for as_of in [base - Duration::days(45), base, base + Duration::days(500)] {
@@ -639,16 +908,43 @@ mod tests {
                         .try_time_zone(zone)
                         .unwrap()
                         .period(period);
-                    checked += facts_equal_scans(&dataset, &options);
+                    let (purchasers, from_facts) = facts_equal_scans(&dataset, &options);
+                    checked += purchasers;
+                    cached += from_facts;
                 }
             }
         }
-        assert!(checked > 10_000, "{checked}");
+        assert!(
+            checked > 10_000 && cached > checked / 2,
+            "{checked} {cached}"
+        );
+    }
+
+    #[test]
+    fn calendar_months_are_recognized_as_months_of_the_13() {
+        // Today is 2026-11-15: this month is month 12, last month month 11.
+        let days = Frame::new(&options()).unwrap().days();
+        assert_eq!(
+            (days.period_month, days.previous_month),
+            (Some(12), Some(11))
+        );
+        let last = Frame::new(&options().period(Preset::LastMonth))
+            .unwrap()
+            .days();
+        assert_eq!(
+            (last.period_month, last.previous_month),
+            (Some(11), Some(10))
+        );
+        for preset in [Preset::Last7Days, Preset::Yesterday, Preset::ThisYear] {
+            let other = Frame::new(&options().period(preset)).unwrap().days();
+            assert_eq!(other.period_month, None, "{preset:?}");
+        }
     }
 
     #[test]
     fn zone_facts_of_the_small_shop() {
-        assert_eq!(facts_equal_scans(&small_shop(), &options()), 5);
+        // E has a purchase after as_of: scanned.
+        assert_eq!(facts_equal_scans(&small_shop(), &options()), (5, 4));
         // A clone has its own cache; a handle follows the dataset it is given.
         let dataset = small_shop();
         let copy = dataset.clone();

@@ -48,9 +48,8 @@ use crate::ReportOptions;
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::{Error, Result};
 use crate::fold::Fold;
-use crate::lifecycle::Scratch;
 use crate::money::{DecimalSum, count_ratio, ratio};
-use crate::purchase_days::{CustomerDays, Days, Frame, customer_id, fold_all};
+use crate::purchase_days::{AddPurchaser, Days, Frame, Loader, Purchaser, customer_id, fold_all};
 
 /// An RFM segment, in the order they are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -295,15 +294,17 @@ struct Facts {
 }
 
 impl Facts {
-    fn of(days: &Days, c: &CustomerDays) -> Result<Facts> {
-        let frequency = u64::from(c.days.saturating_sub(1));
+    fn of(days: &Days, c: &impl Purchaser) -> Result<Facts> {
+        let frequency = u64::from(c.days().saturating_sub(1));
         let nonneg = |x: i64| x.max(0).unsigned_abs();
+        let mut spend = DecimalSum::new();
+        c.add_spend(&mut spend);
         Ok(Facts {
-            since_last: nonneg(days.today - c.last_day),
-            days: u64::from(c.days),
-            recency: nonneg(c.last_day - c.first_day),
-            t: nonneg(days.today - c.first_day),
-            spend: c.spend.finish("rfm.spend")?,
+            since_last: nonneg(days.today - c.last_day()),
+            days: u64::from(c.days()),
+            recency: nonneg(c.last_day() - c.first_day()),
+            t: nonneg(days.today - c.first_day()),
+            spend: spend.finish("rfm.spend")?,
             monetary_value: c.monetary(frequency)?,
         })
     }
@@ -644,8 +645,9 @@ mod pairs {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Partial {
     frame: Frame,
+    /// Reused buffers of the hot loop, not part of the state.
     #[cfg_attr(feature = "serde", serde(skip, default))]
-    scratch: Scratch,
+    scratch: Option<Box<Loader>>,
     /// `dense[days - 1][since_last]`: a column per number of purchase days, each as
     /// long as the largest `since_last` seen with it needs, so that the cells of the
     /// common few purchase days sit together in cache. Serialized as before this
@@ -664,27 +666,73 @@ pub struct Partial {
     overflow: bool,
 }
 
-impl Partial {
-    /// Adds a customer already scanned (shared with the other sections in one pass).
+impl AddPurchaser for Partial {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
     #[inline]
-    pub(crate) fn add_days(&mut self, days: &Days, customer: &CustomerDays) {
+    fn add_purchaser<P: Purchaser>(
+        &mut self,
+        days: &Days,
+        customer: &P,
+        _: &Dataset,
+        _: CustomerIdx,
+    ) {
+        let pending = self.add_sums(days, customer);
+        self.add_cells(&[pending]);
+    }
+}
+
+/// A purchaser's place in the joint histogram of [`Partial`] and its spend, waiting to
+/// be added ([`Partial::add_cells`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PendingCell {
+    since_last: u64,
+    days: u64,
+    spend: DecimalSum,
+}
+
+impl Partial {
+    /// Adds a purchaser to everything but the joint histogram, and returns what it adds
+    /// there, for [`add_cells`](Partial::add_cells). Adding purchasers' cells in batches
+    /// lets the processor fetch several cells from memory at once (the histogram does not
+    /// stay in cache while a report reads every customer's rows), where adding each in
+    /// the middle of its customer's work waits for each fetch in turn.
+    #[inline]
+    pub(crate) fn add_sums<P: Purchaser>(&mut self, days: &Days, customer: &P) -> PendingCell {
         let nonneg = |x: i64| x.max(0).unsigned_abs();
-        let since_last = nonneg(days.today - customer.last_day);
-        let purchase_days = u64::from(customer.days);
+        let (first, last) = (customer.first_day(), customer.last_day());
+        let since_last = nonneg(days.today - last);
+        let purchase_days = u64::from(customer.days());
         let frequency = purchase_days.saturating_sub(1);
-        let cell = self.cell(since_last, purchase_days);
-        cell.customers += 1;
-        // Overflow is sticky in the sum and reported by finish.
-        cell.spend.merge(&customer.spend);
+        let mut pending = PendingCell {
+            since_last,
+            days: purchase_days,
+            spend: DecimalSum::new(),
+        };
+        customer.add_spend(&mut pending.spend);
         self.purchasers += 1;
         self.sum_frequency += frequency;
-        self.sum_recency += nonneg(customer.last_day - customer.first_day);
-        self.sum_t += nonneg(days.today - customer.first_day);
+        self.sum_recency += nonneg(last - first);
+        self.sum_t += nonneg(days.today - first);
         if frequency > 0 {
             match customer.monetary(frequency) {
                 Ok(value) => self.monetary.add(value),
                 Err(_) => self.overflow = true,
             }
+        }
+        pending
+    }
+
+    /// Adds purchasers' cells returned by [`add_sums`](Partial::add_sums).
+    #[inline]
+    pub(crate) fn add_cells(&mut self, cells: &[PendingCell]) {
+        for pending in cells {
+            let cell = self.cell(pending.since_last, pending.days);
+            cell.customers += 1;
+            // Overflow is sticky in the sum and reported by finish.
+            cell.spend.merge(&pending.spend);
         }
     }
 
@@ -776,7 +824,7 @@ impl Fold for Partial {
     fn new(options: &ReportOptions) -> Result<Partial> {
         Ok(Partial {
             frame: Frame::new(options)?,
-            scratch: Scratch::default(),
+            scratch: None,
             dense: Vec::new(),
             sparse: BTreeMap::new(),
             purchasers: 0,
@@ -789,18 +837,9 @@ impl Fold for Partial {
     }
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.load(
-            dataset,
-            &self.frame.calendar,
-            &days,
-            customer,
-            &mut self.scratch.zone,
-        ) {
-            self.add_days(&days, &scan);
-        }
-        self.scratch.customer = Some(scan);
+        let mut loader = self.scratch.take().unwrap_or_default();
+        loader.add_customer(self, dataset, customer);
+        self.scratch = Some(loader);
     }
 
     fn merge(&mut self, other: Partial) -> Result<()> {
@@ -913,8 +952,9 @@ impl Fold for Partial {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SummaryPartial {
     frame: Frame,
+    /// Reused buffers of the hot loop, not part of the state.
     #[cfg_attr(feature = "serde", serde(skip, default))]
-    scratch: Scratch,
+    scratch: Option<Box<Loader>>,
     rows: Vec<(String, Facts)>,
     ranks: Ranks,
     overflow: bool,
@@ -927,13 +967,36 @@ impl SummaryPartial {
     }
 }
 
+impl AddPurchaser for SummaryPartial {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    fn add_purchaser<P: Purchaser>(
+        &mut self,
+        days: &Days,
+        purchaser: &P,
+        dataset: &Dataset,
+        customer: CustomerIdx,
+    ) {
+        match Facts::of(days, purchaser) {
+            Ok(facts) => {
+                self.ranks.add(&facts);
+                self.rows
+                    .push((customer_id(dataset, customer).to_owned(), facts));
+            }
+            Err(_) => self.overflow = true,
+        }
+    }
+}
+
 impl Fold for SummaryPartial {
     type Output = Vec<RfmRow>;
 
     fn new(options: &ReportOptions) -> Result<SummaryPartial> {
         Ok(SummaryPartial {
             frame: Frame::new(options)?,
-            scratch: Scratch::default(),
+            scratch: None,
             rows: Vec::new(),
             ranks: Ranks::default(),
             overflow: false,
@@ -941,25 +1004,9 @@ impl Fold for SummaryPartial {
     }
 
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        let days = *self.scratch.days.get_or_insert_with(|| self.frame.days());
-        let mut scan = self.scratch.customer.take().unwrap_or_default();
-        if scan.load(
-            dataset,
-            &self.frame.calendar,
-            &days,
-            customer,
-            &mut self.scratch.zone,
-        ) {
-            match Facts::of(&days, &scan) {
-                Ok(facts) => {
-                    self.ranks.add(&facts);
-                    self.rows
-                        .push((customer_id(dataset, customer).to_owned(), facts));
-                }
-                Err(_) => self.overflow = true,
-            }
-        }
-        self.scratch.customer = Some(scan);
+        let mut loader = self.scratch.take().unwrap_or_default();
+        loader.add_customer(self, dataset, customer);
+        self.scratch = Some(loader);
     }
 
     fn merge(&mut self, other: SummaryPartial) -> Result<()> {

@@ -1,23 +1,63 @@
-//! Lifecycle, cohorts and RFM as one [`Fold`], sharing one scan of each
-//! customer's purchases (it can also ride in another fold's pass as an element of a
-//! tuple). Equal to each section's own `section` (tested).
+//! Lifecycle, cohorts and RFM as one [`Fold`], sharing one read of each customer's
+//! purchases (it can also ride in another fold's pass as an element of a tuple). Equal
+//! to each section's own `section` (tested).
 
 use crate::dataset::{CustomerIdx, Dataset};
 use crate::error::Result;
 use crate::fold::{Fold, fold_customers};
-use crate::purchase_days::{CustomerDays, Days, ZoneHandle};
+use crate::purchase_days::{AddPurchaser, Days, Frame, Loader, Purchaser};
 use crate::{ReportOptions, cohorts, lifecycle, rfm};
 
-/// The three partial states and the reused scan buffer.
+/// The three partial states and the loader that reads each customer once for them.
 #[derive(Debug)]
 pub(crate) struct Beyond {
-    days: Days,
-    scan: CustomerDays,
-    zone: ZoneHandle,
-    calendar: crate::calendar::BusinessCalendar,
+    loader: Loader,
+    sections: Sections,
+}
+
+/// The three partial states, and RFM histogram cells waiting to be added in a batch
+/// (see [`rfm::Partial::add_sums`]).
+#[derive(Clone, Debug)]
+struct Sections {
     lifecycle: lifecycle::Partial,
     cohorts: cohorts::Partial,
     rfm: rfm::Partial,
+    pending: Vec<rfm::PendingCell>,
+}
+
+/// RFM cells added per batch.
+const BATCH: usize = 64;
+
+impl Sections {
+    /// Adds the pending RFM cells.
+    fn flush(&mut self) {
+        self.rfm.add_cells(&self.pending);
+        self.pending.clear();
+    }
+}
+
+impl AddPurchaser for Sections {
+    fn frame(&self) -> &Frame {
+        self.lifecycle.frame()
+    }
+
+    #[inline]
+    fn add_purchaser<P: Purchaser>(
+        &mut self,
+        days: &Days,
+        purchaser: &P,
+        dataset: &Dataset,
+        customer: CustomerIdx,
+    ) {
+        self.lifecycle
+            .add_purchaser(days, purchaser, dataset, customer);
+        self.cohorts
+            .add_purchaser(days, purchaser, dataset, customer);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+        self.pending.push(self.rfm.add_sums(days, purchaser));
+    }
 }
 
 impl Fold for Beyond {
@@ -33,30 +73,24 @@ impl Fold for Beyond {
 
     #[inline]
     fn add_customer(&mut self, dataset: &Dataset, customer: CustomerIdx) {
-        if self.scan.load(
-            dataset,
-            &self.calendar,
-            &self.days,
-            customer,
-            &mut self.zone,
-        ) {
-            self.lifecycle.add_days(&self.days, &self.scan);
-            self.cohorts.add_days(&self.days, &self.scan);
-            self.rfm.add_days(&self.days, &self.scan);
-        }
+        self.loader
+            .add_customer(&mut self.sections, dataset, customer);
     }
 
-    fn merge(&mut self, other: Beyond) -> Result<()> {
-        self.lifecycle.merge(other.lifecycle)?;
-        self.cohorts.merge(other.cohorts)?;
-        self.rfm.merge(other.rfm)
+    fn merge(&mut self, mut other: Beyond) -> Result<()> {
+        self.sections.flush();
+        other.sections.flush();
+        self.sections.lifecycle.merge(other.sections.lifecycle)?;
+        self.sections.cohorts.merge(other.sections.cohorts)?;
+        self.sections.rfm.merge(other.sections.rfm)
     }
 
-    fn finish(self) -> Result<Self::Output> {
+    fn finish(mut self) -> Result<Self::Output> {
+        self.sections.flush();
         Ok((
-            self.lifecycle.finish()?,
-            self.cohorts.finish()?,
-            self.rfm.finish()?,
+            self.sections.lifecycle.finish()?,
+            self.sections.cohorts.finish()?,
+            self.sections.rfm.finish()?,
         ))
     }
 }
@@ -64,34 +98,29 @@ impl Fold for Beyond {
 impl Beyond {
     /// Empty partial states for `options`.
     pub(crate) fn with_options(options: &ReportOptions) -> Result<Beyond> {
-        let frame = crate::purchase_days::Frame::new(options)?;
         Ok(Beyond {
-            days: frame.days(),
-            calendar: frame.calendar.clone(),
-            scan: CustomerDays::default(),
-            zone: ZoneHandle::default(),
-            lifecycle: lifecycle::Partial::new(options)?,
-            cohorts: cohorts::Partial::new(options)?,
-            rfm: rfm::Partial::new(options)?,
+            loader: Loader::default(),
+            sections: Sections {
+                lifecycle: lifecycle::Partial::new(options)?,
+                cohorts: cohorts::Partial::new(options)?,
+                rfm: rfm::Partial::new(options)?,
+                pending: Vec::with_capacity(BATCH),
+            },
         })
     }
 
     /// Takes the dataset's purchase-day facts of the zone now (computing them if no
     /// report did), so that every shard's copy shares them.
     pub(crate) fn fetch_zone(&mut self, dataset: &Dataset) {
-        self.zone.get(dataset, &self.calendar);
+        let frame = self.sections.frame();
+        self.loader.fetch_zone(frame, dataset);
     }
 
-    /// A copy of an empty state, for another shard.
+    /// A copy of an empty state (nothing added yet), for another shard.
     pub(crate) fn fresh(&self) -> Beyond {
         Beyond {
-            days: self.days,
-            scan: CustomerDays::default(),
-            zone: self.zone.clone(),
-            calendar: self.calendar.clone(),
-            lifecycle: self.lifecycle.clone(),
-            cohorts: self.cohorts.clone(),
-            rfm: self.rfm.clone(),
+            loader: self.loader.clone(),
+            sections: self.sections.clone(),
         }
     }
 }
