@@ -44,6 +44,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accepted;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 pub mod tables;
 pub mod udaf;
 pub mod udf;
