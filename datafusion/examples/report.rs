@@ -13,6 +13,9 @@
 //! ```
 //! `--check` also computes the report in process and fails when a section differs;
 //! `--timings` prints the times (and the bytes of partial state) on stderr.
+//! `--ballista` (with `--features ballista`) runs the report on a Ballista cluster on
+//! loopback: a scheduler and two executors in this process, each with
+//! `ceil(partitions / 2)` task slots.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -73,7 +76,8 @@ struct Args {
     /// DataFusion target partitions (customer buckets).
     #[arg(long, default_value_t = 2)]
     partitions: usize,
-    /// Run on a standalone Ballista cluster on loopback (not available in this build).
+    /// Run on a standalone Ballista cluster on loopback: a scheduler and two executors in
+    /// this process (needs the feature `ballista`).
     #[arg(long)]
     ballista: bool,
     /// Also compute the report in process and fail when a section differs.
@@ -122,6 +126,81 @@ fn options(args: &Args) -> Result<ReportOptions, String> {
     Ok(options)
 }
 
+/// The cluster of `--ballista`: a scheduler and two executors on loopback, in this
+/// process.
+#[cfg(feature = "ballista")]
+type Cluster = crm_metrics_datafusion::ballista::StandaloneCluster;
+
+/// Without the `ballista` feature there is no cluster.
+#[cfg(not(feature = "ballista"))]
+enum Cluster {}
+
+#[cfg(feature = "ballista")]
+async fn start_cluster(args: &Args) -> Result<Cluster, Box<dyn std::error::Error>> {
+    // Two executors, each with half the partitions as task slots.
+    let vcores = args.partitions.div_ceil(2).max(1);
+    Ok(Cluster::start(2, vcores, args.partitions, &std::env::temp_dir()).await?)
+}
+
+#[cfg(not(feature = "ballista"))]
+async fn start_cluster(_: &Args) -> Result<Cluster, Box<dyn std::error::Error>> {
+    Err("--ballista needs the feature: cargo run -p crm-metrics-datafusion --features ballista --example report -- ... --ballista".into())
+}
+
+#[cfg(feature = "ballista")]
+async fn run_on_cluster(
+    cluster: &Cluster,
+    dir: &Path,
+    options: &ReportOptions,
+) -> Result<crm_metrics_datafusion::Sections, Box<dyn std::error::Error>> {
+    let ctx = cluster.context().await?;
+    register_parquet_dir(&ctx, dir).await?;
+    Ok(report(&ctx, options).await?)
+}
+
+#[cfg(not(feature = "ballista"))]
+async fn run_on_cluster(
+    cluster: &Cluster,
+    _: &Path,
+    _: &ReportOptions,
+) -> Result<crm_metrics_datafusion::Sections, Box<dyn std::error::Error>> {
+    match *cluster {}
+}
+
+/// The bytes of the shuffle files the executors wrote (both stages: the buckets' rows,
+/// then the buckets' partial states).
+#[cfg(feature = "ballista")]
+fn shuffle_bytes(cluster: &Cluster) -> u64 {
+    fn under(dir: &Path) -> u64 {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => under(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+    }
+    under(cluster.work_dir())
+}
+
+#[cfg(not(feature = "ballista"))]
+fn shuffle_bytes(cluster: &Cluster) -> u64 {
+    match *cluster {}
+}
+
+#[cfg(feature = "ballista")]
+fn stop_cluster(cluster: Cluster) {
+    cluster.shutdown();
+}
+
+#[cfg(not(feature = "ballista"))]
+fn stop_cluster(cluster: Cluster) {
+    match cluster {}
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run(Args::parse()).await {
@@ -142,12 +221,6 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
-    if args.ballista {
-        return Err(
-            "--ballista: this build has no Ballista cluster (see datafusion/docs/operators.md)"
-                .into(),
-        );
-    }
     let options = options(&args)?;
     // A CSV folder: its accepted rows, as Parquet in a scratch folder.
     let scratch = std::env::temp_dir().join(format!("crm-report-{}", std::process::id()));
@@ -158,17 +231,27 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         write_parquet_dir(&rows, &scratch)?;
         &scratch
     };
-    let ctx = SessionContext::new_with_config(
+    // The in-process DataFusion session (also what --check and --timings read with).
+    let local = SessionContext::new_with_config(
         SessionConfig::new().with_target_partitions(args.partitions),
     );
-    register_parquet_dir(&ctx, dir).await?;
+    register_parquet_dir(&local, dir).await?;
+    let cluster = if args.ballista {
+        Some(start_cluster(&args).await?)
+    } else {
+        None
+    };
     let started = Instant::now();
-    let sections = report(&ctx, &options).await?;
-    let datafusion_ms = started.elapsed().as_secs_f64() * 1e3;
+    let sections = match &cluster {
+        Some(cluster) => run_on_cluster(cluster, dir, &options).await?,
+        None => report(&local, &options).await?,
+    };
+    let engine_ms = started.elapsed().as_secs_f64() * 1e3;
+    let shuffle_file_bytes = cluster.as_ref().map(shuffle_bytes);
     println!("{}", serde_json::to_string_pretty(&sections)?);
     if args.check || args.timings {
         let started = Instant::now();
-        let rows = read_rows(&ctx).await?;
+        let rows = read_rows(&local).await?;
         let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         let mut builder = DatasetBuilder::new().time_zone(options.calendar.clone());
@@ -179,11 +262,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let expected = crm_metrics::report(&dataset, &options)?;
         let report_ms = started.elapsed().as_secs_f64() * 1e3;
         if args.timings {
-            let params = crm_metrics_datafusion::params(&ctx, &options).await?;
-            let states = crm_metrics_datafusion::fold_plan(&ctx, params, args.partitions)
+            let params = crm_metrics_datafusion::params(&local, &options).await?;
+            let before = crm_metrics_datafusion::udaf::fold_state_bytes();
+            let states = crm_metrics_datafusion::fold_plan(&local, params, args.partitions)
                 .await?
                 .collect()
                 .await?;
+            let row_state_bytes = crm_metrics_datafusion::udaf::fold_state_bytes() - before;
             let state_bytes: usize = states
                 .iter()
                 .map(|b| {
@@ -191,10 +276,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                         .map_or(0, |c| c.as_binary::<i32>().value_data().len())
                 })
                 .sum();
-            eprintln!("{{\"partial_state_bytes\":{state_bytes}}}");
             eprintln!(
-                "{{\"partitions\":{},\"datafusion_ms\":{datafusion_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0}}}",
-                args.partitions
+                "{{\"engine\":\"{}\",\"partitions\":{},\"engine_ms\":{engine_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0},\"bucket_rows_state_bytes\":{row_state_bytes},\"partial_state_bytes\":{state_bytes},\"ballista_shuffle_file_bytes\":{}}}",
+                if args.ballista {
+                    "ballista"
+                } else {
+                    "datafusion"
+                },
+                args.partitions,
+                shuffle_file_bytes.map_or_else(|| "null".to_owned(), |b| b.to_string()),
             );
         }
         let differences = sections.differences(&expected);
@@ -203,6 +293,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 format!("sections differ from the in-process report: {differences:?}").into(),
             );
         }
+    }
+    if let Some(cluster) = cluster {
+        stop_cluster(cluster);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())

@@ -26,6 +26,12 @@
 //! * **Calendar UDFs.** [`udf`] has `crm_local_date` and `crm_local_hour`, the
 //!   report's local day and hour of an instant, for SQL over the same tables.
 //!
+//! * **Ballista** (feature `ballista`, module `ballista`): the same plan on a Ballista
+//!   cluster. Plan codecs carry each of the crate's UDFs with its parameters (JSON of
+//!   the options, broadcast tables, bucket count or zone) to the scheduler and the
+//!   executors; `ballista::StandaloneCluster` runs a scheduler and executors on
+//!   loopback in this process, `ballista::context` connects to a remote scheduler.
+//!
 //! # What the tables must be
 //! Tables named as the files of docs/input-format.md, columns named as their CSV headers,
 //! typed as [`tables`] says (what `--export-parquet` writes); `customers` and `orders`
@@ -44,6 +50,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accepted;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 pub mod tables;
 pub mod udaf;
 pub mod udf;

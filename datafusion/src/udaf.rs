@@ -22,6 +22,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crm_metrics::fold::{Fold, Versioned};
 use crm_metrics::model::{Campaign, Fanpage, Staff};
@@ -400,6 +401,18 @@ struct WireIn {
     rfm: rfm::Partial,
 }
 
+/// Bytes of `crm_fold` partial states (a bucket's rows, serialized) emitted in this
+/// process so far: what crosses the bucket shuffle, before the buckets are folded.
+static FOLD_STATE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// The bytes of `crm_fold` partial states (the rows of a bucket as one input partition
+/// saw them, serialized) that this process has emitted since it started: the payload of
+/// the shuffle by bucket. A measurement counter (it only grows; take the difference
+/// around a query), covering the partitions that ran in this process.
+pub fn fold_state_bytes() -> u64 {
+    FOLD_STATE_BYTES.load(Ordering::Relaxed)
+}
+
 /// The rows of a bucket, as model structs; serialized as the state of `crm_fold`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Rows {
@@ -504,6 +517,8 @@ impl Accumulator for FoldAccumulator {
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         let bytes = serde_json::to_vec(&std::mem::take(&mut self.rows)).map_err(external)?;
+        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        FOLD_STATE_BYTES.fetch_add(len, Ordering::Relaxed);
         Ok(vec![ScalarValue::Binary(Some(bytes))])
     }
 
