@@ -742,39 +742,11 @@ impl DatasetBuilder {
             Some((file, path, bytes)) => slot.read(file, &path, bytes, progress, zone),
             None => Ok(()),
         };
-        #[cfg(feature = "parallel")]
-        let results: Vec<Result<()>> = {
-            // Longest file first: each worker takes the largest file left, which keeps
-            // two cores busy until the end (a tree split of the table list would give
-            // one core customers, orders and order lines: 60 % of the bytes).
-            let mut jobs: Vec<(usize, Job<'_>)> = jobs.into_iter().enumerate().collect();
-            let size = |job: &(usize, Job<'_>)| match &job.1.1 {
-                Ok(Some((_, _, bytes))) => *bytes,
-                _ => 0,
-            };
-            jobs.sort_by_key(size);
-            let queue = std::sync::Mutex::new(jobs);
-            let done = std::sync::Mutex::new(Vec::with_capacity(Table::ALL.len()));
-            rayon::scope(|scope| {
-                for _ in 0..rayon::current_num_threads().min(Table::ALL.len()) {
-                    scope.spawn(|_| {
-                        loop {
-                            let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                            let Some((i, job)) = next else { break };
-                            let result = read(job);
-                            if let Ok(mut done) = done.lock() {
-                                done.push((i, result));
-                            }
-                        }
-                    });
-                }
-            });
-            let mut done = done.into_inner().unwrap_or_default();
-            done.sort_by_key(|(i, _)| *i);
-            done.into_iter().map(|(_, result)| result).collect()
+        let size = |job: &Job<'_>| match &job.1 {
+            Ok(Some((_, _, bytes))) => *bytes,
+            _ => 0,
         };
-        #[cfg(not(feature = "parallel"))]
-        let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
+        let results = super::run_largest_first(jobs, size, read);
         results.into_iter().collect()
     }
 }

@@ -43,3 +43,47 @@ pub const MAX_FIELDS: usize = 1 << 16;
 /// text and reading stops with an [`Error::Io`](crate::Error::Io) of kind
 /// `InvalidData` naming the file and the line.
 pub const MAX_LINE_BYTES: usize = 256 << 20;
+
+/// Runs `run` on every job and returns the results in the jobs' order, so that errors
+/// are reported in the same order whatever the threads did. With the `parallel`
+/// feature the jobs run on rayon's pool, largest first (by `size`): each worker takes
+/// the largest job left, which keeps every core busy until the end (a split of the
+/// list in halves could give one core customers, orders and order lines, most of a
+/// folder's bytes). Without it, they run one after the other.
+#[cfg(feature = "csv")]
+pub(crate) fn run_largest_first<J: Send, R: Send>(
+    jobs: Vec<J>,
+    size: impl Fn(&J) -> u64,
+    run: impl Fn(J) -> R + Sync,
+) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        let mut jobs: Vec<(usize, J)> = jobs.into_iter().enumerate().collect();
+        jobs.sort_by_cached_key(|(_, job)| size(job));
+        let count = jobs.len();
+        let queue = std::sync::Mutex::new(jobs);
+        let done = std::sync::Mutex::new(Vec::with_capacity(count));
+        rayon::scope(|scope| {
+            for _ in 0..rayon::current_num_threads().min(count) {
+                scope.spawn(|_| {
+                    loop {
+                        let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                        let Some((i, job)) = next else { break };
+                        let result = run(job);
+                        if let Ok(mut done) = done.lock() {
+                            done.push((i, result));
+                        }
+                    }
+                });
+            }
+        });
+        let mut done = done.into_inner().unwrap_or_default();
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, result)| result).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = size;
+        jobs.into_iter().map(run).collect()
+    }
+}

@@ -120,37 +120,11 @@ impl DatasetBuilder {
             Some((file, path)) => read_into(slot, table, file, &path, zone),
             None => Ok(()),
         };
-        #[cfg(feature = "parallel")]
-        let results: Vec<Result<()>> = {
-            // Largest file first, each worker taking the largest left (as for CSV).
-            let mut jobs: Vec<(usize, Job<'_>)> = jobs.into_iter().enumerate().collect();
-            let size = |job: &(usize, Job<'_>)| match &job.1.1 {
-                Ok(Some((file, _))) => file.metadata().map(|m| m.len()).unwrap_or(0),
-                _ => 0,
-            };
-            jobs.sort_by_cached_key(size);
-            let queue = std::sync::Mutex::new(jobs);
-            let done = std::sync::Mutex::new(Vec::with_capacity(Table::ALL.len()));
-            rayon::scope(|scope| {
-                for _ in 0..rayon::current_num_threads().min(Table::ALL.len()) {
-                    scope.spawn(|_| {
-                        loop {
-                            let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                            let Some((i, job)) = next else { break };
-                            let result = read(job);
-                            if let Ok(mut done) = done.lock() {
-                                done.push((i, result));
-                            }
-                        }
-                    });
-                }
-            });
-            let mut done = done.into_inner().unwrap_or_default();
-            done.sort_by_key(|(i, _)| *i);
-            done.into_iter().map(|(_, result)| result).collect()
+        let size = |job: &Job<'_>| match &job.1 {
+            Ok(Some((file, _))) => file.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
         };
-        #[cfg(not(feature = "parallel"))]
-        let results: Vec<Result<()>> = jobs.into_iter().map(read).collect();
+        let results = super::run_largest_first(jobs, size, read);
         results.into_iter().collect()
     }
 
