@@ -20,7 +20,6 @@ use crate::dataset::{
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
 use crate::error::{Error, Reason, Rejection, Result, Table};
-use crate::io::file::open_regular;
 use crate::io::records::{Record, RecordReader};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
@@ -712,27 +711,10 @@ impl DatasetBuilder {
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
-                // Regular files only, checked before and after opening, and the open
-                // never waits (a FIFO would block it forever).
-                match open_regular(&path) {
-                    Ok(file) => {
-                        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-                        Ok(Some((file, path, bytes)))
-                    }
-                    Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
-                        if !table.is_required() {
-                            Ok(None)
-                        } else if !dir.is_dir() {
-                            Err(Error::Io {
-                                path: dir.to_owned(),
-                                source: e,
-                            })
-                        } else {
-                            Err(Error::MissingFile { table })
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+                Ok(super::open_table_file(dir, table, &path)?.map(|file| {
+                    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    (file, path, bytes)
+                }))
             })
             .collect();
         let zone = &self.zone;

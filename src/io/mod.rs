@@ -87,3 +87,33 @@ pub(crate) fn run_largest_first<J: Send, R: Send>(
         jobs.into_iter().map(run).collect()
     }
 }
+
+/// Opens the file `path` of `table` in the folder `dir` (regular files only, checked
+/// before and after opening, and the open never waits: a FIFO would block it forever).
+/// A missing optional table is `None`; a missing required one is
+/// [`Error::MissingFile`](crate::Error::MissingFile), or the I/O error of the folder
+/// itself when `dir` is not a folder.
+#[cfg(feature = "csv")]
+pub(crate) fn open_table_file(
+    dir: &std::path::Path,
+    table: crate::Table,
+    path: &std::path::Path,
+) -> crate::Result<Option<std::fs::File>> {
+    use crate::Error;
+    match file::open_regular(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(Error::Io { source: e, .. }) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !table.is_required() {
+                Ok(None)
+            } else if !dir.is_dir() {
+                Err(Error::Io {
+                    path: dir.to_owned(),
+                    source: e,
+                })
+            } else {
+                Err(Error::MissingFile { table })
+            }
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -26,7 +26,6 @@ use crate::dataset::DatasetBuilder;
 use crate::error::{Error, Result, Table};
 use crate::io::arrow::{map_schema, push_batch_into};
 use crate::io::csv::Slot;
-use crate::io::file::open_regular;
 
 /// Rows per record batch read from a Parquet file.
 pub const BATCH_ROWS: usize = 8192;
@@ -95,22 +94,7 @@ impl DatasetBuilder {
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
-                match open_regular(&path) {
-                    Ok(file) => Ok(Some((file, path))),
-                    Err(Error::Io { source: e, .. }) if e.kind() == io::ErrorKind::NotFound => {
-                        if !table.is_required() {
-                            Ok(None)
-                        } else if !dir.is_dir() {
-                            Err(Error::Io {
-                                path: dir.to_owned(),
-                                source: e,
-                            })
-                        } else {
-                            Err(Error::MissingFile { table })
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+                Ok(super::open_table_file(dir, table, &path)?.map(|file| (file, path)))
             })
             .collect();
         let zone = &self.zone;
