@@ -60,13 +60,20 @@ fn binary() -> &'static Path {
             .and_then(|m| m["executable"].as_str().map(PathBuf::from))
             .expect("the dashboard's executable");
         // A copy of our own: another build of the example (without the feature) may
-        // replace the file cargo links to.
-        let copy = std::env::temp_dir().join(format!(
-            "crm-dashboard-parquet-{}{}",
-            std::process::id(),
+        // replace the file cargo links to. It lives in the target dir's scratch folder
+        // (cleaned with the target dir, one file per feature set, replaced by rename so
+        // that a concurrent run never sees half a file), not in the system's temp dir,
+        // where every run would leave a 100+ MB executable behind.
+        let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let name = format!(
+            "dashboard-{}{}",
+            features.join("-"),
             std::env::consts::EXE_SUFFIX
-        ));
-        std::fs::copy(&built, &copy).expect("copy the dashboard");
+        );
+        let partial = scratch.join(format!("{name}.{}", std::process::id()));
+        std::fs::copy(&built, &partial).expect("copy the dashboard");
+        let copy = scratch.join(name);
+        std::fs::rename(&partial, &copy).expect("move the dashboard's copy in place");
         copy
     })
 }
