@@ -13,7 +13,9 @@
 //! * **Broadcast tables.** `campaigns`, `staff` and `fanpages` are small: they are read
 //!   once and travel inside the aggregate function's parameters to every partition.
 //! * **The aggregates.** [`udaf::ReportUdaf`] is two aggregate UDFs. `crm_fold`, grouped
-//!   by bucket, gathers a bucket's rows (before the shuffle its state is the rows) and
+//!   by bucket, gathers a bucket's rows (before the shuffle its state is the rows, as
+//!   typed Arrow columns; its `GroupsAccumulator` keeps them per table with their
+//!   bucket) and
 //!   then builds a `crm_metrics::Dataset`
 //!   (with the crate's `DatasetBuilder`, from model structs read from the Arrow
 //!   columns), folds it into the sections' partial states (`crm_metrics::fold::Fold`:

@@ -5,7 +5,10 @@
 //!   rows of customers, orders, order lines, deals, costs and interactions arrive as one
 //!   wide relation (a tag says which table a row is of) and are read into model
 //!   structs. Before the shuffle a bucket's rows may be spread over input partitions, so
-//!   the partial state is the rows themselves (serialized); after the shuffle the
+//!   the partial state is the rows themselves, as typed Arrow columns (one
+//!   `List<Struct<columns>>` per table, one list per bucket: the columns as read,
+//!   decimals as `Decimal128` with their scale, so exact by construction, text as
+//!   `Utf8`); after the shuffle the
 //!   bucket's rows are together and `evaluate` builds a `Dataset` of them plus the
 //!   broadcast tables (campaigns, staff, fanpages), checks that the build accepted every
 //!   row, and folds every customer, deal and cost into the sections' partial states
@@ -16,9 +19,10 @@
 //!   exact, medians were settled per customer); its state is the merged states,
 //!   serialized; `evaluate` finishes them into the sections ([`SectionValues`], as JSON).
 //!
-//! `crm_fold` has many groups (buckets) and uses DataFusion's adapter from `Accumulator`
-//! to `GroupsAccumulator`: the per-group work is building and folding a dataset, which
-//! dwarfs the adapter's per-group overhead.
+//! `crm_fold` is grouped (by bucket, as many groups as buckets) and has its own
+//! `GroupsAccumulator`, [`FoldGroups`]: no accumulator object per group, rows kept as
+//! Arrow columns with their group index until the buckets are folded, one bucket at a
+//! time (see its docs). `crm_report` has one group and is a plain `Accumulator`.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -101,7 +105,7 @@ pub struct Params {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stage {
     /// `crm_fold`, grouped by customer bucket: its state is the bucket's rows (as
-    /// model structs, serialized) until the rows of the bucket are together; its value
+    /// typed Arrow columns) until the rows of the bucket are together; its value
     /// is the bucket's folded partial states ([`States::to_bytes`]).
     Fold,
     /// `crm_report`, over the buckets' partial states, one group: its state is the
@@ -990,5 +994,191 @@ impl Accumulator for MergeAccumulator {
 
     fn size(&self) -> usize {
         std::mem::size_of_val(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::udf::BucketUdf;
+    use crm_metrics::chrono::{TimeZone, Utc};
+    use crm_metrics::sample::SampleOptions;
+    use datafusion::arrow::array::{Int32Array, new_null_array};
+    use std::collections::HashMap;
+
+    const BUCKETS: u32 = 3;
+
+    /// The wide relation of `rows` (one batch per folded table: the tag, that table's
+    /// columns, nulls for the others) with each row's bucket, and the argument fields.
+    fn wide(rows: &SampleRows) -> (Vec<(Vec<ArrayRef>, Vec<usize>)>, Vec<FieldRef>) {
+        let tables: HashMap<&str, _> = crate::tables::batches(rows).unwrap().into_iter().collect();
+        let mut fields: Vec<FieldRef> = vec![Arc::new(Field::new("tag", DataType::Int32, true))];
+        for table in FOLDED {
+            for f in tables[table].schema().fields() {
+                fields.push(Arc::new(Field::new(
+                    format!("{table}__{}", f.name()),
+                    f.data_type().clone(),
+                    true,
+                )));
+            }
+        }
+        let text = |table: &str, column: &str, row: usize| -> Option<String> {
+            let c = tables[table]
+                .column_by_name(column)
+                .unwrap()
+                .as_string::<i32>();
+            (!c.is_null(row)).then(|| c.value(row).to_owned())
+        };
+        let orders = &tables["orders"];
+        let owner: HashMap<String, String> = (0..orders.num_rows())
+            .map(|r| {
+                (
+                    text("orders", "id", r).unwrap(),
+                    text("orders", "customer_id", r).unwrap(),
+                )
+            })
+            .collect();
+        let bucket = BucketUdf::new(BUCKETS);
+        let mut out = Vec::new();
+        for (k, table) in FOLDED.iter().enumerate() {
+            let batch = &tables[table];
+            let n = batch.num_rows();
+            let mut values: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(vec![k as i32; n]))];
+            for other in FOLDED {
+                for (j, f) in tables[other].schema().fields().iter().enumerate() {
+                    values.push(if other == *table {
+                        batch.column(j).clone()
+                    } else {
+                        new_null_array(f.data_type(), n)
+                    });
+                }
+            }
+            let groups = (0..n)
+                .map(|r| {
+                    let key = match *table {
+                        "customers" => text(table, "id", r),
+                        "orders" | "interactions" => text(table, "customer_id", r),
+                        "order_lines" => owner.get(&text(table, "order_id", r).unwrap()).cloned(),
+                        "deals" => text(table, "customer_id", r).or_else(|| text(table, "id", r)),
+                        _ => text(table, "source", r),
+                    };
+                    bucket.bucket(&key.unwrap()) as usize
+                })
+                .collect();
+            out.push((values, groups));
+        }
+        (out, fields)
+    }
+
+    fn states(values: &ArrayRef) -> Vec<States> {
+        values
+            .as_binary::<i32>()
+            .iter()
+            .map(|b| States::from_bytes(b.unwrap()).unwrap())
+            .collect()
+    }
+
+    fn finish(values: &ArrayRef) -> Vec<SectionValues> {
+        states(values)
+            .into_iter()
+            .map(|s| s.finish().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn fold_groups_through_states_partial_emits_and_single_rows_fold_the_same_buckets() {
+        let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+        let rows = SampleOptions::new(80).seed(3).as_of(as_of).rows();
+        let params = Arc::new(Params {
+            options: ReportOptions::new(as_of),
+            campaigns: rows.campaigns.clone(),
+            staff: rows.staff.clone(),
+            fanpages: rows.fanpages.clone(),
+        });
+        let (batches, fields) = wide(&rows);
+        let fresh = || FoldGroups::new(params.clone(), &fields).unwrap();
+
+        // Update and evaluate: one value per bucket, which merge into the report of
+        // every row.
+        let mut direct = fresh();
+        for (values, groups) in &batches {
+            direct.update_batch(values, groups, None, 3).unwrap();
+        }
+        let folded = direct.evaluate(EmitTo::All).unwrap();
+        assert_eq!(folded.len(), 3);
+        let mut merged = states(&folded).into_iter();
+        let mut all = merged.next().unwrap();
+        merged.for_each(|s| all.merge(s).unwrap());
+        // The broadcast tables come with the parameters.
+        let folded_rows = SampleRows {
+            campaigns: Vec::new(),
+            staff: Vec::new(),
+            fanpages: Vec::new(),
+            ..rows.clone()
+        };
+        let whole = States::fold(&params, &folded_rows)
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(all.finish().unwrap(), whole);
+        let expected = finish(&folded);
+        assert_eq!(direct.size(), std::mem::size_of::<FoldGroups>());
+
+        // Partial states, the first bucket emitted early, merged in another order.
+        let mut partial = fresh();
+        for (values, groups) in &batches {
+            partial.update_batch(values, groups, None, 3).unwrap();
+        }
+        let first = partial.state(EmitTo::First(1)).unwrap();
+        let rest = partial.state(EmitTo::All).unwrap();
+        assert_eq!((first[0].len(), rest[0].len()), (1, 2));
+        let mut last = fresh();
+        last.merge_batch(&rest, &[2, 0], 2).unwrap();
+        last.merge_batch(&first, &[1], 3).unwrap();
+        let got = finish(&last.evaluate(EmitTo::All).unwrap());
+        assert_eq!(
+            got,
+            vec![
+                expected[2].clone(),
+                expected[0].clone(),
+                expected[1].clone()
+            ]
+        );
+
+        // Evaluate the first bucket, then the others.
+        let mut split = fresh();
+        for (values, groups) in &batches {
+            split.update_batch(values, groups, None, 3).unwrap();
+        }
+        let mut got = finish(&split.evaluate(EmitTo::First(1)).unwrap());
+        got.extend(finish(&split.evaluate(EmitTo::All).unwrap()));
+        assert_eq!(got, expected);
+
+        // Every row its own group (convert_to_state), merged back by bucket.
+        let mut converted = fresh();
+        for (values, groups) in &batches {
+            let state = converted.convert_to_state(values, None).unwrap();
+            converted.merge_batch(&state, groups, 3).unwrap();
+        }
+        assert_eq!(finish(&converted.evaluate(EmitTo::All).unwrap()), expected);
+
+        // The one-group Accumulator: state, merge, evaluate.
+        let mut one = FoldAccumulator { inner: fresh() };
+        let mut other = FoldAccumulator { inner: fresh() };
+        for (k, (values, _)) in batches.iter().enumerate() {
+            let acc = if k % 2 == 0 { &mut one } else { &mut other };
+            acc.update_batch(values).unwrap();
+        }
+        let state: Vec<ArrayRef> = other
+            .state()
+            .unwrap()
+            .iter()
+            .map(|s| s.to_array().unwrap())
+            .collect();
+        one.merge_batch(&state).unwrap();
+        let ScalarValue::Binary(Some(bytes)) = one.evaluate().unwrap() else {
+            panic!("not bytes")
+        };
+        assert_eq!(States::from_bytes(&bytes).unwrap().finish().unwrap(), whole);
     }
 }
