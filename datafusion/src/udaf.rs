@@ -550,6 +550,26 @@ pub struct FoldGroups {
     groups: usize,
     /// Bytes held (an estimate kept as chunks come and go).
     bytes: usize,
+    /// At most about this many customers are built into one Dataset in `evaluate`: a
+    /// larger bucket is folded in parts ([`FoldGroups::fold_group`]).
+    fold_customers: usize,
+}
+
+/// The default of [`FoldGroups`]' `fold_customers`: a bucket of more customers is
+/// folded in parts of about this many, so that the model structs and the Dataset of one
+/// part at a time are alive.
+pub const FOLD_CUSTOMERS: usize = 65_536;
+
+/// A part of a bucket, from a key: a hash of its own (not the bucket hash, so that the
+/// parts of one bucket are even).
+fn part_of(key: &str, parts: usize) -> usize {
+    // FNV-1a, 64 bits, then a multiplicative mix of the high bits.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mixed = h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+    usize::try_from(mixed).unwrap_or(0) % parts.max(1)
 }
 
 impl FoldGroups {
@@ -576,6 +596,7 @@ impl FoldGroups {
             tables: (0..FOLDED.len()).map(|_| Vec::new()).collect(),
             groups: 0,
             bytes: 0,
+            fold_customers: FOLD_CUSTOMERS,
         })
     }
 
@@ -667,25 +688,79 @@ impl FoldGroups {
         Ok(())
     }
 
-    /// The rows of group `g` (positions from [`positions`](FoldGroups::positions)) as
-    /// model structs.
-    fn rows_of(&self, positions: &[Vec<Vec<(usize, usize)>>], g: usize) -> Result<SampleRows> {
-        let mut rows = SampleRows::default();
-        for (k, per_group) in positions.iter().enumerate() {
-            let Some(at) = per_group.get(g) else { continue };
-            for &(c, r) in at {
-                let reader = RowReader::new(&self.tables[k][c].columns, &self.names[k]);
-                match k {
-                    0 => rows.customers.push(reader.customer(0, r)?),
-                    1 => rows.orders.push(reader.order(0, r)?),
-                    2 => rows.order_lines.push(reader.order_line(0, r)?),
-                    3 => rows.deals.push(reader.deal(0, r)?),
-                    4 => rows.costs.push(reader.cost(0, r)?),
-                    _ => rows.interactions.push(reader.interaction(0, r)?),
+    /// Folds group `g` (positions from [`positions`](FoldGroups::positions)): its rows
+    /// read into model structs, a Dataset built, folded ([`States::fold`]). A group of
+    /// more than `fold_customers` customers is folded in parts, each holding whole
+    /// customers (a customer's orders, lines, deals and interactions go with it, by a
+    /// hash of the customer id; deals without a customer and costs go with the first
+    /// part), and the parts' states are merged exactly: only one part's model structs
+    /// and Dataset are alive at a time.
+    fn fold_group(&self, positions: &[Vec<Vec<(usize, usize)>>], g: usize) -> Result<States> {
+        let at = |k: usize| {
+            positions
+                .get(k)
+                .and_then(|p| p.get(g))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        let customers = at(0).len();
+        let parts = customers.div_ceil(self.fold_customers.max(1)).max(1);
+        // The part of every row, by table (all 0 when there is one part).
+        let mut part: Vec<Vec<usize>> = (0..FOLDED.len()).map(|k| vec![0; at(k).len()]).collect();
+        if parts > 1 {
+            let key = |k: usize, column: usize, (c, r): (usize, usize)| -> Result<Option<&str>> {
+                RowReader::new(&self.tables[k][c].columns, &self.names[k]).text(column, r)
+            };
+            // customers by id; orders, deals and interactions by customer_id.
+            for (k, column) in [(0, 0), (1, 1), (3, 1), (5, 1)] {
+                for (i, &p) in at(k).iter().enumerate() {
+                    if let Some(id) = key(k, column, p)? {
+                        part[k][i] = part_of(id, parts);
+                    }
+                }
+            }
+            // Order lines with their order.
+            let mut orders = std::collections::HashMap::with_capacity(at(1).len());
+            for (i, &p) in at(1).iter().enumerate() {
+                if let Some(id) = key(1, 0, p)? {
+                    orders.insert(id, part[1][i]);
+                }
+            }
+            for (i, &p) in at(2).iter().enumerate() {
+                if let Some(id) = key(2, 0, p)? {
+                    part[2][i] = orders.get(id).copied().unwrap_or(0);
                 }
             }
         }
-        Ok(rows)
+        let mut merged: Option<States> = None;
+        for this in 0..parts {
+            let mut rows = SampleRows::default();
+            for (k, positions) in (0..FOLDED.len()).map(|k| (k, at(k))) {
+                for (i, &(c, r)) in positions.iter().enumerate() {
+                    if part[k][i] != this {
+                        continue;
+                    }
+                    let reader = RowReader::new(&self.tables[k][c].columns, &self.names[k]);
+                    match k {
+                        0 => rows.customers.push(reader.customer(0, r)?),
+                        1 => rows.orders.push(reader.order(0, r)?),
+                        2 => rows.order_lines.push(reader.order_line(0, r)?),
+                        3 => rows.deals.push(reader.deal(0, r)?),
+                        4 => rows.costs.push(reader.cost(0, r)?),
+                        _ => rows.interactions.push(reader.interaction(0, r)?),
+                    }
+                }
+            }
+            let states = States::fold(&self.params, &rows)?;
+            drop(rows);
+            match &mut merged {
+                Some(merged) => merged.merge(states).map_err(external)?,
+                None => merged = Some(states),
+            }
+        }
+        match merged {
+            Some(states) => Ok(states),
+            None => States::fold(&self.params, &SampleRows::default()),
+        }
     }
 }
 
@@ -751,10 +826,8 @@ impl GroupsAccumulator for FoldGroups {
         let positions = self.positions(n);
         let mut out = BinaryBuilder::new();
         for g in 0..n {
-            // One bucket's model structs and Dataset at a time.
-            let rows = self.rows_of(&positions, g)?;
-            let states = States::fold(&self.params, &rows)?;
-            drop(rows);
+            // One bucket's (or part of a bucket's) model structs and Dataset at a time.
+            let states = self.fold_group(&positions, g)?;
             out.append_value(states.to_bytes()?);
         }
         drop(positions);
@@ -792,6 +865,11 @@ impl GroupsAccumulator for FoldGroups {
             let bytes = list.to_data().get_slice_memory_size()?;
             FOLD_STATE_BYTES.fetch_add(u64::try_from(bytes).unwrap_or(u64::MAX), Ordering::Relaxed);
             out.push(Arc::new(list));
+            if n == self.groups {
+                // Every group emitted: this table's rows are in the list now, free them
+                // before the next table's are gathered.
+                self.tables[k].clear();
+            }
         }
         drop(positions);
         self.retain_after(n)?;
@@ -876,6 +954,7 @@ impl GroupsAccumulator for FoldGroups {
             tables: (0..FOLDED.len()).map(|_| Vec::new()).collect(),
             groups: 0,
             bytes: 0,
+            fold_customers: self.fold_customers,
         };
         let n = values.first().map_or(0, |v| v.len());
         let groups: Vec<usize> = (0..n).collect();
@@ -1153,6 +1232,14 @@ mod tests {
         let mut got = finish(&split.evaluate(EmitTo::First(1)).unwrap());
         got.extend(finish(&split.evaluate(EmitTo::All).unwrap()));
         assert_eq!(got, expected);
+
+        // Buckets folded in parts of about 7 customers (each bucket has about 27).
+        let mut parts = fresh();
+        parts.fold_customers = 7;
+        for (values, groups) in &batches {
+            parts.update_batch(values, groups, None, 3).unwrap();
+        }
+        assert_eq!(finish(&parts.evaluate(EmitTo::All).unwrap()), expected);
 
         // Every row its own group (convert_to_state), merged back by bucket.
         let mut converted = fresh();
