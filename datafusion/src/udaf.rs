@@ -1089,7 +1089,10 @@ mod tests {
 
     /// The wide relation of `rows` (one batch per folded table: the tag, that table's
     /// columns, nulls for the others) with each row's bucket, and the argument fields.
-    fn wide(rows: &SampleRows) -> (Vec<(Vec<ArrayRef>, Vec<usize>)>, Vec<FieldRef>) {
+    /// A batch of the wide relation with each row's bucket.
+    type Wide = (Vec<ArrayRef>, Vec<usize>);
+
+    fn wide(rows: &SampleRows) -> (Vec<Wide>, Vec<FieldRef>) {
         let tables: HashMap<&str, _> = crate::tables::batches(rows).unwrap().into_iter().collect();
         let mut fields: Vec<FieldRef> = vec![Arc::new(Field::new("tag", DataType::Int32, true))];
         for table in FOLDED {
