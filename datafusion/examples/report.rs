@@ -15,7 +15,7 @@
 //! `--timings` prints the times and the bytes of `crm_fold` partial state the engine
 //! emitted (the bucket shuffle's payload) on stderr; with `--check`, also the in-process
 //! times and the bytes of the buckets' folded states. `--in-process` computes only the
-//! in-process report and prints its times.
+//! in-process report and prints it (the same JSON) and its times.
 //! `--ballista` (with `--features ballista`) runs the report on a Ballista cluster on
 //! loopback: a scheduler and two executors in this process, each with
 //! `ceil(partitions / 2)` task slots.
@@ -266,7 +266,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     register_parquet_dir(&local, dir).await?;
     if args.in_process {
-        let (read_ms, build_ms, report_ms, _) = in_process(&local, &options).await?;
+        let (read_ms, build_ms, report_ms, report) = in_process(&local, &options).await?;
+        // The same JSON as the engine's, to compare outputs of separate processes.
+        let sections = crm_metrics_datafusion::Sections {
+            as_of: report.as_of,
+            time_zone: report.time_zone,
+            period: report.period,
+            previous_period: report.previous_period,
+            compare: report.compare,
+            values: crm_metrics_datafusion::udaf::SectionValues {
+                customers: report.customers,
+                marketing: report.marketing,
+                customer_picture: report.customer_picture,
+                social: report.social,
+                lifecycle: report.lifecycle,
+                cohorts: report.cohorts,
+                rfm: report.rfm,
+            },
+        };
+        println!("{}", serde_json::to_string_pretty(&sections)?);
         eprintln!(
             "{{\"engine\":\"in_process\",\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0}}}"
         );
