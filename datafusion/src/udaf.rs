@@ -3,17 +3,17 @@
 //!
 //! * `crm_fold(tag, columns…)`, grouped by customer bucket ([`crate::udf::BucketUdf`]):
 //!   rows of customers, orders, order lines, deals, costs and interactions arrive as one
-//!   wide relation (a tag says which table a row is of) and are read into model
-//!   structs. Before the shuffle a bucket's rows may be spread over input partitions, so
-//!   the partial state is the rows themselves, as typed Arrow columns (one
-//!   `List<Struct<columns>>` per table, one list per bucket: the columns as read,
+//!   wide relation (a tag says which table a row is of) and are kept as each table's
+//!   own Arrow columns. Before the shuffle a bucket's rows may be spread over input
+//!   partitions, so the partial state is the rows themselves, as typed Arrow columns
+//!   (one `List<Struct<columns>>` per table, one list per bucket: the columns as read,
 //!   decimals as `Decimal128` with their scale, so exact by construction, text as
-//!   `Utf8`); after the shuffle the
-//!   bucket's rows are together and `evaluate` builds a `Dataset` of them plus the
-//!   broadcast tables (campaigns, staff, fanpages), checks that the build accepted every
-//!   row, and folds every customer, deal and cost into the sections' partial states
-//!   ([`States`]), returned serialized (`Binary`; JSON in the sections' versioned
-//!   envelopes where they have one).
+//!   `Utf8`); after the shuffle the bucket's rows are together and `evaluate` reads
+//!   them into model structs, builds a `Dataset` of them plus the broadcast tables
+//!   (campaigns, staff, fanpages), checks that the build accepted every row, and folds
+//!   every customer, deal and cost into the sections' partial states ([`States`]),
+//!   returned serialized (`Binary`; JSON in the sections' versioned envelopes where
+//!   they have one).
 //! * `crm_report(states)`, one group: `update_batch` and `merge_batch` deserialize
 //!   states and merge them with [`Fold::merge`], exactly (counts add, decimal sums are
 //!   exact, medians were settled per customer); its state is the merged states,
