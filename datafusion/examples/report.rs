@@ -12,7 +12,10 @@
 //! cargo run -p crm-metrics-datafusion --release --example report -- --generate N OUT_DIR
 //! ```
 //! `--check` also computes the report in process and fails when a section differs;
-//! `--timings` prints the times (and the bytes of partial state) on stderr.
+//! `--timings` prints the times and the bytes of `crm_fold` partial state the engine
+//! emitted (the bucket shuffle's payload) on stderr; with `--check`, also the in-process
+//! times and the bytes of the buckets' folded states. `--in-process` computes only the
+//! in-process report and prints it (the same JSON) and its times.
 //! `--ballista` (with `--features ballista`) runs the report on a Ballista cluster on
 //! loopback: a scheduler and two executors in this process, each with
 //! `ceil(partitions / 2)` task slots.
@@ -86,6 +89,11 @@ struct Args {
     /// Print timings on stderr.
     #[arg(long)]
     timings: bool,
+    /// Only the in-process report (read the tables through DataFusion into model
+    /// structs, build the Dataset, compute `crm_metrics::report`), with its timings on
+    /// stderr: to measure it in a process of its own.
+    #[arg(long, conflicts_with_all = ["ballista", "check"])]
+    in_process: bool,
 }
 
 fn options(args: &Args) -> Result<ReportOptions, String> {
@@ -201,6 +209,27 @@ fn stop_cluster(cluster: Cluster) {
     match cluster {}
 }
 
+/// The in-process report over the tables of `ctx`: read into model structs, Dataset
+/// build, `crm_metrics::report`; the three times in milliseconds and the report.
+async fn in_process(
+    ctx: &SessionContext,
+    options: &ReportOptions,
+) -> Result<(f64, f64, f64, crm_metrics::Report), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let rows = read_rows(ctx).await?;
+    let read_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let mut builder = DatasetBuilder::new().time_zone(options.calendar.clone());
+    rows.push_into(&mut builder);
+    drop(rows);
+    let dataset = builder.build()?;
+    let build_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let report = crm_metrics::report(&dataset, options)?;
+    let report_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok((read_ms, build_ms, report_ms, report))
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run(Args::parse()).await {
@@ -236,39 +265,70 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         SessionConfig::new().with_target_partitions(args.partitions),
     );
     register_parquet_dir(&local, dir).await?;
+    if args.in_process {
+        let (read_ms, build_ms, report_ms, report) = in_process(&local, &options).await?;
+        // The same JSON as the engine's, to compare outputs of separate processes.
+        let sections = crm_metrics_datafusion::Sections {
+            as_of: report.as_of,
+            time_zone: report.time_zone,
+            period: report.period,
+            previous_period: report.previous_period,
+            compare: report.compare,
+            values: crm_metrics_datafusion::udaf::SectionValues {
+                customers: report.customers,
+                marketing: report.marketing,
+                customer_picture: report.customer_picture,
+                social: report.social,
+                lifecycle: report.lifecycle,
+                cohorts: report.cohorts,
+                rfm: report.rfm,
+            },
+        };
+        println!("{}", serde_json::to_string_pretty(&sections)?);
+        eprintln!(
+            "{{\"engine\":\"in_process\",\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0}}}"
+        );
+        let _ = std::fs::remove_dir_all(&scratch);
+        return Ok(());
+    }
     let cluster = if args.ballista {
         Some(start_cluster(&args).await?)
     } else {
         None
     };
+    let before = crm_metrics_datafusion::udaf::fold_state_bytes();
     let started = Instant::now();
     let sections = match &cluster {
         Some(cluster) => run_on_cluster(cluster, dir, &options).await?,
         None => report(&local, &options).await?,
     };
     let engine_ms = started.elapsed().as_secs_f64() * 1e3;
+    // The executors of the standalone cluster run in this process: the counter covers
+    // them too.
+    let row_state_bytes = crm_metrics_datafusion::udaf::fold_state_bytes() - before;
     let shuffle_file_bytes = cluster.as_ref().map(shuffle_bytes);
     println!("{}", serde_json::to_string_pretty(&sections)?);
-    if args.check || args.timings {
-        let started = Instant::now();
-        let rows = read_rows(&local).await?;
-        let read_ms = started.elapsed().as_secs_f64() * 1e3;
-        let started = Instant::now();
-        let mut builder = DatasetBuilder::new().time_zone(options.calendar.clone());
-        rows.push_into(&mut builder);
-        let dataset = builder.build()?;
-        let build_ms = started.elapsed().as_secs_f64() * 1e3;
-        let started = Instant::now();
-        let expected = crm_metrics::report(&dataset, &options)?;
-        let report_ms = started.elapsed().as_secs_f64() * 1e3;
+    let engine = if args.ballista {
+        "ballista"
+    } else {
+        "datafusion"
+    };
+    let shuffle_file_bytes =
+        shuffle_file_bytes.map_or_else(|| "null".to_owned(), |b| b.to_string());
+    if args.timings && !args.check {
+        eprintln!(
+            "{{\"engine\":\"{engine}\",\"partitions\":{},\"engine_ms\":{engine_ms:.0},\"bucket_rows_state_bytes\":{row_state_bytes},\"ballista_shuffle_file_bytes\":{shuffle_file_bytes}}}",
+            args.partitions,
+        );
+    }
+    if args.check {
+        let (read_ms, build_ms, report_ms, expected) = in_process(&local, &options).await?;
         if args.timings {
             let params = crm_metrics_datafusion::params(&local, &options).await?;
-            let before = crm_metrics_datafusion::udaf::fold_state_bytes();
             let states = crm_metrics_datafusion::fold_plan(&local, params, args.partitions)
                 .await?
                 .collect()
                 .await?;
-            let row_state_bytes = crm_metrics_datafusion::udaf::fold_state_bytes() - before;
             let state_bytes: usize = states
                 .iter()
                 .map(|b| {
@@ -277,18 +337,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .sum();
             eprintln!(
-                "{{\"engine\":\"{}\",\"partitions\":{},\"engine_ms\":{engine_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0},\"bucket_rows_state_bytes\":{row_state_bytes},\"partial_state_bytes\":{state_bytes},\"ballista_shuffle_file_bytes\":{}}}",
-                if args.ballista {
-                    "ballista"
-                } else {
-                    "datafusion"
-                },
+                "{{\"engine\":\"{engine}\",\"partitions\":{},\"engine_ms\":{engine_ms:.0},\"in_process_read_ms\":{read_ms:.0},\"in_process_build_ms\":{build_ms:.0},\"in_process_report_ms\":{report_ms:.0},\"bucket_rows_state_bytes\":{row_state_bytes},\"partial_state_bytes\":{state_bytes},\"ballista_shuffle_file_bytes\":{shuffle_file_bytes}}}",
                 args.partitions,
-                shuffle_file_bytes.map_or_else(|| "null".to_owned(), |b| b.to_string()),
             );
         }
         let differences = sections.differences(&expected);
-        if args.check && !differences.is_empty() {
+        if !differences.is_empty() {
             return Err(
                 format!("sections differ from the in-process report: {differences:?}").into(),
             );

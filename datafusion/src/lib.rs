@@ -13,10 +13,11 @@
 //! * **Broadcast tables.** `campaigns`, `staff` and `fanpages` are small: they are read
 //!   once and travel inside the aggregate function's parameters to every partition.
 //! * **The aggregates.** [`udaf::ReportUdaf`] is two aggregate UDFs. `crm_fold`, grouped
-//!   by bucket, gathers a bucket's rows (before the shuffle its state is the rows) and
-//!   then builds a `crm_metrics::Dataset`
-//!   (with the crate's `DatasetBuilder`, from model structs read from the Arrow
-//!   columns), folds it into the sections' partial states (`crm_metrics::fold::Fold`:
+//!   by bucket, gathers a bucket's rows (before the shuffle its state is the rows, as
+//!   typed Arrow columns; its `GroupsAccumulator` keeps them per table with their
+//!   bucket) and then builds a `crm_metrics::Dataset`, a bucket (or a part of a large
+//!   bucket) at a time (with the crate's `DatasetBuilder`, from model structs read from
+//!   the Arrow columns), folds it into the sections' partial states (`crm_metrics::fold::Fold`:
 //!   `customers::Partial`, `customer_picture::Partial`, `social::Partial`,
 //!   `marketing::Partial`, `lifecycle::Partial`, `cohorts::Partial`, `rfm::Partial`)
 //!   and returns them serialized (the crate's `serde` feature, `Binary`); `crm_report`,
