@@ -400,7 +400,7 @@ impl Purchaser for CachedDays<'_> {
 
     #[inline]
     fn add_spend(&self, sum: &mut DecimalSum) {
-        sum.add(self.spend);
+        sum.add_small(self.spend);
     }
 
     #[inline]
@@ -421,7 +421,7 @@ impl Purchaser for CachedDays<'_> {
         // The row's month spends are one per bit, lowest first.
         let at = (bits & ((1 << j) - 1)).count_ones() as usize;
         if let Some(spend) = self.zone.month_spends(self.row).get(at) {
-            sum.add(*spend);
+            sum.add_small(*spend);
         }
     }
 }

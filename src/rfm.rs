@@ -732,7 +732,7 @@ impl Partial {
             let cell = self.cell(pending.since_last, pending.days);
             cell.customers += 1;
             // Overflow is sticky in the sum and reported by finish.
-            cell.spend.merge(&pending.spend);
+            cell.spend.merge_small(&pending.spend);
         }
     }
 
