@@ -96,6 +96,13 @@ impl DecimalSum {
         self.add_parts_small(mantissa, scale);
     }
 
+    /// Adds the amount `mantissa / 10^scale` (`scale` at most 28), as
+    /// [`add`](DecimalSum::add) adds the decimal of those parts.
+    #[inline]
+    pub(crate) fn add_mantissa(&mut self, mantissa: i128, scale: u32) {
+        self.add_parts_small(mantissa, scale);
+    }
+
     /// [`merge`](DecimalSum::merge) by the path of [`add_small`](DecimalSum::add_small).
     #[inline]
     pub(crate) fn merge_small(&mut self, other: &DecimalSum) {
@@ -196,7 +203,7 @@ impl FromIterator<Decimal> for DecimalSum {
 }
 
 /// `10^k` for `k` in 0..=18, the powers of ten that fit in an `i64`.
-const POW10_64: [i64; 19] = {
+pub(crate) const POW10_64: [i64; 19] = {
     let mut table = [1i64; 19];
     let mut i = 1;
     while i < 19 {

@@ -15,14 +15,17 @@ pub(crate) struct Beyond {
     sections: Sections,
 }
 
-/// The three partial states, and RFM histogram cells waiting to be added in a batch
-/// (see [`rfm::Partial::add_sums`]).
+/// The three partial states, RFM histogram cells waiting to be added in a batch (see
+/// [`rfm::Partial::add_sums`]), and the compact copy of the RFM histogram they are
+/// added to ([`rfm::CompactCells`], moved into the RFM state before merging or
+/// finishing).
 #[derive(Clone, Debug)]
 struct Sections {
     lifecycle: lifecycle::Partial,
     cohorts: cohorts::Partial,
     rfm: rfm::Partial,
     pending: Vec<rfm::PendingCell>,
+    cells: rfm::CompactCells,
 }
 
 /// RFM cells added per batch.
@@ -31,8 +34,14 @@ const BATCH: usize = 64;
 impl Sections {
     /// Adds the pending RFM cells.
     fn flush(&mut self) {
-        self.rfm.add_cells(&self.pending);
+        self.cells.add(&mut self.rfm, &self.pending);
         self.pending.clear();
+    }
+
+    /// Adds everything waiting to the RFM state.
+    fn settle(&mut self) {
+        self.flush();
+        self.cells.drain_into(&mut self.rfm);
     }
 }
 
@@ -78,15 +87,15 @@ impl Fold for Beyond {
     }
 
     fn merge(&mut self, mut other: Beyond) -> Result<()> {
-        self.sections.flush();
-        other.sections.flush();
+        self.sections.settle();
+        other.sections.settle();
         self.sections.lifecycle.merge(other.sections.lifecycle)?;
         self.sections.cohorts.merge(other.sections.cohorts)?;
         self.sections.rfm.merge(other.sections.rfm)
     }
 
     fn finish(mut self) -> Result<Self::Output> {
-        self.sections.flush();
+        self.sections.settle();
         Ok((
             self.sections.lifecycle.finish()?,
             self.sections.cohorts.finish()?,
@@ -105,6 +114,7 @@ impl Beyond {
                 cohorts: cohorts::Partial::new(options)?,
                 rfm: rfm::Partial::new(options)?,
                 pending: Vec::with_capacity(BATCH),
+                cells: rfm::CompactCells::default(),
             },
         })
     }
