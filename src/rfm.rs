@@ -326,6 +326,7 @@ struct MeanSum {
 }
 
 impl MeanSum {
+    #[inline]
     fn add(&mut self, value: Decimal) {
         let scale = value.scale() as usize;
         if self.by_scale.len() <= scale {
@@ -1309,8 +1310,11 @@ mod tests {
         Decimal::from(n)
     }
 
+    /// A cell: its key, purchasers, and exact spend (value and scale) or `None`.
+    type CellSeen = ((u64, u64), u64, Option<(Decimal, u32)>);
+
     /// Every cell of a state, with its exact spend (value and scale) or overflow.
-    fn cell_list(p: &Partial) -> Vec<((u64, u64), u64, Option<(Decimal, u32)>)> {
+    fn cell_list(p: &Partial) -> Vec<CellSeen> {
         p.cells()
             .map(|(k, c)| {
                 let spend = c.spend.finish("t").ok().map(|v| (v, v.scale()));
