@@ -1,5 +1,6 @@
 //! Report benches: each section, and the full report, on generated datasets of 10k and
-//! 100k customers (and 1M with `CRM_BENCH_1M=1`; `CRM_BENCH_SIZES=1000000` for 1M alone), built once outside the timed loop.
+//! 100k customers (and 1M with `CRM_BENCH_1M=1`; `CRM_BENCH_SIZES=1000000` for 1M
+//! alone), built once outside the timed loop.
 //!
 //! Names follow `report/<section>/<customers>`. Run one with
 //! `cargo bench --bench report -- report/customers`. `CRM_BENCH_AB=<rounds>` times the
