@@ -1,5 +1,6 @@
 //! Report benches: each section, and the full report, on generated datasets of 10k and
-//! 100k customers (and 1M with `CRM_BENCH_1M=1`), built once outside the timed loop.
+//! 100k customers (and 1M with `CRM_BENCH_1M=1`; `CRM_BENCH_SIZES=1000000` for 1M
+//! alone), built once outside the timed loop.
 //!
 //! Names follow `report/<section>/<customers>`. Run one with
 //! `cargo bench --bench report -- report/customers`. `CRM_BENCH_AB=<rounds>` times the
@@ -14,8 +15,15 @@ use crm_metrics::fold::Fold;
 use crm_metrics::sample::SampleOptions;
 use crm_metrics::{Dataset, ReportOptions};
 
-/// Customer counts to measure: 10k and 100k, plus 1M when `CRM_BENCH_1M` is set.
+/// Customer counts to measure: 10k and 100k, plus 1M when `CRM_BENCH_1M` is set;
+/// `CRM_BENCH_SIZES=<n>,<n>...` names them instead (e.g. `1000000` alone).
 fn sizes() -> Vec<usize> {
+    if let Ok(list) = std::env::var("CRM_BENCH_SIZES") {
+        return list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+    }
     let mut sizes = vec![10_000, 100_000];
     if std::env::var_os("CRM_BENCH_1M").is_some() {
         sizes.push(1_000_000);
@@ -290,7 +298,35 @@ criterion_group!(
     social,
     profile
 );
+/// `CRM_BENCH_PROFILE=with|without` (with `CRM_BENCH_AB=<rounds>`): only that variant,
+/// `rounds` times, for a profiler to sample one side at a time.
+fn profile_one(rounds: usize, with: bool) {
+    for customers in sizes() {
+        let data = dataset(customers);
+        let opts = options();
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            if with {
+                std::hint::black_box(crm_metrics::report(data, &opts).unwrap());
+            } else {
+                std::hint::black_box(crm_metrics::report::without_beyond(data, &opts).unwrap());
+            }
+        }
+        let each = start.elapsed().as_secs_f64() * 1e3 / rounds as f64;
+        println!("profile {customers} (with: {with}): {each:.2} ms per report (mean of {rounds})");
+    }
+}
+
 fn main() {
+    if let (Some(rounds), Ok(which)) = (
+        std::env::var("CRM_BENCH_AB")
+            .ok()
+            .and_then(|r| r.parse().ok()),
+        std::env::var("CRM_BENCH_PROFILE"),
+    ) {
+        profile_one(rounds, which == "with");
+        return;
+    }
     if let Some(rounds) = std::env::var("CRM_BENCH_AB")
         .ok()
         .and_then(|r| r.parse().ok())

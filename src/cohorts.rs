@@ -79,23 +79,49 @@ impl AddPurchaser for Partial {
 
     #[inline]
     fn add_purchaser<P: Purchaser>(&mut self, _: &Days, customer: &P, _: &Dataset, _: CustomerIdx) {
+        self.add_retained(u32::from(customer.months()), customer.first_month(), 1);
+        self.add_revenue(customer);
+    }
+}
+
+impl Partial {
+    /// Adds `n` purchasers active in the months of the bitmask `months` (bit `i`: month
+    /// `i` of the 13) whose first purchase is in month `first_month`, to the counts of
+    /// their cohort (none unless the first month is 1 or later).
+    #[inline]
+    pub(crate) fn add_retained(&mut self, months: u32, first_month: Option<usize>, n: u64) {
         // Month 0 of the 13 is only the lifecycle's previous month: cohorts start at 1.
-        let Some(first) = customer.first_month().filter(|&m| m >= 1) else {
+        let Some(first) = first_month.filter(|&m| m >= 1) else {
             return;
         };
-        let row = first - 1;
-        let (Some(retained), Some(revenue)) =
-            (self.retained.get_mut(row), self.revenue.get_mut(row))
-        else {
+        let Some(retained) = self.retained.get_mut(first - 1) else {
             return;
         };
         // The months from the first on with a purchase: k months after the first.
+        let mut active = months >> first;
+        while active != 0 {
+            let k = active.trailing_zeros() as usize;
+            active &= active - 1;
+            if let Some(count) = retained.get_mut(k) {
+                *count += n;
+            }
+        }
+    }
+
+    /// Adds a purchaser's spend in each month from its first on to its cohort's revenue.
+    #[inline]
+    pub(crate) fn add_revenue<P: Purchaser>(&mut self, customer: &P) {
+        let Some(first) = customer.first_month().filter(|&m| m >= 1) else {
+            return;
+        };
+        let Some(revenue) = self.revenue.get_mut(first - 1) else {
+            return;
+        };
         let mut active = u32::from(customer.months()) >> first;
         while active != 0 {
             let k = active.trailing_zeros() as usize;
             active &= active - 1;
-            if let (Some(count), Some(sum)) = (retained.get_mut(k), revenue.get_mut(k)) {
-                *count += 1;
+            if let Some(sum) = revenue.get_mut(k) {
                 customer.add_month_spend(first + k, sum);
             }
         }

@@ -131,16 +131,19 @@ pub fn state(active: bool, active_before: bool, first_in_range: bool) -> Option<
 }
 
 impl Counts {
+    /// Adds `n` customers of one state.
     #[inline]
-    fn add(&mut self, active: bool, active_before: bool, first_in_range: bool) {
+    fn add(&mut self, active: bool, active_before: bool, first_in_range: bool, n: u64) {
         match state(active, active_before, first_in_range) {
-            Some(State::New) => self.new += 1,
-            Some(State::Returning) => self.returning += 1,
-            Some(State::Resurrecting) => self.resurrecting += 1,
-            Some(State::Dormant) => self.dormant += 1,
+            Some(State::New) => self.new += n,
+            Some(State::Returning) => self.returning += n,
+            Some(State::Resurrecting) => self.resurrecting += n,
+            Some(State::Dormant) => self.dormant += n,
             None => {}
         }
-        self.active += u64::from(active);
+        if active {
+            self.active += n;
+        }
     }
 
     fn merge(&mut self, other: &Counts) {
@@ -194,17 +197,39 @@ impl AddPurchaser for Partial {
         _: &Dataset,
         _: CustomerIdx,
     ) {
-        let first = customer.first_day();
-        self.period.add(
-            customer.in_period(),
-            customer.in_previous(),
-            first >= days.period.0 && first <= days.period.1,
-        );
-        let months = u32::from(customer.months());
+        let (active, before, first_in) = period_flags(days, customer);
+        self.add_period(active, before, first_in, 1);
+        self.add_months(u32::from(customer.months()), customer.first_month(), 1);
+    }
+}
+
+/// Whether a purchaser is active in the period, in its previous period, and has its
+/// first purchase in the period.
+#[inline]
+pub(crate) fn period_flags<P: Purchaser>(days: &Days, customer: &P) -> (bool, bool, bool) {
+    let first = customer.first_day();
+    (
+        customer.in_period(),
+        customer.in_previous(),
+        first >= days.period.0 && first <= days.period.1,
+    )
+}
+
+impl Partial {
+    /// Adds `n` purchasers with these [`period_flags`].
+    #[inline]
+    pub(crate) fn add_period(&mut self, active: bool, before: bool, first_in: bool, n: u64) {
+        self.period.add(active, before, first_in, n);
+    }
+
+    /// Adds `n` purchasers active in the months of the bitmask `months` (bit `i`: month
+    /// `i` of the 13), whose first purchase is in month `first_month` (`None` before
+    /// the 13).
+    #[inline]
+    pub(crate) fn add_months(&mut self, months: u32, first_month: Option<usize>, n: u64) {
         if months == 0 {
             return;
         }
-        let first_month = customer.first_month();
         // Only the months where the customer is active or was active the month before
         // (bit i + 1 of months | months << 1) have a state: visit those bits alone.
         let mut visit = (months | months << 1) & 0x1FFE;
@@ -219,6 +244,7 @@ impl AddPurchaser for Partial {
                 months & (1 << month) != 0,
                 months & (1 << (month - 1)) != 0,
                 first_month == Some(month),
+                n,
             );
         }
     }

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, Period, Ts, epoch_day, first_of_month, sub_months};
 use crate::dataset::{
-    CustomerIdx, Dataset, DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number,
+    CustomerIdx, Dataset, DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number, unpack_amount,
 };
 use crate::error::{Error, Result};
 use crate::fold::{Fold, fold_customers};
@@ -400,7 +400,7 @@ impl Purchaser for CachedDays<'_> {
 
     #[inline]
     fn add_spend(&self, sum: &mut DecimalSum) {
-        sum.add(self.spend);
+        sum.add_small(self.spend);
     }
 
     #[inline]
@@ -420,8 +420,9 @@ impl Purchaser for CachedDays<'_> {
         }
         // The row's month spends are one per bit, lowest first.
         let at = (bits & ((1 << j) - 1)).count_ones() as usize;
-        if let Some(spend) = self.zone.month_spends(self.row).get(at) {
-            sum.add(*spend);
+        if let Some(&spend) = self.zone.month_spends(self.row).get(at) {
+            let (mantissa, scale) = unpack_amount(spend);
+            sum.add_mantissa(i128::from(mantissa), scale);
         }
     }
 }

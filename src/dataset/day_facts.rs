@@ -13,7 +13,7 @@
 //! customer. A customer with a purchase after `as_of`, or whose sums do not fit a
 //! decimal, has no row (`days == 0`) and the reports scan its orders as before.
 //!
-//! Memory: 44 bytes per customer, plus 16 bytes per active month of the customers whose
+//! Memory: 44 bytes per customer, plus 8 bytes per active month of the customers whose
 //! purchases span at most 16 months and 4 bytes per purchase day strictly between the
 //! first and the last: at 1M generated customers roughly 70-90 MB per zone (estimated
 //! from those sizes). At most [`ZONES`] zones are kept (the oldest is dropped).
@@ -75,7 +75,8 @@ pub(crate) struct ZoneDays {
     pub(crate) owner: u64,
     /// By customer index.
     pub(crate) rows: Vec<DayRow>,
-    pub(crate) month_spend: Vec<Decimal>,
+    /// Month spends as [`pack_amount`] packs them.
+    pub(crate) month_spend: Vec<i64>,
     pub(crate) inner_days: Vec<i32>,
 }
 
@@ -116,9 +117,10 @@ impl ZoneDays {
         inner.get(at).is_some_and(|&d| i64::from(d) <= to)
     }
 
-    /// The month spends of a row, lowest month bit first (empty without `spans_mask`).
+    /// The month spends of a row, lowest month bit first, packed ([`unpack_amount`]
+    /// reads one); empty without `spans_mask`.
     #[inline]
-    pub(crate) fn month_spends(&self, row: &DayRow) -> &[Decimal] {
+    pub(crate) fn month_spends(&self, row: &DayRow) -> &[i64] {
         if !row.spans_mask {
             return &[];
         }
@@ -217,7 +219,7 @@ impl ZoneDays {
             if *m >= low {
                 mask |= 1 << (m - low);
                 if spans_mask {
-                    self.month_spend.push(sum.finish("").ok()?);
+                    self.month_spend.push(pack_amount(sum.finish("").ok()?)?);
                 }
             }
         }
@@ -244,6 +246,31 @@ impl ZoneDays {
             monetary,
         })
     }
+}
+
+/// Bits of a packed amount that hold its scale (0..=28).
+const SCALE_BITS: u32 = 5;
+
+/// An amount in 8 bytes, exactly: its mantissa shifted left by [`SCALE_BITS`], its scale
+/// in the low bits; `None` when the mantissa does not fit in the 59 bits left (then the
+/// customer has no row and is scanned). Half the memory of a `Decimal`, and added to a
+/// sum without decoding one.
+pub(crate) fn pack_amount(amount: Decimal) -> Option<i64> {
+    let mantissa = i64::try_from(amount.mantissa()).ok()?;
+    let limit = 1i64 << (63 - SCALE_BITS);
+    (-limit..limit)
+        .contains(&mantissa)
+        .then(|| mantissa << SCALE_BITS | i64::from(amount.scale()))
+}
+
+/// The `(mantissa, scale)` of a [`pack_amount`]ed amount.
+#[inline]
+pub(crate) fn unpack_amount(packed: i64) -> (i64, u32) {
+    // OK because the low bits hold a scale of at most 28.
+    (
+        packed >> SCALE_BITS,
+        (packed & ((1 << SCALE_BITS) - 1)) as u32,
+    )
 }
 
 /// What the facts are computed from: the dataset's purchase totals and orders.
@@ -324,5 +351,35 @@ impl ZoneCache {
             }
         };
         Arc::clone(cell.get_or_init(|| Arc::new(ZoneDays::build(data, calendar, self.id))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn packed_amounts_keep_value_and_scale() {
+        for text in [
+            "0",
+            "0.00",
+            "125000",
+            "-99.50",
+            "0.0000000000000000000000000001",
+            "-1.5",
+        ] {
+            let amount = Decimal::from_str(text).unwrap();
+            let (m, s) = unpack_amount(pack_amount(amount).unwrap());
+            let back = Decimal::from_i128_with_scale(i128::from(m), s);
+            assert_eq!((back, back.scale()), (amount, amount.scale()), "{text}");
+        }
+        // 59 bits of mantissa: the largest fits, one more does not.
+        let max = (1i64 << 58) - 1;
+        assert!(pack_amount(Decimal::new(max, 2)).is_some());
+        assert!(pack_amount(Decimal::new(-max - 1, 2)).is_some());
+        assert!(pack_amount(Decimal::new(max + 1, 2)).is_none());
+        assert!(pack_amount(Decimal::MAX).is_none());
     }
 }

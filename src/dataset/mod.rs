@@ -34,7 +34,7 @@ pub use quality::{
     DataQuality, DataQualitySection, NonZero, RejectedRow, RejectionSummary, TableCounts, TablesMap,
 };
 
-pub(crate) use day_facts::{DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number};
+pub(crate) use day_facts::{DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number, unpack_amount};
 pub(crate) use index::{
     Contacts, CostRow, CustomerRow, DealRow, InteractionRow, LineRow, OrderDetail, OrderRow,
 };

@@ -283,10 +283,12 @@ impl Fold for CustomerSections {
     #[inline]
     fn add_customer(&mut self, dataset: &Dataset, customer: crate::CustomerIdx) {
         self.purchases.add_customer(dataset, customer);
-        self.social.add_customer(dataset, customer);
+        // Right after the purchase scan, while the customer's row and purchase totals
+        // are still in cache (the social section reads other tables).
         if let Some(beyond) = &mut self.beyond {
             beyond.add_customer(dataset, customer);
         }
+        self.social.add_customer(dataset, customer);
     }
 
     fn merge(&mut self, other: CustomerSections) -> Result<()> {
