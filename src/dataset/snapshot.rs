@@ -64,9 +64,11 @@
 //!
 //! **Derived indexes are stored, not rebuilt.** Per-customer summaries, the deal-stage,
 //! inbound and engagement indexes are a few percent of the file, and reading them is a
-//! copy while rebuilding them sorts millions of entries, so opening stays a read. Only
-//! hash tables are rebuilt: the hasher is seeded at random per process, so a table
-//! cannot be stored (an interner of ids in increasing order has none).
+//! copy while rebuilding them sorts millions of entries, so opening stays a read.
+//! Nothing is rebuilt on open: the hash table of an interner whose ids came out of
+//! order (its hasher is seeded at random per process, so the table cannot be stored) is
+//! built on its first look-up, which reports never make; [`Dataset::apply`] and
+//! look-ups by id do (see `intern.rs`). Ids in increasing order need no table at all.
 //!
 //! **Trust.** After the checksums match, every reference (a key into an interner, a run
 //! offset, a customer index, a deal position) is checked against the length of what it
