@@ -18,37 +18,95 @@ pub(crate) const SHORT: Bad = "a length runs past the end of its section";
 pub(crate) const BAD_VALUE: Bad =
     "a value is out of range (an enum, bool, decimal, instant or date)";
 
-/// The checksum described in the module docs.
-pub(crate) fn checksum(bytes: &[u8]) -> u64 {
-    const P: u64 = 0x9E37_79B9_7F4A_7C15;
-    const Q: u64 = 0xC2B2_AE3D_27D4_EB4F;
-    #[inline(always)]
-    fn step(lane: u64, word: u64) -> u64 {
-        (lane ^ word).wrapping_mul(P).rotate_left(29)
+const P: u64 = 0x9E37_79B9_7F4A_7C15;
+const Q: u64 = 0xC2B2_AE3D_27D4_EB4F;
+
+#[inline(always)]
+fn step(lane: u64, word: u64) -> u64 {
+    (lane ^ word).wrapping_mul(P).rotate_left(29)
+}
+
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(w)
+}
+
+/// The checksum described in the module docs of `snapshot.rs`, fed in pieces: the same
+/// value for the same bytes however they are split, so that a section is checked as it
+/// streams through a small buffer (while the bytes are still in cache) instead of in a
+/// separate pass over the whole section.
+#[derive(Clone, Debug)]
+pub(crate) struct Checksum {
+    lanes: [u64; 4],
+    /// The bytes of an incomplete 32-byte block.
+    pending: [u8; 32],
+    pending_len: usize,
+    len: u64,
+}
+
+impl Checksum {
+    pub(crate) fn new() -> Checksum {
+        Checksum {
+            lanes: [Q, Q.rotate_left(16), Q.rotate_left(32), Q.rotate_left(48)],
+            pending: [0; 32],
+            pending_len: 0,
+            len: 0,
+        }
     }
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let mut lanes = [Q, Q.rotate_left(16), Q.rotate_left(32), Q.rotate_left(48)];
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
+
+    #[inline(always)]
+    fn block(lanes: &mut [u64; 4], block: &[u8]) {
         for (i, lane) in lanes.iter_mut().enumerate() {
             *lane = step(*lane, word(&block[i * 8..i * 8 + 8]));
         }
     }
-    let mut tail = [0u8; 32];
-    let rest = blocks.remainder();
-    tail[..rest.len()].copy_from_slice(rest);
-    for (i, lane) in lanes.iter_mut().enumerate() {
-        *lane = step(*lane, word(&tail[i * 8..i * 8 + 8]));
+
+    /// Adds the next bytes.
+    pub(crate) fn update(&mut self, mut bytes: &[u8]) {
+        self.len = self.len.wrapping_add(bytes.len() as u64);
+        if self.pending_len > 0 {
+            let take = (32 - self.pending_len).min(bytes.len());
+            let (head, rest) = bytes.split_at(take);
+            self.pending[self.pending_len..self.pending_len + take].copy_from_slice(head);
+            self.pending_len += take;
+            bytes = rest;
+            if self.pending_len < 32 {
+                return;
+            }
+            let block = self.pending;
+            Checksum::block(&mut self.lanes, &block);
+            self.pending_len = 0;
+        }
+        let mut blocks = bytes.chunks_exact(32);
+        for block in &mut blocks {
+            Checksum::block(&mut self.lanes, block);
+        }
+        let rest = blocks.remainder();
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.pending_len = rest.len();
     }
-    let mut h = (bytes.len() as u64).wrapping_mul(Q);
-    for lane in lanes {
-        h = step(h, lane);
+
+    /// The checksum of every byte added.
+    pub(crate) fn finish(&self) -> u64 {
+        let mut lanes = self.lanes;
+        let mut tail = [0u8; 32];
+        tail[..self.pending_len].copy_from_slice(&self.pending[..self.pending_len]);
+        Checksum::block(&mut lanes, &tail);
+        let mut h = self.len.wrapping_mul(Q);
+        for lane in lanes {
+            h = step(h, lane);
+        }
+        h ^ (h >> 32)
     }
-    h ^ (h >> 32)
+}
+
+/// The checksum of `bytes` (see [`Checksum`]).
+pub(crate) fn checksum(bytes: &[u8]) -> u64 {
+    let mut sum = Checksum::new();
+    sum.update(bytes);
+    sum.finish()
 }
 
 /// A value with a fixed encoded size: rows of a table are arrays of these.
@@ -67,25 +125,167 @@ pub(crate) trait Codec: Sized {
     fn decode(input: &mut Input<'_>) -> std::result::Result<Self, Bad>;
 }
 
-/// The unread rest of a section.
-pub(crate) struct Input<'a> {
-    pub(crate) bytes: &'a [u8],
+/// Bytes of the buffer a section streams through: small enough to stay in the CPU's
+/// cache between the read that fills it, the checksum and the decoding.
+pub(crate) const CHUNK: usize = 1 << 18;
+
+/// Reservations for a length read from a file whose size is not known are capped at
+/// this many bytes; the vector then grows with the bytes that really arrive.
+const UNTRUSTED_RESERVE: usize = 1 << 26;
+
+/// Why a section stopped before its end: the reader failed, or the input ended.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Io(std::io::Error),
+    Truncated,
 }
 
-impl<'a> Input<'a> {
-    pub(crate) fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], Bad> {
-        let (head, rest) = self.bytes.split_at_checked(n).ok_or(SHORT)?;
-        self.bytes = rest;
-        Ok(head)
+/// One section of a snapshot as it streams in: its bytes are read through one small
+/// reused buffer (or, for text, straight into the `String` that keeps them) and added
+/// to the section's checksum as they arrive, so decoding never waits for, nor holds, a
+/// copy of the whole section.
+///
+/// Decoding therefore runs before the checksum is known: every decoder checks every
+/// value it reads (it would have to anyway: a forged file can have matching checksums),
+/// and the caller reads the section to its end and compares the checksum before it
+/// uses the value or reports a decoding error (`Sections::decode` in `snapshot.rs`).
+pub(crate) struct Input<'r> {
+    reader: &'r mut dyn std::io::Read,
+    /// `CHUNK` bytes; `buf[pos..end]` is read and not yet decoded.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Bytes of the section not yet read from the reader.
+    unread: u64,
+    /// Bytes read from the reader.
+    read: u64,
+    sum: Checksum,
+    /// Whether the section lengths were checked against the file's real length, so that
+    /// a count may be reserved at once.
+    trusted: bool,
+    stop: Option<Stop>,
+}
+
+impl<'r> Input<'r> {
+    /// The section of `len` bytes that `reader` is at; `buf` is the reused buffer.
+    pub(crate) fn new(
+        reader: &'r mut dyn std::io::Read,
+        mut buf: Vec<u8>,
+        len: u64,
+        trusted: bool,
+    ) -> Input<'r> {
+        buf.resize(CHUNK, 0);
+        Input {
+            reader,
+            buf,
+            pos: 0,
+            end: 0,
+            unread: len,
+            read: 0,
+            sum: Checksum::new(),
+            trusted,
+            stop: None,
+        }
+    }
+
+    /// Bytes of the section not yet decoded.
+    pub(crate) fn remaining(&self) -> u64 {
+        (self.end - self.pos) as u64 + self.unread
+    }
+
+    /// Reads the rest of the section through the checksum, without decoding it, and
+    /// gives back: the buffer, the bytes read from the reader, the section's checksum
+    /// (`None` when the section stopped early, with the reason).
+    pub(crate) fn finish(mut self) -> (Vec<u8>, u64, Result<u64, Stop>) {
+        self.pos = self.end;
+        while self.unread > 0 && self.stop.is_none() {
+            self.pos = 0;
+            self.end = 0;
+            self.fill_buffer();
+        }
+        let result = match self.stop {
+            Some(stop) => Err(stop),
+            None => Ok(self.sum.finish()),
+        };
+        (self.buf, self.read, result)
+    }
+
+    /// One read into the free end of the buffer; `false` once the reader has failed
+    /// or ended (recorded in `stop`).
+    fn fill_buffer(&mut self) -> bool {
+        let room =
+            (self.buf.len() - self.end).min(usize::try_from(self.unread).unwrap_or(usize::MAX));
+        loop {
+            match self.reader.read(&mut self.buf[self.end..self.end + room]) {
+                Ok(0) => {
+                    self.stop = Some(Stop::Truncated);
+                    return false;
+                }
+                Ok(k) => {
+                    self.sum.update(&self.buf[self.end..self.end + k]);
+                    self.end += k;
+                    self.unread -= k as u64;
+                    self.read += k as u64;
+                    return true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.stop = Some(Stop::Io(e));
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The undecoded bytes in the buffer, at least `n` of them (`n <= CHUNK`).
+    pub(crate) fn available(&mut self, n: usize) -> std::result::Result<&[u8], Bad> {
+        if self.end - self.pos < n {
+            if self.remaining() < n as u64 || n > CHUNK {
+                return Err(SHORT);
+            }
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+            while self.end < n {
+                if !self.fill_buffer() {
+                    return Err(SHORT);
+                }
+            }
+        }
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// Marks `n` bytes of [`available`](Input::available) as decoded.
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.end);
+    }
+
+    /// The next `n` bytes (`n <= CHUNK`).
+    pub(crate) fn take(&mut self, n: usize) -> std::result::Result<&[u8], Bad> {
+        self.available(n)?;
+        let start = self.pos;
+        self.pos += n;
+        Ok(&self.buf[start..start + n])
     }
 
     /// A count of items of at least `item_bytes` bytes each, checked against the bytes
-    /// left before anything is allocated.
+    /// left in the section before anything is allocated.
     pub(crate) fn count(&mut self, item_bytes: usize) -> std::result::Result<usize, Bad> {
         let n = usize::try_from(u64::decode(self)?).map_err(|_| SHORT)?;
         match n.checked_mul(item_bytes.max(1)) {
-            Some(bytes) if bytes <= self.bytes.len() => Ok(n),
+            Some(bytes) if bytes as u64 <= self.remaining() => Ok(n),
             _ => Err(SHORT),
+        }
+    }
+
+    /// The capacity to reserve for `n` items of `item_bytes` bytes: all of them when the
+    /// file is known to hold the section, else at most 64 MiB (a forged length in a
+    /// stream of unknown size cannot make opening allocate more than arrives).
+    pub(crate) fn capacity(&self, n: usize, item_bytes: usize) -> usize {
+        if self.trusted {
+            n
+        } else {
+            n.min(UNTRUSTED_RESERVE / item_bytes.max(1))
         }
     }
 }
@@ -109,14 +309,20 @@ impl<T: Fixed> Codec for Vec<T> {
         }
     }
     fn decode(input: &mut Input<'_>) -> std::result::Result<Vec<T>, Bad> {
-        let n = input.count(T::SIZE)?;
-        let bytes = input.take(n * T::SIZE)?;
-        let mut rows = Vec::with_capacity(n);
         if T::SIZE == 0 {
             return Err(BAD_VALUE);
         }
-        for chunk in bytes.chunks_exact(T::SIZE) {
-            rows.push(T::get(chunk).ok_or(BAD_VALUE)?);
+        let n = input.count(T::SIZE)?;
+        let mut rows = Vec::with_capacity(input.capacity(n, T::SIZE));
+        let mut left = n;
+        while left > 0 {
+            let bytes = input.available(T::SIZE)?;
+            let k = left.min(bytes.len() / T::SIZE);
+            for chunk in bytes[..k * T::SIZE].chunks_exact(T::SIZE) {
+                rows.push(T::get(chunk).ok_or(BAD_VALUE)?);
+            }
+            input.advance(k * T::SIZE);
+            left -= k;
         }
         Ok(rows)
     }
@@ -127,12 +333,39 @@ impl Codec for String {
         (self.len() as u64).put(out);
         out.extend_from_slice(self.as_bytes());
     }
+    /// Checked and copied piece by piece while each piece is in cache (after the read
+    /// into the buffer and the checksum), rather than in one pass over the whole text
+    /// once it is in memory: text is most of a snapshot's bytes.
     fn decode(input: &mut Input<'_>) -> std::result::Result<String, Bad> {
+        const NOT_UTF8: Bad = "text is not UTF-8";
         let n = input.count(1)?;
-        let bytes = input.take(n)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| "text is not UTF-8")
+        let mut text = String::with_capacity(input.capacity(n, 1));
+        let (mut left, mut need) = (n, 1);
+        while left > 0 {
+            let bytes = input.available(need.min(left))?;
+            let k = left.min(bytes.len());
+            // When more text follows, the piece ends before a character the buffer
+            // may hold only the start of (a lead byte within its last three bytes).
+            let mut cut = k;
+            if k < left {
+                for back in 1..=k.min(3) {
+                    match bytes[k - back] {
+                        0..0x80 => break,
+                        0x80..0xC0 => {}
+                        _ => {
+                            cut = k - back;
+                            break;
+                        }
+                    }
+                }
+            }
+            text.push_str(std::str::from_utf8(&bytes[..cut]).map_err(|_| NOT_UTF8)?);
+            input.advance(cut);
+            left -= cut;
+            // Nothing whole in the buffer: ask for more than it holds.
+            need = if cut == 0 { k + 1 } else { 1 };
+        }
+        Ok(text)
     }
 }
 
@@ -164,7 +397,7 @@ pub(crate) fn encode_rows<T: Codec>(rows: &[T], out: &mut Vec<u8>) {
 pub(crate) fn decode_rows<T: Codec>(input: &mut Input<'_>) -> std::result::Result<Vec<T>, Bad> {
     // Every row takes at least one byte, so the count is bounded by the bytes left.
     let n = input.count(1)?;
-    let mut rows = Vec::with_capacity(n);
+    let mut rows = Vec::with_capacity(input.capacity(n, size_of::<T>()));
     for _ in 0..n {
         rows.push(T::decode(input)?);
     }
@@ -405,5 +638,152 @@ impl Fixed for NaiveDate {
     }
     fn get(bytes: &[u8]) -> Option<NaiveDate> {
         NaiveDate::from_num_days_from_ce_opt(i32::get(bytes)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per call, then fails with
+    /// `fail_at_end` (or ends) when its bytes are used up.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+        fail_at_end: bool,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.bytes.is_empty() && self.fail_at_end {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let k = self.step.min(out.len()).min(self.bytes.len());
+            out[..k].copy_from_slice(&self.bytes[..k]);
+            self.bytes = &self.bytes[k..];
+            Ok(k)
+        }
+    }
+
+    /// Decodes a section of `len` bytes from `bytes` handed out `step` at a time: the
+    /// value, the bytes left undecoded and the section's checksum.
+    fn decode<T: Codec>(
+        bytes: &[u8],
+        len: usize,
+        step: usize,
+        fail_at_end: bool,
+    ) -> (
+        std::result::Result<T, Bad>,
+        u64,
+        std::result::Result<u64, Stop>,
+    ) {
+        let mut reader = Trickle {
+            bytes,
+            step,
+            fail_at_end,
+        };
+        let mut input = Input::new(&mut reader, Vec::new(), len as u64, false);
+        let value = T::decode(&mut input);
+        let left = input.remaining();
+        let (_, read, sum) = input.finish();
+        if sum.is_ok() {
+            assert_eq!(read, len as u64);
+        }
+        (value, left, sum)
+    }
+
+    #[test]
+    fn the_checksum_is_the_same_however_the_bytes_are_split() {
+        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 31 % 251) as u8).collect();
+        for len in [0, 1, 31, 32, 33, 64, 100, 300] {
+            let whole = checksum(&bytes[..len]);
+            for step in [1, 3, 7, 32, 45] {
+                let mut sum = Checksum::new();
+                for piece in bytes[..len].chunks(step) {
+                    sum.update(piece);
+                }
+                assert_eq!(sum.finish(), whole, "len {len}, pieces of {step}");
+            }
+            let mut sum = Checksum::new();
+            sum.update(&[]);
+            sum.update(&bytes[..len]);
+            sum.update(&[]);
+            assert_eq!(sum.finish(), whole);
+        }
+    }
+
+    struct Both {
+        text: String,
+        rows: Vec<(u32, i64)>,
+    }
+    crate::dataset::codec::codec_record!(Both {
+        text: String,
+        rows: Vec<(u32, i64)>,
+    });
+
+    #[test]
+    fn text_and_tables_decode_the_same_through_any_split_of_the_reads() {
+        // Longer than the buffer, with characters of 1 to 4 bytes at every offset.
+        let unit = "Nguyễn Thị Ánh, Hà Nội ⛵ 😀; ";
+        let text: String = (0..(20 * CHUNK / unit.len()))
+            .map(|i| &unit[..unit.char_indices().nth(i % 20).map_or(0, |c| c.0)])
+            .collect::<Vec<_>>()
+            .concat();
+        assert!(text.len() > 2 * CHUNK);
+        let rows: Vec<(u32, i64)> = (0..(CHUNK / 6) as u32)
+            .map(|i| (i, -i64::from(i)))
+            .collect();
+        let mut bytes = Vec::new();
+        text.encode(&mut bytes);
+        rows.encode(&mut bytes);
+        for step in [1, 5, 4096, CHUNK - 1, usize::MAX] {
+            let (value, left, sum) = decode::<Both>(&bytes, bytes.len(), step, false);
+            let Both {
+                text: decoded_text,
+                rows: decoded_rows,
+            } = value.unwrap();
+            assert!(decoded_text == text, "step {step}");
+            assert!(decoded_rows == rows, "step {step}");
+            assert_eq!(left, 0);
+            assert_eq!(sum.unwrap(), checksum(&bytes));
+        }
+    }
+
+    #[test]
+    fn invalid_or_cut_text_is_an_error_wherever_the_reads_split_it() {
+        for bad in [&b"ab\xFFcd"[..], b"ab\xE1\xBB", b"\xC3", b"ok\xC3\x28"] {
+            let mut bytes = Vec::new();
+            (bad.len() as u64).put(&mut bytes);
+            bytes.extend_from_slice(bad);
+            for step in [1, 2, 3, 64] {
+                let (value, left, sum) = decode::<String>(&bytes, bytes.len(), step, false);
+                assert_eq!(value, Err("text is not UTF-8"), "{bad:?} step {step}");
+                assert!(left < bad.len() as u64 + 1);
+                assert_eq!(sum.unwrap(), checksum(&bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn a_section_that_ends_early_or_fails_says_why() {
+        let mut bytes = Vec::new();
+        vec![7u32; 1000].encode(&mut bytes);
+        let cut = &bytes[..bytes.len() - 10];
+        let (value, _, sum) = decode::<Vec<u32>>(cut, bytes.len(), 100, false);
+        assert_eq!(value, Err(SHORT));
+        assert!(matches!(sum, Err(Stop::Truncated)));
+        let (value, _, sum) = decode::<Vec<u32>>(cut, bytes.len(), 100, true);
+        assert_eq!(value, Err(SHORT));
+        assert!(matches!(sum, Err(Stop::Io(_))));
+        let mut text = Vec::new();
+        "x".repeat(CHUNK * 2).encode(&mut text);
+        let (value, _, sum) = decode::<String>(&text[..CHUNK], text.len(), 4096, false);
+        assert_eq!(value, Err(SHORT));
+        assert!(matches!(sum, Err(Stop::Truncated)));
+        // A count larger than the section is refused before anything is allocated.
+        let mut forged = Vec::new();
+        (u64::MAX / 8).put(&mut forged);
+        let (value, _, _) = decode::<Vec<u64>>(&forged, forged.len(), 64, false);
+        assert_eq!(value, Err(SHORT));
     }
 }

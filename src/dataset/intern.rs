@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -18,6 +19,14 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 /// table once, and interning continues through it. [`resolve`] joins two sorted
 /// interners with one sequential merge.
 ///
+/// **The hash table is built on first use.** Once the keys are out of order, the table
+/// is built by the first look-up or intern that needs it, not before: an interner read
+/// from a snapshot (`super::snapshot`) holds only its text and offsets until
+/// [`Dataset::apply`](super::Dataset::apply) or a look-up by id needs the table, so
+/// opening a snapshot of millions of unsorted ids (UUIDs, say) hashes none of them, and
+/// reports, which never look ids up, never pay for it. (The hasher is seeded at random
+/// per process, so the table could not be stored in the file anyway.)
+///
 /// Memory: the key bytes plus 4 bytes per key (its end offset), and once hashed about
 /// 5 bytes per table slot.
 #[derive(Clone)]
@@ -25,8 +34,9 @@ pub(crate) struct Interner {
     text: String,
     /// End offset of each key in `text` (the text is at most 4 GiB).
     ends: Vec<u32>,
-    /// Holds every key once `sorted` is false; empty while sorted.
-    table: HashTable<u32>,
+    /// Holds every key once built; never built while sorted. Built on first use
+    /// (see "The hash table is built on first use").
+    table: OnceLock<HashTable<u32>>,
     hasher: DefaultHashBuilder,
     /// Keys so far are strictly increasing in `(length, bytes)` order.
     sorted: bool,
@@ -60,7 +70,7 @@ impl Interner {
         Interner {
             text: String::new(),
             ends: Vec::with_capacity(keys),
-            table: HashTable::new(),
+            table: OnceLock::new(),
             hasher: DefaultHashBuilder::default(),
             sorted: true,
             last: u32::MAX,
@@ -114,23 +124,19 @@ impl Interner {
             return self.search(key);
         }
         let hash = self.hasher.hash_one(key);
-        self.table.find(hash, |&i| self.key(i) == key).copied()
+        self.table().find(hash, |&i| self.key(i) == key).copied()
     }
 
-    /// Leaves the sorted fast path: puts every key in the hash table.
+    /// The hash table of every key, built now if it is not yet.
+    fn table(&self) -> &HashTable<u32> {
+        self.table
+            .get_or_init(|| build_table(&self.text, &self.ends, &self.hasher))
+    }
+
+    /// Leaves the sorted fast path: from now on keys are found through the hash table
+    /// (built when first needed).
     fn hash_all(&mut self) {
         self.sorted = false;
-        let mut table = HashTable::with_capacity(self.ends.len());
-        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
-        let hash_of = |i: u32| {
-            let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(&text[start..ends[i] as usize])
-        };
-        for i in 0..ends.len() as u32 {
-            table.insert_unique(hash_of(i), i, |&j| hash_of(j));
-        }
-        self.table = table;
     }
 
     /// The index of `key`, interning it if new; the flag is `true` when it was new.
@@ -153,7 +159,6 @@ impl Interner {
             }
             self.hash_all();
         }
-        let hash = self.hasher.hash_one(key);
         let Interner {
             text,
             ends,
@@ -161,25 +166,13 @@ impl Interner {
             hasher,
             ..
         } = self;
-        let key_of = |i: u32| -> &str {
-            let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            &text[start..ends[i] as usize]
-        };
-        if let Some(&found) = table.find(hash, |&i| key_of(i) == key) {
-            return Some((found, false));
+        if let Some(table) = table.get_mut() {
+            return intern_hashed(text, ends, hasher, table, key);
         }
-        let index = u32::try_from(ends.len()).ok()?;
-        let end = u32::try_from(text.len() + key.len()).ok()?;
-        text.push_str(key);
-        ends.push(end);
-        let (text, ends) = (&*text, &*ends);
-        table.insert_unique(hash, index, |&i| {
-            let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(&text[start..ends[i] as usize])
-        });
-        Some((index, true))
+        let mut built = build_table(text, ends, hasher);
+        let found = intern_hashed(text, ends, hasher, &mut built, key);
+        *table = OnceLock::from(built);
+        found
     }
 
     /// [`intern`](Interner::intern), first comparing with the key interned last: rows
@@ -197,14 +190,56 @@ impl Interner {
 
     /// Bytes held (arena, offsets and table), for the memory notes.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 5
+        self.text.capacity()
+            + self.ends.capacity() * 4
+            + self.table.get().map_or(0, |table| table.capacity() * 5)
     }
+}
+
+/// The text of key `i`.
+#[inline]
+fn key_of<'a>(text: &'a str, ends: &[u32], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &text[start..ends[i] as usize]
+}
+
+/// A hash table holding every key.
+fn build_table(text: &str, ends: &[u32], hasher: &DefaultHashBuilder) -> HashTable<u32> {
+    let mut table = HashTable::with_capacity(ends.len());
+    let hash_of = |i: u32| hasher.hash_one(key_of(text, ends, i));
+    for i in 0..ends.len() as u32 {
+        table.insert_unique(hash_of(i), i, |&j| hash_of(j));
+    }
+    table
+}
+
+/// [`Interner::intern`] through `table`, the hash table of every key of `text`/`ends`.
+fn intern_hashed(
+    text: &mut String,
+    ends: &mut Vec<u32>,
+    hasher: &DefaultHashBuilder,
+    table: &mut HashTable<u32>,
+    key: &str,
+) -> Option<(u32, bool)> {
+    let hash = hasher.hash_one(key);
+    if let Some(&found) = table.find(hash, |&i| key_of(text, ends, i) == key) {
+        return Some((found, false));
+    }
+    let index = u32::try_from(ends.len()).ok()?;
+    let end = u32::try_from(text.len() + key.len()).ok()?;
+    text.push_str(key);
+    ends.push(end);
+    let (text, ends) = (&*text, &*ends);
+    table.insert_unique(hash, index, |&i| hasher.hash_one(key_of(text, ends, i)));
+    Some((index, true))
 }
 
 /// Snapshots (`super::snapshot`): the sorted flag, the end offsets and the text as one
 /// buffer. Decoding checks that the offsets cut the text at character boundaries and,
 /// for a sorted interner, that the keys really increase (its look-ups rely on it); an
-/// unsorted one rebuilds its hash table, whose hasher is seeded per process.
+/// unsorted one builds its hash table (whose hasher is seeded per process) when it is
+/// first used, not here.
 impl super::codec::Codec for Interner {
     fn encode(&self, out: &mut Vec<u8>) {
         // `table`, `hasher` and `last` are rebuilt or reset: they are caches.
@@ -235,12 +270,12 @@ impl super::codec::Codec for Interner {
         if previous as usize != text.len() {
             return Err("an interner's key offsets do not end at its text's end");
         }
-        let mut interner = Interner {
+        let interner = Interner {
             text,
             ends,
-            table: HashTable::new(),
+            table: OnceLock::new(),
             hasher: DefaultHashBuilder::default(),
-            sorted: true,
+            sorted,
             last: u32::MAX,
         };
         if sorted {
@@ -248,8 +283,6 @@ impl super::codec::Codec for Interner {
             if (1..n).any(|i| order(interner.key(i - 1), interner.key(i)) != Ordering::Less) {
                 return Err("an interner said to be sorted is not");
             }
-        } else {
-            interner.hash_all();
         }
         Ok(interner)
     }
@@ -287,6 +320,7 @@ impl Interner {
     pub(crate) fn prepare_lookups(&mut self, locals: &[&Interner]) {
         if self.sorted && locals.iter().any(|local| !local.sorted && local.len() > 64) {
             self.hash_all();
+            self.table();
         }
     }
 }
@@ -363,6 +397,50 @@ mod tests {
             resolve(&local, &target),
             vec![Some(1), Some(2), None, Some(3)]
         );
+    }
+
+    /// An interner read back from its snapshot bytes.
+    fn reread(interner: &Interner) -> Interner {
+        use crate::dataset::codec::{Codec, Input};
+        let mut bytes = Vec::new();
+        interner.encode(&mut bytes);
+        let mut reader = bytes.as_slice();
+        let mut input = Input::new(&mut reader, Vec::new(), bytes.len() as u64, true);
+        let decoded = Interner::decode(&mut input).unwrap();
+        assert_eq!(input.remaining(), 0);
+        decoded
+    }
+
+    #[test]
+    fn an_unsorted_interner_read_back_builds_its_table_on_first_use() {
+        let mut ids = Interner::default();
+        for n in (0..2000).rev() {
+            ids.intern(&format!("u-{n:x}"));
+        }
+        assert!(!ids.sorted);
+        let opened = reread(&ids);
+        assert!(!opened.sorted);
+        assert!(opened.table.get().is_none(), "not hashed when read");
+        let copy = opened.clone();
+        assert_eq!(opened.get("u-7cf"), ids.get("u-7cf"));
+        assert_eq!(opened.get("u-7cf"), Some(2000 - 1 - 0x7cf));
+        assert_eq!(opened.get("nope"), None);
+        assert!(opened.table.get().is_some(), "hashed by the first look-up");
+        // Interning into a copy that was never looked up builds the table then.
+        let mut copy = copy;
+        assert!(copy.table.get().is_none());
+        assert_eq!(copy.intern("u-0"), Some((1999, false)));
+        assert_eq!(copy.intern("new"), Some((2000, true)));
+        assert_eq!(copy.get("new"), Some(2000));
+        assert_eq!(copy.resolve(2000), "new");
+        // A sorted interner stays sorted and unhashed.
+        let mut sorted = Interner::default();
+        for n in 0..100 {
+            sorted.intern(&format!("KH{n:03}"));
+        }
+        let opened = reread(&sorted);
+        assert!(opened.sorted && opened.table.get().is_none());
+        assert_eq!(opened.get("KH042"), Some(42));
     }
 
     #[test]
