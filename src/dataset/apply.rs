@@ -75,7 +75,7 @@
 //! a staff, fanpage or campaign row whose id older rows named without a row renumbers
 //! that table's keys in every order and interaction.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -415,7 +415,9 @@ impl Dataset {
     /// ```
     pub fn apply(&mut self, changes: DatasetBuilder) -> Result<ApplySummary> {
         let strict = changes.strict;
+
         let batch = self.validate_batch(changes.stage)?;
+
         if strict && let Some(first) = batch.quality.rejections.first() {
             return Err(Error::Rejected(Box::new(first.clone())));
         }
@@ -429,7 +431,9 @@ impl Dataset {
         }
         let quality = batch.quality.clone();
         self.write(batch, &mut tables);
+
         self.invalidate_caches();
+
         Ok(ApplySummary { tables, quality })
     }
 
@@ -707,6 +711,7 @@ impl Dataset {
             }
             batch_load.push(load);
         }
+
         let load_of = |known: u32| match customer_refs.get(known as usize) {
             Some(CustomerRef::Batch(row)) => batch_load.get(*row as usize).copied(),
             Some(CustomerRef::Existing(load)) => Some(*load),
@@ -870,8 +875,11 @@ impl Dataset {
         }
 
         self.rebuild_customers(touched, &removed_orders, &removed_interactions, new_lines);
+
         self.write_deals(&deal_stage, &valid_deals, tables);
+
         self.write_costs(&cost_stage, &valid_costs, tables);
+
         self.add_quality(batch_quality, warnings);
     }
 
@@ -1015,6 +1023,7 @@ impl Dataset {
         if touched.is_empty() {
             return;
         }
+
         // Old rows of the touched customers: kept ones, and the lines of replaced orders
         // (which follow their order wherever it goes).
         let mut runs: Vec<Runs> = Vec::with_capacity(touched.len());
@@ -1040,11 +1049,11 @@ impl Dataset {
                 }
                 let first = self.interaction_runs.get(q).map_or(0, |&p| p as usize);
                 let rows = self.interactions_of(idx);
-                social_index::entries_of(idx, rows, &mut removed_inbound);
                 let created_at = self
                     .customers
                     .get(q)
                     .map_or(Ts::default(), |c| c.created_at);
+                social_index::entries_of(created_at, rows, &mut removed_inbound);
                 for (p, row) in rows.iter().enumerate() {
                     engagement::slots(row, |slot| {
                         removed_engagement.push((slot, row.at, created_at));
@@ -1062,6 +1071,7 @@ impl Dataset {
             }
             runs.push(run);
         }
+
         for (t, run) in touched.iter().zip(&mut runs) {
             for &(order, detail) in &t.orders {
                 let lines = carried.remove(&detail.id).unwrap_or_default();
@@ -1128,7 +1138,6 @@ impl Dataset {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut added_inbound = Vec::new();
         let mut added_engagement = Vec::new();
-        let mut old_to_new: Option<Vec<u32>> = None;
         let mut first_changed = None;
         let mut position = 0usize;
         let old_line_start =
@@ -1152,10 +1161,6 @@ impl Dataset {
                     );
                     if position != r.start {
                         first_changed.get_or_insert(position);
-                        let map = old_to_new.get_or_insert_with(|| (0..n_old as u32).collect());
-                        for (offset, slot) in map[r.clone()].iter_mut().enumerate() {
-                            *slot = (position + offset) as u32;
-                        }
                     }
                     position += r.len();
                 }
@@ -1190,7 +1195,7 @@ impl Dataset {
                         Piece::Fresh(i..fresh_interactions.len()),
                     );
                     social_index::entries_of(
-                        CustomerIdx(position as u32),
+                        t.row.created_at,
                         &fresh_interactions[i..],
                         &mut added_inbound,
                     );
@@ -1198,11 +1203,7 @@ impl Dataset {
                 }
             }
         }
-        if let Some(map) = &mut old_to_new {
-            for &q in &removed {
-                map[q] = u32::MAX;
-            }
-        }
+
         // Order-space pieces for the line runs (one group per order).
         let order_groups = order_pieces.clone();
         let new_order_runs = new_runs(&self.order_runs, &customer_pieces, &fresh_order_counts);
@@ -1212,6 +1213,7 @@ impl Dataset {
             &fresh_interaction_counts,
         );
         let new_line_runs = new_runs(&self.line_runs, &order_groups, &fresh_line_counts);
+
         let mut fresh_order_runs = vec![0u32];
         for &c in &fresh_order_counts {
             fresh_order_runs.push(fresh_order_runs.last().copied().unwrap_or(0) + c);
@@ -1233,6 +1235,7 @@ impl Dataset {
         );
 
         splice::splice(&mut self.customers, &customer_pieces, &fresh_customers);
+
         splice::splice(
             &mut self.last_order_secs,
             &customer_pieces,
@@ -1253,9 +1256,12 @@ impl Dataset {
             &customer_pieces,
             &first_social_message,
         );
+
         splice::splice(&mut self.orders, &order_pieces, &fresh_orders);
         splice::splice(&mut self.order_details, &order_pieces, &fresh_details);
+
         splice::splice(&mut self.lines, &line_pieces, &fresh_lines);
+
         splice::splice(
             &mut self.interactions,
             &interaction_pieces,
@@ -1277,10 +1283,8 @@ impl Dataset {
             }
         }
 
-        removed_inbound.sort_by_key(|e| (e.at, e.customer));
-        added_inbound.sort_by_key(|e| (e.at, e.customer));
-        self.inbound
-            .update(&removed_inbound, old_to_new.as_deref(), &added_inbound);
+        self.inbound.update(removed_inbound, added_inbound);
+
         self.engagement.update(removed_engagement, added_engagement);
     }
 
@@ -1342,7 +1346,7 @@ impl Dataset {
                 .deal_keys
                 .iter()
                 .enumerate()
-                .filter(|(_, key)| replaced_keys.contains(key))
+                .filter(|(_, key)| replaced_keys.contains(*key))
                 .map(|(p, _)| p)
                 .collect()
         };
