@@ -57,15 +57,36 @@
 //!    per-row vector is rewritten from that list with one `memmove` per range
 //!    (`splice.rs`): the bytes after the first change move once, nothing is copied
 //!    twice, nothing is allocated but the growth. Run offsets are recomputed in one pass.
-//! 4. **Update the derived indexes incrementally**: the deal stage index, the inbound
-//!    social index and the engagement time indexes remove the entries of the old rows,
-//!    renumber positions or customers that moved, and insert the new entries.
+//! 4. **Update the derived indexes incrementally**: the deal stage index renumbers the
+//!    positions of the deals that moved; the inbound social index and the engagement
+//!    time indexes remove the entries of the old rows and insert the new ones, each
+//!    found by binary search, with one `memmove` per index from its first change
+//!    (`splice::replace_sorted`). Entries of the inbound index name their customer by
+//!    its `created_at`, not its index, so inserting customers renumbers none of them.
 //!
-//! The cost therefore grows with the changes and with the bytes after the first change,
-//! not with a rebuild. Measured (benches/apply.rs, shared 2-core machine): 1,000 mixed
-//! changes take about 7 ms at 10k customers (build 47 ms) and 48 ms at 100k (build
-//! 684 ms), about 7 % of the build: most of it is the splice and its page faults, then
-//! preparing the pieces and the engagement update; 1M was not measured yet.
+//! The cost therefore grows with the changes and with the bytes stored after the first
+//! change, not with a rebuild. Measured (benches/apply.rs, shared 2-core machine,
+//! medians of one run): 1,000 mixed changes take 3.0 ms at 10k customers and 10.5 ms at
+//! 100k, against 84 ms and 819 ms to build from structs (1.3 % at 100k; 5 % of the
+//! 210 ms build from rows already staged in a builder), and 202 ms at 1M against 8.6 s
+//! for the staged build (2.3 %; the build from structs is not run at 1M, whose rows would
+//! not fit the bench's 4 GiB). The first batch after a build or a clone costs more (58 ms
+//! at 100k, 456 ms at 1M): every vector it grows is at its exact
+//! size and moves to fresh memory once, after which each keeps 1/32 of headroom.
+//!
+//! What is left is the `memmove` of every row stored after the first change: with new
+//! customers created at random times (as in the bench), the first one lands near the
+//! start, and the per-customer columns, orders, order lines and interactions behind it
+//! all move (about 600 MB at 1M customers). Going below that needs a different layout
+//! of the runs: per-customer `(start, len)` spans instead of shared offsets, so that a
+//! rebuilt customer's rows are appended at the end of each table (the old place left as
+//! garbage, compacted now and then) and only the per-customer columns move. That
+//! changes what the build, the snapshot codec and the purchase-day facts read, so it
+//! is not done here. In the common case of a live service, new customers are the newest
+//! and go to the end; then only the rows after the first customer whose number of
+//! orders, lines or interactions changed move (a replacement that keeps them moves
+//! nothing).
+//!
 //! A service that serves reports while applying can keep the dataset in an
 //! `Arc<RwLock<Dataset>>` (readers wait only for the splice), or clone it for a
 //! copy-on-write of its own (`Arc::make_mut`) when it wants readers never to wait.
@@ -370,10 +391,10 @@ impl Dataset {
     /// of `dataset/apply.rs` (summarized in the README) gives the exact semantics.
     ///
     /// Cost: proportional to the batch, plus one `memmove` of the rows stored after the
-    /// first change and a pass over the per-customer offsets (48 ms for 1,000 changes at
-    /// 100k customers, against 684 ms for the build). Memory: the rows added, 1/32
-    /// headroom on each vector that grew, and a replaced customer's old text stays in
-    /// the text arena.
+    /// first change and a pass over the per-customer offsets (10.5 ms for 1,000 changes
+    /// at 100k customers, against 819 ms to build from structs). Memory: the rows added,
+    /// 1/32 headroom on each vector that grew, and a replaced customer's old text stays
+    /// in the text arena.
     ///
     /// # Errors
     /// The dataset is unchanged on error.
