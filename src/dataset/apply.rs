@@ -65,14 +65,19 @@
 //!    its `created_at`, not its index, so inserting customers renumbers none of them.
 //!
 //! The cost therefore grows with the changes and with the bytes stored after the first
-//! change, not with a rebuild. Measured (benches/apply.rs, shared 2-core machine,
-//! medians of one run): 1,000 mixed changes take 3.0 ms at 10k customers and 10.5 ms at
-//! 100k, against 84 ms and 819 ms to build from structs (1.3 % at 100k; 5 % of the
-//! 210 ms build from rows already staged in a builder), and 202 ms at 1M against 8.6 s
-//! for the staged build (2.3 %; the build from structs is not run at 1M, whose rows would
-//! not fit the bench's 4 GiB). The first batch after a build or a clone costs more (58 ms
-//! at 100k, 456 ms at 1M): every vector it grows is at its exact
-//! size and moves to fresh memory once, after which each keeps 1/32 of headroom.
+//! change, not with a rebuild. Measured (benches/apply.rs, one run, medians, shared
+//! 2-core machine): 1,000 mixed changes take 2.9 ms at 10k customers, 12.7 ms at 100k
+//! and 72 ms at 1M; building from structs takes 41 ms and 625 ms at 10k and 100k (not
+//! run at 1M, whose rows would not fit the bench's 4 GiB), building from rows already
+//! staged in a builder 14 ms, 148 ms and 4.5 s: 2.0 % of the build from structs at 100k, 1.6 % of
+//! the staged build at 1M. At 1M, of 56 ms timed phase by phase: 38 ms of `memmove`s
+//! (orders and their details 11, interactions and their keys 11, lines 5, per-customer
+//! columns 5), 16 ms of index updates (deals 6.5, engagement 5, inbound 4), the rest
+//! offsets, summaries, validation and interning (under 1 ms). The first batch after a
+//! build or a clone costs more (57 ms at 100k, 223 ms at 1M): every vector it grows is
+//! at its exact size and moves to fresh memory once, after which each keeps 1/32 of
+//! headroom. The report after a batch takes as long as on the same data built at once
+//! (alternating the two in one process: within 1 % at 10k, 100k and 1M).
 //!
 //! What is left is the `memmove` of every row stored after the first change: with new
 //! customers created at random times (as in the bench), the first one lands near the
@@ -391,8 +396,8 @@ impl Dataset {
     /// of `dataset/apply.rs` (summarized in the README) gives the exact semantics.
     ///
     /// Cost: proportional to the batch, plus one `memmove` of the rows stored after the
-    /// first change and a pass over the per-customer offsets (10.5 ms for 1,000 changes
-    /// at 100k customers, against 819 ms to build from structs). Memory: the rows added,
+    /// first change and a pass over the per-customer offsets (12.7 ms for 1,000 changes
+    /// at 100k customers, against 625 ms to build from structs; 72 ms at 1M). Memory: the rows added,
     /// 1/32 headroom on each vector that grew, and a replaced customer's old text stays
     /// in the text arena.
     ///
