@@ -1,18 +1,30 @@
 //! `Dataset::apply` benches: 1,000 mixed changes (100 new customers with 200 orders, 100
-//! order lines and 300 interactions; 100 replaced customers, 100 replaced orders, 100 replaced
-//! deals) applied to a generated dataset of 10k and 100k customers, and 1M with
-//! `CRM_BENCH_1M=1` (run it under `flock /tmp/bench.lock`). In the same group, for
-//! comparison: building the base from structs (`apply/build/<n>`), applying
-//! (`apply/changes/<n>`), and the full report after applying (`apply/report_applied/<n>`)
-//! next to the report on the same final data freshly built (`apply/report_fresh/<n>`).
-//! Data is generated once with a fixed seed, outside the timed loop; each apply runs
-//! on a clone of the base made outside the timing.
+//! order lines and 300 interactions; 100 replaced customers, 100 replaced orders, 100
+//! replaced deals, spread over the whole dataset) applied to a generated dataset of 10k
+//! and 100k customers, and 1M with `CRM_BENCH_1M=1` (run it under
+//! `flock /tmp/bench.lock`). In the same group, for comparison: building the base
+//! (`apply/build/<n>`: from structs, pushing the rows then building, at 10k and 100k;
+//! `apply/build_staged/<n>`: from the rows already pushed into a builder, at every size),
+//! applying (`apply/changes/<n>`, staging the batch's rows included), and the full report
+//! after applying (`apply/report_applied/<n>`) next to the report on the same final data
+//! freshly built (`apply/report_fresh/<n>`).
+//!
+//! The data is generated with a fixed seed outside the timed loops, streamed into the
+//! base builder and the batch (the rows of the whole dataset are never held at once, so
+//! that 1M stays under 4 GiB: the base's builder, one clone of it and the dataset built
+//! from it at the peak); the final data for the fresh report is generated again and
+//! built after the apply benches, and both reports are timed after both datasets exist.
+//! Each apply runs on a clone of the base made outside the timing.
+
+use std::collections::HashSet;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use crm_metrics::model::OrderStatus;
+use crm_metrics::model::{
+    Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, OrderStatus, Staff,
+};
 use crm_metrics::rust_decimal::Decimal;
-use crm_metrics::sample::{SampleOptions, SampleRows};
+use crm_metrics::sample::{SampleOptions, SampleRows, SampleSink};
 use crm_metrics::{DatasetBuilder, ReportOptions, Table};
 
 fn sizes() -> Vec<usize> {
@@ -23,96 +35,234 @@ fn sizes() -> Vec<usize> {
     sizes
 }
 
-/// The base rows (the first `customers` generated customers and everything of theirs)
-/// and a batch of 1,000 changes, both as rows.
-fn split(customers: usize) -> (SampleRows, SampleRows) {
-    let extra = 100;
-    let all = SampleOptions::new(customers + extra).seed(1).rows();
-    let new_ids: std::collections::HashSet<&str> = all.customers[customers..]
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect();
-    let mut base = all.clone();
-    base.customers.truncate(customers);
-    base.orders
-        .retain(|o| !new_ids.contains(o.customer_id.as_str()));
-    let base_orders: std::collections::HashSet<&str> =
-        base.orders.iter().map(|o| o.id.as_str()).collect();
-    base.order_lines
-        .retain(|l| base_orders.contains(l.order_id.as_str()));
-    base.interactions
-        .retain(|i| !new_ids.contains(i.customer_id.as_str()));
-    base.deals.retain(|d| {
-        d.customer_id
-            .as_deref()
-            .is_none_or(|c| !new_ids.contains(c))
-    });
+/// Splits the generated rows of `customers + 100` customers, as they stream, into the
+/// base (the first `customers` customers and everything of theirs, pushed into `base`)
+/// and a batch of about 1,000 changes (`changes`). With `fresh`, it instead pushes the
+/// final data into `base`: the base rows with the replacements in their place, then the
+/// batch's new rows at the end of each table (what building the final data at once
+/// reads).
+struct Splitter {
+    base: DatasetBuilder,
+    /// The base rows themselves, when asked for (to time a build from structs).
+    rows: Option<SampleRows>,
+    fresh: bool,
+    customers: usize,
+    seen_customers: usize,
+    seen_orders: usize,
+    seen_deals: usize,
+    new_ids: HashSet<String>,
+    new_order_ids: HashSet<String>,
+    /// Where the lines of the current order go: 0 base, 1 the batch, 2 nowhere.
+    line_target: u8,
+    /// The batch's new rows and its replacements, by table.
+    inserted: SampleRows,
+    replaced: SampleRows,
+    /// The first base row of each table (for the warm-up batch).
+    first: SampleRows,
+}
 
-    let mut changes = SampleRows {
-        customers: all.customers[customers..].to_vec(),
-        ..SampleRows::default()
-    };
-    let new_orders: Vec<_> = all
-        .orders
-        .iter()
-        .filter(|o| new_ids.contains(o.customer_id.as_str()))
-        .take(200)
-        .cloned()
-        .collect();
-    let new_order_ids: std::collections::HashSet<&str> =
-        new_orders.iter().map(|o| o.id.as_str()).collect();
-    changes.order_lines = all
-        .order_lines
-        .iter()
-        .filter(|l| new_order_ids.contains(l.order_id.as_str()))
-        .take(100)
-        .cloned()
-        .collect();
-    changes.interactions = all
-        .interactions
-        .iter()
-        .filter(|i| new_ids.contains(i.customer_id.as_str()))
-        .take(300)
-        .cloned()
-        .collect();
-    changes.orders = new_orders;
-    // Replacements spread over the whole dataset.
-    let step = |n: usize| (n / 100).max(1);
-    for c in base
-        .customers
-        .iter()
-        .step_by(step(base.customers.len()))
-        .take(100)
-    {
-        changes.customers.push(c.clone().phone("0909000000"));
-    }
-    for o in base
-        .orders
-        .iter()
-        .step_by(step(base.orders.len()))
-        .take(100)
-    {
-        let mut o = o.clone();
-        o.status = OrderStatus::Completed;
-        o.total += Decimal::ONE;
-        changes.orders.push(o);
-    }
-    for d in base.deals.iter().step_by(step(base.deals.len())).take(100) {
-        let mut d = d.clone();
-        let hour = Duration::hours(1);
-        if d.handed_over_at.is_none() {
-            d.handed_over_at = Some(d.created_at + hour);
-        } else if d.opportunity_at.is_none() {
-            d.opportunity_at = d.handed_over_at.map(|t| t + hour);
-        } else if d.won_at.is_none() {
-            d.won_at = d.opportunity_at.map(|t| t + hour);
-            d.revenue = Some(Decimal::from(1_000_000));
-        } else {
-            d.revenue = d.revenue.map(|r| r + Decimal::ONE);
+impl Splitter {
+    fn new(customers: usize, fresh: bool, keep_rows: bool) -> Splitter {
+        Splitter {
+            base: DatasetBuilder::new(),
+            rows: keep_rows.then(SampleRows::default),
+            fresh,
+            customers,
+            seen_customers: 0,
+            seen_orders: 0,
+            seen_deals: 0,
+            new_ids: HashSet::new(),
+            new_order_ids: HashSet::new(),
+            line_target: 0,
+            inserted: SampleRows::default(),
+            replaced: SampleRows::default(),
+            first: SampleRows::default(),
         }
-        changes.deals.push(d);
     }
-    (base, changes)
+
+    /// Whether the `i`-th base row of a table of about `len` rows is replaced: 100 of
+    /// them, spread over the table.
+    fn picked(i: usize, len: usize, taken: usize) -> bool {
+        taken < 100 && i.is_multiple_of((len / 100).max(1))
+    }
+
+    /// The batch: new rows first, then replacements (as one batch of changes).
+    fn changes(&self) -> SampleRows {
+        let mut c = self.inserted.clone();
+        c.customers.extend(self.replaced.customers.iter().cloned());
+        c.orders.extend(self.replaced.orders.iter().cloned());
+        c.deals.extend(self.replaced.deals.iter().cloned());
+        c
+    }
+
+    /// In `fresh` mode, after generation: the new rows at the end of each table.
+    fn finish(mut self) -> DatasetBuilder {
+        if self.fresh {
+            let inserted = std::mem::take(&mut self.inserted);
+            inserted.push_into(&mut self.base);
+        }
+        self.base
+    }
+}
+
+impl SampleSink for Splitter {
+    fn customer(&mut self, row: &Customer) {
+        let i = self.seen_customers;
+        self.seen_customers += 1;
+        if i >= self.customers {
+            self.new_ids.insert(row.id.clone());
+            self.inserted.customers.push(row.clone());
+            return;
+        }
+        if Splitter::picked(i, self.customers, self.replaced.customers.len()) {
+            let replacement = row.clone().phone("0909000000");
+            self.replaced.customers.push(replacement.clone());
+            if self.fresh {
+                self.base.push_customer(&replacement);
+                return;
+            }
+        }
+        self.base.push_customer(row);
+        if self.first.customers.is_empty() {
+            self.first.customers.push(row.clone());
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.customers.push(row.clone());
+        }
+    }
+    fn order(&mut self, row: &Order) {
+        if self.new_ids.contains(&row.customer_id) {
+            if self.inserted.orders.len() < 200 {
+                self.new_order_ids.insert(row.id.clone());
+                self.inserted.orders.push(row.clone());
+                self.line_target = 1;
+            } else {
+                self.line_target = 2;
+            }
+            return;
+        }
+        self.line_target = 0;
+        let i = self.seen_orders;
+        self.seen_orders += 1;
+        // About 2.9 orders per generated customer: a step that reaches 100 before the end.
+        let estimate = self.customers * 25 / 10;
+        if Splitter::picked(i, estimate, self.replaced.orders.len()) {
+            let mut o = row.clone();
+            o.status = OrderStatus::Completed;
+            o.total += Decimal::ONE;
+            self.replaced.orders.push(o.clone());
+            if self.fresh {
+                self.base.push_order(&o);
+                return;
+            }
+        }
+        self.base.push_order(row);
+        if self.first.orders.is_empty() {
+            self.first.orders.push(row.clone());
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.orders.push(row.clone());
+        }
+    }
+    fn order_line(&mut self, row: &OrderLine) {
+        match self.line_target {
+            0 => {
+                self.base.push_order_line(row);
+                if self.first.order_lines.is_empty() {
+                    self.first.order_lines.push(row.clone());
+                }
+                if let Some(rows) = &mut self.rows {
+                    rows.order_lines.push(row.clone());
+                }
+            }
+            1 if self.inserted.order_lines.len() < 100
+                && self.new_order_ids.contains(&row.order_id) =>
+            {
+                self.inserted.order_lines.push(row.clone())
+            }
+            _ => {}
+        }
+    }
+    fn deal(&mut self, row: &Deal) {
+        if row
+            .customer_id
+            .as_deref()
+            .is_some_and(|c| self.new_ids.contains(c))
+        {
+            return;
+        }
+        let i = self.seen_deals;
+        self.seen_deals += 1;
+        // About one deal per two generated customers: a step that reaches 100 before the end.
+        if Splitter::picked(i, self.customers * 4 / 10, self.replaced.deals.len()) {
+            let mut d = row.clone();
+            let hour = Duration::hours(1);
+            if d.handed_over_at.is_none() {
+                d.handed_over_at = Some(d.created_at + hour);
+            } else if d.opportunity_at.is_none() {
+                d.opportunity_at = d.handed_over_at.map(|t| t + hour);
+            } else if d.won_at.is_none() {
+                d.won_at = d.opportunity_at.map(|t| t + hour);
+                d.revenue = Some(Decimal::from(1_000_000));
+            } else {
+                d.revenue = d.revenue.map(|r| r + Decimal::ONE);
+            }
+            self.replaced.deals.push(d.clone());
+            if self.fresh {
+                self.base.push_deal(&d);
+                return;
+            }
+        }
+        self.base.push_deal(row);
+        if self.first.deals.is_empty() {
+            self.first.deals.push(row.clone());
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.deals.push(row.clone());
+        }
+    }
+    fn cost(&mut self, row: &Cost) {
+        self.base.push_cost(row);
+        if self.first.costs.is_empty() {
+            self.first.costs.push(row.clone());
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.costs.push(row.clone());
+        }
+    }
+    fn interaction(&mut self, row: &Interaction) {
+        if self.new_ids.contains(&row.customer_id) {
+            if self.inserted.interactions.len() < 300 {
+                self.inserted.interactions.push(row.clone());
+            }
+            return;
+        }
+        self.base.push_interaction(row);
+        if self.first.interactions.is_empty() {
+            self.first.interactions.push(row.clone());
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.interactions.push(row.clone());
+        }
+    }
+    fn campaign(&mut self, row: &Campaign) {
+        self.base.push_campaign(row);
+        if let Some(rows) = &mut self.rows {
+            rows.campaigns.push(row.clone());
+        }
+    }
+    fn staff(&mut self, row: &Staff) {
+        self.base.push_staff(row);
+        if let Some(rows) = &mut self.rows {
+            rows.staff.push(row.clone());
+        }
+    }
+    fn fanpage(&mut self, row: &Fanpage) {
+        self.base.push_fanpage(row);
+        if let Some(rows) = &mut self.rows {
+            rows.fanpages.push(row.clone());
+        }
+    }
 }
 
 fn apply(c: &mut Criterion) {
@@ -121,26 +271,35 @@ fn apply(c: &mut Criterion) {
     let mut group = c.benchmark_group("apply");
     group.sample_size(10);
     for customers in sizes() {
-        let (base_rows, changes) = split(customers);
-        let base = base_rows.builder().build().unwrap();
+        let sample = SampleOptions::new(customers + 100).seed(1);
+        let mut split = Splitter::new(customers, false, customers <= 100_000);
+        sample.generate(&mut split);
+        let changes = split.changes();
+        let warm = warm_up(&split.first);
+        let rows = split.rows.take();
+        let staged = split.finish();
         // Assert the answer before timing it: 1,000 rows, none rejected.
-        let rows = changes.len();
-        assert!((950..=1000).contains(&rows), "{rows} changes");
-        let mut applied = base.clone();
-        let summary = applied.apply(changes.builder()).unwrap();
-        assert_eq!(summary.quality().rejections().len(), 0);
-        assert_eq!(summary.table(Table::Customers).replaced, 100);
-        // The same final data built at once.
-        let mut fresh_builder = DatasetBuilder::new();
-        final_rows(&base_rows, &changes).push_into(&mut fresh_builder);
-        let fresh = fresh_builder.build().unwrap();
-        assert_eq!(fresh.order_count(), applied.order_count());
+        let count = changes.len();
+        assert!((950..=1000).contains(&count), "{count} changes");
 
+        if let Some(rows) = &rows {
+            group.bench_with_input(BenchmarkId::new("build", customers), rows, |b, rows| {
+                b.iter(|| rows.builder().build().unwrap())
+            });
+        }
+        drop(rows);
         group.bench_with_input(
-            BenchmarkId::new("build", customers),
-            &base_rows,
-            |b, rows| b.iter(|| rows.builder().build().unwrap()),
+            BenchmarkId::new("build_staged", customers),
+            &staged,
+            |b, staged| {
+                b.iter_batched(
+                    || staged.clone(),
+                    |builder| builder.build().unwrap(),
+                    BatchSize::LargeInput,
+                )
+            },
         );
+        let mut base = staged.build().unwrap();
         // The first batch after a build (or a clone) also grows every vector once,
         // paying for fresh memory; a dataset that took a batch before has headroom.
         group.bench_with_input(
@@ -148,17 +307,15 @@ fn apply(c: &mut Criterion) {
             &changes,
             |b, changes| {
                 b.iter_batched(
-                    || (base.clone(), changes.builder()),
-                    |(mut dataset, batch)| {
-                        dataset.apply(batch).unwrap();
+                    || base.clone(),
+                    |mut dataset| {
+                        dataset.apply(changes.builder()).unwrap();
                         dataset
                     },
                     BatchSize::LargeInput,
                 )
             },
         );
-        let mut warm = base.clone();
-        warm.apply(warm_up(&base_rows)).unwrap();
         group.bench_with_input(
             BenchmarkId::new("changes", customers),
             &changes,
@@ -166,16 +323,37 @@ fn apply(c: &mut Criterion) {
                 b.iter_batched(
                     || {
                         let mut dataset = base.clone();
-                        dataset.apply(warm_up(&base_rows)).unwrap();
-                        (dataset, changes.builder())
+                        dataset.apply(warm.clone()).unwrap();
+                        dataset
                     },
-                    |(mut dataset, batch)| {
-                        dataset.apply(batch).unwrap();
+                    |mut dataset| {
+                        dataset.apply(changes.builder()).unwrap();
                         dataset
                     },
                     BatchSize::LargeInput,
                 )
             },
+        );
+        let summary = base.apply(changes.builder()).unwrap();
+        assert_eq!(summary.quality().rejections().len(), 0);
+        assert_eq!(summary.table(Table::Customers).replaced, 100);
+        assert_eq!(summary.table(Table::Orders).replaced, 100);
+        assert_eq!(summary.table(Table::Deals).replaced, 100);
+        let applied = base;
+        // The same final data, built at once (before timing either report, so that both
+        // run in the same state of the process).
+        let mut final_split = Splitter::new(customers, true, false);
+        sample.generate(&mut final_split);
+        let fresh = final_split.finish().build().unwrap();
+        assert_eq!(fresh.order_count(), applied.order_count());
+        // Alike but for data quality (which counts the replaced rows twice: read in the
+        // build and again in the batch).
+        let report_applied = crm_metrics::report(&applied, &options).unwrap();
+        let mut report_fresh = crm_metrics::report(&fresh, &options).unwrap();
+        report_fresh.data_quality = report_applied.data_quality.clone();
+        assert_eq!(
+            report_fresh, report_applied,
+            "the applied and the fresh dataset report alike"
         );
         group.bench_function(BenchmarkId::new("report_applied", customers), |b| {
             b.iter(|| crm_metrics::report(&applied, &options).unwrap())
@@ -187,46 +365,27 @@ fn apply(c: &mut Criterion) {
     group.finish();
 }
 
-/// A small batch (one interaction, one order line, one deal and one cost) that makes
-/// the dataset a dataset that has taken a batch before.
-fn warm_up(base: &SampleRows) -> DatasetBuilder {
+/// A small batch (a new customer with an order, an interaction, an order line, a deal
+/// and a cost) that makes the dataset a dataset that has taken a batch before: every
+/// vector a batch rewrites has grown once (with headroom).
+fn warm_up(first: &SampleRows) -> DatasetBuilder {
     let mut batch = DatasetBuilder::new();
-    let mut interaction = base.interactions[0].clone();
+    let mut customer = first.customers[0].clone();
+    customer.id = "WARM-UP".into();
+    batch.push_customer(&customer);
+    let mut order = first.orders[0].clone();
+    order.id = "WARM-UP".into();
+    order.customer_id = "WARM-UP".into();
+    batch.push_order(&order);
+    let mut interaction = first.interactions[0].clone();
     interaction.id = "WARM-UP".into();
     batch.push_interaction(&interaction);
-    batch.push_order_line(&base.order_lines[0]);
-    let mut deal = base.deals[0].clone();
+    batch.push_order_line(&first.order_lines[0]);
+    let mut deal = first.deals[0].clone();
     deal.id = "WARM-UP".into();
     batch.push_deal(&deal);
-    batch.push_cost(&base.costs[0]);
+    batch.push_cost(&first.costs[0]);
     batch
-}
-
-/// The final data: the base with replacements in place, then the new rows.
-fn final_rows(base: &SampleRows, changes: &SampleRows) -> SampleRows {
-    let mut out = base.clone();
-    fn upsert<T: Clone>(rows: &mut Vec<T>, new: &[T], id: impl Fn(&T) -> &str) {
-        let mut at: std::collections::HashMap<String, usize> = rows
-            .iter()
-            .enumerate()
-            .map(|(p, r)| (id(r).to_owned(), p))
-            .collect();
-        for n in new {
-            match at.get(id(n)) {
-                Some(&p) => rows[p] = n.clone(),
-                None => {
-                    at.insert(id(n).to_owned(), rows.len());
-                    rows.push(n.clone());
-                }
-            }
-        }
-    }
-    upsert(&mut out.customers, &changes.customers, |c| &c.id);
-    upsert(&mut out.orders, &changes.orders, |o| &o.id);
-    upsert(&mut out.deals, &changes.deals, |d| &d.id);
-    upsert(&mut out.interactions, &changes.interactions, |i| &i.id);
-    out.order_lines.extend(changes.order_lines.iter().cloned());
-    out
 }
 
 criterion_group!(benches, apply);

@@ -552,9 +552,9 @@ pub fn reach_by_hour(dataset: &Dataset, context: &Context) -> [u64; 24] {
 /// not after `as_of`).
 fn for_each_inbound(dataset: &Dataset, context: &Context, mut f: impl FnMut(i64, usize, bool)) {
     let pages = PageScope::new(dataset, context);
-    let existing = dataset.existing(context.as_of_ts);
     for entry in dataset.inbound.between(&context.current, context.as_of_ts) {
-        if entry.customer.index() < existing && pages.contains(entry.fanpage) {
+        // The customer exists at `as_of`.
+        if entry.created_at <= context.as_of_ts && pages.contains(entry.fanpage) {
             let (day, hour) = context.calendar.local_day_hour(entry.at);
             f(day, hour as usize, entry.message_or_comment);
         }

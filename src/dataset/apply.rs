@@ -57,15 +57,41 @@
 //!    per-row vector is rewritten from that list with one `memmove` per range
 //!    (`splice.rs`): the bytes after the first change move once, nothing is copied
 //!    twice, nothing is allocated but the growth. Run offsets are recomputed in one pass.
-//! 4. **Update the derived indexes incrementally**: the deal stage index, the inbound
-//!    social index and the engagement time indexes remove the entries of the old rows,
-//!    renumber positions or customers that moved, and insert the new entries.
+//! 4. **Update the derived indexes incrementally**: the deal stage index renumbers the
+//!    positions of the deals that moved; the inbound social index and the engagement
+//!    time indexes remove the entries of the old rows and insert the new ones, each
+//!    found by binary search, with one `memmove` per index from its first change
+//!    (`splice::replace_sorted`). Entries of the inbound index name their customer by
+//!    its `created_at`, not its index, so inserting customers renumbers none of them.
 //!
-//! The cost therefore grows with the changes and with the bytes after the first change,
-//! not with a rebuild. Measured (benches/apply.rs, shared 2-core machine): 1,000 mixed
-//! changes take about 7 ms at 10k customers (build 47 ms) and 48 ms at 100k (build
-//! 684 ms), about 7 % of the build: most of it is the splice and its page faults, then
-//! preparing the pieces and the engagement update; 1M was not measured yet.
+//! The cost therefore grows with the changes and with the bytes stored after the first
+//! change, not with a rebuild. Measured (benches/apply.rs, one run, medians, shared
+//! 2-core machine): 1,000 mixed changes take 2.9 ms at 10k customers, 12.7 ms at 100k
+//! and 72 ms at 1M; building from structs takes 41 ms and 625 ms at 10k and 100k (not
+//! run at 1M, whose rows would not fit the bench's 4 GiB), building from rows already
+//! staged in a builder 14 ms, 148 ms and 4.5 s: 2.0 % of the build from structs at 100k, 1.6 % of
+//! the staged build at 1M. At 1M, of 56 ms timed phase by phase: 38 ms of `memmove`s
+//! (orders and their details 11, interactions and their keys 11, lines 5, per-customer
+//! columns 5), 16 ms of index updates (deals 6.5, engagement 5, inbound 4), the rest
+//! offsets, summaries, validation and interning (under 1 ms). The first batch after a
+//! build or a clone costs more (57 ms at 100k, 223 ms at 1M): every vector it grows is
+//! at its exact size and moves to fresh memory once, after which each keeps 1/32 of
+//! headroom. The report after a batch takes as long as on the same data built at once
+//! (alternating the two in one process: within 1 % at 10k, 100k and 1M).
+//!
+//! What is left is the `memmove` of every row stored after the first change: with new
+//! customers created at random times (as in the bench), the first one lands near the
+//! start, and the per-customer columns, orders, order lines and interactions behind it
+//! all move (about 600 MB at 1M customers). Going below that needs a different layout
+//! of the runs: per-customer `(start, len)` spans instead of shared offsets, so that a
+//! rebuilt customer's rows are appended at the end of each table (the old place left as
+//! garbage, compacted now and then) and only the per-customer columns move. That
+//! changes what the build, the snapshot codec and the purchase-day facts read, so it
+//! is not done here. In the common case of a live service, new customers are the newest
+//! and go to the end; then only the rows after the first customer whose number of
+//! orders, lines or interactions changed move (a replacement that keeps them moves
+//! nothing).
+//!
 //! A service that serves reports while applying can keep the dataset in an
 //! `Arc<RwLock<Dataset>>` (readers wait only for the splice), or clone it for a
 //! copy-on-write of its own (`Arc::make_mut`) when it wants readers never to wait.
@@ -75,7 +101,7 @@
 //! a staff, fanpage or campaign row whose id older rows named without a row renumbers
 //! that table's keys in every order and interaction.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -370,10 +396,10 @@ impl Dataset {
     /// of `dataset/apply.rs` (summarized in the README) gives the exact semantics.
     ///
     /// Cost: proportional to the batch, plus one `memmove` of the rows stored after the
-    /// first change and a pass over the per-customer offsets (48 ms for 1,000 changes at
-    /// 100k customers, against 684 ms for the build). Memory: the rows added, 1/32
-    /// headroom on each vector that grew, and a replaced customer's old text stays in
-    /// the text arena.
+    /// first change and a pass over the per-customer offsets (12.7 ms for 1,000 changes
+    /// at 100k customers, against 625 ms to build from structs; 72 ms at 1M). Memory: the rows added,
+    /// 1/32 headroom on each vector that grew, and a replaced customer's old text stays
+    /// in the text arena.
     ///
     /// # Errors
     /// The dataset is unchanged on error.
@@ -415,7 +441,9 @@ impl Dataset {
     /// ```
     pub fn apply(&mut self, changes: DatasetBuilder) -> Result<ApplySummary> {
         let strict = changes.strict;
+
         let batch = self.validate_batch(changes.stage)?;
+
         if strict && let Some(first) = batch.quality.rejections.first() {
             return Err(Error::Rejected(Box::new(first.clone())));
         }
@@ -429,7 +457,9 @@ impl Dataset {
         }
         let quality = batch.quality.clone();
         self.write(batch, &mut tables);
+
         self.invalidate_caches();
+
         Ok(ApplySummary { tables, quality })
     }
 
@@ -707,6 +737,7 @@ impl Dataset {
             }
             batch_load.push(load);
         }
+
         let load_of = |known: u32| match customer_refs.get(known as usize) {
             Some(CustomerRef::Batch(row)) => batch_load.get(*row as usize).copied(),
             Some(CustomerRef::Existing(load)) => Some(*load),
@@ -870,8 +901,11 @@ impl Dataset {
         }
 
         self.rebuild_customers(touched, &removed_orders, &removed_interactions, new_lines);
+
         self.write_deals(&deal_stage, &valid_deals, tables);
+
         self.write_costs(&cost_stage, &valid_costs, tables);
+
         self.add_quality(batch_quality, warnings);
     }
 
@@ -1015,6 +1049,7 @@ impl Dataset {
         if touched.is_empty() {
             return;
         }
+
         // Old rows of the touched customers: kept ones, and the lines of replaced orders
         // (which follow their order wherever it goes).
         let mut runs: Vec<Runs> = Vec::with_capacity(touched.len());
@@ -1040,11 +1075,11 @@ impl Dataset {
                 }
                 let first = self.interaction_runs.get(q).map_or(0, |&p| p as usize);
                 let rows = self.interactions_of(idx);
-                social_index::entries_of(idx, rows, &mut removed_inbound);
                 let created_at = self
                     .customers
                     .get(q)
                     .map_or(Ts::default(), |c| c.created_at);
+                social_index::entries_of(created_at, rows, &mut removed_inbound);
                 for (p, row) in rows.iter().enumerate() {
                     engagement::slots(row, |slot| {
                         removed_engagement.push((slot, row.at, created_at));
@@ -1062,6 +1097,7 @@ impl Dataset {
             }
             runs.push(run);
         }
+
         for (t, run) in touched.iter().zip(&mut runs) {
             for &(order, detail) in &t.orders {
                 let lines = carried.remove(&detail.id).unwrap_or_default();
@@ -1128,7 +1164,6 @@ impl Dataset {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut added_inbound = Vec::new();
         let mut added_engagement = Vec::new();
-        let mut old_to_new: Option<Vec<u32>> = None;
         let mut first_changed = None;
         let mut position = 0usize;
         let old_line_start =
@@ -1152,10 +1187,6 @@ impl Dataset {
                     );
                     if position != r.start {
                         first_changed.get_or_insert(position);
-                        let map = old_to_new.get_or_insert_with(|| (0..n_old as u32).collect());
-                        for (offset, slot) in map[r.clone()].iter_mut().enumerate() {
-                            *slot = (position + offset) as u32;
-                        }
                     }
                     position += r.len();
                 }
@@ -1190,7 +1221,7 @@ impl Dataset {
                         Piece::Fresh(i..fresh_interactions.len()),
                     );
                     social_index::entries_of(
-                        CustomerIdx(position as u32),
+                        t.row.created_at,
                         &fresh_interactions[i..],
                         &mut added_inbound,
                     );
@@ -1198,11 +1229,7 @@ impl Dataset {
                 }
             }
         }
-        if let Some(map) = &mut old_to_new {
-            for &q in &removed {
-                map[q] = u32::MAX;
-            }
-        }
+
         // Order-space pieces for the line runs (one group per order).
         let order_groups = order_pieces.clone();
         let new_order_runs = new_runs(&self.order_runs, &customer_pieces, &fresh_order_counts);
@@ -1212,6 +1239,7 @@ impl Dataset {
             &fresh_interaction_counts,
         );
         let new_line_runs = new_runs(&self.line_runs, &order_groups, &fresh_line_counts);
+
         let mut fresh_order_runs = vec![0u32];
         for &c in &fresh_order_counts {
             fresh_order_runs.push(fresh_order_runs.last().copied().unwrap_or(0) + c);
@@ -1233,6 +1261,7 @@ impl Dataset {
         );
 
         splice::splice(&mut self.customers, &customer_pieces, &fresh_customers);
+
         splice::splice(
             &mut self.last_order_secs,
             &customer_pieces,
@@ -1253,9 +1282,12 @@ impl Dataset {
             &customer_pieces,
             &first_social_message,
         );
+
         splice::splice(&mut self.orders, &order_pieces, &fresh_orders);
         splice::splice(&mut self.order_details, &order_pieces, &fresh_details);
+
         splice::splice(&mut self.lines, &line_pieces, &fresh_lines);
+
         splice::splice(
             &mut self.interactions,
             &interaction_pieces,
@@ -1277,10 +1309,8 @@ impl Dataset {
             }
         }
 
-        removed_inbound.sort_by_key(|e| (e.at, e.customer));
-        added_inbound.sort_by_key(|e| (e.at, e.customer));
-        self.inbound
-            .update(&removed_inbound, old_to_new.as_deref(), &added_inbound);
+        self.inbound.update(removed_inbound, added_inbound);
+
         self.engagement.update(removed_engagement, added_engagement);
     }
 
@@ -1342,7 +1372,7 @@ impl Dataset {
                 .deal_keys
                 .iter()
                 .enumerate()
-                .filter(|(_, key)| replaced_keys.contains(key))
+                .filter(|(_, key)| replaced_keys.contains(*key))
                 .map(|(p, _)| p)
                 .collect()
         };

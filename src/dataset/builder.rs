@@ -453,7 +453,13 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         || customer_summaries(&order_runs, &orders, &interaction_runs, &interactions),
         || {
             join(
-                || super::social_index::InboundIndex::build(&interaction_runs, &interactions),
+                || {
+                    super::social_index::InboundIndex::build(
+                        &customers,
+                        &interaction_runs,
+                        &interactions,
+                    )
+                },
                 || {
                     super::engagement::EngagementIndex::build(
                         &customers,

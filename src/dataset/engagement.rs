@@ -164,7 +164,7 @@ impl EngagementIndex {
     /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply):
     /// removes the `(slot, at, created_at)` entries of `removed` (as [`slots`] gave them
     /// for the old rows) and inserts those of `added`. Cost: for each time index touched,
-    /// one pass from its first removed entry and the `memmove`s of the insertions.
+    /// a binary search per entry changed and the `memmove`s from its first change on.
     pub(crate) fn update(&mut self, mut removed: Vec<Entry>, mut added: Vec<Entry>) {
         removed.sort_unstable();
         added.sort_unstable();
@@ -193,10 +193,8 @@ impl EngagementIndex {
             };
             let (removed_at, removed_early) = of(&removed);
             let (added_at, added_early) = of(&added);
-            super::splice::remove_sorted(&mut index.at, &removed_at);
-            super::splice::remove_sorted(&mut index.early, &removed_early);
-            super::splice::insert_sorted(&mut index.at, &added_at, |t| *t);
-            super::splice::insert_sorted(&mut index.early, &added_early, |e| *e);
+            super::splice::replace_sorted(&mut index.at, &removed_at, &added_at);
+            super::splice::replace_sorted(&mut index.early, &removed_early, &added_early);
         }
     }
 

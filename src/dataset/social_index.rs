@@ -6,90 +6,70 @@
 //! and the count one pass over that period's entries only. The `social` section itself
 //! still folds customers (it needs each customer's funnel); the index serves the
 //! standalone chart functions in [`crate::social`].
+//!
+//! An entry names its customer by the customer's `created_at`, not by its index: a chart
+//! needs only whether the customer exists at `as_of` (`created_at <= as_of`, the same
+//! test as an index below [`Dataset::customers_at`](super::Dataset::customers_at)), and
+//! indices shift when [`Dataset::apply`](super::Dataset::apply) inserts customers, which
+//! would renumber every entry. Entries are sorted by all their fields, so that the index
+//! is the same however its entries were gathered (a build, or a build and batches).
 
 use std::ops::Range;
 
 use crate::calendar::Ts;
-use crate::dataset::index::{CustomerIdx, InteractionRow};
+use crate::dataset::index::{CustomerRow, InteractionRow};
 
-/// One inbound social interaction. 24 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One inbound social interaction. 32 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct InboundEntry {
     pub(crate) at: Ts,
-    pub(crate) customer: CustomerIdx,
+    /// When its customer was created (the entry counts at `as_of` only when
+    /// `created_at <= as_of`).
+    pub(crate) created_at: Ts,
     /// Fanpage key (every entry has one: it is social).
     pub(crate) fanpage: u32,
     /// A `message` or `comment` (what docs/metrics.md#social counts as reach).
     pub(crate) message_or_comment: bool,
 }
 
-/// Inbound interactions with a fanpage, sorted by `(at, customer)`. Memory: 24 bytes
-/// per inbound social interaction.
+/// Inbound interactions with a fanpage, sorted (by `at` first). Memory: 32 bytes per
+/// inbound social interaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InboundIndex {
     entries: Vec<InboundEntry>,
 }
 
 impl InboundIndex {
-    pub(crate) fn build(runs: &[u32], interactions: &[InteractionRow]) -> InboundIndex {
+    /// Indexes `interactions`, laid out in per-customer runs (`runs[i]..runs[i + 1]` are
+    /// customer `i`'s, as in [`Dataset`](super::Dataset)).
+    pub(crate) fn build(
+        customers: &[CustomerRow],
+        runs: &[u32],
+        interactions: &[InteractionRow],
+    ) -> InboundIndex {
         let mut entries = Vec::new();
-        for (customer, run) in runs.windows(2).enumerate() {
+        for (customer, run) in customers.iter().zip(runs.windows(2)) {
             let rows = interactions
                 .get(run[0] as usize..run[1] as usize)
                 .unwrap_or_default();
-            entries_of(CustomerIdx(customer as u32), rows, &mut entries);
+            entries_of(customer.created_at, rows, &mut entries);
         }
-        // Customers' runs are each sorted by time; a stable sort by time keeps the
-        // order deterministic.
-        entries.sort_by_key(|e| e.at);
+        // Customers' runs are each sorted by time: nearly sorted already.
+        entries.sort_unstable();
         entries.shrink_to_fit();
         InboundIndex { entries }
     }
 
     /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply):
-    /// removes `removed` (entries of customers whose runs were rebuilt, with their old
-    /// indices, sorted by `(at, customer)`), renumbers the other entries' customers by
-    /// `old_to_new` (`None`: unchanged), and inserts `added` (new indices, sorted by
-    /// `(at, customer)`, each customer's in run order). Keeps the order
-    /// `(at, customer, run order)` of a fresh build. Cost: one pass from the first
-    /// removed entry (from the start when customers are renumbered), plus the `memmove`s
-    /// of the insertions.
-    pub(crate) fn update(
-        &mut self,
-        removed: &[InboundEntry],
-        old_to_new: Option<&[u32]>,
-        added: &[InboundEntry],
-    ) {
-        let entries = &mut self.entries;
-        let start = match (old_to_new, removed.first()) {
-            (Some(_), _) => 0,
-            (None, Some(first)) => entries.partition_point(|e| e.at < first.at),
-            (None, None) => entries.len(),
-        };
-        let mut next = removed.iter().peekable();
-        let mut write = start;
-        for read in start..entries.len() {
-            let mut entry = entries[read];
-            let key = (entry.at, entry.customer);
-            while next.peek().is_some_and(|r| (r.at, r.customer) < key) {
-                next.next();
-            }
-            if next.peek().is_some_and(|r| (r.at, r.customer) == key) {
-                next.next();
-                continue;
-            }
-            if let Some(map) = old_to_new {
-                entry.customer = CustomerIdx(
-                    map.get(entry.customer.index())
-                        .copied()
-                        .unwrap_or(entry.customer.0),
-                );
-            }
-            entries[write] = entry;
-            write += 1;
-        }
-        entries.truncate(write);
-        super::splice::insert_sorted(entries, added, |e| (e.at, e.customer));
+    /// removes `removed` (the entries of the customers whose runs were rebuilt, as they
+    /// were, sorted) and inserts `added` (their entries now, sorted). Cost: a binary
+    /// search per entry changed and the `memmove`s from the first change on; entries
+    /// removed and added again (an unchanged customer's) cancel out and move nothing.
+    pub(crate) fn update(&mut self, mut removed: Vec<InboundEntry>, mut added: Vec<InboundEntry>) {
+        removed.sort_unstable();
+        added.sort_unstable();
+        super::splice::cancel_common(&mut removed, &mut added);
+        super::splice::replace_sorted(&mut self.entries, &removed, &added);
     }
 
     /// Renumbers fanpage keys (`old_to_new[k]` for old key `k`).
@@ -115,17 +95,14 @@ impl InboundIndex {
     }
 }
 
-/// Appends the index entries of one customer's interactions (its run, in order).
-pub(crate) fn entries_of(
-    customer: CustomerIdx,
-    rows: &[InteractionRow],
-    out: &mut Vec<InboundEntry>,
-) {
+/// Appends the index entries of one customer's interactions (its run, in order), the
+/// customer created at `created_at`.
+pub(crate) fn entries_of(created_at: Ts, rows: &[InteractionRow], out: &mut Vec<InboundEntry>) {
     for row in rows.iter().filter(|r| r.is_inbound()) {
         if let Some(fanpage) = row.fanpage.get() {
             out.push(InboundEntry {
                 at: row.at,
-                customer,
+                created_at,
                 fanpage,
                 message_or_comment: row.kind.is_message_or_comment(),
             });
@@ -135,7 +112,7 @@ pub(crate) fn entries_of(
 
 crate::dataset::codec::fixed_record!(InboundEntry {
     at: Ts,
-    customer: CustomerIdx,
+    created_at: Ts,
     fanpage: u32,
     message_or_comment: bool,
 });
@@ -145,11 +122,11 @@ crate::dataset::codec::codec_record!(InboundIndex {
 });
 
 impl InboundIndex {
-    /// Whether every entry names a customer below `customers` and a fanpage key below
-    /// `fanpages` (a decoded snapshot is checked so).
+    /// Whether every entry names a fanpage key below `fanpages` and the entries are
+    /// sorted (a decoded snapshot is checked so). Entries name no customer index, so
+    /// `customers` bounds nothing; it stays for the snapshot's call.
     pub(crate) fn references_within(&self, customers: usize, fanpages: usize) -> bool {
-        self.entries
-            .iter()
-            .all(|e| e.customer.index() < customers && (e.fanpage as usize) < fanpages)
+        let _ = customers;
+        self.entries.iter().all(|e| (e.fanpage as usize) < fanpages) && self.entries.is_sorted()
     }
 }

@@ -124,29 +124,52 @@ pub(crate) fn insert_sorted<T: Copy, K: Ord>(v: &mut Vec<T>, added: &[T], key: i
     splice(v, &insertions(v.len(), &at), added);
 }
 
-/// Removes one entry equal to each of `removed` (sorted, as `v` is) from `v`, keeping
-/// the order; entries of `removed` not found are ignored. Cost: one pass from the first
-/// removed entry on.
-pub(crate) fn remove_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T]) {
-    let Some(first) = removed.first() else {
+/// Removes one entry equal to each of `removed` and inserts `added` into `v` (all three
+/// sorted), keeping `v` sorted: an added entry goes after the entries equal to it, and
+/// entries of `removed` not in `v` are ignored. Cost: a binary search per changed entry
+/// and the `memmove`s of [`splice`] from the first change on (nothing before it is read).
+pub(crate) fn replace_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T], added: &[T]) {
+    if removed.is_empty() && added.is_empty() {
         return;
-    };
-    let start = v.partition_point(|e| e < first);
-    let mut next = removed.iter().peekable();
-    let mut write = start;
-    for read in start..v.len() {
-        let entry = v[read];
-        while next.peek().is_some_and(|r| **r < entry) {
-            next.next();
-        }
-        if next.peek().is_some_and(|r| **r == entry) {
-            next.next();
-            continue;
-        }
-        v[write] = entry;
-        write += 1;
     }
-    v.truncate(write);
+    let mut gone = Vec::with_capacity(removed.len());
+    let mut floor = 0;
+    for r in removed {
+        let p = floor
+            + v.get(floor..)
+                .unwrap_or_default()
+                .partition_point(|e| e < r);
+        if v.get(p) == Some(r) {
+            gone.push(p);
+            floor = p + 1;
+        }
+    }
+    let len = v.len();
+    let mut pieces: Vec<Piece> = Vec::with_capacity(2 * (gone.len() + added.len()) + 1);
+    let mut cursor = 0;
+    let mut gone = gone.into_iter().peekable();
+    let mut old = |pieces: &mut Vec<Piece>, cursor: &mut usize, to: usize| {
+        while let Some(p) = gone.next_if(|&p| p < to) {
+            if p > *cursor {
+                pieces.push(Piece::Old(*cursor..p));
+            }
+            *cursor = p + 1;
+        }
+        if to > *cursor {
+            pieces.push(Piece::Old(*cursor..to));
+            *cursor = to;
+        }
+    };
+    for (k, a) in added.iter().enumerate() {
+        let at = v.partition_point(|e| e <= a).max(cursor);
+        old(&mut pieces, &mut cursor, at);
+        match pieces.last_mut() {
+            Some(Piece::Fresh(r)) if r.end == k => r.end = k + 1,
+            _ => pieces.push(Piece::Fresh(k..k + 1)),
+        }
+    }
+    old(&mut pieces, &mut cursor, len);
+    splice(v, &pieces, added);
 }
 
 /// Cancels the entries common to two sorted multisets (an entry removed and added
@@ -238,11 +261,19 @@ mod tests {
         let mut v = vec![1, 3, 3, 5, 9];
         insert_sorted(&mut v, &[0, 3, 4, 10], |x| *x);
         assert_eq!(v, [0, 1, 3, 3, 3, 4, 5, 9, 10]);
-        remove_sorted(&mut v, &[3, 3, 7, 10]);
+        replace_sorted(&mut v, &[3, 3, 7, 10], &[]);
         assert_eq!(v, [0, 1, 3, 4, 5, 9]);
         let (mut r, mut a) = (vec![1, 2, 2, 5], vec![2, 3, 5]);
         cancel_common(&mut r, &mut a);
         assert_eq!((r, a), (vec![1, 2], vec![3]));
+        let mut v = vec![1, 3, 3, 5, 9];
+        replace_sorted(&mut v, &[0, 3, 9, 9], &[2, 3, 4, 10, 11]);
+        assert_eq!(v, [1, 2, 3, 3, 4, 5, 10, 11]);
+        let mut v = vec![1, 2];
+        replace_sorted(&mut v, &[1, 2], &[]);
+        assert!(v.is_empty());
+        replace_sorted(&mut v, &[], &[4, 4]);
+        assert_eq!(v, [4, 4]);
         assert_eq!(
             insertions(4, &[0, 0, 2, 9]),
             [

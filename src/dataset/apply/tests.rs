@@ -21,7 +21,7 @@ fn assert_consistent(d: &Dataset) {
     assert_eq!(d.deal_index, DealIndex::new(&d.deals));
     assert_eq!(
         d.inbound,
-        InboundIndex::build(&d.interaction_runs, &d.interactions)
+        InboundIndex::build(&d.customers, &d.interaction_runs, &d.interactions)
     );
     assert_eq!(
         d.engagement,
