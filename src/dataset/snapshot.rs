@@ -1,12 +1,12 @@
 //! Snapshots: a built [`Dataset`] saved to a file and opened again without re-reading,
 //! re-validating or re-indexing its rows ([`Dataset::save`], [`Dataset::open`]).
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //! Every number is little-endian.
 //! ```text
 //! offset  size        field
 //! 0       8           magic: 0x89 'C' 'R' 'M' '\r' '\n' 0x1a '\n'
-//! 8       4           format version (u32), 1
+//! 8       4           format version (u32), 2
 //! 12      4           number of sections (u32), at most 64
 //! 16      8           total file length in bytes (u64)
 //! 24      40 × count  section table: name (24 bytes, ASCII, zero-padded),
@@ -107,7 +107,13 @@ use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Sou
 pub const MAGIC: [u8; 8] = [0x89, b'C', b'R', b'M', b'\r', b'\n', 0x1a, b'\n'];
 
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+///
+/// History: 1, the first format; 2, the inbound social index's entries name their
+/// customer by its creation instant instead of its position (so inserting customers
+/// renumbers nothing), 32 bytes an entry instead of 24. A file of another version is
+/// [`Error::SnapshotVersion`], never read as this one: build the dataset again from its
+/// data files and save it anew.
+pub const VERSION: u32 = 2;
 
 /// Most sections a header may list.
 const MAX_SECTIONS: usize = 64;

@@ -231,7 +231,26 @@ fn another_version_is_named() {
     assert!(
         matches!(error, Error::SnapshotVersion { found, supported, .. } if found == VERSION + 1 && supported == VERSION)
     );
-    assert!(error.to_string().contains("format version 2"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("format version {}", VERSION + 1)),
+        "{error}"
+    );
+    // A file of the first format (24-byte inbound entries) is refused, not misread.
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let error = Dataset::read_snapshot(bytes.as_slice()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::SnapshotVersion {
+                found: 1,
+                supported: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
