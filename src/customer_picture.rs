@@ -32,7 +32,7 @@ use crate::model::Gender;
 use crate::options::ReportOptions;
 
 pub use crate::fold::CycleBucket;
-use crate::money::{Comparison, count_ratio, ratio};
+use crate::money::{Comparison, POW10_128 as POW10, count_ratio, ratio};
 use crate::options::Context;
 
 label_enum! {
@@ -1538,17 +1538,6 @@ impl LevelTally {
         }
     }
 }
-
-/// `10^k` for `k` in `0..=38`, every power of ten an `i128` holds.
-const POW10: [i128; 39] = {
-    let mut table = [1i128; 39];
-    let mut k = 1;
-    while k < 39 {
-        table[k] = table[k - 1] * 10;
-        k += 1;
-    }
-    table
-};
 
 /// Compares `a / 10^a_scale` with `b / 10^b_scale` exactly, without building decimals:
 /// the operand of the smaller scale is brought to the larger one; when that overflows

@@ -202,12 +202,25 @@ impl FromIterator<Decimal> for DecimalSum {
     }
 }
 
-/// `10^k` for `k` in 0..=18, the powers of ten that fit in an `i64`.
+/// `10^k` for `k` in `0..=38`, every power of ten an `i128` holds (a `Decimal`'s
+/// scales are 0..=28; exact comparisons of rescaled mantissas reach further).
+pub(crate) const POW10_128: [i128; 39] = {
+    let mut table = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// `10^k` for `k` in 0..=18, the powers of ten that fit in an `i64` (the first 19 of
+/// [`POW10_128`], for 64-bit arithmetic on hot paths).
 pub(crate) const POW10_64: [i64; 19] = {
     let mut table = [1i64; 19];
-    let mut i = 1;
+    let mut i = 0;
     while i < 19 {
-        table[i] = table[i - 1] * 10;
+        table[i] = POW10_128[i] as i64;
         i += 1;
     }
     table
@@ -230,19 +243,10 @@ fn parts_of(value: Decimal) -> (i128, u32) {
     (mantissa, (flags >> 16) & 0xFF)
 }
 
-/// `10^exp` for the scales a `Decimal` has (0..=28), from a table.
+/// `10^exp` from [`POW10_128`]; `None` past `10^38`.
 #[inline]
 fn pow10(exp: u32) -> Option<i128> {
-    const POWERS: [i128; 29] = {
-        let mut table = [1i128; 29];
-        let mut i = 1;
-        while i < 29 {
-            table[i] = table[i - 1] * 10;
-            i += 1;
-        }
-        table
-    };
-    POWERS.get(exp as usize).copied()
+    POW10_128.get(exp as usize).copied()
 }
 
 /// The exact sum of `values`, named `what` in the error.
