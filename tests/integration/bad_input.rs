@@ -5,7 +5,6 @@
 //! reason and line, or an error naming the file and the line or column, never a panic.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use crm_metrics::calendar::{Period, Preset};
@@ -1144,25 +1143,11 @@ fn strict_mode_stops_at_the_first_bad_row_naming_table_line_and_column() {
 
 /// Runs the dashboard on `dir` with `args`; (exit code, stdout, stderr).
 fn dashboard(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--example",
-            "dashboard",
-            "--manifest-path",
-        ])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .arg("--")
-        .arg(dir)
-        .args(["--as-of", "2026-11-15T03:00:00Z", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("cargo runs the dashboard example");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let fixed = ["--as-of", "2026-11-15T03:00:00Z", "--format", "json"];
+    crate::run_dashboard(
+        [dir.as_os_str()]
+            .into_iter()
+            .chain(fixed.iter().chain(args).map(std::ffi::OsStr::new)),
     )
 }
 

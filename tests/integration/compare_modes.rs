@@ -94,26 +94,12 @@ fn a_mode_equals_the_custom_range_it_resolves_to() {
 
 /// Runs the dashboard example on the fixture data; (exit code, stdout, stderr).
 fn dashboard(args: &[&str]) -> (Option<i32>, String, String) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--example",
-            "dashboard",
-            "--manifest-path",
-        ])
-        .arg(root.join("Cargo.toml"))
-        .arg("--")
-        .arg(root.join("tests/fixtures/small/data"))
-        .args(["--as-of", "2026-11-15T03:00:00Z", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("cargo runs the dashboard example");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small/data");
+    let fixed = ["--as-of", "2026-11-15T03:00:00Z", "--format", "json"];
+    crate::run_dashboard(
+        [data.as_os_str()]
+            .into_iter()
+            .chain(fixed.iter().chain(args).map(std::ffi::OsStr::new)),
     )
 }
 

@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -27,26 +26,11 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs the dashboard example on `data` with `args`, JSON output; (exit code, stdout,
 /// stderr).
 fn dashboard(data: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--example",
-            "dashboard",
-            "--manifest-path",
-        ])
-        .arg(root.join("Cargo.toml"))
-        .arg("--")
-        .arg(data)
-        .args(["--as-of", AS_OF, "--format", "json"])
-        .args(args)
-        .output()
-        .expect("cargo runs the dashboard example");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let fixed = ["--as-of", AS_OF, "--format", "json"];
+    crate::run_dashboard(
+        [data.as_os_str()]
+            .into_iter()
+            .chain(fixed.iter().chain(args).map(std::ffi::OsStr::new)),
     )
 }
 

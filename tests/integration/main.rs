@@ -28,3 +28,30 @@ mod partials;
 mod profile;
 mod rfm;
 mod social;
+
+/// Runs the dashboard example (`cargo run --example dashboard`) with `args`; (exit
+/// code, stdout, stderr). The tests that check the binary's own behaviour (arguments,
+/// exit status, messages) call it with their data folder and options.
+pub(crate) fn run_dashboard<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+) -> (Option<i32>, String, String) {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "dashboard",
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .arg("--")
+        .args(args)
+        .output()
+        .expect("cargo runs the dashboard example");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

@@ -5,7 +5,6 @@
 //! were rejected, and refuses a `;`-separated file with exit status 2.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -22,25 +21,11 @@ fn folder(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
 
 /// Runs the dashboard example on `dir`: (exit code, stdout, stderr).
 fn dashboard(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--example",
-            "dashboard",
-            "--manifest-path",
-        ])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .arg("--")
-        .arg(dir)
-        .args(["--as-of", "2026-11-15T10:00:00+07:00", "--tz", "+07:00"])
-        .args(args)
-        .output()
-        .expect("cargo runs the dashboard example");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let fixed = ["--as-of", "2026-11-15T10:00:00+07:00", "--tz", "+07:00"];
+    crate::run_dashboard(
+        [dir.as_os_str()]
+            .into_iter()
+            .chain(fixed.iter().chain(args).map(std::ffi::OsStr::new)),
     )
 }
 
