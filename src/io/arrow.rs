@@ -748,13 +748,7 @@ impl<'r> RowFields<'r> for Row<'r> {
                 }
                 // Text columns of other types are written (see `Batch::source`); their
                 // text is ASCII.
-                let raw = self.scratch.field(k);
-                if raw.is_empty() {
-                    return Ok(None);
-                }
-                std::str::from_utf8(raw)
-                    .map(Some)
-                    .map_err(|_| FieldError::new(self.name(k), "invalid UTF-8", raw))
+                self.text_from(k, self.scratch.field(k))
             }
         }
     }

@@ -36,6 +36,18 @@ pub(crate) trait RowFields<'a> {
     /// A text value (an id, a free text), borrowed.
     fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError>;
 
+    /// A text value from a field's bytes: empty is absent, bytes that are not UTF-8 are
+    /// a [`FieldError`] naming column `k`.
+    #[inline]
+    fn text_from(&self, k: usize, raw: &'a [u8]) -> Result<Option<&'a str>, FieldError> {
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        std::str::from_utf8(raw)
+            .map(Some)
+            .map_err(|_| FieldError::new(self.name(k), "invalid UTF-8", raw))
+    }
+
     /// A value read from its bytes with `parse` (the enumerations, a count).
     fn parse<T>(
         &self,
@@ -128,13 +140,7 @@ impl<'a> RowFields<'a> for Fields<'a> {
                 .field_str(text, self.map[k])
                 .filter(|s| !s.is_empty()));
         }
-        let raw = self.raw(k);
-        if raw.is_empty() {
-            return Ok(None);
-        }
-        std::str::from_utf8(raw)
-            .map(Some)
-            .map_err(|_| FieldError::new(self.name(k), "invalid UTF-8", raw))
+        self.text_from(k, self.raw(k))
     }
 
     #[inline]
