@@ -696,6 +696,31 @@ impl<'r> Row<'r> {
         }
     }
 
+    /// Column `k`'s value from a typed column: a string column through `grammar`, an
+    /// absent column or a null as `None`, then `fast` (the typed value of row `i`, `None`
+    /// when the column's type has no direct reading or the value is outside what the
+    /// text would allow), else the text path, so that a typed value is judged exactly as
+    /// its text would be.
+    #[inline]
+    fn typed<T>(
+        &self,
+        k: usize,
+        grammar: impl Fn(&[u8]) -> Result<T, &'static str>,
+        fast: impl FnOnce(&Source<'_>, usize) -> Option<T>,
+    ) -> Result<Option<T>, FieldError> {
+        if let Some(value) = self.read_string(k, &grammar) {
+            return value;
+        }
+        let col = &self.batch.cols[k];
+        if matches!(col.source, Source::Absent) || col.is_null(self.i) {
+            return Ok(None);
+        }
+        match fast(&col.source, self.i) {
+            Some(value) => Ok(Some(value)),
+            None => self.through_text(k, &grammar),
+        }
+    }
+
     /// Value `k` read from its string (`Some`) with `parse`, as from a CSV field.
     #[inline]
     fn read_string<T>(
@@ -815,81 +840,47 @@ impl<'r> RowFields<'r> for Row<'r> {
 
     #[inline]
     fn decimal(&self, k: usize) -> Result<Option<rust_decimal::Decimal>, FieldError> {
-        if let Some(value) = self.read_string(k, values::decimal) {
-            return value;
-        }
-        let col = &self.batch.cols[k];
-        let fast = match col.source {
-            Source::Absent => return Ok(None),
-            _ if col.is_null(self.i) => return Ok(None),
-            Source::Decimal128(values, scale) => decimal_of(values[self.i], scale),
-            Source::Decimal256(array, scale) => array
-                .value(self.i)
-                .to_i128()
-                .and_then(|v| decimal_of(v, scale)),
-            Source::Integers(ints) => decimal_of(ints.value(self.i), 0),
+        self.typed(k, values::decimal, |source, i| match *source {
+            Source::Decimal128(values, scale) => decimal_of(values[i], scale),
+            Source::Decimal256(array, scale) => {
+                array.value(i).to_i128().and_then(|v| decimal_of(v, scale))
+            }
+            Source::Integers(ints) => decimal_of(ints.value(i), 0),
             _ => None,
-        };
-        match fast {
-            Some(d) => Ok(Some(d)),
-            None => self.through_text(k, &values::decimal),
-        }
+        })
     }
 
     #[inline]
     fn date(&self, k: usize) -> Result<Option<chrono::NaiveDate>, FieldError> {
         use chrono::Datelike;
-        if let Some(value) = self.read_string(k, values::date) {
-            return value;
-        }
-        let col = &self.batch.cols[k];
-        let fast = match col.source {
-            Source::Absent => return Ok(None),
-            _ if col.is_null(self.i) => return Ok(None),
-            Source::Date32(days) => days[self.i]
-                .checked_add(UNIX_EPOCH_FROM_CE)
-                .and_then(chrono::NaiveDate::from_num_days_from_ce_opt),
-            Source::Date64(ms) => {
-                chrono::DateTime::from_timestamp_millis(ms[self.i]).map(|at| at.date_naive())
+        self.typed(k, values::date, |source, i| {
+            match *source {
+                Source::Date32(days) => days[i]
+                    .checked_add(UNIX_EPOCH_FROM_CE)
+                    .and_then(chrono::NaiveDate::from_num_days_from_ce_opt),
+                Source::Date64(ms) => {
+                    chrono::DateTime::from_timestamp_millis(ms[i]).map(|at| at.date_naive())
+                }
+                _ => None,
             }
-            _ => None,
-        };
-        match fast.filter(|d| (0..=9999).contains(&d.year())) {
-            Some(d) => Ok(Some(d)),
-            None => self.through_text(k, &values::date),
-        }
+            .filter(|d| (0..=9999).contains(&d.year()))
+        })
     }
 
     #[inline]
     fn integer(&self, k: usize) -> Result<Option<i64>, FieldError> {
-        if let Some(value) = self.read_string(k, values::integer) {
-            return value;
-        }
-        let col = &self.batch.cols[k];
-        let fast = match col.source {
-            Source::Absent => return Ok(None),
-            _ if col.is_null(self.i) => return Ok(None),
-            Source::Integers(ints) => i64::try_from(ints.value(self.i)).ok(),
+        self.typed(k, values::integer, |source, i| match *source {
+            Source::Integers(ints) => i64::try_from(ints.value(i)).ok(),
             _ => None,
-        };
-        match fast {
-            Some(n) => Ok(Some(n)),
-            None => self.through_text(k, &values::integer),
-        }
+        })
     }
 
     #[inline]
     fn boolean(&self, k: usize) -> Result<Option<bool>, FieldError> {
-        if let Some(value) = self.read_string(k, values::boolean) {
-            return value;
-        }
-        let col = &self.batch.cols[k];
-        match col.source {
-            Source::Absent => Ok(None),
-            _ if col.is_null(self.i) => Ok(None),
-            Source::Boolean(array) => Ok(Some(array.value(self.i))),
-            _ => self.through_text(k, &values::boolean),
-        }
+        self.typed(k, values::boolean, |source, i| match *source {
+            Source::Boolean(array) => Some(array.value(i)),
+            _ => None,
+        })
     }
 }
 
