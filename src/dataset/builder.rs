@@ -205,12 +205,42 @@ fn runs(
     (offsets, placed)
 }
 
-/// Sorts one customer's run; exports usually list a customer's rows in time order
-/// already, so a run is first checked (one pass) and only sorted when it is not.
-fn sort_run<T>(run: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
-    if !run.is_sorted_by(|a, b| compare(a, b).is_le()) {
-        run.sort_by(compare);
+/// Sorts one customer's run of already gathered rows, `rows` and `items` (each row's
+/// staged index) side by side, by `compare` on `(row, item)`. Exports usually list a
+/// customer's rows in time order already, so a run is first checked (one sequential
+/// pass over the gathered rows, not a second random walk through the staged ones) and
+/// only sorted when it is not.
+fn sort_run<T: Copy>(
+    rows: &mut [T],
+    items: &mut [u32],
+    compare: impl Fn((&T, u32), (&T, u32)) -> std::cmp::Ordering,
+) {
+    let sorted = rows
+        .windows(2)
+        .zip(items.windows(2))
+        .all(|(r, i)| compare((&r[0], i[0]), (&r[1], i[1])).is_le());
+    if sorted {
+        return;
     }
+    let mut pairs: Vec<(T, u32)> = rows.iter().copied().zip(items.iter().copied()).collect();
+    pairs.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
+    for ((row, item), (r, i)) in rows.iter_mut().zip(items.iter_mut()).zip(pairs) {
+        *row = r;
+        *item = i;
+    }
+}
+
+/// `(at, row)` as one integer ordered as the pair (the seconds' sign bit flipped so that
+/// they order as unsigned): sorting by it compares integers instead of reading rows,
+/// and since rows are unique an unstable sort gives the order of a stable sort by `at`.
+fn time_row_key(at: Ts, row: u32) -> u128 {
+    let secs = (at.secs as u64) ^ (1 << 63);
+    (u128::from(secs) << 64) | (u128::from(at.nanos) << 32) | u128::from(row)
+}
+
+/// The row of a [`time_row_key`].
+fn key_row(key: u128) -> u32 {
+    key as u32
 }
 
 /// Runs `a` and `b`, on two threads of rayon's pool with the `parallel` feature (one
@@ -775,11 +805,16 @@ fn index_customers(
     customer_stage: TableStage<StagedCustomer>,
 ) -> (Vec<CustomerRow>, Vec<CustomerIdx>, CustomerText) {
     let customer_rows = &customer_stage.rows;
-    let mut by_created: Vec<u32> = (0..customer_rows.len() as u32).collect();
-    by_created.sort_by_key(|&k| (customer_rows[k as usize].created_at, k));
+    let mut by_created: Vec<u128> = customer_rows
+        .iter()
+        .enumerate()
+        .map(|(k, row)| time_row_key(row.created_at, k as u32))
+        .collect();
+    by_created.sort_unstable();
     let mut customer_by_load = vec![CustomerIdx(0); by_created.len()];
     let mut customers = Vec::with_capacity(by_created.len());
-    for (idx, &load) in by_created.iter().enumerate() {
+    for (idx, &key) in by_created.iter().enumerate() {
+        let load = key_row(key);
         customer_by_load[load as usize] = CustomerIdx(idx as u32);
         let row = &customer_rows[load as usize];
         let has = |i: usize| !row.text[i].is_empty();
@@ -818,16 +853,8 @@ fn index_interactions(
             customer_by_load[c as usize].index()
         });
     drop(valid_interactions);
-    for run in interaction_runs.windows(2) {
-        sort_run(
-            &mut interaction_items[run[0] as usize..run[1] as usize],
-            |&a, &b| {
-                (interaction_rows[a as usize].at, a).cmp(&(interaction_rows[b as usize].at, b))
-            },
-        );
-    }
     let mut warnings = Warnings::default();
-    let interactions: Vec<InteractionRow> = interaction_items
+    let mut interactions: Vec<InteractionRow> = interaction_items
         .iter()
         .map(|&row| {
             let i = &interaction_rows[row as usize];
@@ -850,6 +877,14 @@ fn index_interactions(
             }
         })
         .collect();
+    for run in interaction_runs.windows(2) {
+        let run = run[0] as usize..run[1] as usize;
+        sort_run(
+            &mut interactions[run.clone()],
+            &mut interaction_items[run],
+            |(a, ra), (b, rb)| (a.at, ra).cmp(&(b.at, rb)),
+        );
+    }
     (
         interaction_runs,
         interactions,
@@ -888,25 +923,11 @@ fn index_orders(
     let accepted_orders = valid_order_rows.len();
     drop(valid_order_rows);
     let order_rows = &order_stage.rows;
-    let by_time_then_id = |&a: &u32, &b: &u32| {
-        let (ra, rb) = (&order_rows[a as usize], &order_rows[b as usize]);
-        ra.created_at
-            .cmp(&rb.created_at)
-            .then_with(|| order_ids.resolve(a).cmp(order_ids.resolve(b)))
-    };
-    for run in order_runs.windows(2) {
-        sort_run(
-            &mut order_items[run[0] as usize..run[1] as usize],
-            by_time_then_id,
-        );
-    }
     let mut warnings = Warnings::default();
-    let mut position_of_slot = vec![0u32; accepted_orders];
     let mut orders = Vec::with_capacity(order_items.len());
     let mut order_details = Vec::with_capacity(order_items.len());
-    for (position, &row) in order_items.iter().enumerate() {
+    for &row in &order_items {
         let o = &order_rows[row as usize];
-        position_of_slot[slot_of_row[row as usize] as usize] = position as u32;
         orders.push(OrderRow {
             created_at: o.created_at,
             total: o.total,
@@ -924,6 +945,40 @@ fn index_orders(
                 .order_staff
                 .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
         });
+    }
+    // Each run by (created_at, id as text); the details follow their orders.
+    let by_time_then_id = |(a, ra): (&OrderRow, u32), (b, rb): (&OrderRow, u32)| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| order_ids.resolve(ra).cmp(order_ids.resolve(rb)))
+    };
+    for run in order_runs.windows(2) {
+        let run = run[0] as usize..run[1] as usize;
+        let (rows, items) = (&mut orders[run.clone()], &mut order_items[run.clone()]);
+        if !rows
+            .windows(2)
+            .zip(items.windows(2))
+            .all(|(r, i)| by_time_then_id((&r[0], i[0]), (&r[1], i[1])).is_le())
+        {
+            // Rare (exports list a customer's orders in time order): sort the rows with
+            // their details.
+            let mut both: Vec<((OrderRow, OrderDetail), u32)> = rows
+                .iter()
+                .copied()
+                .zip(order_details[run.clone()].iter().copied())
+                .zip(items.iter().copied())
+                .collect();
+            both.sort_by(|a, b| by_time_then_id((&a.0.0, a.1), (&b.0.0, b.1)));
+            for (position, ((row, detail), item)) in run.zip(both) {
+                orders[position] = row;
+                order_details[position] = detail;
+                order_items[position] = item;
+            }
+        }
+    }
+    let mut position_of_slot = vec![0u32; accepted_orders];
+    for (position, &row) in order_items.iter().enumerate() {
+        position_of_slot[slot_of_row[row as usize] as usize] = position as u32;
     }
     (
         order_runs,
@@ -1044,12 +1099,16 @@ fn index_deals_and_costs(
     let mut product_types = Interner::default();
     let deal_sources = merge_into(&deal_stage.keys.source, &mut marketing_sources);
     let deal_types = merge_into(&deal_stage.keys.product_type, &mut product_types);
-    let mut deal_items = valid_deals;
-    deal_items.sort_by_key(|&(row, _)| (deal_stage.rows[row as usize].created_at, row));
+    let mut deal_items: Vec<u128> = valid_deals
+        .iter()
+        .map(|&(row, _)| time_row_key(deal_stage.rows[row as usize].created_at, row))
+        .collect();
+    drop(valid_deals);
+    deal_items.sort_unstable();
     let deals: Vec<DealRow> = deal_items
         .iter()
-        .map(|&(row, _)| {
-            let d = &deal_stage.rows[row as usize];
+        .map(|&key| {
+            let d = &deal_stage.rows[key_row(key) as usize];
             DealRow {
                 created_at: d.created_at,
                 handed_over_at: d.handed_over_at,
@@ -1066,12 +1125,20 @@ fn index_deals_and_costs(
         .collect();
     let cost_sources = merge_into(&cost_stage.keys.source, &mut marketing_sources);
     let cost_types = merge_into(&cost_stage.keys.product_type, &mut product_types);
-    let mut cost_items = valid_costs;
-    cost_items.sort_by_key(|&row| (cost_stage.rows[row as usize].date, row));
-    let costs: Vec<CostRow> = cost_items
+    // (date, row) as one integer, as `time_row_key` does for instants.
+    let mut cost_items: Vec<i64> = valid_costs
         .iter()
         .map(|&row| {
-            let c = &cost_stage.rows[row as usize];
+            let days = chrono::Datelike::num_days_from_ce(&cost_stage.rows[row as usize].date);
+            (i64::from(days) << 32) | i64::from(row)
+        })
+        .collect();
+    drop(valid_costs);
+    cost_items.sort_unstable();
+    let costs: Vec<CostRow> = cost_items
+        .iter()
+        .map(|&key| {
+            let c = &cost_stage.rows[key as u32 as usize];
             CostRow {
                 date: c.date,
                 source: cost_sources[c.source as usize],
@@ -1083,7 +1150,7 @@ fn index_deals_and_costs(
             }
         })
         .collect();
-    let deal_rows = deal_items.iter().map(|&(row, _)| row).collect();
+    let deal_rows = deal_items.iter().map(|&key| key_row(key)).collect();
     (deals, costs, marketing_sources, product_types, deal_rows)
 }
 
