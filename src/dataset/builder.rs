@@ -230,6 +230,15 @@ fn sort_run<T: Copy>(
     }
 }
 
+/// Whether each of `rows` staged rows is among `accepted` (staged row indices).
+fn staged_flags(rows: usize, accepted: &[u32]) -> Vec<bool> {
+    let mut flags = vec![false; rows];
+    for &row in accepted {
+        flags[row as usize] = true;
+    }
+    flags
+}
+
 /// `(at, row)` as one integer ordered as the pair (the seconds' sign bit flipped so that
 /// they order as unsigned): sorting by it compares integers instead of reading rows,
 /// and since rows are unique an unstable sort gives the order of a stable sort by `at`.
@@ -332,15 +341,17 @@ fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
 ///
 /// 1. [`check_sizes`]: refuse tables too large for `u32` keys.
 /// 2. [`validate_tables`]: the rules that need other tables; gives accepted rows.
-/// 3. [`release_validation_only`]: drop what only validation needed.
+/// 3. [`release_validation_only`]: drop what only validation needed;
+///    [`compact_lines`]: the staged lines become their indexed rows where they are.
 /// 4. [`data_quality`]: merge staging's and validation's rejections per table.
 /// 5. [`entities`], then [`references`] (every id interned into the reference tables
-///    before any table is indexed); then [`index_customers`] beside
-///    [`index_deals_and_costs`] (with the deals' stage index); then
-///    [`index_interactions`] beside [`index_orders`] and [`index_lines`]: one indexed
-///    table each.
-/// 6. [`customer_summaries`] beside the derived social and engagement indexes: what
-///    reports read per customer.
+///    before any table is indexed) and [`customer_order`]; then
+///    [`index_interactions`] beside [`customer_rows`] and [`index_deals_and_costs`]
+///    (with the deals' stage index); then [`index_orders`], [`index_lines`] and
+///    [`order_summaries`] beside [`interaction_summaries`] and the derived social and
+///    engagement indexes. Interactions and orders, the two large tables, are never
+///    indexed at once, so their staged and indexed rows are never all held together
+///    (the peak memory of a build on two threads stays near that of one).
 ///
 /// "Beside" is [`join`]: with the `parallel` feature the two sides run on two threads
 /// of rayon's pool (validation in stage 2 too, three groups of tables), without it one
@@ -382,6 +393,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         &mut deal_stage,
         &mut interaction_stage,
     );
+    let (line_rows, products) = compact_lines(&mut line_stage);
     let mut quality = data_quality(
         [
             customer_stage.read,
@@ -437,16 +449,11 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     let (deal_ids, deal_key_of_row) = super::row_ids::accepted_ids(deal_ids, &accepted_deals);
     drop(accepted_deals);
     let references = references(&interaction_stage, &order_stage, &mut entities);
-    let ((customers, customer_by_load, customer_text), marketing) = join(
-        || index_customers(customer_stage),
-        || {
-            let indexed = index_deals_and_costs(deal_stage, valid_deals, cost_stage, valid_costs);
-            let deal_index = super::deal_index::DealIndex::new(&indexed.0);
-            (indexed, deal_index)
-        },
-    );
-    let ((deals, costs, marketing_sources, product_types, deal_rows), deal_index) = marketing;
-    let (interaction_part, order_part) = join(
+    let (by_created, customer_by_load) = customer_order(&customer_stage);
+    // Interactions, the largest table, beside customers and the marketing tables; then
+    // orders and their lines beside what is derived from interactions. So the staged
+    // and indexed rows of interactions and those of orders are never held at once.
+    let (interaction_part, ((customers, customer_text), marketing)) = join(
         || {
             index_interactions(
                 interaction_stage,
@@ -456,6 +463,19 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
             )
         },
         || {
+            let customers = customer_rows(customer_stage, &by_created);
+            let indexed = index_deals_and_costs(deal_stage, valid_deals, cost_stage, valid_costs);
+            let deal_index = super::deal_index::DealIndex::new(&indexed.0);
+            (customers, (indexed, deal_index))
+        },
+    );
+    drop(by_created);
+    let ((deals, costs, marketing_sources, product_types, deal_rows), deal_index) = marketing;
+    let (interaction_runs, interactions, refs, interaction_warnings, interaction_rows) =
+        interaction_part;
+    let campaign_keys = entities.campaigns.keys.len();
+    let (order_part, (interaction_summaries, (inbound, engagement))) = join(
+        || {
             let (order_runs, orders, order_details, position_of_slot, warnings) = index_orders(
                 order_stage,
                 valid_orders,
@@ -463,14 +483,51 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                 &customer_by_load,
                 &references,
             );
-            let lines = index_lines(line_stage, valid_lines, position_of_slot, orders.len());
-            ((order_runs, orders, order_details, warnings), lines)
+            let lines = index_lines(
+                line_rows,
+                products,
+                valid_lines,
+                position_of_slot,
+                orders.len(),
+            );
+            let summaries = order_summaries(&order_runs, &orders);
+            (
+                (order_runs, orders, order_details, warnings),
+                lines,
+                summaries,
+            )
+        },
+        || {
+            join(
+                || interaction_summaries(&interaction_runs, &interactions),
+                || {
+                    join(
+                        || {
+                            super::social_index::InboundIndex::build(
+                                &customers,
+                                &interaction_runs,
+                                &interactions,
+                            )
+                        },
+                        || {
+                            super::engagement::EngagementIndex::build(
+                                &customers,
+                                &interaction_runs,
+                                &interactions,
+                                campaign_keys,
+                            )
+                        },
+                    )
+                },
+            )
         },
     );
-    let (interaction_runs, interactions, refs, interaction_warnings, interaction_rows) =
-        interaction_part;
-    let ((order_runs, orders, order_details, order_warnings), (line_runs, lines, products)) =
-        order_part;
+    let (
+        (order_runs, orders, order_details, order_warnings),
+        (line_runs, lines, products),
+        (last_order_secs, purchase_totals),
+    ) = order_part;
+    let (last_interaction_secs, first_social_message) = interaction_summaries;
     for (total, (a, b)) in quality
         .warnings
         .iter_mut()
@@ -478,29 +535,6 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     {
         *total = a + b;
     }
-    let campaign_keys = entities.campaigns.keys.len();
-    let (summaries, (inbound, engagement)) = join(
-        || customer_summaries(&order_runs, &orders, &interaction_runs, &interactions),
-        || {
-            join(
-                || {
-                    super::social_index::InboundIndex::build(
-                        &customers,
-                        &interaction_runs,
-                        &interactions,
-                    )
-                },
-                || {
-                    super::engagement::EngagementIndex::build(
-                        &customers,
-                        &interaction_runs,
-                        &interactions,
-                        campaign_keys,
-                    )
-                },
-            )
-        },
-    );
     let rekey = |rows: Vec<u32>, key_of_row: Option<Vec<u32>>| match key_of_row {
         None => rows,
         Some(keys) => rows.iter().map(|&r| keys[r as usize]).collect(),
@@ -532,10 +566,10 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         products,
         interaction_runs,
         interactions,
-        last_order_secs: summaries.last_order_secs,
-        last_interaction_secs: summaries.last_interaction_secs,
-        purchase_totals: summaries.purchase_totals,
-        first_social_message: summaries.first_social_message,
+        last_order_secs,
+        last_interaction_secs,
+        purchase_totals,
+        first_social_message,
         refs,
         deals,
         deal_index,
@@ -798,41 +832,64 @@ fn references(
     }
 }
 
-/// Stage 5c. Takes the staged customers (key `k` is staged row `k`); gives the customer
-/// rows numbered by `(created_at, input order)`, the index of each staged row
-/// (`customer_by_load[k]`), and the stored texts.
-fn index_customers(
-    customer_stage: TableStage<StagedCustomer>,
-) -> (Vec<CustomerRow>, Vec<CustomerIdx>, CustomerText) {
-    let customer_rows = &customer_stage.rows;
-    let mut by_created: Vec<u128> = customer_rows
+/// Stage 5c. Takes the staged customers (key `k` is staged row `k`); gives the staged
+/// rows numbered by `(created_at, input order)` (`by_created[idx]` is the staged row
+/// of index `idx`) and the index of each staged row (`customer_by_load[k]`).
+fn customer_order(customer_stage: &TableStage<StagedCustomer>) -> (Vec<u32>, Vec<CustomerIdx>) {
+    let mut keys: Vec<u128> = customer_stage
+        .rows
         .iter()
         .enumerate()
         .map(|(k, row)| time_row_key(row.created_at, k as u32))
         .collect();
-    by_created.sort_unstable();
+    keys.sort_unstable();
+    let by_created: Vec<u32> = keys.iter().map(|&key| key_row(key)).collect();
+    drop(keys);
     let mut customer_by_load = vec![CustomerIdx(0); by_created.len()];
-    let mut customers = Vec::with_capacity(by_created.len());
-    for (idx, &key) in by_created.iter().enumerate() {
-        let load = key_row(key);
+    for (idx, &load) in by_created.iter().enumerate() {
         customer_by_load[load as usize] = CustomerIdx(idx as u32);
-        let row = &customer_rows[load as usize];
-        let has = |i: usize| !row.text[i].is_empty();
-        customers.push(CustomerRow {
-            created_at: row.created_at,
-            birth_date: row.birth_date,
-            load,
-            source: row.source,
-            gender: row.gender,
-            contacts: Contacts::new(has(2), has(3), has(4), has(5)),
-        });
     }
-    drop(by_created);
-    let customer_text = CustomerText {
-        rows: customer_rows.iter().map(|r| r.text).collect(),
-        arena: customer_stage.arena,
-    };
-    (customers, customer_by_load, customer_text)
+    (by_created, customer_by_load)
+}
+
+/// Stage 5d. Takes the staged customers and their order ([`customer_order`]); gives the
+/// customer rows in that order and the stored texts (the staged rows become their
+/// texts where they are).
+fn customer_rows(
+    customer_stage: TableStage<StagedCustomer>,
+    by_created: &[u32],
+) -> (Vec<CustomerRow>, CustomerText) {
+    let customer_rows = &customer_stage.rows;
+    let customers = by_created
+        .iter()
+        .map(|&load| {
+            let row = &customer_rows[load as usize];
+            let has = |i: usize| !row.text[i].is_empty();
+            CustomerRow {
+                created_at: row.created_at,
+                birth_date: row.birth_date,
+                load,
+                source: row.source,
+                gender: row.gender,
+                contacts: Contacts::new(has(2), has(3), has(4), has(5)),
+            }
+        })
+        .collect();
+    let TableStage { rows, arena, .. } = customer_stage;
+    let mut rows: Vec<[crate::dataset::storage::Span; 7]> =
+        rows.into_iter().map(|r| r.text).collect();
+    rows.shrink_to_fit();
+    (customers, CustomerText { rows, arena })
+}
+
+/// [`customer_order`] then [`customer_rows`].
+#[cfg(test)]
+fn index_customers(
+    customer_stage: TableStage<StagedCustomer>,
+) -> (Vec<CustomerRow>, Vec<CustomerIdx>, CustomerText) {
+    let (by_created, customer_by_load) = customer_order(&customer_stage);
+    let (customers, text) = customer_rows(customer_stage, &by_created);
+    (customers, customer_by_load, text)
 }
 
 /// Stage 5e. Takes the staged interactions, the accepted ones (with their customer
@@ -842,41 +899,59 @@ fn index_customers(
 /// Fanpage, staff and campaign ids are resolved through `references`; each that names
 /// no accepted row counts a warning.
 fn index_interactions(
-    interaction_stage: TableStage<StagedInteraction>,
+    mut interaction_stage: TableStage<StagedInteraction>,
     valid_interactions: Vec<(u32, u32)>,
     customer_by_load: &[CustomerIdx],
     references: &References,
 ) -> (Vec<u32>, Vec<InteractionRow>, Interner, Warnings, Vec<u32>) {
-    let interaction_rows = &interaction_stage.rows;
     let (interaction_runs, mut interaction_items) =
         runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
             customer_by_load[c as usize].index()
         });
     drop(valid_interactions);
+    // Each staged row (40 bytes) becomes its indexed row (32) in the same memory, in
+    // one sequential pass, and the rest is released before the rows are gathered into
+    // runs: the peak holds the smaller rows twice, not the staged ones beside them.
+    // Warnings are counted here, on every staged row; `accepted` keeps only the
+    // accepted rows' counts.
+    let accepted = staged_flags(interaction_stage.rows.len(), &interaction_items);
     let mut warnings = Warnings::default();
-    let mut interactions: Vec<InteractionRow> = interaction_items
-        .iter()
-        .map(|&row| {
-            let i = &interaction_rows[row as usize];
-            InteractionRow {
+    let mut converted: Vec<InteractionRow> = std::mem::take(&mut interaction_stage.rows)
+        .into_iter()
+        .zip(accepted)
+        .map(|(i, accepted)| {
+            let mut counted = Warnings::default();
+            let row = InteractionRow {
                 at: i.at,
                 fanpage: references
                     .interaction_fanpage
-                    .get(i.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
+                    .get(i.fanpage, &mut counted[Warning::UnknownFanpage as usize]),
                 staff: references
                     .interaction_staff
-                    .get(i.staff, &mut warnings[Warning::UnknownStaff as usize]),
+                    .get(i.staff, &mut counted[Warning::UnknownStaff as usize]),
                 campaign: references
                     .interaction_campaign
-                    .get(i.campaign, &mut warnings[Warning::UnknownCampaign as usize]),
+                    .get(i.campaign, &mut counted[Warning::UnknownCampaign as usize]),
                 ref_id: i.reference,
                 channel: i.channel,
                 kind: i.kind,
                 direction: i.direction,
                 automated: i.automated,
+            };
+            if accepted {
+                for (total, n) in warnings.iter_mut().zip(counted) {
+                    *total += n;
+                }
             }
+            row
         })
         .collect();
+    converted.shrink_to_fit();
+    let mut interactions: Vec<InteractionRow> = interaction_items
+        .iter()
+        .map(|&row| converted[row as usize])
+        .collect();
+    drop(converted);
     for run in interaction_runs.windows(2) {
         let run = run[0] as usize..run[1] as usize;
         sort_run(
@@ -993,12 +1068,12 @@ fn index_orders(
 /// slot's order position and the number of orders; gives the runs per order (in input
 /// order), the rows and the product interner.
 fn index_lines(
-    line_stage: TableStage<StagedLine>,
+    line_rows: Vec<LineRow>,
+    products: Interner,
     valid_lines: Vec<(u32, u32)>,
     position_of_slot: Vec<u32>,
     orders: usize,
 ) -> (Vec<u32>, Vec<LineRow>, Interner) {
-    let line_rows = &line_stage.rows;
     let line_items: Vec<(u32, u32)> = valid_lines
         .iter()
         .map(|&(row, slot)| (row, position_of_slot[slot as usize]))
@@ -1007,15 +1082,25 @@ fn index_lines(
     let (line_runs, line_items) = runs(orders, &line_items, |&(_, position)| position as usize);
     let lines: Vec<LineRow> = line_items
         .iter()
-        .map(|&row| {
-            let l = &line_rows[row as usize];
-            LineRow {
-                product: l.product,
-                quantity: l.quantity,
-            }
+        .map(|&row| line_rows[row as usize])
+        .collect();
+    (line_runs, lines, products)
+}
+
+/// Stage 3b. Takes the line stage once validated; gives each staged line as its indexed
+/// row (the product and quantity), converted where it is (32 bytes a line down to 16,
+/// the rest released), and the product interner. Done right after validation, so that
+/// the staged lines do not wait at full size while the larger tables are indexed.
+fn compact_lines(line_stage: &mut TableStage<StagedLine>) -> (Vec<LineRow>, Interner) {
+    let mut rows: Vec<LineRow> = std::mem::take(&mut line_stage.rows)
+        .into_iter()
+        .map(|l| LineRow {
+            product: l.product,
+            quantity: l.quantity,
         })
         .collect();
-    (line_runs, lines, line_stage.keys.product)
+    rows.shrink_to_fit();
+    (rows, std::mem::take(&mut line_stage.keys.product))
 }
 
 /// What [`customer_summaries`] gives: one entry per customer.
@@ -1038,18 +1123,34 @@ pub(crate) fn customer_summaries(
     interaction_runs: &[u32],
     interactions: &[InteractionRow],
 ) -> CustomerSummaries {
-    let last_secs = |runs: &[u32], at: &dyn Fn(usize) -> Ts| -> Vec<i64> {
-        runs.windows(2)
-            .map(|run| {
-                if run[1] > run[0] {
-                    at(run[1] as usize - 1).secs
-                } else {
-                    i64::MIN
-                }
-            })
-            .collect()
-    };
-    let last_order_secs = last_secs(order_runs, &|i| orders[i].created_at);
+    let (last_order_secs, purchase_totals) = order_summaries(order_runs, orders);
+    let (last_interaction_secs, first_social_message) =
+        interaction_summaries(interaction_runs, interactions);
+    CustomerSummaries {
+        last_order_secs,
+        last_interaction_secs,
+        purchase_totals,
+        first_social_message,
+    }
+}
+
+/// Seconds of each run's last row, `i64::MIN` for an empty run.
+fn last_secs(runs: &[u32], at: impl Fn(usize) -> Ts) -> Vec<i64> {
+    runs.windows(2)
+        .map(|run| {
+            if run[1] > run[0] {
+                at(run[1] as usize - 1).secs
+            } else {
+                i64::MIN
+            }
+        })
+        .collect()
+}
+
+/// The order half of [`customer_summaries`]: the last order's seconds and the
+/// completed orders' totals per customer.
+fn order_summaries(order_runs: &[u32], orders: &[OrderRow]) -> (Vec<i64>, Vec<PurchaseTotals>) {
+    let last_order_secs = last_secs(order_runs, |i| orders[i].created_at);
     let purchase_totals = order_runs
         .windows(2)
         .map(|run| {
@@ -1068,7 +1169,16 @@ pub(crate) fn customer_summaries(
             totals
         })
         .collect();
-    let last_interaction_secs = last_secs(interaction_runs, &|i| interactions[i].at);
+    (last_order_secs, purchase_totals)
+}
+
+/// The interaction half of [`customer_summaries`]: the last interaction's seconds and
+/// the first inbound social message or comment per customer.
+fn interaction_summaries(
+    interaction_runs: &[u32],
+    interactions: &[InteractionRow],
+) -> (Vec<i64>, Vec<Option<Ts>>) {
+    let last_interaction_secs = last_secs(interaction_runs, |i| interactions[i].at);
     let first_social_message = interaction_runs
         .windows(2)
         .map(|run| {
@@ -1078,12 +1188,7 @@ pub(crate) fn customer_summaries(
                 .map(|i| i.at)
         })
         .collect();
-    CustomerSummaries {
-        last_order_secs,
-        last_interaction_secs,
-        purchase_totals,
-        first_social_message,
-    }
+    (last_interaction_secs, first_social_message)
 }
 
 /// Stage 5d. Takes the staged and accepted deals and costs; gives the deals sorted by
