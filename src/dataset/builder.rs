@@ -974,7 +974,7 @@ fn index_interactions(
 /// the position of each accepted order slot (for its lines) and the warnings. Fanpage
 /// and staff ids are resolved as in [`index_interactions`].
 fn index_orders(
-    order_stage: TableStage<StagedOrder>,
+    mut order_stage: TableStage<StagedOrder>,
     valid_orders: validate::ValidOrders,
     order_ids: &Interner,
     customer_by_load: &[CustomerIdx],
@@ -997,30 +997,58 @@ fn index_orders(
     // Only the slots are needed from here on.
     let accepted_orders = valid_order_rows.len();
     drop(valid_order_rows);
-    let order_rows = &order_stage.rows;
+    // The details are taken in staged order (one sequential pass), then each staged
+    // row (64 bytes) becomes its order row (32) where it is, the rest released; only
+    // then are both gathered into runs. So the staged rows are never held beside both
+    // gathered tables. Warnings are counted on the accepted rows.
+    let accepted = staged_flags(order_stage.rows.len(), &order_items);
     let mut warnings = Warnings::default();
-    let mut orders = Vec::with_capacity(order_items.len());
-    let mut order_details = Vec::with_capacity(order_items.len());
-    for &row in &order_items {
-        let o = &order_rows[row as usize];
-        orders.push(OrderRow {
+    let staged_details: Vec<OrderDetail> = order_stage
+        .rows
+        .iter()
+        .zip(accepted)
+        .enumerate()
+        .map(|(row, (o, accepted))| {
+            let mut counted = Warnings::default();
+            let detail = OrderDetail {
+                cost_of_goods: o.cost_of_goods,
+                id: row as u32,
+                fanpage: references
+                    .order_fanpage
+                    .get(o.fanpage, &mut counted[Warning::UnknownFanpage as usize]),
+                staff: references
+                    .order_staff
+                    .get(o.staff, &mut counted[Warning::UnknownStaff as usize]),
+            };
+            if accepted {
+                for (total, n) in warnings.iter_mut().zip(counted) {
+                    *total += n;
+                }
+            }
+            detail
+        })
+        .collect();
+    let mut staged_rows: Vec<OrderRow> = std::mem::take(&mut order_stage.rows)
+        .into_iter()
+        .map(|o| OrderRow {
             created_at: o.created_at,
             total: o.total,
             status: o.status,
             has_voucher: o.has_voucher,
             social: o.fanpage.is_some(),
-        });
-        order_details.push(OrderDetail {
-            cost_of_goods: o.cost_of_goods,
-            id: row,
-            fanpage: references
-                .order_fanpage
-                .get(o.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
-            staff: references
-                .order_staff
-                .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
-        });
-    }
+        })
+        .collect();
+    staged_rows.shrink_to_fit();
+    let mut orders: Vec<OrderRow> = order_items
+        .iter()
+        .map(|&row| staged_rows[row as usize])
+        .collect();
+    drop(staged_rows);
+    let mut order_details: Vec<OrderDetail> = order_items
+        .iter()
+        .map(|&row| staged_details[row as usize])
+        .collect();
+    drop(staged_details);
     // Each run by (created_at, id as text); the details follow their orders.
     let by_time_then_id = |(a, ra): (&OrderRow, u32), (b, rb): (&OrderRow, u32)| {
         a.created_at
