@@ -150,6 +150,90 @@ impl DatasetBuilder {
         self.stage.push_fanpage(fanpage);
     }
 
+    /// Adds customer rows: the same as [`push_customer`](DatasetBuilder::push_customer)
+    /// for each, in order, but faster for many rows (see "Many rows at once" below).
+    ///
+    /// # Many rows at once
+    /// The `push_*s` methods take rows in batches of 16 and first read the start of
+    /// each row's id texts, so that the memory reads of a batch overlap instead of
+    /// waiting one after another: with millions of rows whose strings are spread over
+    /// the heap, staging is bound by those reads.
+    pub fn push_customers<'a>(&mut self, rows: impl IntoIterator<Item = &'a Customer>) {
+        in_batches(
+            rows,
+            |c| {
+                [
+                    &c.name,
+                    &c.phone,
+                    &c.email,
+                    &c.zalo_id,
+                    &c.facebook_id,
+                    &c.notes,
+                ]
+                .into_iter()
+                .fold(first_byte(&c.id), |x, t| x ^ first_byte_opt(t))
+            },
+            |c| self.stage.push_customer(c),
+        );
+    }
+
+    /// Adds order rows ([`push_customers`](DatasetBuilder::push_customers) says why in
+    /// batches).
+    pub fn push_orders<'a>(&mut self, rows: impl IntoIterator<Item = &'a Order>) {
+        in_batches(
+            rows,
+            |o| {
+                [&o.fanpage_id, &o.staff_id, &o.voucher_code]
+                    .into_iter()
+                    .fold(first_byte(&o.id) ^ first_byte(&o.customer_id), |x, t| {
+                        x ^ first_byte_opt(t)
+                    })
+            },
+            |o| self.stage.push_order(o),
+        );
+    }
+
+    /// Adds order lines, in order ([`push_customers`](DatasetBuilder::push_customers)
+    /// says why in batches).
+    pub fn push_order_lines<'a>(&mut self, rows: impl IntoIterator<Item = &'a OrderLine>) {
+        in_batches(
+            rows,
+            |l| first_byte(&l.order_id) ^ first_byte(&l.product_id),
+            |l| self.stage.push_order_line(l),
+        );
+    }
+
+    /// Adds interaction rows ([`push_customers`](DatasetBuilder::push_customers) says
+    /// why in batches).
+    pub fn push_interactions<'a>(&mut self, rows: impl IntoIterator<Item = &'a Interaction>) {
+        in_batches(
+            rows,
+            |i| {
+                [&i.fanpage_id, &i.staff_id, &i.campaign_id, &i.ref_id]
+                    .into_iter()
+                    .fold(first_byte(&i.id) ^ first_byte(&i.customer_id), |x, t| {
+                        x ^ first_byte_opt(t)
+                    })
+            },
+            |i| self.stage.push_interaction(i),
+        );
+    }
+
+    /// Adds deal rows ([`push_customers`](DatasetBuilder::push_customers) says why in
+    /// batches).
+    pub fn push_deals<'a>(&mut self, rows: impl IntoIterator<Item = &'a Deal>) {
+        in_batches(
+            rows,
+            |d| {
+                first_byte(&d.id)
+                    ^ first_byte(&d.source)
+                    ^ first_byte_opt(&d.customer_id)
+                    ^ first_byte_opt(&d.product_type)
+            },
+            |d| self.stage.push_deal(d),
+        );
+    }
+
     /// Validates every row (docs/input-format.md, "Rejections") and indexes the
     /// accepted ones.
     ///
@@ -166,6 +250,41 @@ impl DatasetBuilder {
     pub fn build(self) -> Result<Dataset> {
         build(self.stage, self.strict)
     }
+}
+
+/// Runs `push` on each row, in order, in batches of 16 whose rows are first `touch`ed:
+/// the touches of a batch are independent reads the processor overlaps, so that `push`
+/// then finds the rows' texts in cache.
+fn in_batches<'a, T: 'a>(
+    rows: impl IntoIterator<Item = &'a T>,
+    touch: impl Fn(&T) -> u8,
+    mut push: impl FnMut(&T),
+) {
+    const BATCH: usize = 16;
+    let mut rows = rows.into_iter();
+    let mut batch: Vec<&T> = Vec::with_capacity(BATCH);
+    loop {
+        batch.clear();
+        batch.extend(rows.by_ref().take(BATCH));
+        if batch.is_empty() {
+            return;
+        }
+        let touched = batch.iter().fold(0u8, |x, row| x ^ touch(row));
+        std::hint::black_box(touched);
+        for row in &batch {
+            push(row);
+        }
+    }
+}
+
+/// The first byte of a text (0 when empty).
+fn first_byte(text: &str) -> u8 {
+    text.as_bytes().first().copied().unwrap_or(0)
+}
+
+/// The first byte of an optional text (0 when absent or empty).
+fn first_byte_opt(text: &Option<String>) -> u8 {
+    text.as_deref().map_or(0, first_byte)
 }
 
 /// Refuses tables of 2^32 rows or more (dense keys are `u32`).
@@ -1562,5 +1681,48 @@ mod tests {
             Some("Lan")
         );
         assert_eq!(d.quality().warnings(Warning::UnknownStaff), 1);
+    }
+
+    #[test]
+    fn rows_pushed_in_batches_build_the_same_dataset_as_rows_pushed_one_by_one() {
+        // 40 rows per table (more than two batches), with bad ones among them.
+        let customers: Vec<Customer> = (0..40)
+            .map(|n| customer(&format!("KH{n}"), at(1 + n % 20, n % 24)))
+            .chain([customer("", at(2, 0))])
+            .collect();
+        let orders: Vec<Order> = (0..40)
+            .map(|n| order(&format!("DH{n}"), &format!("KH{}", n % 45), at(3, n % 24)))
+            .collect();
+        let lines: Vec<OrderLine> = (0..40)
+            .map(|n| line(&format!("DH{}", n % 43), &format!("SP{}", n % 7)))
+            .collect();
+        let interactions: Vec<Interaction> = (0..40)
+            .map(|n| interaction(&format!("T{}", n % 38), &format!("KH{}", n % 41), at(4, 1)))
+            .collect();
+        let deals: Vec<Deal> = (0..40)
+            .map(|n| Deal::new(format!("DL{}", n % 39), at(5, 0), "zalo_ads"))
+            .collect();
+        let mut one_by_one = DatasetBuilder::new();
+        customers.iter().for_each(|r| one_by_one.push_customer(r));
+        orders.iter().for_each(|r| one_by_one.push_order(r));
+        lines.iter().for_each(|r| one_by_one.push_order_line(r));
+        interactions
+            .iter()
+            .for_each(|r| one_by_one.push_interaction(r));
+        deals.iter().for_each(|r| one_by_one.push_deal(r));
+        let mut batched = DatasetBuilder::new();
+        batched.push_customers(&customers);
+        batched.push_orders(&orders);
+        batched.push_order_lines(&lines);
+        batched.push_interactions(&interactions);
+        batched.push_deals(&deals);
+        let (a, b) = (one_by_one.build().unwrap(), batched.build().unwrap());
+        assert!(!a.quality().rejections().is_empty());
+        let bytes = |d: &Dataset| {
+            let mut out = Vec::new();
+            d.write_snapshot(&mut out).unwrap();
+            out
+        };
+        assert_eq!(bytes(&a), bytes(&b));
     }
 }
