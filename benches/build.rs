@@ -1,8 +1,10 @@
-//! Dataset build benches: from structs (`build/structs/<customers>`) and from a folder of
+//! Dataset build benches: from structs (`build/structs/<customers>`: each row pushed with
+//! `push_*`, and `.../batched-<customers>`: the tables pushed with `push_customers`,
+//! `push_orders`, … at once) and from a folder of
 //! CSV files (`build/csv/<customers>`, throughput in bytes of CSV), on generated data of
 //! 10k and 100k customers, and 1M with `CRM_BENCH_1M=1`. Data is generated once, with a
 //! fixed seed, outside the timed loop; CSV folders are cached under
-//! `target/bench-data/` (regenerated when missing).
+//! `target/bench-data/`, or under `$CRM_BENCH_DATA` when set (regenerated when missing).
 //!
 //! With the `parallel` feature each build is measured on a rayon pool of one thread and
 //! of two, in the same run (`build/csv/1-thread/<customers>`, `.../2-threads/...`);
@@ -12,7 +14,7 @@ use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crm_metrics::DatasetBuilder;
-use crm_metrics::sample::{CsvSummary, SampleOptions};
+use crm_metrics::sample::{CsvSummary, SampleOptions, SampleRows};
 
 fn sizes() -> Vec<usize> {
     let mut sizes = vec![10_000, 100_000];
@@ -24,8 +26,11 @@ fn sizes() -> Vec<usize> {
 
 /// The CSV folder for `customers`, generated once (seed 1).
 fn csv_dir(customers: usize) -> (PathBuf, u64) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("target/bench-data/csv-{customers}"));
+    let data = std::env::var_os("CRM_BENCH_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+        PathBuf::from,
+    );
+    let dir = data.join(format!("csv-{customers}"));
     let done = dir.join(".complete");
     if !done.exists() {
         let summary: CsvSummary = SampleOptions::new(customers)
@@ -73,9 +78,29 @@ fn from_structs(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(name, customers), &rows, |b, rows| {
                 on_pool(threads, || b.iter(|| rows.builder().build().unwrap()))
             });
+            group.bench_with_input(
+                BenchmarkId::new(name, format!("batched-{customers}")),
+                &rows,
+                |b, rows| on_pool(threads, || b.iter(|| batched(rows).build().unwrap())),
+            );
         }
     }
     group.finish();
+}
+
+/// A builder holding every row, the large tables pushed at once.
+fn batched(rows: &SampleRows) -> DatasetBuilder {
+    let mut b = DatasetBuilder::new();
+    b.push_customers(&rows.customers);
+    b.push_orders(&rows.orders);
+    b.push_order_lines(&rows.order_lines);
+    b.push_deals(&rows.deals);
+    rows.costs.iter().for_each(|r| b.push_cost(r));
+    b.push_interactions(&rows.interactions);
+    rows.campaigns.iter().for_each(|r| b.push_campaign(r));
+    rows.staff.iter().for_each(|r| b.push_staff(r));
+    rows.fanpages.iter().for_each(|r| b.push_fanpage(r));
+    b
 }
 
 fn from_csv(c: &mut Criterion) {
