@@ -128,6 +128,21 @@ impl DatasetBuilder {
 /// A table to read: its stage and its opened file (or why it could not be opened).
 type Job<'a> = ((Table, Slot<'a>), Result<Option<(File, PathBuf)>>);
 
+/// Reserves room for exactly `rows` more rows in the slot's stage, when granted.
+fn reserve_exact(slot: &mut Slot<'_>, rows: usize) {
+    match slot {
+        Slot::Customers(s) => s.try_reserve_exact(rows),
+        Slot::Orders(s) => s.try_reserve_exact(rows),
+        Slot::OrderLines(s) => s.try_reserve_exact(rows),
+        Slot::Deals(s) => s.try_reserve_exact(rows),
+        Slot::Costs(s) => s.try_reserve_exact(rows),
+        Slot::Interactions(s) => s.try_reserve_exact(rows),
+        Slot::Campaigns(s) => s.try_reserve_exact(rows),
+        Slot::Staff(s) => s.try_reserve_exact(rows),
+        Slot::Fanpages(s) => s.try_reserve_exact(rows),
+    }
+}
+
 /// Reads one table's Parquet file into its stage, batch by batch, only the table's
 /// columns decoded.
 fn read_into(
@@ -140,6 +155,10 @@ fn read_into(
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| invalid(path, e))?;
     let map = map_schema(table, metadata.schema())?;
+    // Room for the rows the file declares, at once (see `TableStage::try_reserve_exact`:
+    // a file declaring more rows than it holds costs address space, not memory).
+    let declared = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
+    reserve_exact(&mut slot, declared);
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, string_views(metadata));
     let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
     roots.sort_unstable();
