@@ -129,17 +129,17 @@ impl DatasetBuilder {
 type Job<'a> = ((Table, Slot<'a>), Result<Option<(File, PathBuf)>>);
 
 /// Reserves room for exactly `rows` more rows in the slot's stage, when granted.
-fn reserve_exact(slot: &mut Slot<'_>, rows: usize) {
+fn reserve_exact(slot: &mut Slot<'_>, rows: usize, plausible: usize) {
     match slot {
-        Slot::Customers(s) => s.try_reserve_exact(rows),
-        Slot::Orders(s) => s.try_reserve_exact(rows),
-        Slot::OrderLines(s) => s.try_reserve_exact(rows),
-        Slot::Deals(s) => s.try_reserve_exact(rows),
-        Slot::Costs(s) => s.try_reserve_exact(rows),
-        Slot::Interactions(s) => s.try_reserve_exact(rows),
-        Slot::Campaigns(s) => s.try_reserve_exact(rows),
-        Slot::Staff(s) => s.try_reserve_exact(rows),
-        Slot::Fanpages(s) => s.try_reserve_exact(rows),
+        Slot::Customers(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Orders(s) => s.try_reserve_exact(rows, plausible),
+        Slot::OrderLines(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Deals(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Costs(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Interactions(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Campaigns(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Staff(s) => s.try_reserve_exact(rows, plausible),
+        Slot::Fanpages(s) => s.try_reserve_exact(rows, plausible),
     }
 }
 
@@ -157,8 +157,14 @@ fn read_into(
     let map = map_schema(table, metadata.schema())?;
     // Room for the rows the file declares, at once (see `TableStage::try_reserve_exact`:
     // a file declaring more rows than it holds costs address space, not memory).
+    // The ids' room is bounded by one row per byte of the file (an id takes more).
     let declared = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
-    reserve_exact(&mut slot, declared);
+    let bytes = file.metadata().map_or(0, |m| m.len());
+    reserve_exact(
+        &mut slot,
+        declared,
+        usize::try_from(bytes).unwrap_or(usize::MAX),
+    );
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, string_views(metadata));
     let mut roots: Vec<usize> = map.iter().flatten().copied().collect();
     roots.sort_unstable();
