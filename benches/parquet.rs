@@ -65,7 +65,7 @@ fn dirs(customers: usize) -> (PathBuf, PathBuf) {
     (csv, parquet)
 }
 
-/// Decodes every Parquet file of `dir` as `read_parquet_dir` does (8,192-row batches of
+/// Decodes every Parquet file of `dir` as `read_parquet_dir` does (`BATCH_ROWS`-row batches of
 /// every column), keeping nothing: the Parquet side of a typed read. Rows decoded.
 fn decode_only(dir: &std::path::Path) -> usize {
     let mut rows = 0;
