@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use crm_metrics::DatasetBuilder;
 use crm_metrics::calendar::BusinessCalendar;
 use crm_metrics::io::parquet_write::{Columns, Rows, write_parquet_dir};
@@ -65,7 +65,7 @@ fn dirs(customers: usize) -> (PathBuf, PathBuf) {
     (csv, parquet)
 }
 
-/// Decodes every Parquet file of `dir` as `read_parquet_dir` does (8,192-row batches of
+/// Decodes every Parquet file of `dir` as `read_parquet_dir` does (`BATCH_ROWS`-row batches of
 /// every column), keeping nothing: the Parquet side of a typed read. Rows decoded.
 fn decode_only(dir: &std::path::Path) -> usize {
     let mut rows = 0;
@@ -127,6 +127,9 @@ fn decoded(dir: &std::path::Path) -> Vec<(crm_metrics::Table, arrow_array::Recor
 fn csv_against_parquet(c: &mut Criterion) {
     let mut group = c.benchmark_group("parquet");
     group.sample_size(10);
+    // Ten runs per arm: a build at 1M customers takes seconds, and the default linear
+    // sampling would run 55.
+    group.sampling_mode(SamplingMode::Flat);
     for customers in sizes() {
         let (csv, parquet) = dirs(customers);
         let from_csv = || {

@@ -252,6 +252,32 @@ impl<R> TableStage<R> {
             Origin::CsvLine,
         ));
     }
+
+    /// Reserves room for exactly `rows` more rows (and their lines), when the
+    /// allocator grants it at once; otherwise nothing (the rows then grow as they come).
+    /// For a count known in advance (a Parquet file's row count): no room beyond it, no
+    /// copy as the rows grow. Room never used is address space, not memory. The ids get
+    /// room for at most `plausible` of the rows (a bound the caller trusts, such as one
+    /// row per byte of the file), as their reservation cannot fail softly.
+    #[cfg(feature = "parquet")]
+    pub(crate) fn try_reserve_exact(&mut self, rows: usize, plausible: usize)
+    where
+        R: Staged,
+    {
+        if self.rows.try_reserve_exact(rows).is_err() {
+            return;
+        }
+        if R::TABLE.has_id() {
+            self.ids.reserve(rows.min(plausible), 12);
+        }
+        if matches!(
+            R::TABLE,
+            Table::Orders | Table::OrderLines | Table::Deals | Table::Costs | Table::Interactions
+        ) {
+            // Failing here only means the lines grow as they come.
+            let _ = self.lines.try_reserve_exact(rows);
+        }
+    }
 }
 
 /// A staged row type, knowing its table.

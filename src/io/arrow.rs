@@ -43,6 +43,17 @@
 //! else (an id given as an integer, …) is written as text per row, as before. The
 //! tests of this module push batches both ways and compare every staged row and
 //! rejection.
+//!
+//! # Column by column
+//!
+//! The large tables (customers, orders, order lines, deals, costs, interactions) are
+//! staged a chunk of rows at a time, column by column: each column of the chunk is
+//! converted in one loop (its layout and type chosen once per column, not per value),
+//! and the rows are then assembled from these converted columns. A row with anything
+//! but plain values (a value the grammar refuses, a missing required value, a typed
+//! value left to its text, a column of a type read through text) is handed whole to the
+//! table's row parser, in its place among the rows, so that what it reads and rejects
+//! is exactly the row parser's. The small tables are read row by row.
 
 use std::io::Write;
 
@@ -57,10 +68,15 @@ use arrow_schema::{DataType, Schema, TimeUnit};
 
 use crate::calendar::BusinessCalendar;
 use crate::dataset::values;
-use crate::dataset::{DatasetBuilder, FieldError, Staged, TableStage};
+use crate::dataset::{
+    CostFields, CustomerFields, DatasetBuilder, DealFields, FieldError, InteractionFields,
+    LineFields, OrderFields, Staged, StagedCost, StagedCustomer, StagedDeal, StagedInteraction,
+    StagedLine, StagedOrder, TableStage,
+};
 use crate::error::{Error, Result, Table};
 use crate::io::csv::{self, RowFields, Slot, header_name};
 use crate::io::records::Record;
+use crate::model::{Channel, Direction, InteractionKind, OrderStatus};
 
 /// The money columns: a float there is its own error.
 const MONEY: &[&str] = &["total", "cost_of_goods", "unit_price", "revenue", "amount"];
@@ -472,8 +488,58 @@ impl Col<'_> {
 const FIRST_SECOND: i64 = -62_167_219_200;
 const LAST_SECOND: i64 = 253_402_300_799;
 
+/// A timestamp of `unit`s since 1970 as seconds and nanoseconds (0 ≤ nanos < 10⁹).
+#[inline]
+fn split(unit: TimeUnit, v: i64) -> (i64, i64) {
+    match unit {
+        TimeUnit::Second => (v, 0),
+        TimeUnit::Millisecond => (v.div_euclid(1_000), v.rem_euclid(1_000) * 1_000_000),
+        TimeUnit::Microsecond => (v.div_euclid(1_000_000), v.rem_euclid(1_000_000) * 1_000),
+        TimeUnit::Nanosecond => (v.div_euclid(1_000_000_000), v.rem_euclid(1_000_000_000)),
+    }
+}
+
+/// The instant of a timestamp split by [`split`], a wall-clock time in `zone` when
+/// `local`; `None` outside the years 0000-9999 (the text path's grammar decides those).
+#[inline]
+fn instant(
+    (secs, nanos): (i64, i64),
+    local: bool,
+    zone: &BusinessCalendar,
+) -> Option<crate::calendar::Ts> {
+    if !(FIRST_SECOND..=LAST_SECOND).contains(&secs) {
+        return None;
+    }
+    // OK because 0 <= nanos < 10^9.
+    let nanos = nanos as u32;
+    let secs = if local {
+        zone.local_to_utc_secs(secs)
+    } else {
+        secs
+    };
+    Some(crate::calendar::Ts { secs, nanos })
+}
+
 /// Days from 0001-01-01 (chrono's day 1 of the common era) to 1970-01-01, plus one.
 const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+/// The date of a Date32 value, `None` outside the years 0000-9999 (left to the text).
+#[inline]
+fn date32(days: i32) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    days.checked_add(UNIX_EPOCH_FROM_CE)
+        .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
+        .filter(|d| (0..=9999).contains(&d.year()))
+}
+
+/// The date of a Date64 value, `None` outside the years 0000-9999 (left to the text).
+#[inline]
+fn date64(ms: i64) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|at| at.date_naive())
+        .filter(|d| (0..=9999).contains(&d.year()))
+}
 
 /// 2^96: a `Decimal`'s mantissa is below it.
 const MANTISSA_LIMIT: u128 = 1 << 96;
@@ -811,28 +877,10 @@ impl<'r> RowFields<'r> for Row<'r> {
                 if col.is_null(self.i) {
                     return Ok(None);
                 }
-                let v = values[self.i];
-                let (secs, nanos) = match unit {
-                    TimeUnit::Second => (v, 0),
-                    TimeUnit::Millisecond => (v.div_euclid(1_000), v.rem_euclid(1_000) * 1_000_000),
-                    TimeUnit::Microsecond => {
-                        (v.div_euclid(1_000_000), v.rem_euclid(1_000_000) * 1_000)
-                    }
-                    TimeUnit::Nanosecond => {
-                        (v.div_euclid(1_000_000_000), v.rem_euclid(1_000_000_000))
-                    }
-                };
-                if !(FIRST_SECOND..=LAST_SECOND).contains(&secs) {
-                    return self.through_text(k, &grammar);
+                match instant(split(unit, values[self.i]), local, zone) {
+                    Some(ts) => Ok(Some(ts)),
+                    None => self.through_text(k, &grammar),
                 }
-                // OK because 0 <= nanos < 10^9.
-                let nanos = nanos as u32;
-                let secs = if local {
-                    zone.local_to_utc_secs(secs)
-                } else {
-                    secs
-                };
-                Ok(Some(crate::calendar::Ts { secs, nanos }))
             }
             _ => self.through_text(k, &grammar),
         }
@@ -852,18 +900,10 @@ impl<'r> RowFields<'r> for Row<'r> {
 
     #[inline]
     fn date(&self, k: usize) -> Result<Option<chrono::NaiveDate>, FieldError> {
-        use chrono::Datelike;
-        self.typed(k, values::date, |source, i| {
-            match *source {
-                Source::Date32(days) => days[i]
-                    .checked_add(UNIX_EPOCH_FROM_CE)
-                    .and_then(chrono::NaiveDate::from_num_days_from_ce_opt),
-                Source::Date64(ms) => {
-                    chrono::DateTime::from_timestamp_millis(ms[i]).map(|at| at.date_naive())
-                }
-                _ => None,
-            }
-            .filter(|d| (0..=9999).contains(&d.year()))
+        self.typed(k, values::date, |source, i| match *source {
+            Source::Date32(days) => date32(days[i]),
+            Source::Date64(ms) => date64(ms[i]),
+            _ => None,
         })
     }
 
@@ -884,13 +924,17 @@ impl<'r> RowFields<'r> for Row<'r> {
     }
 }
 
-/// Stages the rows of `batch` with the table's row parser, rows numbered on from the
-/// table's; their rejections are [`Origin::PushedRow`](crate::Origin::PushedRow)s.
+/// Stages the rows of `batch`, rows numbered on from the table's; their rejections are
+/// [`Origin::PushedRow`](crate::Origin::PushedRow)s. With `columnar`, runs of rows are
+/// staged column by column (see [`Chunk`]), and only the rows it hands back are read by
+/// the table's row parser `parse`; without it (or when some column is written as text
+/// per row) every row is.
 fn push_rows<T: Staged>(
     stage: &mut TableStage<T>,
     batch: &Batch<'_>,
     rows: usize,
     parse: impl for<'r> Fn(&Row<'r>, u64, &mut TableStage<T>) -> Result<(), FieldError>,
+    columnar: Option<Columnar<T>>,
 ) {
     let table = T::TABLE;
     let mut scratch = Record::default();
@@ -898,7 +942,8 @@ fn push_rows<T: Staged>(
     // Empty fields unless some column is written per row.
     batch.write_row(0, &mut scratch, &mut failed);
     stage.reserve(rows);
-    for i in 0..rows {
+    let (staged, rejected) = (stage.rows.len(), stage.rejections.len());
+    let mut by_row = |stage: &mut TableStage<T>, i: usize| {
         if batch.written {
             batch.write_row(i, &mut scratch, &mut failed);
         }
@@ -909,21 +954,568 @@ fn push_rows<T: Staged>(
             failed: &failed,
         };
         let line = stage.next_line();
-        let (staged, rejected) = (stage.rows.len(), stage.rejections.len());
         if let Err(e) = parse(&row, line, stage) {
             let id = if table.has_id() { row.id() } else { None };
             stage.reject(table, line, id.as_deref(), e);
         }
-        for rejection in stage.rejections.iter_mut().skip(rejected) {
-            rejection.origin = crate::error::Origin::PushedRow;
+    };
+    match columnar {
+        Some(columnar) if !batch.written => columnar(stage, batch, rows, &mut by_row),
+        _ => (0..rows).for_each(|i| by_row(stage, i)),
+    }
+    // The batch's rows are pushed rows: its rejections, now (staging) and later
+    // (validation), and the range of its staged rows.
+    for rejection in stage.rejections.iter_mut().skip(rejected) {
+        rejection.origin = crate::error::Origin::PushedRow;
+    }
+    let end = stage.rows.len();
+    if end > staged {
+        match stage.pushed.last_mut() {
+            Some((_, last)) if *last == staged => *last = end,
+            _ => stage.pushed.push((staged, end)),
         }
-        if stage.rows.len() > staged {
-            match stage.pushed.last_mut() {
-                Some((_, end)) if *end == staged => *end = staged + 1,
-                _ => stage.pushed.push((staged, staged + 1)),
+    }
+}
+
+/// A table's columnar staging: stages rows `0..rows` of a batch in order, handing each
+/// row it does not stage itself to the row parser (the last argument, with the row's
+/// index).
+type Columnar<T> =
+    fn(&mut TableStage<T>, &Batch<'_>, usize, &mut dyn FnMut(&mut TableStage<T>, usize));
+
+/// Rows read column by column at a time: the columns of a chunk fit in the caches.
+const CHUNK: usize = 1024;
+
+/// The rows `range` of a batch, read column by column: each column's values are
+/// converted in one loop over the column (the column's layout chosen once, not per
+/// value) into a vector of the chunk, and the table's staging then assembles each row
+/// from these vectors. Only values that are plainly fine are converted here: a row with
+/// any value the conversion does not take as it is (a value the grammar refuses, a
+/// missing required value, a typed value beyond what its text would allow, a column of
+/// a type that is read through text) is marked `slow` and read, whole, by the table's
+/// row parser, so that its reading, its rejection and their order are exactly the row
+/// parser's.
+struct Chunk<'b, 'a> {
+    batch: &'b Batch<'a>,
+    range: std::ops::Range<usize>,
+    /// Rows (from `range.start`) to read with the row parser.
+    slow: Vec<bool>,
+}
+
+/// Calls `f(r, text)` for each row `range.start + r` of `range` of a column held as
+/// strings (`""` for a null, or for a column not in the batch); `false`, calling
+/// nothing, for a column of another type.
+#[inline]
+fn strings_each<'a>(
+    col: &Col<'a>,
+    range: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, &'a str),
+) -> bool {
+    match col.source {
+        Source::Absent => (0..range.len()).for_each(|r| f(r, "")),
+        Source::Strings(Strings::Utf8(a)) => {
+            each_string(
+                range,
+                a.null_count() > 0,
+                |i| a.is_valid(i),
+                |i| a.value(i),
+                f,
+            );
+        }
+        Source::Strings(Strings::Large(a)) => {
+            each_string(
+                range,
+                a.null_count() > 0,
+                |i| a.is_valid(i),
+                |i| a.value(i),
+                f,
+            );
+        }
+        Source::Strings(Strings::View(a)) => {
+            each_string(
+                range,
+                a.null_count() > 0,
+                |i| a.is_valid(i),
+                |i| a.value(i),
+                f,
+            );
+        }
+        Source::Dictionary(values) => {
+            let Some(Column {
+                array,
+                dictionary: Some((keys, _)),
+            }) = &col.column
+            else {
+                return false;
+            };
+            let nulls = array.nulls();
+            for (r, i) in range.enumerate() {
+                let text = match keys.get(i) {
+                    Some(&key) if nulls.is_none_or(|n| n.is_valid(i)) && !values.is_null(key) => {
+                        values.value(key)
+                    }
+                    _ => "",
+                };
+                f(r, text);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// [`strings_each`] for one string layout: `valid(i)` only when `nulls`.
+#[inline]
+fn each_string<'a>(
+    range: std::ops::Range<usize>,
+    nulls: bool,
+    valid: impl Fn(usize) -> bool,
+    value: impl Fn(usize) -> &'a str,
+    mut f: impl FnMut(usize, &'a str),
+) {
+    if nulls {
+        range
+            .enumerate()
+            .for_each(|(r, i)| f(r, if valid(i) { value(i) } else { "" }));
+    } else {
+        range.enumerate().for_each(|(r, i)| f(r, value(i)));
+    }
+}
+
+impl<'b, 'a> Chunk<'b, 'a> {
+    fn new(batch: &'b Batch<'a>) -> Chunk<'b, 'a> {
+        Chunk {
+            batch,
+            range: 0..0,
+            slow: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    /// The chunks of `rows` rows, each read by `f`.
+    fn each(&mut self, rows: usize, mut f: impl FnMut(&mut Chunk<'b, 'a>)) {
+        for start in (0..rows).step_by(CHUNK) {
+            self.range = start..rows.min(start + CHUNK);
+            self.slow.clear();
+            self.slow.resize(self.range.len(), false);
+            f(self);
+        }
+    }
+
+    /// Column `k`'s texts (`""` when absent; a required one absent is slow).
+    fn texts(&mut self, k: usize, required: bool, out: &mut Vec<&'a str>) {
+        out.clear();
+        let col = &self.batch.cols[k];
+        if !strings_each(col, self.range.clone(), |_, text| out.push(text)) {
+            out.resize(self.range.len(), "");
+            self.slow.fill(true);
+        } else if required {
+            for (slow, text) in self.slow.iter_mut().zip(out.iter()) {
+                *slow |= text.is_empty();
             }
         }
     }
+
+    /// Column `k`'s values read from strings by `grammar` (`None` when absent; a value
+    /// the grammar refuses is slow); `false` for a column not held as strings.
+    fn parsed<T>(
+        &mut self,
+        k: usize,
+        grammar: impl Fn(&[u8]) -> Option<T>,
+        out: &mut Vec<Option<T>>,
+    ) -> bool {
+        let slow = &mut self.slow;
+        strings_each(&self.batch.cols[k], self.range.clone(), |r, text| {
+            if text.is_empty() {
+                out.push(None);
+            } else {
+                let value = grammar(text.as_bytes());
+                slow[r] |= value.is_none();
+                out.push(value);
+            }
+        })
+    }
+
+    /// Column `k`'s typed values: `value(i)` of each row `i` that is not null (`None`:
+    /// slow).
+    fn typed<T>(&mut self, k: usize, out: &mut Vec<Option<T>>, value: impl Fn(usize) -> Option<T>) {
+        let nulls = self.batch.cols[k]
+            .column
+            .as_ref()
+            .and_then(|c| c.array.nulls())
+            .filter(|n| n.null_count() > 0);
+        let slow = &mut self.slow;
+        for (r, i) in self.range.clone().enumerate() {
+            if nulls.is_some_and(|n| n.is_null(i)) {
+                out.push(None);
+            } else {
+                let v = value(i);
+                slow[r] |= v.is_none();
+                out.push(v);
+            }
+        }
+    }
+
+    /// After a column's values: all slow when `read` is `false` (a column of a type read
+    /// through text), else a required value that is absent is slow.
+    fn settle<T>(&mut self, read: bool, required: bool, out: &mut Vec<Option<T>>) {
+        if !read {
+            out.clear();
+            out.resize_with(self.range.len(), || None);
+            self.slow.fill(true);
+        } else if required {
+            for (slow, value) in self.slow.iter_mut().zip(out.iter()) {
+                *slow |= value.is_none();
+            }
+        }
+    }
+
+    /// Column `k`'s enumeration values.
+    fn enums<T>(
+        &mut self,
+        k: usize,
+        required: bool,
+        from: fn(&[u8]) -> Option<T>,
+        out: &mut Vec<Option<T>>,
+    ) {
+        out.clear();
+        let read = self.parsed(k, from, out);
+        self.settle(read, required, out);
+    }
+
+    /// Column `k`'s instants.
+    fn instants(&mut self, k: usize, required: bool, out: &mut Vec<Option<crate::calendar::Ts>>) {
+        out.clear();
+        let zone = self.batch.zone;
+        let read = match self.batch.cols[k].source {
+            Source::Timestamp {
+                values,
+                unit,
+                local,
+            } => {
+                match unit {
+                    TimeUnit::Second => {
+                        self.typed(k, out, |i| instant((values[i], 0), local, zone))
+                    }
+                    TimeUnit::Millisecond => self.typed(k, out, |i| {
+                        instant(split(TimeUnit::Millisecond, values[i]), local, zone)
+                    }),
+                    TimeUnit::Microsecond => self.typed(k, out, |i| {
+                        instant(split(TimeUnit::Microsecond, values[i]), local, zone)
+                    }),
+                    TimeUnit::Nanosecond => self.typed(k, out, |i| {
+                        instant(split(TimeUnit::Nanosecond, values[i]), local, zone)
+                    }),
+                }
+                true
+            }
+            _ => self.parsed(k, |raw| values::timestamp(raw, zone).ok(), out),
+        };
+        self.settle(read, required, out);
+    }
+
+    /// Column `k`'s decimals.
+    fn decimals(&mut self, k: usize, required: bool, out: &mut Vec<Option<rust_decimal::Decimal>>) {
+        out.clear();
+        let read = match self.batch.cols[k].source {
+            Source::Decimal128(values, scale) => {
+                self.typed(k, out, |i| decimal_of(values[i], scale));
+                true
+            }
+            Source::Decimal256(array, scale) => {
+                self.typed(k, out, |i| {
+                    array.value(i).to_i128().and_then(|v| decimal_of(v, scale))
+                });
+                true
+            }
+            Source::Integers(ints) => {
+                self.typed(k, out, |i| decimal_of(ints.value(i), 0));
+                true
+            }
+            _ => self.parsed(k, |raw| values::decimal(raw).ok(), out),
+        };
+        self.settle(read, required, out);
+    }
+
+    /// Column `k`'s integers.
+    fn integers(&mut self, k: usize, required: bool, out: &mut Vec<Option<i64>>) {
+        out.clear();
+        let read = match self.batch.cols[k].source {
+            Source::Integers(Integers::I64(values)) => {
+                self.typed(k, out, |i| Some(values[i]));
+                true
+            }
+            Source::Integers(ints) => {
+                self.typed(k, out, |i| i64::try_from(ints.value(i)).ok());
+                true
+            }
+            _ => self.parsed(k, |raw| values::integer(raw).ok(), out),
+        };
+        self.settle(read, required, out);
+    }
+
+    /// Column `k`'s dates.
+    fn dates(&mut self, k: usize, required: bool, out: &mut Vec<Option<chrono::NaiveDate>>) {
+        out.clear();
+        let read = match self.batch.cols[k].source {
+            Source::Date32(days) => {
+                self.typed(k, out, |i| date32(days[i]));
+                true
+            }
+            Source::Date64(ms) => {
+                self.typed(k, out, |i| date64(ms[i]));
+                true
+            }
+            _ => self.parsed(k, |raw| values::date(raw).ok(), out),
+        };
+        self.settle(read, required, out);
+    }
+
+    /// Column `k`'s booleans.
+    fn booleans(&mut self, k: usize, required: bool, out: &mut Vec<Option<bool>>) {
+        out.clear();
+        let read = match self.batch.cols[k].source {
+            Source::Boolean(array) => {
+                self.typed(k, out, |i| Some(array.value(i)));
+                true
+            }
+            _ => self.parsed(k, |raw| values::boolean(raw).ok(), out),
+        };
+        self.settle(read, required, out);
+    }
+}
+
+/// An optional text: `""` is absent.
+#[inline]
+fn some(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// A row of a chunk for the row parser: marked slow, or (never, but a staging must not
+/// rely on the chunk's bookkeeping) a required value missing.
+macro_rules! fields {
+    ($chunk:ident, $r:ident, $by_row:ident, $stage:ident, ($($value:expr),*) => $($pat:pat),* ) => {
+        let (false, $($pat),*) = ($chunk.slow[$r], $($value),*) else {
+            $by_row($stage, $chunk.range.start + $r);
+            continue;
+        };
+    };
+}
+
+fn columnar_customers(
+    stage: &mut TableStage<StagedCustomer>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedCustomer>, usize),
+) {
+    let mut text: [Vec<&str>; 7] = Default::default();
+    let (mut created, mut source, mut gender, mut birth) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    Chunk::new(batch).each(rows, |c| {
+        c.texts(0, true, &mut text[0]);
+        c.instants(1, true, &mut created);
+        c.enums(2, true, crate::model::Source::from_bytes, &mut source);
+        c.texts(3, false, &mut text[1]);
+        c.texts(4, false, &mut text[2]);
+        c.texts(5, false, &mut text[3]);
+        c.enums(6, false, crate::model::Gender::from_bytes, &mut gender);
+        c.dates(7, false, &mut birth);
+        c.texts(8, false, &mut text[4]);
+        c.texts(9, false, &mut text[5]);
+        c.texts(10, false, &mut text[6]);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage, (created[r], source[r]) => Some(created_at), Some(source));
+            let line = stage.next_line();
+            let fields = CustomerFields {
+                id: text[0][r],
+                created_at,
+                source,
+                gender: gender[r],
+                birth_date: birth[r],
+                text: [1, 2, 3, 4, 5, 6].map(|t| some(text[t][r])),
+            };
+            stage.push(line, fields);
+        }
+    });
+}
+
+fn columnar_orders(
+    stage: &mut TableStage<StagedOrder>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedOrder>, usize),
+) {
+    let mut text: [Vec<&str>; 6] = Default::default();
+    let (mut created, mut status, mut total, mut cost) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    Chunk::new(batch).each(rows, |c| {
+        c.texts(0, true, &mut text[0]);
+        c.texts(1, true, &mut text[1]);
+        c.instants(2, true, &mut created);
+        c.enums(3, true, OrderStatus::from_bytes, &mut status);
+        c.decimals(4, true, &mut total);
+        c.decimals(5, false, &mut cost);
+        // The source: a free text, checked, not kept.
+        c.texts(6, false, &mut text[2]);
+        c.texts(7, false, &mut text[3]);
+        c.texts(8, false, &mut text[4]);
+        c.texts(9, false, &mut text[5]);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage,
+                (created[r], status[r], total[r]) => Some(created_at), Some(status), Some(total));
+            let line = stage.next_line();
+            let fields = OrderFields {
+                id: text[0][r],
+                customer_id: text[1][r],
+                created_at,
+                status,
+                total,
+                cost_of_goods: cost[r],
+                fanpage_id: some(text[3][r]),
+                staff_id: some(text[4][r]),
+                has_voucher: !text[5][r].is_empty(),
+            };
+            stage.push(line, fields);
+        }
+    });
+}
+
+fn columnar_order_lines(
+    stage: &mut TableStage<StagedLine>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedLine>, usize),
+) {
+    let mut text: [Vec<&str>; 4] = Default::default();
+    let (mut quantity, mut price) = (Vec::new(), Vec::new());
+    Chunk::new(batch).each(rows, |c| {
+        c.texts(0, true, &mut text[0]);
+        c.texts(1, true, &mut text[1]);
+        // The product's name and type: free texts, checked, not kept.
+        c.texts(2, false, &mut text[2]);
+        c.texts(3, false, &mut text[3]);
+        c.integers(4, true, &mut quantity);
+        c.decimals(5, true, &mut price);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage, (quantity[r], price[r]) => Some(quantity), Some(unit_price));
+            let line = stage.next_line();
+            let fields = LineFields {
+                order_id: text[0][r],
+                product_id: text[1][r],
+                quantity,
+                unit_price,
+            };
+            stage.push(line, fields);
+        }
+    });
+}
+
+fn columnar_deals(
+    stage: &mut TableStage<StagedDeal>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedDeal>, usize),
+) {
+    let mut text: [Vec<&str>; 4] = Default::default();
+    let mut at: [Vec<Option<crate::calendar::Ts>>; 4] = Default::default();
+    let mut revenue = Vec::new();
+    Chunk::new(batch).each(rows, |c| {
+        c.texts(0, true, &mut text[0]);
+        c.texts(1, false, &mut text[1]);
+        c.instants(2, true, &mut at[0]);
+        c.texts(3, true, &mut text[2]);
+        c.texts(4, false, &mut text[3]);
+        c.instants(5, false, &mut at[1]);
+        c.instants(6, false, &mut at[2]);
+        c.instants(7, false, &mut at[3]);
+        c.decimals(8, false, &mut revenue);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage, (at[0][r]) => Some(created_at));
+            let line = stage.next_line();
+            let fields = DealFields {
+                id: text[0][r],
+                customer_id: some(text[1][r]),
+                created_at,
+                source: text[2][r],
+                product_type: some(text[3][r]),
+                handed_over_at: at[1][r],
+                opportunity_at: at[2][r],
+                won_at: at[3][r],
+                revenue: revenue[r],
+            };
+            stage.push(line, fields);
+        }
+    });
+}
+
+fn columnar_costs(
+    stage: &mut TableStage<StagedCost>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedCost>, usize),
+) {
+    let mut text: [Vec<&str>; 2] = Default::default();
+    let (mut date, mut amount) = (Vec::new(), Vec::new());
+    Chunk::new(batch).each(rows, |c| {
+        c.dates(0, true, &mut date);
+        c.texts(1, true, &mut text[0]);
+        c.texts(2, false, &mut text[1]);
+        c.decimals(3, true, &mut amount);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage, (date[r], amount[r]) => Some(date), Some(amount));
+            let line = stage.next_line();
+            let fields = CostFields {
+                date,
+                source: text[0][r],
+                product_type: some(text[1][r]),
+                amount,
+            };
+            stage.push(line, fields);
+        }
+    });
+}
+
+fn columnar_interactions(
+    stage: &mut TableStage<StagedInteraction>,
+    batch: &Batch<'_>,
+    rows: usize,
+    by_row: &mut dyn FnMut(&mut TableStage<StagedInteraction>, usize),
+) {
+    let mut text: [Vec<&str>; 6] = Default::default();
+    let (mut at, mut channel, mut kind, mut direction, mut automated) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    Chunk::new(batch).each(rows, |c| {
+        c.texts(0, true, &mut text[0]);
+        c.texts(1, true, &mut text[1]);
+        c.instants(2, true, &mut at);
+        c.enums(3, true, Channel::from_bytes, &mut channel);
+        c.enums(4, true, InteractionKind::from_bytes, &mut kind);
+        c.enums(5, true, Direction::from_bytes, &mut direction);
+        c.texts(6, false, &mut text[2]);
+        c.texts(7, false, &mut text[3]);
+        c.booleans(8, false, &mut automated);
+        c.texts(9, false, &mut text[4]);
+        c.texts(10, false, &mut text[5]);
+        for r in 0..c.range.len() {
+            fields!(c, r, by_row, stage,
+                (at[r], channel[r], kind[r], direction[r])
+                    => Some(at), Some(channel), Some(kind), Some(direction));
+            let line = stage.next_line();
+            let fields = InteractionFields {
+                id: text[0][r],
+                customer_id: text[1][r],
+                at,
+                channel,
+                kind,
+                direction,
+                fanpage_id: some(text[2][r]),
+                staff_id: some(text[3][r]),
+                automated: automated[r].unwrap_or(false),
+                campaign_id: some(text[4][r]),
+                ref_id: some(text[5][r]),
+            };
+            stage.push(line, fields);
+        }
+    });
 }
 
 /// Stages a batch into one table's stage.
@@ -937,15 +1529,52 @@ pub(crate) fn push_batch_into(
     let view = Batch::new(table, batch, &map, zone);
     let rows = batch.num_rows();
     match slot {
-        Slot::Customers(s) => push_rows(s, &view, rows, |f, l, s| csv::customer(f, l, s)),
-        Slot::Orders(s) => push_rows(s, &view, rows, |f, l, s| csv::order(f, l, s)),
-        Slot::OrderLines(s) => push_rows(s, &view, rows, |f, l, s| csv::order_line(f, l, s)),
-        Slot::Deals(s) => push_rows(s, &view, rows, |f, l, s| csv::deal(f, l, s)),
-        Slot::Costs(s) => push_rows(s, &view, rows, |f, l, s| csv::cost(f, l, s)),
-        Slot::Interactions(s) => push_rows(s, &view, rows, |f, l, s| csv::interaction(f, l, s)),
-        Slot::Campaigns(s) => push_rows(s, &view, rows, |f, l, s| csv::campaign(f, l, s)),
-        Slot::Staff(s) => push_rows(s, &view, rows, |f, l, s| csv::staff(f, l, s)),
-        Slot::Fanpages(s) => push_rows(s, &view, rows, |f, l, s| csv::fanpage(f, l, s)),
+        Slot::Customers(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::customer(f, l, s),
+            Some(columnar_customers),
+        ),
+        Slot::Orders(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::order(f, l, s),
+            Some(columnar_orders),
+        ),
+        Slot::OrderLines(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::order_line(f, l, s),
+            Some(columnar_order_lines),
+        ),
+        Slot::Deals(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::deal(f, l, s),
+            Some(columnar_deals),
+        ),
+        Slot::Costs(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::cost(f, l, s),
+            Some(columnar_costs),
+        ),
+        Slot::Interactions(s) => push_rows(
+            s,
+            &view,
+            rows,
+            |f, l, s| csv::interaction(f, l, s),
+            Some(columnar_interactions),
+        ),
+        // Small tables: row by row.
+        Slot::Campaigns(s) => push_rows(s, &view, rows, |f, l, s| csv::campaign(f, l, s), None),
+        Slot::Staff(s) => push_rows(s, &view, rows, |f, l, s| csv::staff(f, l, s), None),
+        Slot::Fanpages(s) => push_rows(s, &view, rows, |f, l, s| csv::fanpage(f, l, s), None),
     }
     Ok(())
 }
@@ -1578,5 +2207,139 @@ mod tests {
             ],
         );
         assert!(!d.quality().is_clean());
+    }
+
+    /// The columnar staging against the row parser, on text columns of every table it
+    /// serves, over several chunks and batches: good values mixed with bad ones (the
+    /// grammar refuses them), missing required values, duplicate ids, nulls and
+    /// dictionaries, so that rows staged column by column and rows handed to the row
+    /// parser interleave; every staged row and rejection must be the row parser's.
+    #[test]
+    fn columnar_staging_reads_as_the_row_parser() {
+        const N: usize = 2600;
+        let mut rng = Rng(0xA076_1D64_78BD_642F);
+        // Mostly `good`, sometimes one of `bad`, sometimes empty or null.
+        let mut column = |good: &dyn Fn(usize) -> String, bad: &[&str]| -> ArrayRef {
+            let values: Vec<Option<String>> = (0..N)
+                .map(|i| match rng.next() % 40 {
+                    0 => None,
+                    1 => Some(String::new()),
+                    2 if !bad.is_empty() => {
+                        Some(bad[(rng.next() % bad.len() as u64) as usize].into())
+                    }
+                    _ => Some(good(i)),
+                })
+                .collect();
+            Arc::new(StringArray::from(values))
+        };
+        let id = |p: &'static str| move |i: usize| format!("{p}{}", i % (N - 40));
+        let at = |i: usize| format!("2026-0{}-1{} 10:{:02}", 1 + i % 9, i % 10, i % 60);
+        let instants = ["2026-13-01 00:00", "yesterday", "2026-02-30"];
+        let money = ["12,5", "1e3", "abc", "99999999999999999999999999999999"];
+        let customers = batch(vec![
+            ("id", column(&id("KH"), &[])),
+            ("created_at", column(&at, &instants)),
+            (
+                "source",
+                column(&|i| ["pos", "Shopee", " zalo "][i % 3].into(), &["fax"]),
+            ),
+            ("name", column(&|i| format!("Name {i}"), &[])),
+            (
+                "gender",
+                column(&|i| ["female", "MALE"][i % 2].into(), &["x"]),
+            ),
+            (
+                "birth_date",
+                column(&|i| format!("19{:02}-01-02", i % 100), &["1990-02-31"]),
+            ),
+            ("notes", column(&|_| "n".into(), &[])),
+        ]);
+        let orders = batch(vec![
+            ("id", column(&id("DH"), &[])),
+            ("customer_id", column(&id("KH"), &[])),
+            ("created_at", column(&at, &instants)),
+            (
+                "status",
+                column(&|i| ["completed", "Cancelled"][i % 2].into(), &["lost"]),
+            ),
+            ("total", column(&|i| format!("{i}.50"), &money)),
+            ("cost_of_goods", column(&|i| format!("{i}"), &money)),
+            ("fanpage_id", column(&id("FP"), &[])),
+            ("voucher_code", column(&|_| "V".into(), &[])),
+        ]);
+        let lines = batch(vec![
+            ("order_id", column(&id("DH"), &[])),
+            ("product_id", column(&id("SP"), &[])),
+            ("product_name", column(&|_| "p".into(), &[])),
+            ("quantity", column(&|i| format!("{}", i % 7), &["1.5", "x"])),
+            ("unit_price", column(&|i| format!("{i}"), &money)),
+        ]);
+        let deals = batch(vec![
+            ("id", column(&id("D"), &[])),
+            ("customer_id", column(&id("KH"), &[])),
+            ("created_at", column(&at, &instants)),
+            ("source", column(&|_| "ads".into(), &[])),
+            ("product_type", column(&|_| "t".into(), &[])),
+            ("handed_over_at", column(&at, &instants)),
+        ]);
+        let costs = batch(vec![
+            (
+                "date",
+                column(&|i| format!("2026-01-{:02}", 1 + i % 28), &["2026-01-32"]),
+            ),
+            ("source", column(&|_| "ads".into(), &[])),
+            ("amount", column(&|i| format!("{i}"), &money)),
+        ]);
+        let keys: Vec<Option<i32>> = (0..N)
+            .map(|i| (i % 50 != 7).then_some((i % 4) as i32))
+            .collect();
+        let values = StringArray::from(vec![Some("Zalo"), Some("facebook"), None, Some("fax")]);
+        let channel: ArrayRef =
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(values)).unwrap());
+        let interactions = batch(vec![
+            ("id", column(&id("T"), &[])),
+            ("customer_id", column(&id("KH"), &[])),
+            ("at", column(&at, &instants)),
+            ("channel", channel),
+            ("kind", column(&|_| "message".into(), &["mail"])),
+            (
+                "direction",
+                column(&|i| ["inbound", "Outbound"][i % 2].into(), &["up"]),
+            ),
+            (
+                "automated",
+                column(&|i| ["true", "false"][i % 2].into(), &["yes?"]),
+            ),
+            ("staff_id", column(&id("NV"), &[])),
+        ]);
+        let d = same(
+            "Europe/Berlin",
+            &[
+                (Table::Customers, customers.slice(0, 1500)),
+                (Table::Customers, customers.slice(1500, N - 1500)),
+                (Table::Orders, orders.slice(0, 2000)),
+                (Table::Orders, orders.slice(2000, N - 2000)),
+                (Table::OrderLines, lines),
+                (Table::Deals, deals),
+                (Table::Costs, costs),
+                (Table::Interactions, interactions.slice(0, 1100)),
+                (Table::Interactions, interactions.slice(1100, N - 1100)),
+            ],
+        );
+        // Both kinds of rows occur in every table.
+        for table in [
+            Table::Customers,
+            Table::Orders,
+            Table::OrderLines,
+            Table::Deals,
+            Table::Costs,
+            Table::Interactions,
+        ] {
+            let q = d.quality().table(table);
+            assert!(
+                q.accepted > N as u64 / 8 && q.rejected > 20,
+                "{table:?}: {q:?}"
+            );
+        }
     }
 }
