@@ -354,64 +354,117 @@ impl<I> Keys for Entities<I> {
 ///
 /// `field => bound` records the field's number of keys as that [`Bounds`] entry once
 /// it is decoded, for the sections after it: a table is listed before every section
-/// whose rows refer to it.
+/// whose rows refer to it. The list has three groups: the small tables that others
+/// refer to, read first, then two groups of about half the file each, which
+/// [`Dataset::open`] reads on two threads with the `parallel` feature (so the second
+/// group refers to nothing in the first).
 macro_rules! dataset_sections {
-    ($($field:ident $(=> $bound:ident)?),* $(,)?) => {
+    ($([$($field:ident $(=> $bound:ident)?),* $(,)?]),* $(,)?) => {
         fn encode_sections(dataset: &Dataset) -> Vec<(&'static str, Vec<u8>)> {
-            let Dataset { $($field),*, day_facts: _ } = dataset;
-            vec![$((stringify!($field), {
+            let Dataset { $($($field),*),*, day_facts: _ } = dataset;
+            vec![$($((stringify!($field), {
                 let mut out = Vec::new();
                 Codec::encode($field, &mut out);
                 out
-            })),*]
+            })),*),*]
         }
 
-        const SECTION_NAMES: &[&str] = &[$(stringify!($field)),*];
+        const SECTION_NAMES: &[&str] = &[$($(stringify!($field)),*),*];
 
-        fn decode_sections(sections: &mut Sections<'_>) -> Result<Dataset> {
-            $(
-                let $field = sections.decode(stringify!($field))?;
-                $( sections.bounds.$bound = Keys::keys(&$field); )?
-            )*
+        dataset_sections!(@decode $([$($field $(=> $bound)?),*]),*);
+    };
+    (@decode [$($first:ident $(=> $first_bound:ident)?),*],
+        [$($a:ident $(=> $a_bound:ident)?),*],
+        [$($b:ident $(=> $b_bound:ident)?),*]) => {
+        /// The first section of the group read by the second thread.
+        #[cfg(all(feature = "parallel", unix))]
+        const SECOND_HALF: &str = dataset_sections!(@head $($b),*);
+
+        /// Decodes every section in file order from one reader.
+        fn decode_sections<R: Read>(s: &mut Sections<'_, R>) -> Result<Dataset> {
+            $( let $first = s.decode(stringify!($first))?;
+               $( s.bounds.$first_bound = Keys::keys(&$first); )? )*
+            $( let $a = s.decode(stringify!($a))?;
+               $( s.bounds.$a_bound = Keys::keys(&$a); )? )*
+            $( let $b = s.decode(stringify!($b))?;
+               $( s.bounds.$b_bound = Keys::keys(&$b); )? )*
             Ok(Dataset {
-                $($field,)*
+                $($first,)* $($a,)* $($b,)*
+                day_facts: Default::default(),
+            })
+        }
+
+        /// Decodes the first group with `s`, then the two halves at once: `s` the
+        /// first, `t` (whose entries and reader start at [`SECOND_HALF`]) the second.
+        /// An error of the first half wins, as it would when reading in file order.
+        #[cfg(all(feature = "parallel", unix))]
+        fn decode_sections_parallel<R: Read + Send>(
+            s: &mut Sections<'_, R>,
+            t: &mut Sections<'_, R>,
+        ) -> Result<Dataset> {
+            $( let $first = s.decode(stringify!($first))?;
+               $( s.bounds.$first_bound = Keys::keys(&$first); )? )*
+            t.bounds = s.bounds;
+            let (first_half, second_half) = rayon::join(
+                || -> Result<_> {
+                    $( let $a = s.decode(stringify!($a))?;
+                       $( s.bounds.$a_bound = Keys::keys(&$a); )? )*
+                    Ok(($($a,)*))
+                },
+                || -> Result<_> {
+                    $( let $b = t.decode(stringify!($b))?;
+                       $( t.bounds.$b_bound = Keys::keys(&$b); )? )*
+                    Ok(($($b,)*))
+                },
+            );
+            let ($($a,)*) = first_half?;
+            let ($($b,)*) = second_half?;
+            Ok(Dataset {
+                $($first,)* $($a,)* $($b,)*
                 day_facts: Default::default(),
             })
         }
     };
+    (@head $head:ident $(, $rest:ident)*) => { stringify!($head) };
 }
 
 dataset_sections!(
-    products => products,
-    refs => refs,
-    marketing_sources => marketing_sources,
-    product_types => product_types,
-    staff => staff,
-    fanpages => fanpages,
-    campaigns => campaigns,
-    customer_ids => customers,
-    order_ids => order_ids,
-    customers,
-    customer_by_load,
-    customer_text,
-    order_runs,
-    orders,
-    order_details,
-    line_runs,
-    lines,
-    interaction_runs,
-    interactions,
-    last_order_secs,
-    last_interaction_secs,
-    purchase_totals,
-    first_social_message,
-    deals,
-    deal_index,
-    costs,
-    quality,
-    inbound,
-    engagement,
-    ids,
+    [
+        products => products,
+        refs => refs,
+        marketing_sources => marketing_sources,
+        product_types => product_types,
+        staff => staff,
+        fanpages => fanpages,
+        campaigns => campaigns,
+    ],
+    [
+        customer_ids => customers,
+        order_ids => order_ids,
+        customers,
+        customer_by_load,
+        customer_text,
+        order_runs,
+        orders,
+        order_details,
+        line_runs,
+        lines,
+        last_order_secs,
+        last_interaction_secs,
+        purchase_totals,
+        first_social_message,
+    ],
+    [
+        interaction_runs,
+        interactions,
+        deals,
+        deal_index,
+        costs,
+        quality,
+        inbound,
+        engagement,
+        ids,
+    ],
 );
 
 /// The body of a file, read one section at a time in the order of the header's table
@@ -420,8 +473,8 @@ dataset_sections!(
 /// decoded as they arrive, and the checksum is compared once the section has been read
 /// to its end, before its value (or the error its decoding met) is used. So opening
 /// holds the dataset plus a quarter of a megabyte, never a section or the whole file.
-struct Sections<'r> {
-    reader: &'r mut dyn Read,
+struct Sections<'r, R> {
+    reader: &'r mut R,
     /// The header's entries still to read: name, length, checksum.
     entries: std::vec::IntoIter<(&'static str, u64, u64)>,
     /// The buffer every section streams through (moved into each [`Input`] in turn).
@@ -437,7 +490,28 @@ struct Sections<'r> {
     bounds: Bounds,
 }
 
-impl Sections<'_> {
+impl<'r, R: Read> Sections<'r, R> {
+    /// The sections `entries` that `reader` is at, `consumed` bytes into the file.
+    fn new(
+        reader: &'r mut R,
+        entries: Vec<(&'static str, u64, u64)>,
+        consumed: u64,
+        total: u64,
+        trusted: bool,
+        path: Option<&'r Path>,
+    ) -> Sections<'r, R> {
+        Sections {
+            reader,
+            entries: entries.into_iter(),
+            buffer: Vec::new(),
+            consumed,
+            total,
+            trusted,
+            path,
+            bounds: Bounds::default(),
+        }
+    }
+
     fn decode<T: Codec>(&mut self, name: &'static str) -> Result<T> {
         let path = self.path;
         let (_, len, sum) = self
@@ -650,28 +724,39 @@ fn known_name(raw: &[u8]) -> Option<&'static str> {
     SECTION_NAMES.iter().copied().find(|n| n.as_bytes() == name)
 }
 
-/// Reads a snapshot from `reader` (see [`Dataset::read_snapshot`]); `known_len` is the
-/// file's length when the reader is a file.
-fn read(mut reader: impl Read, path: Option<&Path>, known_len: Option<u64>) -> Result<Dataset> {
-    let io = |source: std::io::Error| Error::Io {
-        path: source_name(path),
-        source,
-    };
-    // Reads as much of `buf` as there is; how much that was.
-    let fill = |reader: &mut dyn Read, buf: &mut [u8]| -> Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match reader.read(&mut buf[done..]) {
-                Ok(0) => break,
-                Ok(k) => done += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io(e)),
+/// Reads as much of `buf` as `reader` has; how much that was.
+fn fill(reader: &mut impl Read, buf: &mut [u8], path: Option<&Path>) -> Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match reader.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(k) => done += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    path: source_name(path),
+                    source,
+                });
             }
         }
-        Ok(done)
-    };
+    }
+    Ok(done)
+}
+
+/// What the header of a file says.
+struct Header {
+    /// Name, length and checksum of each section, in file order.
+    entries: Vec<(&'static str, u64, u64)>,
+    /// Bytes of the header, where the first section starts.
+    len: u64,
+    /// The file's length.
+    total: u64,
+}
+
+/// Reads and checks the header `reader` is at.
+fn read_header(reader: &mut impl Read, path: Option<&Path>) -> Result<Header> {
     let mut fixed = [0u8; FIXED_HEADER];
-    let got = fill(&mut reader, &mut fixed)?;
+    let got = fill(reader, &mut fixed, path)?;
     if !looks_like_snapshot(&fixed[..got]) {
         return Err(Error::NotASnapshot {
             path: source_name(path),
@@ -706,7 +791,7 @@ fn read(mut reader: impl Read, path: Option<&Path>, known_len: Option<u64>) -> R
     let header_len = FIXED_HEADER + count * ENTRY_BYTES + 8;
     let mut header = vec![0u8; header_len];
     header[..FIXED_HEADER].copy_from_slice(&fixed);
-    let got = fill(&mut reader, &mut header[FIXED_HEADER..])?;
+    let got = fill(reader, &mut header[FIXED_HEADER..], path)?;
     if got < header_len - FIXED_HEADER {
         return Err(truncated(
             total.max(header_len as u64),
@@ -754,25 +839,92 @@ fn read(mut reader: impl Read, path: Option<&Path>, known_len: Option<u64>) -> R
             ),
         ));
     }
-    let mut sections = Sections {
-        reader: &mut reader,
-        entries: entries.into_iter(),
-        buffer: Vec::new(),
-        consumed: header_len as u64,
+    Ok(Header {
+        entries,
+        len: header_len as u64,
         total,
-        trusted: known_len == Some(total),
-        path,
-        bounds: Bounds::default(),
-    };
-    let dataset = decode_sections(&mut sections)?;
-    drop(sections);
+    })
+}
+
+/// Checks that `reader` is at the end of the file.
+fn at_end(reader: &mut impl Read, path: Option<&Path>) -> Result<()> {
     let mut extra = [0u8; 1];
-    if fill(&mut reader, &mut extra)? > 0 {
+    if fill(reader, &mut extra, path)? > 0 {
         return Err(corrupt(
             path,
             ("header", "the file is longer than its header says"),
         ));
     }
+    Ok(())
+}
+
+/// Reads a snapshot from `reader` (see [`Dataset::read_snapshot`]); `known_len` is the
+/// file's length when the reader is a file.
+fn read(mut reader: impl Read, path: Option<&Path>, known_len: Option<u64>) -> Result<Dataset> {
+    let header = read_header(&mut reader, path)?;
+    let mut sections = Sections::new(
+        &mut reader,
+        header.entries,
+        header.len,
+        header.total,
+        known_len == Some(header.total),
+        path,
+    );
+    let dataset = decode_sections(&mut sections)?;
+    drop(sections);
+    at_end(&mut reader, path)?;
+    check_references(&dataset).map_err(|e| corrupt(path, e))?;
+    Ok(dataset)
+}
+
+/// A file read at a position of its own (`pread`), so that two threads read one open
+/// file at two places without sharing a cursor.
+#[cfg(all(feature = "parallel", unix))]
+struct At<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+}
+
+#[cfg(all(feature = "parallel", unix))]
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        self.pos += k as u64;
+        Ok(k)
+    }
+}
+
+/// [`read`] for a file of `len` bytes, its two halves (see `dataset_sections!`) on two
+/// threads of rayon's pool: each streams through its own buffer from its own position,
+/// so that both the decoding and the kernel's work of handing out the dataset's fresh
+/// pages are shared by two cores. The same checks and errors as [`read`], which it
+/// falls back to when the header's length is not the file's.
+#[cfg(all(feature = "parallel", unix))]
+fn read_parallel(file: &std::fs::File, path: &Path, len: u64) -> Result<Dataset> {
+    let path = Some(path);
+    let mut head = At { file, pos: 0 };
+    let header = read_header(&mut head, path)?;
+    if header.total != len {
+        return read(At { file, pos: 0 }, path, Some(len));
+    }
+    let split = SECTION_NAMES
+        .iter()
+        .position(|&name| name == SECOND_HALF)
+        .unwrap_or(SECTION_NAMES.len());
+    let mut first = header.entries;
+    let second = first.split_off(split.min(first.len()));
+    let middle = header.len + first.iter().map(|e| e.1).sum::<u64>();
+    let (mut a, mut b) = (
+        At {
+            file,
+            pos: header.len,
+        },
+        At { file, pos: middle },
+    );
+    let mut s = Sections::new(&mut a, first, header.len, header.total, true, path);
+    let mut t = Sections::new(&mut b, second, middle, header.total, true, path);
+    let dataset = decode_sections_parallel(&mut s, &mut t)?;
+    at_end(&mut At { file, pos: len }, path)?;
     check_references(&dataset).map_err(|e| corrupt(path, e))?;
     Ok(dataset)
 }
@@ -905,8 +1057,12 @@ impl Dataset {
         let path = path.as_ref();
         let file = crate::io::file::open_regular(path)?;
         let len = file.metadata().ok().map(|m| m.len());
-        // Unbuffered: sections stream through their own buffer, or straight into the
-        // text they fill; a `BufReader` would add a copy.
+        #[cfg(all(feature = "parallel", unix))]
+        if let Some(len) = len {
+            return read_parallel(&file, path, len);
+        }
+        // Unbuffered: sections stream through their own buffer; a `BufReader` would add
+        // a copy.
         read(file, Some(path), len)
     }
 
@@ -980,23 +1136,32 @@ mod tests {
                 d.costs[0].product_type = OptKey::some(d.product_types.len() as u32)
             }),
         ];
+        // Also through a file: `open` reads it in two halves with `parallel`.
+        let path = std::env::temp_dir().join(format!("crm-forged-{}.crmsnap", std::process::id()));
         for (section, forge) in forgeries {
             let mut forged = base.clone();
             forge(&mut forged);
             let mut bytes = Vec::new();
             forged.write_snapshot(&mut bytes).unwrap();
-            match Dataset::read_snapshot(bytes.as_slice()) {
-                Err(Error::SnapshotCorrupt {
-                    section: found,
-                    problem,
-                    ..
-                }) => {
-                    assert_eq!(found, section);
-                    assert_eq!(problem, crate::dataset::codec::BAD_REF, "{section}");
+            std::fs::write(&path, &bytes).unwrap();
+            for result in [
+                Dataset::read_snapshot(bytes.as_slice()),
+                Dataset::open(&path),
+            ] {
+                match result {
+                    Err(Error::SnapshotCorrupt {
+                        section: found,
+                        problem,
+                        ..
+                    }) => {
+                        assert_eq!(found, section);
+                        assert_eq!(problem, crate::dataset::codec::BAD_REF, "{section}");
+                    }
+                    other => panic!("{section}: {:?}", other.map(|_| ())),
                 }
-                other => panic!("{section}: {:?}", other.map(|_| ())),
             }
         }
+        std::fs::remove_file(&path).ok();
         // The last key of each table is in bounds.
         let mut edge = base.clone();
         edge.lines[0].product = edge.products.len() as u32 - 1;
