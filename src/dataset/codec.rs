@@ -155,8 +155,10 @@ pub(crate) trait Fixed: Sized {
     /// Encoded bytes.
     const SIZE: usize;
     /// Appends exactly `SIZE` bytes.
+    #[inline]
     fn put(&self, out: &mut Vec<u8>);
     /// Reads from exactly `SIZE` bytes; `None` for an invalid value.
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Self>;
     /// Whether every reference of `rows` (just decoded) points inside its table.
     /// Types without references keep this default.
@@ -561,9 +563,11 @@ fixed_int!(u8, u32, u64, i32, i64);
 
 impl Fixed for bool {
     const SIZE: usize = 1;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<bool> {
         match bytes {
             [0] => Some(false),
@@ -578,9 +582,11 @@ macro_rules! fixed_enum {
     ($($ty:ty),*) => {$(
         impl Fixed for $ty {
             const SIZE: usize = 1;
+            #[inline]
             fn put(&self, out: &mut Vec<u8>) {
                 out.push(*self as u8);
             }
+            #[inline]
             fn get(bytes: &[u8]) -> Option<$ty> {
                 <$ty>::ALL.get(usize::from(*bytes.first()?)).copied()
             }
@@ -600,12 +606,14 @@ fixed_enum!(
 
 impl Fixed for Origin {
     const SIZE: usize = 1;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(match self {
             Origin::CsvLine => 0,
             Origin::PushedRow => 1,
         });
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Origin> {
         match bytes {
             [0] => Some(Origin::CsvLine),
@@ -618,6 +626,7 @@ impl Fixed for Origin {
 /// `None` as a zero tag and zero bytes, `Some` as tag 1 and the value.
 impl<T: Fixed> Fixed for Option<T> {
     const SIZE: usize = 1 + T::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         match self {
             Some(value) => {
@@ -627,9 +636,10 @@ impl<T: Fixed> Fixed for Option<T> {
             None => out.resize(out.len() + Self::SIZE, 0),
         }
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Option<T>> {
         match bytes.split_first()? {
-            (0, rest) => rest.iter().all(|&b| b == 0).then_some(None),
+            (0, rest) => (rest.iter().fold(0, |any, &b| any | b) == 0).then_some(None),
             (1, rest) => T::get(rest).map(Some),
             _ => None,
         }
@@ -638,10 +648,12 @@ impl<T: Fixed> Fixed for Option<T> {
 
 impl<A: Fixed, B: Fixed> Fixed for (A, B) {
     const SIZE: usize = A::SIZE + B::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         self.0.put(out);
         self.1.put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<(A, B)> {
         let (a, b) = bytes.split_at_checked(A::SIZE)?;
         Some((A::get(a)?, B::get(b)?))
@@ -650,11 +662,13 @@ impl<A: Fixed, B: Fixed> Fixed for (A, B) {
 
 impl<T: Fixed + Copy + Default, const N: usize> Fixed for [T; N] {
     const SIZE: usize = N * T::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         for item in self {
             item.put(out);
         }
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<[T; N]> {
         let mut items = [T::default(); N];
         let mut chunks = bytes.chunks_exact(T::SIZE.max(1));
@@ -666,33 +680,35 @@ impl<T: Fixed + Copy + Default, const N: usize> Fixed for [T; N] {
 }
 
 /// The seconds of chrono's first and last instants: every `Ts` of a dataset came from
-/// a `DateTime<Utc>`.
-fn ts_range() -> std::ops::RangeInclusive<i64> {
-    chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp()
-        ..=chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp()
-}
+/// a `DateTime<Utc>`. Constants, so that checking an instant is two comparisons.
+const TS_SECS: std::ops::RangeInclusive<i64> = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp()
+    ..=chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp();
 
 impl Fixed for Ts {
     const SIZE: usize = 12;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         // `Ts` is packed: copy the fields out rather than borrow them.
         let (secs, nanos) = (self.secs, self.nanos);
         secs.put(out);
         nanos.put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Ts> {
         let secs = i64::get(bytes.get(..8)?)?;
         let nanos = u32::get(bytes.get(8..12)?)?;
         // Below 2e9: chrono keeps a leap second as nanos past 1e9.
-        (ts_range().contains(&secs) && nanos < 2_000_000_000).then_some(Ts { secs, nanos })
+        (TS_SECS.contains(&secs) && nanos < 2_000_000_000).then_some(Ts { secs, nanos })
     }
 }
 
 impl Fixed for Decimal {
     const SIZE: usize = 16;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.serialize());
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Decimal> {
         let raw: [u8; 16] = bytes.try_into().ok()?;
         let flags = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
@@ -704,9 +720,11 @@ impl Fixed for Decimal {
 
 impl Fixed for NaiveDate {
     const SIZE: usize = 4;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         self.num_days_from_ce().put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<NaiveDate> {
         NaiveDate::from_num_days_from_ce_opt(i32::get(bytes)?)
     }

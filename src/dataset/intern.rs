@@ -288,8 +288,8 @@ impl super::codec::Codec for Interner {
 /// Whether the keys cut from `text` by `ends` (checked to be in order and within
 /// `text`) strictly increase in [`order`]: the check a sorted interner read from a
 /// snapshot must pass. Millions of short ids at 1M customers, so keys of the same length
-/// are compared eight bytes at a time as big-endian numbers, without a `memcmp` call
-/// or `str` slicing per key.
+/// are compared as big-endian numbers (see [`same_length_less`]), without a `memcmp`
+/// call or `str` slicing per key.
 fn strictly_increasing(text: &[u8], ends: &[u32]) -> bool {
     let mut previous: &[u8] = &[];
     let mut start = 0usize;
@@ -300,7 +300,7 @@ fn strictly_increasing(text: &[u8], ends: &[u32]) -> bool {
         let less = match previous.len().cmp(&key.len()) {
             Ordering::Less => true,
             Ordering::Greater => false,
-            Ordering::Equal => i > 0 && same_length_less(previous, key),
+            Ordering::Equal => same_length_less(previous, key),
         };
         if !less && i > 0 {
             return false;
@@ -311,23 +311,19 @@ fn strictly_increasing(text: &[u8], ends: &[u32]) -> bool {
     true
 }
 
-/// `a < b` in byte order, for keys of the same length.
+/// `a < b` in byte order, for keys of the same length. From 8 to 16 bytes (most ids),
+/// two loads each: the first eight bytes and the last eight (overlapping when shorter
+/// than 16) as big-endian numbers; when the first eight are equal, so is the overlap,
+/// and the last eight decide.
 #[inline]
 fn same_length_less(a: &[u8], b: &[u8]) -> bool {
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (p, q) in (&mut x).zip(&mut y) {
-        let p = u64::from_be_bytes(p.try_into().unwrap_or([0; 8]));
-        let q = u64::from_be_bytes(q.try_into().unwrap_or([0; 8]));
-        if p != q {
-            return p < q;
-        }
+    let be = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
+    let len = a.len().min(b.len());
+    if (8..=16).contains(&len) {
+        let (a, b) = (&a[..len], &b[..len]);
+        return (be(&a[..8]), be(&a[len - 8..])) < (be(&b[..8]), be(&b[len - 8..]));
     }
-    for (p, q) in x.remainder().iter().zip(y.remainder()) {
-        if p != q {
-            return p < q;
-        }
-    }
-    false
+    a < b
 }
 
 /// For each key of `local`, the index of the same text in `target` (`None` when absent).
