@@ -155,11 +155,23 @@ pub(crate) trait Fixed: Sized {
     /// Encoded bytes.
     const SIZE: usize;
     /// Appends exactly `SIZE` bytes.
-    #[inline]
     fn put(&self, out: &mut Vec<u8>);
     /// Reads from exactly `SIZE` bytes; `None` for an invalid value.
-    #[inline]
     fn get(bytes: &[u8]) -> Option<Self>;
+    /// Appends the values of `bytes` (a whole number of `SIZE`-byte records) to `out`;
+    /// `false` at the first invalid one. Types whose every bit pattern is valid (the
+    /// integers) override it with one `extend` of known length, which the compiler
+    /// turns into a copy loop without a check per value.
+    #[inline]
+    fn get_all(bytes: &[u8], out: &mut Vec<Self>) -> bool {
+        for chunk in bytes.chunks_exact(Self::SIZE) {
+            match Self::get(chunk) {
+                Some(value) => out.push(value),
+                None => return false,
+            }
+        }
+        true
+    }
     /// Whether every reference of `rows` (just decoded) points inside its table.
     /// Types without references keep this default.
     #[inline]
@@ -373,8 +385,8 @@ impl<T: Fixed> Codec for Vec<T> {
             let bytes = input.available(T::SIZE)?;
             let k = left.min(bytes.len() / T::SIZE);
             let start = rows.len();
-            for chunk in bytes[..k * T::SIZE].chunks_exact(T::SIZE) {
-                rows.push(T::get(chunk).ok_or(BAD_VALUE)?);
+            if !T::get_all(&bytes[..k * T::SIZE], &mut rows) {
+                return Err(BAD_VALUE);
             }
             // The rows of this piece are still in cache.
             if !T::refs_within(&rows[start..], &bounds) {
@@ -555,6 +567,15 @@ macro_rules! fixed_int {
             #[inline]
             fn get(bytes: &[u8]) -> Option<$ty> {
                 Some(<$ty>::from_le_bytes(bytes.try_into().ok()?))
+            }
+            #[inline]
+            fn get_all(bytes: &[u8], out: &mut Vec<$ty>) -> bool {
+                out.extend(bytes.chunks_exact(size_of::<$ty>()).map(|chunk| {
+                    let mut raw = [0u8; size_of::<$ty>()];
+                    raw.copy_from_slice(chunk);
+                    <$ty>::from_le_bytes(raw)
+                }));
+                true
             }
         }
     )*};
