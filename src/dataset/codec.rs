@@ -512,6 +512,10 @@ macro_rules! fixed_record {
             }
             #[inline]
             fn get(bytes: &[u8]) -> Option<$ty> {
+                // A fixed-size array, so that every field's range is a constant and
+                // needs no bounds check.
+                let bytes: &[u8; <$ty as $crate::dataset::codec::Fixed>::SIZE] =
+                    bytes.try_into().ok()?;
                 let mut at = 0usize;
                 $(
                     let size = <$fty as $crate::dataset::codec::Fixed>::SIZE;
