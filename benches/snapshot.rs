@@ -9,10 +9,15 @@
 //! Both the build and the open read files (from the page cache after the first run),
 //! and both are timed up to the moment the `Dataset` is returned: the time to free it
 //! afterwards (a fifth of a second at 1M, the same for both) is not part of either, so
-//! both use `iter_with_large_drop`. The snapshot is written to
-//! `target/bench-data/snapshot-<customers>.crmsnap` and the built dataset is dropped
-//! before the build and open loops, so that one process holds at most one extra dataset
-//! (about 4 GB at 1M with the build's own peak).
+//! both use `iter_with_large_drop`. The CSV folders are cached under
+//! `target/bench-data/` as for benches/build.rs (or under `$CRM_BENCH_DATA`). The
+//! snapshot is written beside them as `snapshot-<customers>.crmsnap` (or under
+//! `$CRM_BENCH_SNAPSHOT_DIR`, for a read-only data folder) and removed at the end, and
+//! the built dataset is dropped before the build and open loops, so that one process
+//! holds at most one extra dataset (about 4 GB at 1M with the build's own peak).
+//!
+//! With `--features parallel` both the build and the open use two threads (the open
+//! reads the file's two halves at once), so the ratio stays like for like.
 
 use std::path::PathBuf;
 
@@ -30,8 +35,11 @@ fn sizes() -> Vec<usize> {
 
 /// The CSV folder for `customers` (the same cache as `benches/build.rs`) and its size.
 fn csv_dir(customers: usize) -> (PathBuf, u64) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("target/bench-data/csv-{customers}"));
+    let data = std::env::var_os("CRM_BENCH_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+        PathBuf::from,
+    );
+    let dir = data.join(format!("csv-{customers}"));
     let done = dir.join(".complete");
     if !done.exists() {
         let summary = SampleOptions::new(customers)
@@ -56,9 +64,8 @@ fn snapshot(c: &mut Criterion) {
     for customers in sizes() {
         let (dir, csv_bytes) = csv_dir(customers);
         let dataset = build(&dir);
-        let path = dir
-            .parent()
-            .unwrap()
+        let path = std::env::var_os("CRM_BENCH_SNAPSHOT_DIR")
+            .map_or_else(|| dir.parent().unwrap().to_owned(), PathBuf::from)
             .join(format!("snapshot-{customers}.crmsnap"));
         dataset.save(&path).unwrap();
         let snapshot_bytes = std::fs::metadata(&path).unwrap().len();

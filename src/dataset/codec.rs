@@ -17,6 +17,47 @@ pub(crate) type Bad = &'static str;
 pub(crate) const SHORT: Bad = "a length runs past the end of its section";
 pub(crate) const BAD_VALUE: Bad =
     "a value is out of range (an enum, bool, decimal, instant or date)";
+pub(crate) const BAD_REF: Bad = "a reference points past the end of what it refers to";
+
+/// The lengths of the tables that rows refer to, known from the sections decoded
+/// before (the format puts the referred-to tables first), so that a section's
+/// references are checked while its rows are still in the CPU's cache instead of in a
+/// second pass over the whole dataset. Each is 0 until its table is decoded: a
+/// reference checked too early fails, it never passes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Bounds {
+    /// Accepted customers (the customer id interner's keys).
+    pub(crate) customers: usize,
+    pub(crate) order_ids: usize,
+    pub(crate) products: usize,
+    pub(crate) refs: usize,
+    pub(crate) marketing_sources: usize,
+    pub(crate) product_types: usize,
+    pub(crate) staff: usize,
+    pub(crate) fanpages: usize,
+    pub(crate) campaigns: usize,
+}
+
+/// The largest of `ends(row)` over `rows`, position by position (zeros when empty),
+/// where an "end" is one past a reference (0 for none), so that every reference of
+/// the rows is in bounds exactly when each maximum is at most its table's length
+/// ([`within`]). A fold without an early exit: one branch per value would not run at
+/// memory speed over the hundreds of megabytes a large dataset holds.
+#[inline]
+pub(crate) fn max_ends<T, const N: usize>(rows: &[T], ends: impl Fn(&T) -> [u64; N]) -> [u64; N] {
+    rows.iter().fold([0; N], |mut max, row| {
+        for (m, e) in max.iter_mut().zip(ends(row)) {
+            *m = (*m).max(e);
+        }
+        max
+    })
+}
+
+/// Whether each maximum of [`max_ends`] is at most its bound.
+#[inline]
+pub(crate) fn within<const N: usize>(max: [u64; N], bounds: [usize; N]) -> bool {
+    max.iter().zip(bounds).all(|(&m, b)| m <= b as u64)
+}
 
 const P: u64 = 0x9E37_79B9_7F4A_7C15;
 const Q: u64 = 0xC2B2_AE3D_27D4_EB4F;
@@ -117,6 +158,27 @@ pub(crate) trait Fixed: Sized {
     fn put(&self, out: &mut Vec<u8>);
     /// Reads from exactly `SIZE` bytes; `None` for an invalid value.
     fn get(bytes: &[u8]) -> Option<Self>;
+    /// Appends the values of `bytes` (a whole number of `SIZE`-byte records) to `out`;
+    /// `false` at the first invalid one. Types whose every bit pattern is valid (the
+    /// integers) override it with one `extend` of known length, which the compiler
+    /// turns into a copy loop without a check per value.
+    #[inline]
+    fn get_all(bytes: &[u8], out: &mut Vec<Self>) -> bool {
+        for chunk in bytes.chunks_exact(Self::SIZE) {
+            match Self::get(chunk) {
+                Some(value) => out.push(value),
+                None => return false,
+            }
+        }
+        true
+    }
+    /// Whether every reference of `rows` (just decoded) points inside its table.
+    /// Types without references keep this default.
+    #[inline]
+    fn refs_within(rows: &[Self], bounds: &Bounds) -> bool {
+        let _ = (rows, bounds);
+        true
+    }
 }
 
 /// A value with a variable encoded size.
@@ -164,6 +226,8 @@ pub(crate) struct Input<'r> {
     /// a count may be reserved at once.
     trusted: bool,
     stop: Option<Stop>,
+    /// What the section's rows may refer to ([`Fixed::refs_within`]).
+    pub(crate) bounds: Bounds,
 }
 
 impl<'r> Input<'r> {
@@ -185,6 +249,7 @@ impl<'r> Input<'r> {
             sum: Checksum::new(),
             trusted,
             stop: None,
+            bounds: Bounds::default(),
         }
     }
 
@@ -315,11 +380,17 @@ impl<T: Fixed> Codec for Vec<T> {
         let n = input.count(T::SIZE)?;
         let mut rows = Vec::with_capacity(input.capacity(n, T::SIZE));
         let mut left = n;
+        let bounds = input.bounds;
         while left > 0 {
             let bytes = input.available(T::SIZE)?;
             let k = left.min(bytes.len() / T::SIZE);
-            for chunk in bytes[..k * T::SIZE].chunks_exact(T::SIZE) {
-                rows.push(T::get(chunk).ok_or(BAD_VALUE)?);
+            let start = rows.len();
+            if !T::get_all(&bytes[..k * T::SIZE], &mut rows) {
+                return Err(BAD_VALUE);
+            }
+            // The rows of this piece are still in cache.
+            if !T::refs_within(&rows[start..], &bounds) {
+                return Err(BAD_REF);
             }
             input.advance(k * T::SIZE);
             left -= k;
@@ -425,8 +496,13 @@ codec_vec!(String);
 
 /// A struct of fixed-size fields as one fixed-size record: one line per field, and the
 /// struct expression makes a forgotten field a compile error.
+///
+/// An optional `refs |row, bounds| [ends] <= [lengths]` checks the row's references
+/// ([`Fixed::refs_within`]): each end is one past a reference (0 for none), each length
+/// comes from `bounds`.
 macro_rules! fixed_record {
-    ($ty:ident { $($field:ident: $fty:ty),* $(,)? }) => {
+    ($ty:ident { $($field:ident: $fty:ty),* $(,)? }
+        $(refs |$row:ident, $bounds:ident| [$($end:expr),* $(,)?] <= [$($len:expr),* $(,)?])?) => {
         impl $crate::dataset::codec::Fixed for $ty {
             const SIZE: usize = 0 $(+ <$fty as $crate::dataset::codec::Fixed>::SIZE)*;
             #[inline]
@@ -436,6 +512,10 @@ macro_rules! fixed_record {
             }
             #[inline]
             fn get(bytes: &[u8]) -> Option<$ty> {
+                // A fixed-size array, so that every field's range is a constant and
+                // needs no bounds check.
+                let bytes: &[u8; <$ty as $crate::dataset::codec::Fixed>::SIZE] =
+                    bytes.try_into().ok()?;
                 let mut at = 0usize;
                 $(
                     let size = <$fty as $crate::dataset::codec::Fixed>::SIZE;
@@ -447,6 +527,15 @@ macro_rules! fixed_record {
                 let _ = at;
                 Some($ty { $($field),* })
             }
+            $(
+            #[inline]
+            fn refs_within(rows: &[$ty], $bounds: &$crate::dataset::codec::Bounds) -> bool {
+                $crate::dataset::codec::within(
+                    $crate::dataset::codec::max_ends(rows, |$row: &$ty| [$($end),*]),
+                    [$($len),*],
+                )
+            }
+            )?
         }
     };
 }
@@ -483,6 +572,15 @@ macro_rules! fixed_int {
             fn get(bytes: &[u8]) -> Option<$ty> {
                 Some(<$ty>::from_le_bytes(bytes.try_into().ok()?))
             }
+            #[inline]
+            fn get_all(bytes: &[u8], out: &mut Vec<$ty>) -> bool {
+                out.extend(bytes.chunks_exact(size_of::<$ty>()).map(|chunk| {
+                    let mut raw = [0u8; size_of::<$ty>()];
+                    raw.copy_from_slice(chunk);
+                    <$ty>::from_le_bytes(raw)
+                }));
+                true
+            }
         }
     )*};
 }
@@ -490,9 +588,11 @@ fixed_int!(u8, u32, u64, i32, i64);
 
 impl Fixed for bool {
     const SIZE: usize = 1;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<bool> {
         match bytes {
             [0] => Some(false),
@@ -507,9 +607,11 @@ macro_rules! fixed_enum {
     ($($ty:ty),*) => {$(
         impl Fixed for $ty {
             const SIZE: usize = 1;
+            #[inline]
             fn put(&self, out: &mut Vec<u8>) {
                 out.push(*self as u8);
             }
+            #[inline]
             fn get(bytes: &[u8]) -> Option<$ty> {
                 <$ty>::ALL.get(usize::from(*bytes.first()?)).copied()
             }
@@ -529,12 +631,14 @@ fixed_enum!(
 
 impl Fixed for Origin {
     const SIZE: usize = 1;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(match self {
             Origin::CsvLine => 0,
             Origin::PushedRow => 1,
         });
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Origin> {
         match bytes {
             [0] => Some(Origin::CsvLine),
@@ -547,6 +651,7 @@ impl Fixed for Origin {
 /// `None` as a zero tag and zero bytes, `Some` as tag 1 and the value.
 impl<T: Fixed> Fixed for Option<T> {
     const SIZE: usize = 1 + T::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         match self {
             Some(value) => {
@@ -556,9 +661,10 @@ impl<T: Fixed> Fixed for Option<T> {
             None => out.resize(out.len() + Self::SIZE, 0),
         }
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Option<T>> {
         match bytes.split_first()? {
-            (0, rest) => rest.iter().all(|&b| b == 0).then_some(None),
+            (0, rest) => (rest.iter().fold(0, |any, &b| any | b) == 0).then_some(None),
             (1, rest) => T::get(rest).map(Some),
             _ => None,
         }
@@ -567,10 +673,12 @@ impl<T: Fixed> Fixed for Option<T> {
 
 impl<A: Fixed, B: Fixed> Fixed for (A, B) {
     const SIZE: usize = A::SIZE + B::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         self.0.put(out);
         self.1.put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<(A, B)> {
         let (a, b) = bytes.split_at_checked(A::SIZE)?;
         Some((A::get(a)?, B::get(b)?))
@@ -579,11 +687,13 @@ impl<A: Fixed, B: Fixed> Fixed for (A, B) {
 
 impl<T: Fixed + Copy + Default, const N: usize> Fixed for [T; N] {
     const SIZE: usize = N * T::SIZE;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         for item in self {
             item.put(out);
         }
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<[T; N]> {
         let mut items = [T::default(); N];
         let mut chunks = bytes.chunks_exact(T::SIZE.max(1));
@@ -595,33 +705,35 @@ impl<T: Fixed + Copy + Default, const N: usize> Fixed for [T; N] {
 }
 
 /// The seconds of chrono's first and last instants: every `Ts` of a dataset came from
-/// a `DateTime<Utc>`.
-fn ts_range() -> std::ops::RangeInclusive<i64> {
-    chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp()
-        ..=chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp()
-}
+/// a `DateTime<Utc>`. Constants, so that checking an instant is two comparisons.
+const TS_SECS: std::ops::RangeInclusive<i64> = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp()
+    ..=chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp();
 
 impl Fixed for Ts {
     const SIZE: usize = 12;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         // `Ts` is packed: copy the fields out rather than borrow them.
         let (secs, nanos) = (self.secs, self.nanos);
         secs.put(out);
         nanos.put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Ts> {
         let secs = i64::get(bytes.get(..8)?)?;
         let nanos = u32::get(bytes.get(8..12)?)?;
         // Below 2e9: chrono keeps a leap second as nanos past 1e9.
-        (ts_range().contains(&secs) && nanos < 2_000_000_000).then_some(Ts { secs, nanos })
+        (TS_SECS.contains(&secs) && nanos < 2_000_000_000).then_some(Ts { secs, nanos })
     }
 }
 
 impl Fixed for Decimal {
     const SIZE: usize = 16;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.serialize());
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<Decimal> {
         let raw: [u8; 16] = bytes.try_into().ok()?;
         let flags = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
@@ -633,9 +745,11 @@ impl Fixed for Decimal {
 
 impl Fixed for NaiveDate {
     const SIZE: usize = 4;
+    #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         self.num_days_from_ce().put(out);
     }
+    #[inline]
     fn get(bytes: &[u8]) -> Option<NaiveDate> {
         NaiveDate::from_num_days_from_ce_opt(i32::get(bytes)?)
     }
