@@ -162,16 +162,9 @@ impl DatasetBuilder {
         in_batches(
             rows,
             |c| {
-                [
-                    &c.name,
-                    &c.phone,
-                    &c.email,
-                    &c.zalo_id,
-                    &c.facebook_id,
-                    &c.notes,
-                ]
-                .into_iter()
-                .fold(first_byte(&c.id), |x, t| x ^ first_byte_opt(t))
+                c.optional_texts()
+                    .into_iter()
+                    .fold(first_byte(&c.id), |x, t| x ^ first_byte_opt(t))
             },
             |c| self.stage.push_customer(c),
         );

@@ -731,15 +731,7 @@ impl Stage {
             source: c.source,
             gender: c.gender,
             birth_date: c.birth_date,
-            text: [
-                &c.name,
-                &c.phone,
-                &c.email,
-                &c.zalo_id,
-                &c.facebook_id,
-                &c.notes,
-            ]
-            .map(optional),
+            text: c.optional_texts().map(optional),
         });
         stage_struct(
             &mut self.customers,

@@ -75,6 +75,19 @@ impl Customer {
         }
     }
 
+    /// The optional text fields in the order a staged customer row stores them: name,
+    /// phone, e-mail, Zalo id, Facebook id, notes.
+    pub(crate) fn optional_texts(&self) -> [&Option<String>; 6] {
+        [
+            &self.name,
+            &self.phone,
+            &self.email,
+            &self.zalo_id,
+            &self.facebook_id,
+            &self.notes,
+        ]
+    }
+
     /// Sets the full name.
     #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Customer {
