@@ -264,31 +264,72 @@ fn plan(
     segs
 }
 
-/// New run offsets for groups laid out as `pieces` (old group ranges, fresh group ranges
-/// whose sizes are `fresh_counts`), from the old offsets `old` (one per group plus one).
-fn new_runs(old: &[u32], pieces: &[Piece], fresh_counts: &[u32]) -> Vec<u32> {
-    let groups: usize = pieces.iter().map(Piece::len).sum();
-    let mut runs = Vec::with_capacity(groups + 1);
+/// Rewrites run offsets `runs` (one per group plus one) in place for groups laid out as
+/// `pieces` (old group ranges, and fresh group ranges whose sizes are `fresh_counts`).
+/// The offsets move with the [`splice`](splice::splice_visit) of the groups and are
+/// fixed up as they land (shifted by their piece's displacement, or counted up for
+/// fresh groups): no fresh memory, no second pass, nothing before the first change read.
+fn splice_runs(runs: &mut Vec<u32>, pieces: &[Piece], fresh_counts: &[u32]) {
+    // What each piece adds to its old offsets (old pieces), or its first offset (fresh
+    // pieces), read before the splice overwrites them.
+    let mut shift = Vec::with_capacity(pieces.len());
     let mut base = 0u32;
     for piece in pieces {
         match piece {
             Piece::Old(r) => {
-                let (Some(&start), Some(&end)) = (old.get(r.start), old.get(r.end)) else {
-                    continue;
-                };
-                runs.extend(old[r.clone()].iter().map(|&x| x - start + base));
-                base += end - start;
+                let start = runs.get(r.start).copied().unwrap_or(0);
+                let end = runs.get(r.end).copied().unwrap_or(0);
+                shift.push(base.wrapping_sub(start));
+                base = base.wrapping_add(end.wrapping_sub(start));
             }
             Piece::Fresh(r) => {
+                shift.push(base);
                 for &count in fresh_counts.get(r.clone()).unwrap_or_default() {
-                    runs.push(base);
-                    base += count;
+                    base = base.wrapping_add(count);
                 }
             }
         }
     }
+    runs.pop();
+    // Fresh groups' offsets are written by the visitor; zeros hold their places.
+    let fresh_groups: usize = pieces
+        .iter()
+        .filter(|p| matches!(p, Piece::Fresh(_)))
+        .map(Piece::len)
+        .sum();
+    let destinations: Vec<usize> = pieces
+        .iter()
+        .scan(0, |at, piece| {
+            let to = *at;
+            *at += piece.len();
+            Some(to)
+        })
+        .collect();
+    splice::splice_visit(runs, pieces, &vec![0; fresh_groups], |i, to, slots| {
+        let (Some(piece), Some(&shift)) = (pieces.get(i), shift.get(i)) else {
+            return;
+        };
+        match piece {
+            Piece::Old(_) => {
+                if shift != 0 {
+                    for x in slots {
+                        *x = x.wrapping_add(shift);
+                    }
+                }
+            }
+            Piece::Fresh(r) => {
+                // A fresh piece is visited whole.
+                let first = destinations.get(i).map_or(0, |&d| to - d);
+                let counts = fresh_counts.get(r.start + first..).unwrap_or_default();
+                let mut at = shift;
+                for (x, &count) in slots.iter_mut().zip(counts) {
+                    *x = at;
+                    at = at.wrapping_add(count);
+                }
+            }
+        }
+    });
     runs.push(base);
-    runs
 }
 
 /// Appends `piece` to `pieces`, joining it to the previous fresh piece when contiguous.
@@ -1164,8 +1205,6 @@ impl Dataset {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut added_inbound = Vec::new();
         let mut added_engagement = Vec::new();
-        let mut first_changed = None;
-        let mut position = 0usize;
         let old_line_start =
             |order: u32| self.line_runs.get(order as usize).copied().unwrap_or(0) as usize;
         for seg in &segs {
@@ -1185,13 +1224,8 @@ impl Dataset {
                                 ..self.interaction_runs[r.end] as usize,
                         ),
                     );
-                    if position != r.start {
-                        first_changed.get_or_insert(position);
-                    }
-                    position += r.len();
                 }
                 &Seg::Fresh(r) => {
-                    first_changed.get_or_insert(position);
                     let (t, run) = (&touched[r], &runs[r]);
                     let k = fresh_customers.len();
                     fresh_customers.push(t.row);
@@ -1225,20 +1259,9 @@ impl Dataset {
                         &fresh_interactions[i..],
                         &mut added_inbound,
                     );
-                    position += 1;
                 }
             }
         }
-
-        // Order-space pieces for the line runs (one group per order).
-        let order_groups = order_pieces.clone();
-        let new_order_runs = new_runs(&self.order_runs, &customer_pieces, &fresh_order_counts);
-        let new_interaction_runs = new_runs(
-            &self.interaction_runs,
-            &customer_pieces,
-            &fresh_interaction_counts,
-        );
-        let new_line_runs = new_runs(&self.line_runs, &order_groups, &fresh_line_counts);
 
         let mut fresh_order_runs = vec![0u32];
         for &c in &fresh_order_counts {
@@ -1260,7 +1283,24 @@ impl Dataset {
             &fresh_interactions,
         );
 
-        splice::splice(&mut self.customers, &customer_pieces, &fresh_customers);
+        // Customers, and the index of each customer that moved or is fresh, found while
+        // its row is in the cache.
+        let by_load = &mut self.customer_by_load;
+        splice::splice_visit(
+            &mut self.customers,
+            &customer_pieces,
+            &fresh_customers,
+            |i, to, rows| {
+                if matches!(customer_pieces.get(i), Some(Piece::Old(r)) if r.start == to) {
+                    return;
+                }
+                for (idx, row) in (to..).zip(rows.iter()) {
+                    if let Some(slot) = by_load.get_mut(row.load as usize) {
+                        *slot = CustomerIdx(idx as u32);
+                    }
+                }
+            },
+        );
 
         splice::splice(
             &mut self.last_order_secs,
@@ -1298,17 +1338,13 @@ impl Dataset {
             &interaction_pieces,
             &fresh_keys,
         );
-        self.order_runs = new_order_runs;
-        self.interaction_runs = new_interaction_runs;
-        self.line_runs = new_line_runs;
-        if let Some(first) = first_changed {
-            for (idx, row) in self.customers.iter().enumerate().skip(first) {
-                if let Some(slot) = self.customer_by_load.get_mut(row.load as usize) {
-                    *slot = CustomerIdx(idx as u32);
-                }
-            }
-        }
-
+        splice_runs(&mut self.order_runs, &customer_pieces, &fresh_order_counts);
+        splice_runs(
+            &mut self.interaction_runs,
+            &customer_pieces,
+            &fresh_interaction_counts,
+        );
+        splice_runs(&mut self.line_runs, &order_pieces, &fresh_line_counts);
         self.inbound.update(removed_inbound, added_inbound);
 
         self.engagement.update(removed_engagement, added_engagement);
@@ -1327,7 +1363,7 @@ impl Dataset {
         }
         let sources = merge_keys(&stage.keys.source, &mut self.marketing_sources);
         let types = merge_keys(&stage.keys.product_type, &mut self.product_types);
-        let mut replaced_keys: HashSet<u32> = HashSet::new();
+        let mut replaced_keys: Vec<u32> = Vec::new();
         let mut fresh: Vec<(DealRow, u32)> = Vec::with_capacity(valid.len());
         for &row in valid {
             let Some(d) = stage.rows.get(row as usize) else {
@@ -1336,7 +1372,7 @@ impl Dataset {
             let id = stage.ids.resolve(row);
             let key = match self.ids.deals.get(id) {
                 Some(key) => {
-                    replaced_keys.insert(key);
+                    replaced_keys.push(key);
                     tables[Table::Deals.index()].replaced += 1;
                     key
                 }
@@ -1365,17 +1401,32 @@ impl Dataset {
                 key,
             ));
         }
+        // The positions of the replaced deals: one pass over the keys, testing a bit each.
         let removed: Vec<usize> = if replaced_keys.is_empty() {
             Vec::new()
         } else {
+            let mut replaced = vec![0u64; self.ids.deals.len().div_ceil(64)];
+            for &key in &replaced_keys {
+                if let Some(word) = replaced.get_mut(key as usize / 64) {
+                    *word |= 1 << (key % 64);
+                }
+            }
             self.ids
                 .deal_keys
                 .iter()
                 .enumerate()
-                .filter(|(_, key)| replaced_keys.contains(*key))
+                .filter(|&(_, &key)| {
+                    replaced
+                        .get(key as usize / 64)
+                        .is_some_and(|word| word >> (key % 64) & 1 == 1)
+                })
                 .map(|(p, _)| p)
                 .collect()
         };
+        let removed_rows: Vec<(u32, DealRow)> = removed
+            .iter()
+            .filter_map(|&p| Some((p as u32, *self.deals.get(p)?)))
+            .collect();
         fresh.sort_by_key(|(d, key)| (d.created_at, *key));
         let n_old = self.deals.len();
         let inserted: Vec<(usize, usize)> = fresh
@@ -1396,18 +1447,18 @@ impl Dataset {
             })
             .collect();
         let segs = plan(n_old, &removed, &inserted, &[]);
-        let mut old_to_new = vec![u32::MAX; n_old];
         let mut pieces = Vec::new();
         let mut fresh_rows = Vec::with_capacity(fresh.len());
         let mut fresh_keys = Vec::with_capacity(fresh.len());
         let mut added = Vec::with_capacity(fresh.len());
+        // Whether a kept deal changes position (a deal inserted before it, or moving
+        // past it): then every index entry is renumbered.
+        let mut shifted = false;
         let mut position = 0usize;
         for seg in &segs {
             match seg {
                 Seg::Old(r) => {
-                    for (offset, slot) in old_to_new[r.clone()].iter_mut().enumerate() {
-                        *slot = (position + offset) as u32;
-                    }
+                    shifted |= position != r.start;
                     push_piece(&mut pieces, Piece::Old(r.clone()));
                     position += r.len();
                 }
@@ -1423,6 +1474,30 @@ impl Dataset {
         }
         splice::splice(&mut self.deals, &pieces, &fresh_rows);
         splice::splice(&mut self.ids.deal_keys, &pieces, &fresh_keys);
+        if !shifted {
+            // Deals replaced where they were, or added after every kept one: the kept
+            // deals' entries stay as they are.
+            self.deal_index.replace(&self.deals, &removed_rows, &added);
+            return;
+        }
+        let mut old_to_new = vec![u32::MAX; n_old];
+        let mut position = 0usize;
+        for seg in &segs {
+            match seg {
+                Seg::Old(r) => {
+                    for (offset, slot) in old_to_new
+                        .get_mut(r.clone())
+                        .unwrap_or_default()
+                        .iter_mut()
+                        .enumerate()
+                    {
+                        *slot = (position + offset) as u32;
+                    }
+                    position += r.len();
+                }
+                Seg::Fresh(_) => position += 1,
+            }
+        }
         self.deal_index.update(&self.deals, &old_to_new, &added);
     }
 

@@ -203,6 +203,66 @@ impl DealIndex {
         }
     }
 
+    /// Brings the index up to date after [`Dataset::apply`](super::Dataset::apply)
+    /// rewrote `deals` without moving any deal it kept (deals replaced where they were,
+    /// new ones after every kept one): removes the entries of the deals of `removed`
+    /// (their old position and row) and adds those of the deals at positions `added`.
+    /// Cost: a binary search per entry changed and the `memmove`s from the first change
+    /// on; the other entries are not read.
+    pub(crate) fn replace(&mut self, deals: &[DealRow], removed: &[(u32, DealRow)], added: &[u32]) {
+        for stage in [
+            DealStage::HandedOver,
+            DealStage::Opportunity,
+            DealStage::Won,
+        ] {
+            let won = stage == DealStage::Won;
+            let events = match stage {
+                DealStage::HandedOver => &mut self.handed_over,
+                DealStage::Opportunity => &mut self.opportunity,
+                DealStage::Won => &mut self.won,
+            };
+            let mut gone: Vec<(Ts, u32)> = removed
+                .iter()
+                .filter_map(|(position, deal)| Some((stage.at(deal)?, *position)))
+                .collect();
+            gone.sort_unstable();
+            let mut fresh: Vec<StageEvent> = added
+                .iter()
+                .filter_map(|&p| {
+                    let deal = deals.get(p as usize)?;
+                    let at = stage.at(deal)?;
+                    Some(StageEvent {
+                        secs: at.secs,
+                        nanos: at.nanos,
+                        position: p,
+                        source: deal.source,
+                        product_type: deal.product_type,
+                    })
+                })
+                .collect();
+            fresh.sort_unstable_by_key(|e| (e.at(), e.position));
+            if gone.is_empty() && fresh.is_empty() {
+                continue;
+            }
+            let keys: Vec<(Ts, u32)> = fresh.iter().map(|e| (e.at(), e.position)).collect();
+            let pieces =
+                super::splice::replacement_pieces(events, &gone, &keys, |e| (e.at(), e.position));
+            super::splice::splice(events, &pieces, &fresh);
+            if won {
+                let revenues: Vec<Decimal> = fresh
+                    .iter()
+                    .map(|e| {
+                        deals
+                            .get(e.position as usize)
+                            .and_then(|d| d.revenue)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                super::splice::splice(&mut self.won_revenue, &pieces, &revenues);
+            }
+        }
+    }
+
     /// The deals won in `range` (half-open), with their revenue, in (instant, position)
     /// order.
     pub(crate) fn won_between(&self, range: &Range<Ts>) -> impl Iterator<Item = Win<'_>> {

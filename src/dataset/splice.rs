@@ -35,30 +35,10 @@ impl Piece {
 /// increasing order, and so are their destinations).
 pub(crate) fn splice<T: Copy>(v: &mut Vec<T>, pieces: &[Piece], fresh: &[T]) {
     let new_len: usize = pieces.iter().map(Piece::len).sum();
-    let old_len = v.len();
-    if new_len > old_len {
-        // Old pieces never repeat a row, so the fresh rows are at least the growth;
-        // they only fill the new room until it is written below.
-        let grow = new_len - old_len;
-        // Headroom of 1/32 when the vector must move: a later batch then grows it in
-        // place, instead of paying a reallocation and the page faults of fresh memory
-        // (which cost as much as the move itself).
-        if v.capacity() < new_len {
-            v.reserve_exact(grow.max(old_len / 32));
-        }
-        let filler = fresh.get(..grow).unwrap_or(fresh);
-        v.extend_from_slice(filler);
-        if v.len() < new_len {
-            // Not reachable with well-formed pieces; stay in bounds regardless.
-            return;
-        }
+    if !grow_for(v, new_len, fresh) {
+        return;
     }
-    let mut destinations = Vec::with_capacity(pieces.len());
-    let mut at = 0;
-    for piece in pieces {
-        destinations.push(at);
-        at += piece.len();
-    }
+    let destinations = destinations(pieces);
     for (piece, &to) in pieces.iter().zip(&destinations) {
         if let Piece::Old(r) = piece
             && to < r.start
@@ -82,6 +62,121 @@ pub(crate) fn splice<T: Copy>(v: &mut Vec<T>, pieces: &[Piece], fresh: &[T]) {
         }
     }
     v.truncate(new_len);
+}
+
+/// Rows per block of [`splice_visit`]: about 32 KiB, so that a block just moved is
+/// still in the cache when it is visited.
+fn block_rows<T>() -> usize {
+    (32 * 1024 / size_of::<T>().max(1)).max(1)
+}
+
+/// [`splice`], calling `visit(piece, to, rows)` on the rows of each piece once they are
+/// in place (`rows` is `v[to..to + rows.len()]`, a block of piece number `piece`): for
+/// the pieces that move, block by block right after each block moved, while it is
+/// still in the cache; for the others (fresh pieces, and old pieces left where they
+/// were) once. A visitor that fixes up moved rows (positions, offsets) then costs no
+/// second pass over memory. `visit` may change the rows it is given: no later move
+/// reads them.
+pub(crate) fn splice_visit<T: Copy>(
+    v: &mut Vec<T>,
+    pieces: &[Piece],
+    fresh: &[T],
+    mut visit: impl FnMut(usize, usize, &mut [T]),
+) {
+    let new_len: usize = pieces.iter().map(Piece::len).sum();
+    if !grow_for(v, new_len, fresh) {
+        return;
+    }
+    let destinations = destinations(pieces);
+    let block = block_rows::<T>();
+    // Left moves front to back, each in blocks front to back; right moves back to
+    // front, in blocks back to front. A block's destination is never a later source
+    // (sources left of a right move end before its destination, and sources right of
+    // a left move start after its destination), so a visited block stays as visited.
+    for (i, (piece, &to)) in pieces.iter().zip(&destinations).enumerate() {
+        if let Piece::Old(r) = piece
+            && to < r.start
+        {
+            let mut s = 0;
+            while s < r.len() {
+                let e = (s + block).min(r.len());
+                v.copy_within(r.start + s..r.start + e, to + s);
+                if let Some(rows) = v.get_mut(to + s..to + e) {
+                    visit(i, to + s, rows);
+                }
+                s = e;
+            }
+        }
+    }
+    for (i, (piece, &to)) in pieces.iter().zip(&destinations).enumerate().rev() {
+        if let Piece::Old(r) = piece
+            && to > r.start
+        {
+            let mut e = r.len();
+            while e > 0 {
+                let s = e.saturating_sub(block);
+                v.copy_within(r.start + s..r.start + e, to + s);
+                if let Some(rows) = v.get_mut(to + s..to + e) {
+                    visit(i, to + s, rows);
+                }
+                e = s;
+            }
+        }
+    }
+    for (i, (piece, &to)) in pieces.iter().zip(&destinations).enumerate() {
+        match piece {
+            Piece::Fresh(r) => {
+                if let (Some(target), Some(source)) =
+                    (v.get_mut(to..to + r.len()), fresh.get(r.clone()))
+                {
+                    target.copy_from_slice(source);
+                    visit(i, to, target);
+                }
+            }
+            Piece::Old(r) if to == r.start => {
+                if let Some(rows) = v.get_mut(to..to + r.len()) {
+                    visit(i, to, rows);
+                }
+            }
+            Piece::Old(_) => {}
+        }
+    }
+    v.truncate(new_len);
+}
+
+/// Where each piece starts in the spliced vector.
+fn destinations(pieces: &[Piece]) -> Vec<usize> {
+    let mut destinations = Vec::with_capacity(pieces.len());
+    let mut at = 0;
+    for piece in pieces {
+        destinations.push(at);
+        at += piece.len();
+    }
+    destinations
+}
+
+/// Makes `v` at least `new_len` long for a splice (growing it with headroom, the new
+/// room filled with fresh rows until written); `false` when the pieces are malformed.
+fn grow_for<T: Copy>(v: &mut Vec<T>, new_len: usize, fresh: &[T]) -> bool {
+    let old_len = v.len();
+    if new_len > old_len {
+        // Old pieces never repeat a row, so the fresh rows are at least the growth;
+        // they only fill the new room until it is written below.
+        let grow = new_len - old_len;
+        // Headroom of 1/32 when the vector must move: a later batch then grows it in
+        // place, instead of paying a reallocation and the page faults of fresh memory
+        // (which cost as much as the move itself).
+        if v.capacity() < new_len {
+            v.reserve_exact(grow.max(old_len / 32));
+        }
+        let filler = fresh.get(..grow).unwrap_or(fresh);
+        v.extend_from_slice(filler);
+        if v.len() < new_len {
+            // Not reachable with well-formed pieces; stay in bounds regardless.
+            return false;
+        }
+    }
+    true
 }
 
 /// The pieces that insert `fresh` rows at positions `at` of a vector of `len` rows:
@@ -132,14 +227,29 @@ pub(crate) fn replace_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T], added
     if removed.is_empty() && added.is_empty() {
         return;
     }
+    let pieces = replacement_pieces(v, removed, added, |e| *e);
+    splice(v, &pieces, added);
+}
+
+/// The pieces that remove from `v` (sorted by `key`) one entry of each key of `removed`
+/// and insert fresh entry `k` (of key `added[k]`) after the entries of an equal key
+/// (`removed` and `added` sorted; a removed key not in `v` is ignored), for [`splice`]
+/// with the added entries as its fresh rows. Cost: a binary search per changed entry;
+/// nothing else of `v` is read.
+pub(crate) fn replacement_pieces<T, K: Ord>(
+    v: &[T],
+    removed: &[K],
+    added: &[K],
+    key: impl Fn(&T) -> K,
+) -> Vec<Piece> {
     let mut gone = Vec::with_capacity(removed.len());
     let mut floor = 0;
     for r in removed {
         let p = floor
             + v.get(floor..)
                 .unwrap_or_default()
-                .partition_point(|e| e < r);
-        if v.get(p) == Some(r) {
+                .partition_point(|e| key(e) < *r);
+        if v.get(p).is_some_and(|e| key(e) == *r) {
             gone.push(p);
             floor = p + 1;
         }
@@ -161,7 +271,7 @@ pub(crate) fn replace_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T], added
         }
     };
     for (k, a) in added.iter().enumerate() {
-        let at = v.partition_point(|e| e <= a).max(cursor);
+        let at = v.partition_point(|e| key(e) <= *a).max(cursor);
         old(&mut pieces, &mut cursor, at);
         match pieces.last_mut() {
             Some(Piece::Fresh(r)) if r.end == k => r.end = k + 1,
@@ -169,7 +279,7 @@ pub(crate) fn replace_sorted<T: Copy + Ord>(v: &mut Vec<T>, removed: &[T], added
         }
     }
     old(&mut pieces, &mut cursor, len);
-    splice(v, &pieces, added);
+    pieces
 }
 
 /// Cancels the entries common to two sorted multisets (an entry removed and added
@@ -254,6 +364,56 @@ mod tests {
         let mut empty: Vec<u32> = Vec::new();
         splice(&mut empty, &[Piece::Fresh(0..2)], &fresh);
         assert_eq!(empty, [100, 101]);
+    }
+
+    #[test]
+    fn splice_visit_visits_every_row_once_in_place_across_blocks() {
+        // 4 KiB rows: 8 rows per block, so pieces span several blocks.
+        type Row = [u32; 1024];
+        let row = |x: u32| -> Row {
+            let mut r = [0; 1024];
+            r[0] = x;
+            r
+        };
+        let v: Vec<Row> = (0..40).map(row).collect();
+        let fresh: Vec<Row> = (100..120).map(row).collect();
+        let cases = [
+            vec![Piece::Fresh(0..3), Piece::Old(0..40)],
+            vec![
+                Piece::Old(0..4),
+                Piece::Old(27..31),
+                Piece::Fresh(0..13),
+                Piece::Old(31..40),
+            ],
+            vec![
+                Piece::Old(0..2),
+                Piece::Fresh(0..2),
+                Piece::Old(2..25),
+                Piece::Old(35..40),
+                Piece::Fresh(2..20),
+            ],
+            vec![Piece::Old(0..10), Piece::Old(11..40), Piece::Fresh(0..1)],
+        ];
+        for pieces in cases {
+            let mut w = v.clone();
+            let mut seen = vec![0; pieces.iter().map(Piece::len).sum()];
+            splice_visit(&mut w, &pieces, &fresh, |_, to, rows| {
+                for (k, r) in rows.iter_mut().enumerate() {
+                    seen[to + k] += 1;
+                    r[0] += 1000;
+                }
+            });
+            let firsts: Vec<u32> = w.iter().map(|r| r[0]).collect();
+            let mut expected = Vec::new();
+            for p in &pieces {
+                match p {
+                    Piece::Old(r) => expected.extend(r.clone().map(|x| x as u32 + 1000)),
+                    Piece::Fresh(r) => expected.extend(r.clone().map(|x| x as u32 + 1100)),
+                }
+            }
+            assert_eq!(firsts, expected, "{pieces:?}");
+            assert!(seen.iter().all(|&n| n == 1), "{pieces:?}");
+        }
     }
 
     #[test]

@@ -227,3 +227,62 @@ fn a_staff_row_for_an_id_only_referenced_renumbers_keys() {
     assert_eq!(d.staff.id(key), "NV9");
     assert_eq!(d.staff.info(key).map(String::as_str), Some("Binh"));
 }
+
+#[test]
+fn deals_replaced_where_they_are_and_added_last_keep_the_other_index_entries() {
+    let mut d = base();
+    let mut changes = DatasetBuilder::new();
+    changes.push_deal(
+        &Deal::new("DL2", at(10), "zalo_ads")
+            .handed_over_at(at(11))
+            .opportunity_at(at(11))
+            .won_at(at(12))
+            .revenue(Decimal::from(500)),
+    );
+    changes.push_deal(
+        &Deal::new("DL3", at(11), "facebook_ads")
+            .handed_over_at(at(11))
+            .opportunity_at(at(12))
+            .won_at(at(12))
+            .revenue(Decimal::from(700)),
+    );
+    let summary = d.apply(changes).unwrap();
+    assert_eq!(summary.table(Table::Deals).inserted, 2);
+    assert_consistent(&d);
+    // DL1 reaches new stages in its place, DL2 keeps its stages with a new revenue, DL4
+    // comes after every deal: no kept deal moves.
+    let mut changes = DatasetBuilder::new();
+    changes.push_deal(
+        &Deal::new("DL1", at(4), "facebook_ads")
+            .handed_over_at(at(5))
+            .opportunity_at(at(6))
+            .won_at(at(12))
+            .revenue(Decimal::from(900)),
+    );
+    changes.push_deal(
+        &Deal::new("DL2", at(10), "zalo_ads")
+            .handed_over_at(at(11))
+            .opportunity_at(at(11))
+            .won_at(at(12))
+            .revenue(Decimal::from(501)),
+    );
+    changes.push_deal(&Deal::new("DL4", at(20), "zalo_ads").handed_over_at(at(21)));
+    let summary = d.apply(changes).unwrap();
+    assert_eq!(summary.table(Table::Deals).replaced, 2);
+    assert_eq!(summary.table(Table::Deals).inserted, 1);
+    assert_consistent(&d);
+    assert_eq!(d.deal_count(), 4);
+    // DL2 loses its stages where it is.
+    let mut changes = DatasetBuilder::new();
+    changes.push_deal(&Deal::new("DL2", at(10), "zalo_ads"));
+    let summary = d.apply(changes).unwrap();
+    assert_eq!(summary.table(Table::Deals).replaced, 1);
+    assert_consistent(&d);
+    // A deal created before the others moves every kept deal: the index is renumbered.
+    let mut changes = DatasetBuilder::new();
+    changes.push_deal(&Deal::new("DL5", at(2), "zalo_ads").handed_over_at(at(3)));
+    changes.push_deal(&Deal::new("DL3", at(11), "facebook_ads").handed_over_at(at(13)));
+    d.apply(changes).unwrap();
+    assert_consistent(&d);
+    assert_eq!(d.deal_count(), 5);
+}
