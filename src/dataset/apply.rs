@@ -332,6 +332,21 @@ fn splice_runs(runs: &mut Vec<u32>, pieces: &[Piece], fresh_counts: &[u32]) {
     runs.push(base);
 }
 
+/// Runs `a` and `b`: on two threads of rayon's pool with the `parallel` feature, one
+/// after the other without it. `apply` uses it only for work on disjoint vectors, so
+/// the result is the same either way.
+#[cfg(feature = "parallel")]
+fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    rayon::join(a, b);
+}
+
+/// Runs `a` then `b` (without the `parallel` feature).
+#[cfg(not(feature = "parallel"))]
+fn join(a: impl FnOnce(), b: impl FnOnce()) {
+    a();
+    b();
+}
+
 /// Appends `piece` to `pieces`, joining it to the previous fresh piece when contiguous.
 fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
     if piece.len() == 0 {
@@ -1283,71 +1298,74 @@ impl Dataset {
             &fresh_interactions,
         );
 
-        // Customers, and the index of each customer that moved or is fresh, found while
-        // its row is in the cache.
-        let by_load = &mut self.customer_by_load;
-        splice::splice_visit(
-            &mut self.customers,
-            &customer_pieces,
-            &fresh_customers,
-            |i, to, rows| {
-                if matches!(customer_pieces.get(i), Some(Piece::Old(r)) if r.start == to) {
-                    return;
-                }
-                for (idx, row) in (to..).zip(rows.iter()) {
-                    if let Some(slot) = by_load.get_mut(row.load as usize) {
-                        *slot = CustomerIdx(idx as u32);
-                    }
-                }
+        // Two groups of disjoint vectors, about as long to move: customers, orders and
+        // lines, then interactions and the indexes of interactions.
+        join(
+            || {
+                // Customers, and the index of each customer that moved or is fresh,
+                // found while its row is in the cache.
+                let by_load = &mut self.customer_by_load;
+                splice::splice_visit(
+                    &mut self.customers,
+                    &customer_pieces,
+                    &fresh_customers,
+                    |i, to, rows| {
+                        if matches!(customer_pieces.get(i), Some(Piece::Old(r)) if r.start == to) {
+                            return;
+                        }
+                        for (idx, row) in (to..).zip(rows.iter()) {
+                            if let Some(slot) = by_load.get_mut(row.load as usize) {
+                                *slot = CustomerIdx(idx as u32);
+                            }
+                        }
+                    },
+                );
+                splice::splice(
+                    &mut self.last_order_secs,
+                    &customer_pieces,
+                    &last_order_secs,
+                );
+                splice::splice(
+                    &mut self.last_interaction_secs,
+                    &customer_pieces,
+                    &last_interaction_secs,
+                );
+                splice::splice(
+                    &mut self.purchase_totals,
+                    &customer_pieces,
+                    &purchase_totals,
+                );
+                splice::splice(
+                    &mut self.first_social_message,
+                    &customer_pieces,
+                    &first_social_message,
+                );
+                splice_runs(&mut self.order_runs, &customer_pieces, &fresh_order_counts);
+                splice::splice(&mut self.orders, &order_pieces, &fresh_orders);
+                splice::splice(&mut self.order_details, &order_pieces, &fresh_details);
+                splice::splice(&mut self.lines, &line_pieces, &fresh_lines);
+                splice_runs(&mut self.line_runs, &order_pieces, &fresh_line_counts);
+            },
+            || {
+                splice::splice(
+                    &mut self.interactions,
+                    &interaction_pieces,
+                    &fresh_interactions,
+                );
+                splice::splice(
+                    &mut self.ids.interaction_keys,
+                    &interaction_pieces,
+                    &fresh_keys,
+                );
+                splice_runs(
+                    &mut self.interaction_runs,
+                    &customer_pieces,
+                    &fresh_interaction_counts,
+                );
+                self.inbound.update(removed_inbound, added_inbound);
+                self.engagement.update(removed_engagement, added_engagement);
             },
         );
-
-        splice::splice(
-            &mut self.last_order_secs,
-            &customer_pieces,
-            &last_order_secs,
-        );
-        splice::splice(
-            &mut self.last_interaction_secs,
-            &customer_pieces,
-            &last_interaction_secs,
-        );
-        splice::splice(
-            &mut self.purchase_totals,
-            &customer_pieces,
-            &purchase_totals,
-        );
-        splice::splice(
-            &mut self.first_social_message,
-            &customer_pieces,
-            &first_social_message,
-        );
-
-        splice::splice(&mut self.orders, &order_pieces, &fresh_orders);
-        splice::splice(&mut self.order_details, &order_pieces, &fresh_details);
-
-        splice::splice(&mut self.lines, &line_pieces, &fresh_lines);
-
-        splice::splice(
-            &mut self.interactions,
-            &interaction_pieces,
-            &fresh_interactions,
-        );
-        splice::splice(
-            &mut self.ids.interaction_keys,
-            &interaction_pieces,
-            &fresh_keys,
-        );
-        splice_runs(&mut self.order_runs, &customer_pieces, &fresh_order_counts);
-        splice_runs(
-            &mut self.interaction_runs,
-            &customer_pieces,
-            &fresh_interaction_counts,
-        );
-        splice_runs(&mut self.line_runs, &order_pieces, &fresh_line_counts);
-        self.inbound.update(removed_inbound, added_inbound);
-
-        self.engagement.update(removed_engagement, added_engagement);
     }
 
     /// Deals: replaced ones leave their place, new and replacing ones go to theirs in
