@@ -56,28 +56,39 @@
 //!    ranges of untouched customers and single rebuilt ones. Every per-customer and
 //!    per-row vector is rewritten from that list with one `memmove` per range
 //!    (`splice.rs`): the bytes after the first change move once, nothing is copied
-//!    twice, nothing is allocated but the growth. Run offsets are recomputed in one pass.
-//! 4. **Update the derived indexes incrementally**: the deal stage index renumbers the
-//!    positions of the deals that moved; the inbound social index and the engagement
+//!    twice, nothing is allocated but the growth. Run offsets move with their customers
+//!    (or orders) and are shifted as each block lands, and the customer index of each
+//!    customer that moved is updated then too (`splice::splice_visit`: the `memmove` in
+//!    32 KiB blocks, each fixed up while in the cache), so neither costs a second pass.
+//!    With the `parallel` feature, customers, orders and lines move on one thread while
+//!    interactions and their indexes move on another.
+//! 4. **Update the derived indexes incrementally**: when no kept deal changes position
+//!    (deals replaced where they are, new deals after every kept one), the deal stage
+//!    index removes and inserts only the changed deals' entries; otherwise it renumbers
+//!    the positions of the deals that moved. The inbound social index and the engagement
 //!    time indexes remove the entries of the old rows and insert the new ones, each
 //!    found by binary search, with one `memmove` per index from its first change
 //!    (`splice::replace_sorted`). Entries of the inbound index name their customer by
 //!    its `created_at`, not its index, so inserting customers renumbers none of them.
 //!
 //! The cost therefore grows with the changes and with the bytes stored after the first
-//! change, not with a rebuild. Measured (benches/apply.rs, one run, medians, shared
-//! 2-core machine): 1,000 mixed changes take 2.9 ms at 10k customers, 12.7 ms at 100k
-//! and 72 ms at 1M; building from structs takes 41 ms and 625 ms at 10k and 100k (not
-//! run at 1M, whose rows would not fit the bench's 4 GiB), building from rows already
-//! staged in a builder 14 ms, 148 ms and 4.5 s: 2.0 % of the build from structs at 100k, 1.6 % of
-//! the staged build at 1M. At 1M, of 56 ms timed phase by phase: 38 ms of `memmove`s
-//! (orders and their details 11, interactions and their keys 11, lines 5, per-customer
-//! columns 5), 16 ms of index updates (deals 6.5, engagement 5, inbound 4), the rest
-//! offsets, summaries, validation and interning (under 1 ms). The first batch after a
+//! change, not with a rebuild. Measured (benches/apply.rs, criterion medians, shared
+//! 2-core machine with other jobs running, load 1 to 3): 1,000 mixed changes take
+//! about 10 ms at 100k customers and 57.5 ms at 1M (69.6 ms in a busier run of the same
+//! session), against 5.83 s to 6.10 s to build the 1M dataset from CSV on one core:
+//! 0.94 % to 1.2 % of it (the staged build, `apply/build_staged`, is 4.5 s). With the
+//! `parallel` feature, 47 to 53 ms at 1M (a probe of the same clone, warm-up and batch,
+//! load 2 to 3). At 1M, of about 52 ms timed phase by phase (medians of 9 runs, load 2
+//! to 3): 37 ms of `memmove`s (interactions and their keys 13, orders and their details
+//! 10, per-customer columns with the customer index 7, lines 5, run offsets 2), 12 ms
+//! of index updates (engagement 5, inbound 4, deals 3: 2 of them the `memmove` of the
+//! stage events that replaced deals add), the rest validation, interning, rebuilding
+//! the touched customers and planning the pieces (3 ms). The first batch after a
 //! build or a clone costs more (57 ms at 100k, 223 ms at 1M): every vector it grows is
 //! at its exact size and moves to fresh memory once, after which each keeps 1/32 of
 //! headroom. The report after a batch takes as long as on the same data built at once
-//! (alternating the two in one process: within 1 % at 10k, 100k and 1M).
+//! (at 1M, alternating the two in one process: 177 ms against 185 ms, and 197 ms
+//! against 184 ms in a busier run, within the noise of the machine).
 //!
 //! What is left is the `memmove` of every row stored after the first change: with new
 //! customers created at random times (as in the bench), the first one lands near the
@@ -452,10 +463,10 @@ impl Dataset {
     /// of `dataset/apply.rs` (summarized in the README) gives the exact semantics.
     ///
     /// Cost: proportional to the batch, plus one `memmove` of the rows stored after the
-    /// first change and a pass over the per-customer offsets (12.7 ms for 1,000 changes
-    /// at 100k customers, against 625 ms to build from structs; 72 ms at 1M). Memory: the rows added,
-    /// 1/32 headroom on each vector that grew, and a replaced customer's old text stays
-    /// in the text arena.
+    /// first change (about 10 ms for 1,000 changes at 100k customers, against 625 ms to
+    /// build from structs; 58 ms at 1M, against about 6 s to build from CSV). Memory:
+    /// the rows added, 1/32 headroom on each vector that grew, and a replaced customer's
+    /// old text stays in the text arena.
     ///
     /// # Errors
     /// The dataset is unchanged on error.
