@@ -73,10 +73,11 @@
 //!
 //! The cost therefore grows with the changes and with the bytes stored after the first
 //! change, not with a rebuild. Measured (benches/apply.rs, criterion medians, shared
-//! 2-core machine with other jobs running, load 1 to 3): 1,000 mixed changes take
-//! about 10 ms at 100k customers and 57.5 ms at 1M (69.6 ms in a busier run of the same
-//! session), against 5.83 s to 6.10 s to build the 1M dataset from CSV on one core:
-//! 0.94 % to 1.2 % of it (the staged build, `apply/build_staged`, is 4.5 s). With the
+//! 2-core machine with other jobs running, load 1 to 4.5): 1,000 mixed changes take
+//! about 10 ms at 100k customers and 57.5 ms to 69 ms at 1M depending on the load
+//! (before the last changes, 62 ms to 78 ms in the same sessions), against 5.83 s to
+//! 6.4 s to build the 1M dataset from CSV on one core: about 1 % of it (0.9 % to 1.1 %
+//! in the same sessions; the staged build, `apply/build_staged`, is 4.5 s). With the
 //! `parallel` feature, 47 to 53 ms at 1M (a probe of the same clone, warm-up and batch,
 //! load 2 to 3). At 1M, of about 52 ms timed phase by phase (medians of 9 runs, load 2
 //! to 3): 37 ms of `memmove`s (interactions and their keys 13, orders and their details
