@@ -291,28 +291,30 @@ fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     Ok(())
 }
 
-/// Counting sort of `(row, _)` items into runs by `group` (`0..groups`), keeping input
-/// order within a run: returns the run offsets (`groups + 1` of them) and the rows (the
-/// group is the run; dropping it halves the copy while the input is still alive).
-fn runs(
-    groups: usize,
-    items: &[(u32, u32)],
-    group: impl Fn(&(u32, u32)) -> usize,
-) -> (Vec<u32>, Vec<u32>) {
+/// Counting sort of the staged rows that have a key (not [`validate::REJECTED`]) into
+/// runs by `group` of their key (`0..groups`), keeping input order within a run:
+/// returns the run offsets (`groups + 1` of them) and the staged row at each position.
+fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; groups + 1];
-    for item in items {
-        offsets[group(item) + 1] += 1;
+    let mut accepted = 0usize;
+    for &key in keys {
+        if key != validate::REJECTED {
+            offsets[group(key) + 1] += 1;
+            accepted += 1;
+        }
     }
     for i in 0..groups {
         offsets[i + 1] += offsets[i];
     }
     let mut next = offsets.clone();
     // Every position is written exactly once below; the zeros only size the vector.
-    let mut placed = vec![0u32; items.len()];
-    for item in items {
-        let slot = &mut next[group(item)];
-        placed[*slot as usize] = item.0;
-        *slot += 1;
+    let mut placed = vec![0u32; accepted];
+    for (row, &key) in keys.iter().enumerate() {
+        if key != validate::REJECTED {
+            let slot = &mut next[group(key)];
+            placed[*slot as usize] = row as u32;
+            *slot += 1;
+        }
     }
     (offsets, placed)
 }
@@ -340,15 +342,6 @@ fn sort_run<T: Copy>(
         *row = r;
         *item = i;
     }
-}
-
-/// Whether each of `rows` staged rows is among `accepted` (staged row indices).
-fn staged_flags(rows: usize, accepted: &[u32]) -> Vec<bool> {
-    let mut flags = vec![false; rows];
-    for &row in accepted {
-        flags[row as usize] = true;
-    }
-    flags
 }
 
 /// `(at, row)` as one integer ordered as the pair (the seconds' sign bit flipped so that
@@ -546,17 +539,22 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         ..
     } = valid;
     let mut entities = entities(staff_stage, fanpage_stage, campaign_stage);
-    let interaction_owner: Vec<u32> = valid_interactions.iter().map(|&(_, c)| c).collect();
-    let accepted_interactions: Vec<u32> = valid_interactions.iter().map(|&(r, _)| r).collect();
     let (interaction_ids, interaction_key_of_row) =
-        super::row_ids::accepted_ids(interaction_ids, &accepted_interactions);
-    drop(accepted_interactions);
-    let mut order_owner = vec![u32::MAX; order_ids.len()];
-    for &(row, customer) in &valid_orders.accepted {
-        if let Some(slot) = order_owner.get_mut(row as usize) {
-            *slot = customer;
-        }
-    }
+        if valid_interactions.iter().all(|&c| c != validate::REJECTED) {
+            (interaction_ids, None)
+        } else {
+            let accepted: Vec<u32> = (0..valid_interactions.len() as u32)
+                .filter(|&row| valid_interactions[row as usize] != validate::REJECTED)
+                .collect();
+            super::row_ids::accepted_ids(interaction_ids, &accepted)
+        };
+    // The customer of each order id (`u32::MAX` for a rejected order or an id only
+    // lines named): also what orders are gathered into runs by.
+    let validate::ValidOrders {
+        customer_of_row: mut order_owner,
+        slot_of_row,
+    } = valid_orders;
+    order_owner.resize(order_ids.len(), validate::REJECTED);
     let accepted_deals: Vec<u32> = valid_deals.iter().map(|&(r, _)| r).collect();
     let (deal_ids, deal_key_of_row) = super::row_ids::accepted_ids(deal_ids, &accepted_deals);
     drop(accepted_deals);
@@ -583,14 +581,21 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     );
     drop(by_created);
     let ((deals, costs, marketing_sources, product_types, deal_rows), deal_index) = marketing;
-    let (interaction_runs, interactions, refs, interaction_warnings, interaction_rows) =
-        interaction_part;
+    let (
+        interaction_runs,
+        interactions,
+        refs,
+        interaction_warnings,
+        interaction_rows,
+        interaction_owner,
+    ) = interaction_part;
     let campaign_keys = entities.campaigns.keys.len();
     let (order_part, (interaction_summaries, (inbound, engagement))) = join(
         || {
             let (order_runs, orders, order_details, position_of_slot, warnings) = index_orders(
                 order_stage,
-                valid_orders,
+                &order_owner,
+                slot_of_row,
                 &order_ids,
                 &customer_by_load,
                 &references,
@@ -721,14 +726,14 @@ struct Validated {
     /// Order ids: the staged orders' own, then ids order lines named.
     order_ids: Interner,
     orders: validate::ValidOrders,
-    /// (staged line, accepted order slot).
-    lines: Vec<(u32, u32)>,
+    /// The accepted order slot of each staged line, `REJECTED` when rejected.
+    lines: Vec<u32>,
     /// (staged deal, customer key if any).
     deals: Vec<(u32, Option<u32>)>,
     /// Staged cost rows accepted.
     costs: Vec<u32>,
-    /// (staged interaction, customer key).
-    interactions: Vec<(u32, u32)>,
+    /// The customer key of each staged interaction, `REJECTED` when rejected.
+    interactions: Vec<u32>,
 }
 
 /// Stage 2. Takes the staged tables (staging already rejected parse errors and
@@ -1012,26 +1017,32 @@ fn index_customers(
 /// no accepted row counts a warning.
 fn index_interactions(
     mut interaction_stage: TableStage<StagedInteraction>,
-    valid_interactions: Vec<(u32, u32)>,
+    customer_of_row: Vec<u32>,
     customer_by_load: &[CustomerIdx],
     references: &References,
-) -> (Vec<u32>, Vec<InteractionRow>, Interner, Warnings, Vec<u32>) {
+) -> (
+    Vec<u32>,
+    Vec<InteractionRow>,
+    Interner,
+    Warnings,
+    Vec<u32>,
+    Vec<u32>,
+) {
     let (interaction_runs, mut interaction_items) =
-        runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
+        runs(customer_by_load.len(), &customer_of_row, |c| {
             customer_by_load[c as usize].index()
         });
-    drop(valid_interactions);
     // Each staged row (40 bytes) becomes its indexed row (32) in the same memory, in
     // one sequential pass, and the rest is released before the rows are gathered into
     // runs: the peak holds the smaller rows twice, not the staged ones beside them.
     // Warnings are counted here, on every staged row; `accepted` keeps only the
     // accepted rows' counts.
-    let accepted = staged_flags(interaction_stage.rows.len(), &interaction_items);
     let mut warnings = Warnings::default();
     let mut converted: Vec<InteractionRow> = std::mem::take(&mut interaction_stage.rows)
         .into_iter()
-        .zip(accepted)
-        .map(|(i, accepted)| {
+        .zip(&customer_of_row)
+        .map(|(i, &customer)| {
+            let accepted = customer != validate::REJECTED;
             let mut counted = Warnings::default();
             let row = InteractionRow {
                 at: i.at,
@@ -1059,6 +1070,12 @@ fn index_interactions(
         })
         .collect();
     converted.shrink_to_fit();
+    // The customer of each accepted interaction, in input order (for `Dataset::apply`).
+    let mut owner: Vec<u32> = customer_of_row
+        .into_iter()
+        .filter(|&c| c != validate::REJECTED)
+        .collect();
+    owner.shrink_to_fit();
     let mut interactions: Vec<InteractionRow> = interaction_items
         .iter()
         .map(|&row| converted[row as usize])
@@ -1078,6 +1095,7 @@ fn index_interactions(
         interaction_stage.keys.reference,
         warnings,
         interaction_items,
+        owner,
     )
 }
 
@@ -1087,7 +1105,8 @@ fn index_interactions(
 /// and staff ids are resolved as in [`index_interactions`].
 fn index_orders(
     mut order_stage: TableStage<StagedOrder>,
-    valid_orders: validate::ValidOrders,
+    customer_of_row: &[u32],
+    slot_of_row: Vec<u32>,
     order_ids: &Interner,
     customer_by_load: &[CustomerIdx],
     references: &References,
@@ -1098,29 +1117,23 @@ fn index_orders(
     Vec<u32>,
     Warnings,
 ) {
-    let validate::ValidOrders {
-        accepted: valid_order_rows,
-        slot_of_row,
-    } = valid_orders;
-    let (order_runs, mut order_items) =
-        runs(customer_by_load.len(), &valid_order_rows, |&(_, c)| {
-            customer_by_load[c as usize].index()
-        });
-    // Only the slots are needed from here on.
-    let accepted_orders = valid_order_rows.len();
-    drop(valid_order_rows);
+    let customer_of_row = &customer_of_row[..order_stage.rows.len()];
+    let (order_runs, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
+        customer_by_load[c as usize].index()
+    });
+    let accepted_orders = order_items.len();
     // The details are taken in staged order (one sequential pass), then each staged
     // row (64 bytes) becomes its order row (32) where it is, the rest released; only
     // then are both gathered into runs. So the staged rows are never held beside both
     // gathered tables. Warnings are counted on the accepted rows.
-    let accepted = staged_flags(order_stage.rows.len(), &order_items);
     let mut warnings = Warnings::default();
     let staged_details: Vec<OrderDetail> = order_stage
         .rows
         .iter()
-        .zip(accepted)
+        .zip(customer_of_row)
         .enumerate()
-        .map(|(row, (o, accepted))| {
+        .map(|(row, (o, &customer))| {
+            let accepted = customer != validate::REJECTED;
             let mut counted = Warnings::default();
             let detail = OrderDetail {
                 cost_of_goods: o.cost_of_goods,
@@ -1210,16 +1223,25 @@ fn index_orders(
 fn index_lines(
     line_rows: Vec<LineRow>,
     products: Interner,
-    valid_lines: Vec<(u32, u32)>,
+    slot_of_line: Vec<u32>,
     position_of_slot: Vec<u32>,
     orders: usize,
 ) -> (Vec<u32>, Vec<LineRow>, Interner) {
-    let line_items: Vec<(u32, u32)> = valid_lines
-        .iter()
-        .map(|&(row, slot)| (row, position_of_slot[slot as usize]))
+    // Each accepted line's order position, where its slot was; then the lines'
+    // positions, and only then (the per-line positions dropped) the rows gathered.
+    let position_of_line: Vec<u32> = slot_of_line
+        .into_iter()
+        .map(|slot| {
+            if slot == validate::REJECTED {
+                slot
+            } else {
+                position_of_slot[slot as usize]
+            }
+        })
         .collect();
-    drop((valid_lines, position_of_slot));
-    let (line_runs, line_items) = runs(orders, &line_items, |&(_, position)| position as usize);
+    drop(position_of_slot);
+    let (line_runs, line_items) = runs(orders, &position_of_line, |position| position as usize);
+    drop(position_of_line);
     let lines: Vec<LineRow> = line_items
         .iter()
         .map(|&row| line_rows[row as usize])
