@@ -319,6 +319,41 @@ fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>,
     (offsets, placed)
 }
 
+/// The gather order of [`runs`]' `placed` rows extended to every staged row: `placed`
+/// (the accepted rows), then the rows without a key, in input order. A permutation of
+/// `0..keys.len()` for [`permute_in_place`].
+fn with_rejected(mut placed: Vec<u32>, keys: &[u32]) -> Vec<u32> {
+    placed.extend((0..keys.len() as u32).filter(|&row| keys[row as usize] == validate::REJECTED));
+    placed
+}
+
+/// Reorders `rows` where they are so that position `i` holds the row that was at
+/// `source[i]` (as `source.iter().map(|&s| rows[s])` would, without a second copy of
+/// the rows): each cycle of the permutation is followed once. `source` must be a
+/// permutation of `0..rows.len()` (a row it names twice would stop a cycle early, never
+/// loop or read out of range).
+fn permute_in_place<T: Copy>(rows: &mut [T], source: &[u32]) {
+    debug_assert_eq!(rows.len(), source.len());
+    let mut done = vec![false; rows.len()];
+    for start in 0..rows.len() {
+        if done[start] {
+            continue;
+        }
+        let first = rows[start];
+        let mut at = start;
+        loop {
+            done[at] = true;
+            let from = source[at] as usize;
+            if from == start || done[from] {
+                rows[at] = first;
+                break;
+            }
+            rows[at] = rows[from];
+            at = from;
+        }
+    }
+}
+
 /// Sorts one customer's run of already gathered rows, `rows` and `items` (each row's
 /// staged index) side by side, by `compare` on `(row, item)`. Exports usually list a
 /// customer's rows in time order already, so a run is first checked (one sequential
@@ -1122,20 +1157,23 @@ fn index_orders(
         customer_by_load[c as usize].index()
     });
     let accepted_orders = order_items.len();
-    // The details are taken in staged order (one sequential pass), then each staged
-    // row (64 bytes) becomes its order row (32) where it is, the rest released; only
-    // then are both gathered into runs. So the staged rows are never held beside both
-    // gathered tables. Warnings are counted on the accepted rows.
+    // Each staged row (64 bytes) becomes its order row and its details (32 each), a
+    // slice at a time from the end, each slice released (shrinking a vector from its
+    // end frees its tail pages) before the next; then both are reordered where they are.
+    // So the staged rows, the order rows and the details are never all held at once,
+    // nor any of them twice. Warnings are counted on the accepted rows.
+    let mut staged = std::mem::take(&mut order_stage.rows);
+    let staged_count = staged.len();
     let mut warnings = Warnings::default();
-    let staged_details: Vec<OrderDetail> = order_stage
-        .rows
-        .iter()
-        .zip(customer_of_row)
-        .enumerate()
-        .map(|(row, (o, &customer))| {
-            let accepted = customer != validate::REJECTED;
+    // Reversed: the staged row `row` is at `staged_count - 1 - row`.
+    let mut orders: Vec<OrderRow> = Vec::with_capacity(staged_count);
+    let mut order_details: Vec<OrderDetail> = Vec::with_capacity(staged_count);
+    let slice = staged_count.div_ceil(16).max(1 << 16);
+    while !staged.is_empty() {
+        let cut = staged.len().saturating_sub(slice);
+        for (row, o) in (cut..staged.len()).zip(&staged[cut..]).rev() {
             let mut counted = Warnings::default();
-            let detail = OrderDetail {
+            order_details.push(OrderDetail {
                 cost_of_goods: o.cost_of_goods,
                 id: row as u32,
                 fanpage: references
@@ -1144,36 +1182,35 @@ fn index_orders(
                 staff: references
                     .order_staff
                     .get(o.staff, &mut counted[Warning::UnknownStaff as usize]),
-            };
-            if accepted {
+            });
+            if customer_of_row[row] != validate::REJECTED {
                 for (total, n) in warnings.iter_mut().zip(counted) {
                     *total += n;
                 }
             }
-            detail
-        })
-        .collect();
-    let mut staged_rows: Vec<OrderRow> = std::mem::take(&mut order_stage.rows)
+            orders.push(OrderRow {
+                created_at: o.created_at,
+                total: o.total,
+                status: o.status,
+                has_voucher: o.has_voucher,
+                social: o.fanpage.is_some(),
+            });
+        }
+        staged.truncate(cut);
+        staged.shrink_to_fit();
+    }
+    let last = staged_count.saturating_sub(1) as u32;
+    let source: Vec<u32> = with_rejected(order_items.clone(), customer_of_row)
         .into_iter()
-        .map(|o| OrderRow {
-            created_at: o.created_at,
-            total: o.total,
-            status: o.status,
-            has_voucher: o.has_voucher,
-            social: o.fanpage.is_some(),
-        })
+        .map(|row| last - row)
         .collect();
-    staged_rows.shrink_to_fit();
-    let mut orders: Vec<OrderRow> = order_items
-        .iter()
-        .map(|&row| staged_rows[row as usize])
-        .collect();
-    drop(staged_rows);
-    let mut order_details: Vec<OrderDetail> = order_items
-        .iter()
-        .map(|&row| staged_details[row as usize])
-        .collect();
-    drop(staged_details);
+    permute_in_place(&mut orders, &source);
+    permute_in_place(&mut order_details, &source);
+    drop(source);
+    orders.truncate(accepted_orders);
+    orders.shrink_to_fit();
+    order_details.truncate(accepted_orders);
+    order_details.shrink_to_fit();
     // Each run by (created_at, id as text); the details follow their orders.
     let by_time_then_id = |(a, ra): (&OrderRow, u32), (b, rb): (&OrderRow, u32)| {
         a.created_at
@@ -1241,11 +1278,16 @@ fn index_lines(
         .collect();
     drop(position_of_slot);
     let (line_runs, line_items) = runs(orders, &position_of_line, |position| position as usize);
+    let accepted = line_items.len();
+    let source = with_rejected(line_items, &position_of_line);
     drop(position_of_line);
-    let lines: Vec<LineRow> = line_items
-        .iter()
-        .map(|&row| line_rows[row as usize])
-        .collect();
+    // Reordered where they are (not gathered into a second vector): the peak holds the
+    // lines once.
+    let mut lines = line_rows;
+    permute_in_place(&mut lines, &source);
+    drop(source);
+    lines.truncate(accepted);
+    lines.shrink_to_fit();
     (line_runs, lines, products)
 }
 
