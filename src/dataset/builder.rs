@@ -319,39 +319,100 @@ fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>,
     (offsets, placed)
 }
 
-/// The gather order of [`runs`]' `placed` rows extended to every staged row: `placed`
-/// (the accepted rows), then the rows without a key, in input order. A permutation of
-/// `0..keys.len()` for [`permute_in_place`].
-fn with_rejected(mut placed: Vec<u32>, keys: &[u32]) -> Vec<u32> {
-    placed.extend((0..keys.len() as u32).filter(|&row| keys[row as usize] == validate::REJECTED));
-    placed
-}
-
-/// Reorders `rows` where they are so that position `i` holds the row that was at
-/// `source[i]` (as `source.iter().map(|&s| rows[s])` would, without a second copy of
-/// the rows): each cycle of the permutation is followed once. `source` must be a
-/// permutation of `0..rows.len()` (a row it names twice would stop a cycle early, never
-/// loop or read out of range).
-fn permute_in_place<T: Copy>(rows: &mut [T], source: &[u32]) {
-    debug_assert_eq!(rows.len(), source.len());
-    let mut done = vec![false; rows.len()];
-    for start in 0..rows.len() {
-        if done[start] {
-            continue;
-        }
-        let first = rows[start];
-        let mut at = start;
-        loop {
-            done[at] = true;
-            let from = source[at] as usize;
-            if from == start || done[from] {
-                rows[at] = first;
-                break;
-            }
-            rows[at] = rows[from];
-            at = from;
+/// [`runs`] without the rows: takes the group of each row ([`validate::REJECTED`] for
+/// none) and leaves there the row's position instead (runs by group, input order
+/// within a run); gives the run offsets.
+fn run_positions(groups: usize, group_of_row: &mut [u32]) -> Vec<u32> {
+    let mut offsets = vec![0u32; groups + 1];
+    for &group in group_of_row.iter() {
+        if group != validate::REJECTED {
+            offsets[group as usize + 1] += 1;
         }
     }
+    for i in 0..groups {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut next = offsets.clone();
+    for group in group_of_row.iter_mut() {
+        if *group != validate::REJECTED {
+            let slot = &mut next[*group as usize];
+            *group = *slot;
+            *slot += 1;
+        }
+    }
+    offsets
+}
+
+/// An empty vector with room for `n` items and for no less than 33 MiB: reserved
+/// pages that are never written are not resident, and allocators serve a request that
+/// large from a mapping of its own, which they unmap when it is freed (glibc maps every
+/// request above at most 32 MiB). So a bucket of [`place_released`] gives its memory
+/// back as soon as it is dropped, instead of leaving a hole in a heap.
+fn own_mapping<T>(n: usize) -> Vec<T> {
+    const MAPPED: usize = 33 << 20;
+    Vec::with_capacity(n.max(MAPPED / std::mem::size_of::<T>().max(1)))
+}
+
+/// Converts the rows of `source` that `dest` gives a position (not
+/// [`validate::REJECTED`]; the positions of the `accepted` ones are `0..accepted`) and
+/// places them there: as `(0..accepted).map(|p| convert(row at p))` would, but without
+/// holding `source` beside the converted rows. `source` is read a slice at a time from
+/// its end, each slice released (shrinking a vector from its end frees its tail pages)
+/// once its rows are in buckets by block of 1/16 of the positions; then each block is
+/// placed (writes within one block, not across the whole table) and its bucket
+/// released. The peak holds the larger of the source and the converted rows, plus a
+/// slice and a block, not both tables whole.
+fn place_released<S, A: Copy, B: Copy>(
+    mut source: Vec<S>,
+    dest: &[u32],
+    accepted: usize,
+    mut convert: impl FnMut(usize, &S) -> (A, B),
+) -> (Vec<A>, Vec<B>) {
+    const BLOCKS: usize = 16;
+    let block = accepted.div_ceil(BLOCKS).max(1);
+    let mut sizes = vec![0usize; accepted.div_ceil(block)];
+    for &d in dest {
+        if d != validate::REJECTED {
+            sizes[d as usize / block] += 1;
+        }
+    }
+    let mut a_buckets: Vec<Vec<A>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let mut b_buckets: Vec<Vec<B>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let mut at_buckets: Vec<Vec<u32>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let slice = source.len().div_ceil(BLOCKS).max(1 << 16);
+    while !source.is_empty() {
+        let cut = source.len().saturating_sub(slice);
+        for (row, s) in (cut..source.len()).zip(&source[cut..]) {
+            let d = dest[row];
+            if d == validate::REJECTED {
+                continue;
+            }
+            let k = d as usize / block;
+            let (a, b) = convert(row, s);
+            a_buckets[k].push(a);
+            b_buckets[k].push(b);
+            at_buckets[k].push((d as usize - k * block) as u32);
+        }
+        source.truncate(cut);
+        source.shrink_to_fit();
+    }
+    let mut a_out: Vec<A> = Vec::with_capacity(accepted);
+    let mut b_out: Vec<B> = Vec::with_capacity(accepted);
+    for ((a, b), at) in a_buckets.into_iter().zip(b_buckets).zip(at_buckets) {
+        let (Some(&a_fill), Some(&b_fill)) = (a.first(), b.first()) else {
+            continue;
+        };
+        let start = a_out.len();
+        // Every position of the block is written once below; the fill only sizes it.
+        a_out.resize(start + a.len(), a_fill);
+        b_out.resize(start + b.len(), b_fill);
+        let (a_block, b_block) = (&mut a_out[start..], &mut b_out[start..]);
+        for ((x, y), &at) in a.iter().zip(&b).zip(&at) {
+            a_block[at as usize] = *x;
+            b_block[at as usize] = *y;
+        }
+    }
+    (a_out, b_out)
 }
 
 /// Sorts one customer's run of already gathered rows, `rows` and `items` (each row's
@@ -1157,60 +1218,41 @@ fn index_orders(
         customer_by_load[c as usize].index()
     });
     let accepted_orders = order_items.len();
-    // Each staged row (64 bytes) becomes its order row and its details (32 each), a
-    // slice at a time from the end, each slice released (shrinking a vector from its
-    // end frees its tail pages) before the next; then both are reordered where they are.
-    // So the staged rows, the order rows and the details are never all held at once,
-    // nor any of them twice. Warnings are counted on the accepted rows.
-    let mut staged = std::mem::take(&mut order_stage.rows);
-    let staged_count = staged.len();
+    // Each staged row (64 bytes) becomes its order row and its details (32 each), placed
+    // in runs by `place_released`: the staged rows are released as they are converted,
+    // so the peak does not hold them beside both gathered tables. Warnings are counted
+    // on the accepted rows (the only ones converted).
+    let mut position_of_row = vec![validate::REJECTED; order_stage.rows.len()];
+    for (position, &row) in order_items.iter().enumerate() {
+        position_of_row[row as usize] = position as u32;
+    }
     let mut warnings = Warnings::default();
-    // Reversed: the staged row `row` is at `staged_count - 1 - row`.
-    let mut orders: Vec<OrderRow> = Vec::with_capacity(staged_count);
-    let mut order_details: Vec<OrderDetail> = Vec::with_capacity(staged_count);
-    let slice = staged_count.div_ceil(16).max(1 << 16);
-    while !staged.is_empty() {
-        let cut = staged.len().saturating_sub(slice);
-        for (row, o) in (cut..staged.len()).zip(&staged[cut..]).rev() {
-            let mut counted = Warnings::default();
-            order_details.push(OrderDetail {
+    let (mut orders, mut order_details) = place_released(
+        std::mem::take(&mut order_stage.rows),
+        &position_of_row,
+        accepted_orders,
+        |row, o| {
+            let detail = OrderDetail {
                 cost_of_goods: o.cost_of_goods,
                 id: row as u32,
                 fanpage: references
                     .order_fanpage
-                    .get(o.fanpage, &mut counted[Warning::UnknownFanpage as usize]),
+                    .get(o.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
                 staff: references
                     .order_staff
-                    .get(o.staff, &mut counted[Warning::UnknownStaff as usize]),
-            });
-            if customer_of_row[row] != validate::REJECTED {
-                for (total, n) in warnings.iter_mut().zip(counted) {
-                    *total += n;
-                }
-            }
-            orders.push(OrderRow {
+                    .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
+            };
+            let order = OrderRow {
                 created_at: o.created_at,
                 total: o.total,
                 status: o.status,
                 has_voucher: o.has_voucher,
                 social: o.fanpage.is_some(),
-            });
-        }
-        staged.truncate(cut);
-        staged.shrink_to_fit();
-    }
-    let last = staged_count.saturating_sub(1) as u32;
-    let source: Vec<u32> = with_rejected(order_items.clone(), customer_of_row)
-        .into_iter()
-        .map(|row| last - row)
-        .collect();
-    permute_in_place(&mut orders, &source);
-    permute_in_place(&mut order_details, &source);
-    drop(source);
-    orders.truncate(accepted_orders);
-    orders.shrink_to_fit();
-    order_details.truncate(accepted_orders);
-    order_details.shrink_to_fit();
+            };
+            (order, detail)
+        },
+    );
+    drop(position_of_row);
     // Each run by (created_at, id as text); the details follow their orders.
     let by_time_then_id = |(a, ra): (&OrderRow, u32), (b, rb): (&OrderRow, u32)| {
         a.created_at
@@ -1254,9 +1296,10 @@ fn index_orders(
     )
 }
 
-/// Stage 5g. Takes the staged lines, the accepted ones (with their order slots), each
-/// slot's order position and the number of orders; gives the runs per order (in input
-/// order), the rows and the product interner.
+/// Stage 5g. Takes the lines (as [`compact_lines`] left them, in input order), each
+/// line's accepted order slot ([`validate::REJECTED`] when rejected), each slot's order
+/// position and the number of orders; gives the runs per order (in input order), the
+/// rows and the product interner.
 fn index_lines(
     line_rows: Vec<LineRow>,
     products: Interner,
@@ -1264,9 +1307,9 @@ fn index_lines(
     position_of_slot: Vec<u32>,
     orders: usize,
 ) -> (Vec<u32>, Vec<LineRow>, Interner) {
-    // Each accepted line's order position, where its slot was; then the lines'
-    // positions, and only then (the per-line positions dropped) the rows gathered.
-    let position_of_line: Vec<u32> = slot_of_line
+    // Each accepted line's order position, where its slot was; then, where that was,
+    // the line's own position; then the lines placed there (`place_released`).
+    let mut position_of_line: Vec<u32> = slot_of_line
         .into_iter()
         .map(|slot| {
             if slot == validate::REJECTED {
@@ -1277,17 +1320,11 @@ fn index_lines(
         })
         .collect();
     drop(position_of_slot);
-    let (line_runs, line_items) = runs(orders, &position_of_line, |position| position as usize);
-    let accepted = line_items.len();
-    let source = with_rejected(line_items, &position_of_line);
-    drop(position_of_line);
-    // Reordered where they are (not gathered into a second vector): the peak holds the
-    // lines once.
-    let mut lines = line_rows;
-    permute_in_place(&mut lines, &source);
-    drop(source);
-    lines.truncate(accepted);
-    lines.shrink_to_fit();
+    let line_runs = run_positions(orders, &mut position_of_line);
+    let accepted = line_runs.last().map_or(0, |&n| n as usize);
+    let (lines, _) = place_released(line_rows, &position_of_line, accepted, |_, &line| {
+        (line, ())
+    });
     (line_runs, lines, products)
 }
 

@@ -6,9 +6,10 @@
 //!
 //! References: "unknown" means no *accepted* row with that id, so rejections cascade
 //! (docs/input-format.md#rejections). Each table's distinct references are resolved once (a hash look-up per
-//! distinct id, not per row). Accepted rows are returned as indices into the staged rows;
-//! building the indexed tables is `builder.rs`'s job. No string is formatted for an
-//! accepted row.
+//! distinct id, not per row). Accepted rows are returned as indices into the staged rows,
+//! or for the large tables (orders, lines, interactions) as one key per staged row,
+//! [`REJECTED`] for a rejected one; building the indexed tables is `builder.rs`'s job. No
+//! string is formatted for an accepted row.
 //!
 //! Indexing by a staged key cannot go out of range: staged keys come from the table's
 //! own interners (a row whose key could not be interned is rejected at staging), and
