@@ -595,7 +595,7 @@ impl Dataset {
             }
         }
         let every_order = validate::ValidOrders {
-            accepted: Vec::new(),
+            customer_of_row: Vec::new(),
             slot_of_row: (0..order_refs.len() as u32).collect(),
         };
         let lines = validate::order_lines(
@@ -605,18 +605,20 @@ impl Dataset {
             &mut rejected[Table::OrderLines.index()],
         )
         .into_iter()
-        .filter_map(|(row, slot)| Some((row, *order_refs.get(slot as usize)?)))
+        .enumerate()
+        .filter(|&(_, slot)| slot != validate::REJECTED)
+        .filter_map(|(row, slot)| Some((row as u32, *order_refs.get(slot as usize)?)))
         .collect();
         let deals = validate::deals(&stage.deals, &known, &mut rejected[Table::Deals.index()])
             .into_iter()
             .map(|(row, _)| row)
             .collect();
         let costs = validate::costs(&stage.costs, &mut rejected[Table::Costs.index()]);
-        let interactions = validate::interactions(
+        let interactions = validate::accepted_pairs(&validate::interactions(
             &stage.interactions,
             &known,
             &mut rejected[Table::Interactions.index()],
-        );
+        ));
         let quality = data_quality(
             [
                 stage.customers.read,
@@ -654,7 +656,7 @@ impl Dataset {
             stage,
             customer_existing,
             customer_refs,
-            orders: valid_orders.accepted,
+            orders: validate::accepted_pairs(&valid_orders.customer_of_row),
             lines,
             deals,
             costs,

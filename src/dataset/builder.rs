@@ -291,30 +291,128 @@ fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
     Ok(())
 }
 
-/// Counting sort of `(row, _)` items into runs by `group` (`0..groups`), keeping input
-/// order within a run: returns the run offsets (`groups + 1` of them) and the rows (the
-/// group is the run; dropping it halves the copy while the input is still alive).
-fn runs(
-    groups: usize,
-    items: &[(u32, u32)],
-    group: impl Fn(&(u32, u32)) -> usize,
-) -> (Vec<u32>, Vec<u32>) {
+/// Counting sort of the staged rows that have a key (not [`validate::REJECTED`]) into
+/// runs by `group` of their key (`0..groups`), keeping input order within a run:
+/// returns the run offsets (`groups + 1` of them) and the staged row at each position.
+fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; groups + 1];
-    for item in items {
-        offsets[group(item) + 1] += 1;
+    let mut accepted = 0usize;
+    for &key in keys {
+        if key != validate::REJECTED {
+            offsets[group(key) + 1] += 1;
+            accepted += 1;
+        }
     }
     for i in 0..groups {
         offsets[i + 1] += offsets[i];
     }
     let mut next = offsets.clone();
     // Every position is written exactly once below; the zeros only size the vector.
-    let mut placed = vec![0u32; items.len()];
-    for item in items {
-        let slot = &mut next[group(item)];
-        placed[*slot as usize] = item.0;
-        *slot += 1;
+    let mut placed = vec![0u32; accepted];
+    for (row, &key) in keys.iter().enumerate() {
+        if key != validate::REJECTED {
+            let slot = &mut next[group(key)];
+            placed[*slot as usize] = row as u32;
+            *slot += 1;
+        }
     }
     (offsets, placed)
+}
+
+/// [`runs`] without the rows: takes the group of each row ([`validate::REJECTED`] for
+/// none) and leaves there the row's position instead (runs by group, input order
+/// within a run); gives the run offsets.
+fn run_positions(groups: usize, group_of_row: &mut [u32]) -> Vec<u32> {
+    let mut offsets = vec![0u32; groups + 1];
+    for &group in group_of_row.iter() {
+        if group != validate::REJECTED {
+            offsets[group as usize + 1] += 1;
+        }
+    }
+    for i in 0..groups {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut next = offsets.clone();
+    for group in group_of_row.iter_mut() {
+        if *group != validate::REJECTED {
+            let slot = &mut next[*group as usize];
+            *group = *slot;
+            *slot += 1;
+        }
+    }
+    offsets
+}
+
+/// An empty vector with room for `n` items and for no less than 33 MiB: reserved
+/// pages that are never written are not resident, and allocators serve a request that
+/// large from a mapping of its own, which they unmap when it is freed (glibc maps every
+/// request above at most 32 MiB). So a bucket of [`place_released`] gives its memory
+/// back as soon as it is dropped, instead of leaving a hole in a heap.
+fn own_mapping<T>(n: usize) -> Vec<T> {
+    const MAPPED: usize = 33 << 20;
+    Vec::with_capacity(n.max(MAPPED / std::mem::size_of::<T>().max(1)))
+}
+
+/// Converts the rows of `source` that `dest` gives a position (not
+/// [`validate::REJECTED`]; the positions of the `accepted` ones are `0..accepted`) and
+/// places them there: as `(0..accepted).map(|p| convert(row at p))` would, but without
+/// holding `source` beside the converted rows. `source` is read a slice at a time from
+/// its end, each slice released (shrinking a vector from its end frees its tail pages)
+/// once its rows are in buckets by block of 1/16 of the positions; then each block is
+/// placed (writes within one block, not across the whole table) and its bucket
+/// released. The peak holds the larger of the source and the converted rows, plus a
+/// slice and a block, not both tables whole.
+fn place_released<S, A: Copy, B: Copy>(
+    mut source: Vec<S>,
+    dest: &[u32],
+    accepted: usize,
+    mut convert: impl FnMut(usize, &S) -> (A, B),
+) -> (Vec<A>, Vec<B>) {
+    const BLOCKS: usize = 16;
+    let block = accepted.div_ceil(BLOCKS).max(1);
+    let mut sizes = vec![0usize; accepted.div_ceil(block)];
+    for &d in dest {
+        if d != validate::REJECTED {
+            sizes[d as usize / block] += 1;
+        }
+    }
+    let mut a_buckets: Vec<Vec<A>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let mut b_buckets: Vec<Vec<B>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let mut at_buckets: Vec<Vec<u32>> = sizes.iter().map(|&n| own_mapping(n)).collect();
+    let slice = source.len().div_ceil(BLOCKS).max(1 << 16);
+    while !source.is_empty() {
+        let cut = source.len().saturating_sub(slice);
+        for (row, s) in (cut..source.len()).zip(&source[cut..]) {
+            let d = dest[row];
+            if d == validate::REJECTED {
+                continue;
+            }
+            let k = d as usize / block;
+            let (a, b) = convert(row, s);
+            a_buckets[k].push(a);
+            b_buckets[k].push(b);
+            at_buckets[k].push((d as usize - k * block) as u32);
+        }
+        source.truncate(cut);
+        source.shrink_to_fit();
+    }
+    let mut a_out: Vec<A> = Vec::with_capacity(accepted);
+    let mut b_out: Vec<B> = Vec::with_capacity(accepted);
+    for ((a, b), at) in a_buckets.into_iter().zip(b_buckets).zip(at_buckets) {
+        let (Some(&a_fill), Some(&b_fill)) = (a.first(), b.first()) else {
+            continue;
+        };
+        let start = a_out.len();
+        // Every position of the block is written once below; the fill only sizes it.
+        a_out.resize(start + a.len(), a_fill);
+        b_out.resize(start + b.len(), b_fill);
+        let (a_block, b_block) = (&mut a_out[start..], &mut b_out[start..]);
+        for ((x, y), &at) in a.iter().zip(&b).zip(&at) {
+            a_block[at as usize] = *x;
+            b_block[at as usize] = *y;
+        }
+    }
+    (a_out, b_out)
 }
 
 /// Sorts one customer's run of already gathered rows, `rows` and `items` (each row's
@@ -340,15 +438,6 @@ fn sort_run<T: Copy>(
         *row = r;
         *item = i;
     }
-}
-
-/// Whether each of `rows` staged rows is among `accepted` (staged row indices).
-fn staged_flags(rows: usize, accepted: &[u32]) -> Vec<bool> {
-    let mut flags = vec![false; rows];
-    for &row in accepted {
-        flags[row as usize] = true;
-    }
-    flags
 }
 
 /// `(at, row)` as one integer ordered as the pair (the seconds' sign bit flipped so that
@@ -546,17 +635,22 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         ..
     } = valid;
     let mut entities = entities(staff_stage, fanpage_stage, campaign_stage);
-    let interaction_owner: Vec<u32> = valid_interactions.iter().map(|&(_, c)| c).collect();
-    let accepted_interactions: Vec<u32> = valid_interactions.iter().map(|&(r, _)| r).collect();
     let (interaction_ids, interaction_key_of_row) =
-        super::row_ids::accepted_ids(interaction_ids, &accepted_interactions);
-    drop(accepted_interactions);
-    let mut order_owner = vec![u32::MAX; order_ids.len()];
-    for &(row, customer) in &valid_orders.accepted {
-        if let Some(slot) = order_owner.get_mut(row as usize) {
-            *slot = customer;
-        }
-    }
+        if valid_interactions.iter().all(|&c| c != validate::REJECTED) {
+            (interaction_ids, None)
+        } else {
+            let accepted: Vec<u32> = (0..valid_interactions.len() as u32)
+                .filter(|&row| valid_interactions[row as usize] != validate::REJECTED)
+                .collect();
+            super::row_ids::accepted_ids(interaction_ids, &accepted)
+        };
+    // The customer of each order id (`u32::MAX` for a rejected order or an id only
+    // lines named): also what orders are gathered into runs by.
+    let validate::ValidOrders {
+        customer_of_row: mut order_owner,
+        slot_of_row,
+    } = valid_orders;
+    order_owner.resize(order_ids.len(), validate::REJECTED);
     let accepted_deals: Vec<u32> = valid_deals.iter().map(|&(r, _)| r).collect();
     let (deal_ids, deal_key_of_row) = super::row_ids::accepted_ids(deal_ids, &accepted_deals);
     drop(accepted_deals);
@@ -583,14 +677,21 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
     );
     drop(by_created);
     let ((deals, costs, marketing_sources, product_types, deal_rows), deal_index) = marketing;
-    let (interaction_runs, interactions, refs, interaction_warnings, interaction_rows) =
-        interaction_part;
+    let (
+        interaction_runs,
+        interactions,
+        refs,
+        interaction_warnings,
+        interaction_rows,
+        interaction_owner,
+    ) = interaction_part;
     let campaign_keys = entities.campaigns.keys.len();
     let (order_part, (interaction_summaries, (inbound, engagement))) = join(
         || {
             let (order_runs, orders, order_details, position_of_slot, warnings) = index_orders(
                 order_stage,
-                valid_orders,
+                &order_owner,
+                slot_of_row,
                 &order_ids,
                 &customer_by_load,
                 &references,
@@ -721,14 +822,14 @@ struct Validated {
     /// Order ids: the staged orders' own, then ids order lines named.
     order_ids: Interner,
     orders: validate::ValidOrders,
-    /// (staged line, accepted order slot).
-    lines: Vec<(u32, u32)>,
+    /// The accepted order slot of each staged line, `REJECTED` when rejected.
+    lines: Vec<u32>,
     /// (staged deal, customer key if any).
     deals: Vec<(u32, Option<u32>)>,
     /// Staged cost rows accepted.
     costs: Vec<u32>,
-    /// (staged interaction, customer key).
-    interactions: Vec<(u32, u32)>,
+    /// The customer key of each staged interaction, `REJECTED` when rejected.
+    interactions: Vec<u32>,
 }
 
 /// Stage 2. Takes the staged tables (staging already rejected parse errors and
@@ -1012,26 +1113,32 @@ fn index_customers(
 /// no accepted row counts a warning.
 fn index_interactions(
     mut interaction_stage: TableStage<StagedInteraction>,
-    valid_interactions: Vec<(u32, u32)>,
+    customer_of_row: Vec<u32>,
     customer_by_load: &[CustomerIdx],
     references: &References,
-) -> (Vec<u32>, Vec<InteractionRow>, Interner, Warnings, Vec<u32>) {
+) -> (
+    Vec<u32>,
+    Vec<InteractionRow>,
+    Interner,
+    Warnings,
+    Vec<u32>,
+    Vec<u32>,
+) {
     let (interaction_runs, mut interaction_items) =
-        runs(customer_by_load.len(), &valid_interactions, |&(_, c)| {
+        runs(customer_by_load.len(), &customer_of_row, |c| {
             customer_by_load[c as usize].index()
         });
-    drop(valid_interactions);
     // Each staged row (40 bytes) becomes its indexed row (32) in the same memory, in
     // one sequential pass, and the rest is released before the rows are gathered into
     // runs: the peak holds the smaller rows twice, not the staged ones beside them.
     // Warnings are counted here, on every staged row; `accepted` keeps only the
     // accepted rows' counts.
-    let accepted = staged_flags(interaction_stage.rows.len(), &interaction_items);
     let mut warnings = Warnings::default();
     let mut converted: Vec<InteractionRow> = std::mem::take(&mut interaction_stage.rows)
         .into_iter()
-        .zip(accepted)
-        .map(|(i, accepted)| {
+        .zip(&customer_of_row)
+        .map(|(i, &customer)| {
+            let accepted = customer != validate::REJECTED;
             let mut counted = Warnings::default();
             let row = InteractionRow {
                 at: i.at,
@@ -1059,6 +1166,12 @@ fn index_interactions(
         })
         .collect();
     converted.shrink_to_fit();
+    // The customer of each accepted interaction, in input order (for `Dataset::apply`).
+    let mut owner: Vec<u32> = customer_of_row
+        .into_iter()
+        .filter(|&c| c != validate::REJECTED)
+        .collect();
+    owner.shrink_to_fit();
     let mut interactions: Vec<InteractionRow> = interaction_items
         .iter()
         .map(|&row| converted[row as usize])
@@ -1078,6 +1191,7 @@ fn index_interactions(
         interaction_stage.keys.reference,
         warnings,
         interaction_items,
+        owner,
     )
 }
 
@@ -1087,7 +1201,8 @@ fn index_interactions(
 /// and staff ids are resolved as in [`index_interactions`].
 fn index_orders(
     mut order_stage: TableStage<StagedOrder>,
-    valid_orders: validate::ValidOrders,
+    customer_of_row: &[u32],
+    slot_of_row: Vec<u32>,
     order_ids: &Interner,
     customer_by_load: &[CustomerIdx],
     references: &References,
@@ -1098,69 +1213,46 @@ fn index_orders(
     Vec<u32>,
     Warnings,
 ) {
-    let validate::ValidOrders {
-        accepted: valid_order_rows,
-        slot_of_row,
-    } = valid_orders;
-    let (order_runs, mut order_items) =
-        runs(customer_by_load.len(), &valid_order_rows, |&(_, c)| {
-            customer_by_load[c as usize].index()
-        });
-    // Only the slots are needed from here on.
-    let accepted_orders = valid_order_rows.len();
-    drop(valid_order_rows);
-    // The details are taken in staged order (one sequential pass), then each staged
-    // row (64 bytes) becomes its order row (32) where it is, the rest released; only
-    // then are both gathered into runs. So the staged rows are never held beside both
-    // gathered tables. Warnings are counted on the accepted rows.
-    let accepted = staged_flags(order_stage.rows.len(), &order_items);
+    let customer_of_row = &customer_of_row[..order_stage.rows.len()];
+    let (order_runs, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
+        customer_by_load[c as usize].index()
+    });
+    let accepted_orders = order_items.len();
+    // Each staged row (64 bytes) becomes its order row and its details (32 each), placed
+    // in runs by `place_released`: the staged rows are released as they are converted,
+    // so the peak does not hold them beside both gathered tables. Warnings are counted
+    // on the accepted rows (the only ones converted).
+    let mut position_of_row = vec![validate::REJECTED; order_stage.rows.len()];
+    for (position, &row) in order_items.iter().enumerate() {
+        position_of_row[row as usize] = position as u32;
+    }
     let mut warnings = Warnings::default();
-    let staged_details: Vec<OrderDetail> = order_stage
-        .rows
-        .iter()
-        .zip(accepted)
-        .enumerate()
-        .map(|(row, (o, accepted))| {
-            let mut counted = Warnings::default();
+    let (mut orders, mut order_details) = place_released(
+        std::mem::take(&mut order_stage.rows),
+        &position_of_row,
+        accepted_orders,
+        |row, o| {
             let detail = OrderDetail {
                 cost_of_goods: o.cost_of_goods,
                 id: row as u32,
                 fanpage: references
                     .order_fanpage
-                    .get(o.fanpage, &mut counted[Warning::UnknownFanpage as usize]),
+                    .get(o.fanpage, &mut warnings[Warning::UnknownFanpage as usize]),
                 staff: references
                     .order_staff
-                    .get(o.staff, &mut counted[Warning::UnknownStaff as usize]),
+                    .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
             };
-            if accepted {
-                for (total, n) in warnings.iter_mut().zip(counted) {
-                    *total += n;
-                }
-            }
-            detail
-        })
-        .collect();
-    let mut staged_rows: Vec<OrderRow> = std::mem::take(&mut order_stage.rows)
-        .into_iter()
-        .map(|o| OrderRow {
-            created_at: o.created_at,
-            total: o.total,
-            status: o.status,
-            has_voucher: o.has_voucher,
-            social: o.fanpage.is_some(),
-        })
-        .collect();
-    staged_rows.shrink_to_fit();
-    let mut orders: Vec<OrderRow> = order_items
-        .iter()
-        .map(|&row| staged_rows[row as usize])
-        .collect();
-    drop(staged_rows);
-    let mut order_details: Vec<OrderDetail> = order_items
-        .iter()
-        .map(|&row| staged_details[row as usize])
-        .collect();
-    drop(staged_details);
+            let order = OrderRow {
+                created_at: o.created_at,
+                total: o.total,
+                status: o.status,
+                has_voucher: o.has_voucher,
+                social: o.fanpage.is_some(),
+            };
+            (order, detail)
+        },
+    );
+    drop(position_of_row);
     // Each run by (created_at, id as text); the details follow their orders.
     let by_time_then_id = |(a, ra): (&OrderRow, u32), (b, rb): (&OrderRow, u32)| {
         a.created_at
@@ -1204,26 +1296,35 @@ fn index_orders(
     )
 }
 
-/// Stage 5g. Takes the staged lines, the accepted ones (with their order slots), each
-/// slot's order position and the number of orders; gives the runs per order (in input
-/// order), the rows and the product interner.
+/// Stage 5g. Takes the lines (as [`compact_lines`] left them, in input order), each
+/// line's accepted order slot ([`validate::REJECTED`] when rejected), each slot's order
+/// position and the number of orders; gives the runs per order (in input order), the
+/// rows and the product interner.
 fn index_lines(
     line_rows: Vec<LineRow>,
     products: Interner,
-    valid_lines: Vec<(u32, u32)>,
+    slot_of_line: Vec<u32>,
     position_of_slot: Vec<u32>,
     orders: usize,
 ) -> (Vec<u32>, Vec<LineRow>, Interner) {
-    let line_items: Vec<(u32, u32)> = valid_lines
-        .iter()
-        .map(|&(row, slot)| (row, position_of_slot[slot as usize]))
+    // Each accepted line's order position, where its slot was; then, where that was,
+    // the line's own position; then the lines placed there (`place_released`).
+    let mut position_of_line: Vec<u32> = slot_of_line
+        .into_iter()
+        .map(|slot| {
+            if slot == validate::REJECTED {
+                slot
+            } else {
+                position_of_slot[slot as usize]
+            }
+        })
         .collect();
-    drop((valid_lines, position_of_slot));
-    let (line_runs, line_items) = runs(orders, &line_items, |&(_, position)| position as usize);
-    let lines: Vec<LineRow> = line_items
-        .iter()
-        .map(|&row| line_rows[row as usize])
-        .collect();
+    drop(position_of_slot);
+    let line_runs = run_positions(orders, &mut position_of_line);
+    let accepted = line_runs.last().map_or(0, |&n| n as usize);
+    let (lines, _) = place_released(line_rows, &position_of_line, accepted, |_, &line| {
+        (line, ())
+    });
     (line_runs, lines, products)
 }
 

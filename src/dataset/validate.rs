@@ -6,9 +6,10 @@
 //!
 //! References: "unknown" means no *accepted* row with that id, so rejections cascade
 //! (docs/input-format.md#rejections). Each table's distinct references are resolved once (a hash look-up per
-//! distinct id, not per row). Accepted rows are returned as indices into the staged rows;
-//! building the indexed tables is `builder.rs`'s job. No string is formatted for an
-//! accepted row.
+//! distinct id, not per row). Accepted rows are returned as indices into the staged rows,
+//! or for the large tables (orders, lines, interactions) as one key per staged row,
+//! [`REJECTED`] for a rejected one; building the indexed tables is `builder.rs`'s job. No
+//! string is formatted for an accepted row.
 //!
 //! Indexing by a staged key cannot go out of range: staged keys come from the table's
 //! own interners (a row whose key could not be interned is rejected at staging), and
@@ -116,6 +117,51 @@ pub(crate) fn missing_revenue(deal: &StagedDeal) -> Option<Problem> {
     }
 }
 
+/// The key [`validate_keys`] gives a rejected row.
+pub(crate) const REJECTED: u32 = u32::MAX;
+
+/// Runs `check` on every staged row, collecting rejections; returns, for every staged
+/// row, the key `check` gave it, or [`REJECTED`]. One `u32` a staged row, not a pair
+/// per accepted row: nearly every row is accepted, so this halves what validation
+/// keeps of the large tables. `check` never gives [`REJECTED`] (its keys are keys of
+/// tables of fewer than 2^32 - 1 rows).
+fn validate_keys<R>(
+    table: Table,
+    stage: &TableStage<R>,
+    id: impl Fn(usize) -> Option<String>,
+    mut check: impl FnMut(&R) -> Result<u32, Problem>,
+    out: &mut Vec<Rejection>,
+) -> Vec<u32> {
+    let mut keys = Vec::with_capacity(stage.rows.len());
+    for (i, row) in stage.rows.iter().enumerate() {
+        match check(row) {
+            Ok(key) => keys.push(key),
+            Err(p) => {
+                keys.push(REJECTED);
+                let line = stage.lines.get(i).map_or(u32::MAX, |&line| line);
+                let origin = stage.origin(i);
+                out.push(rejection(
+                    table,
+                    u64::from(line),
+                    id(i).as_deref(),
+                    p,
+                    origin,
+                ));
+            }
+        }
+    }
+    keys
+}
+
+/// The accepted rows of a [`validate_keys`] result: (staged row, key), in file order.
+pub(crate) fn accepted_pairs(keys: &[u32]) -> Vec<(u32, u32)> {
+    keys.iter()
+        .enumerate()
+        .filter(|&(_, &key)| key != REJECTED)
+        .map(|(row, &key)| (row as u32, key))
+        .collect()
+}
+
 /// Runs `check` on every staged row, collecting rejections; returns what `check`
 /// returned for the accepted rows, in file order.
 fn validate_rows<R, T>(
@@ -159,25 +205,26 @@ fn unknown_customer(text: &str) -> Problem {
     )
 }
 
-/// Accepted orders: (staged row, customer key). Also, for each staged row (= id key),
-/// its position among the accepted orders or `u32::MAX` when rejected.
+/// The orders validation accepted, by staged row (= id key): the customer key of each
+/// ([`REJECTED`] when rejected) and its position among the accepted orders (its slot,
+/// `u32::MAX` when rejected).
 pub(crate) struct ValidOrders {
-    pub(crate) accepted: Vec<(u32, u32)>,
+    pub(crate) customer_of_row: Vec<u32>,
     pub(crate) slot_of_row: Vec<u32>,
 }
 
+/// Validates orders: the customer must be accepted, amounts non-negative.
 pub(crate) fn orders(
     stage: &TableStage<StagedOrder>,
     customers: &Interner,
     out: &mut Vec<Rejection>,
 ) -> ValidOrders {
     let customer_of = resolve(&stage.keys.customer, customers);
-    let mut slot_of_row = vec![u32::MAX; stage.rows.len()];
-    let accepted = validate_rows(
+    let customer_of_row = validate_keys(
         Table::Orders,
         stage,
         row_id(stage),
-        |i, row| {
+        |row| {
             let customer = customer_of[row.customer as usize]
                 .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(row.customer)))?;
             if let Some(p) = negative_amount("total", row.total).or_else(|| {
@@ -186,51 +233,61 @@ pub(crate) fn orders(
             }) {
                 return Err(p);
             }
-            Ok((i as u32, customer))
+            Ok(customer)
         },
         out,
     );
-    for (slot, &(row, _)) in accepted.iter().enumerate() {
-        slot_of_row[row as usize] = slot as u32;
-    }
+    let mut slots = 0u32;
+    let slot_of_row = customer_of_row
+        .iter()
+        .map(|&customer| {
+            if customer == REJECTED {
+                u32::MAX
+            } else {
+                slots += 1;
+                slots - 1
+            }
+        })
+        .collect();
     ValidOrders {
-        accepted,
+        customer_of_row,
         slot_of_row,
     }
 }
 
-/// Accepted lines: (staged row, accepted order slot).
+/// Validates order lines: the order must be accepted, the price non-negative and the
+/// quantity positive. Gives each staged line's accepted order slot, [`REJECTED`] when
+/// rejected.
 pub(crate) fn order_lines(
     stage: &TableStage<StagedLine>,
     order_ids: &Interner,
     orders: &ValidOrders,
     out: &mut Vec<Rejection>,
-) -> Vec<(u32, u32)> {
-    let slot_of: Vec<Option<u32>> = resolve(&stage.keys.order, order_ids)
+) -> Vec<u32> {
+    // The slot of each local order key, `u32::MAX` for no accepted order.
+    let slot_of: Vec<u32> = resolve(&stage.keys.order, order_ids)
         .into_iter()
-        .map(|row| {
-            row.map(|r| orders.slot_of_row[r as usize])
-                .filter(|&slot| slot != u32::MAX)
-        })
+        .map(|row| row.map_or(u32::MAX, |r| orders.slot_of_row[r as usize]))
         .collect();
-    validate_rows(
+    validate_keys(
         Table::OrderLines,
         stage,
         |_| None,
-        |i, row| {
-            let slot = slot_of[row.order as usize].ok_or_else(|| {
-                problem(
+        |row| {
+            let slot = slot_of[row.order as usize];
+            if slot == u32::MAX {
+                return Err(problem(
                     Reason::UnknownOrder,
                     "order_id",
                     format!("no accepted order {}", stage.keys.order.resolve(row.order)),
-                )
-            })?;
+                ));
+            }
             if let Some(p) = negative_amount("unit_price", row.unit_price)
                 .or_else(|| invalid_quantity(row.quantity))
             {
                 return Err(p);
             }
-            Ok((i as u32, slot))
+            Ok(slot)
         },
         out,
     )
@@ -281,21 +338,21 @@ pub(crate) fn costs(stage: &TableStage<StagedCost>, out: &mut Vec<Rejection>) ->
     )
 }
 
-/// Accepted interactions: (staged row, customer key).
+/// Validates interactions: the customer must be accepted. Gives each staged
+/// interaction's customer key, [`REJECTED`] when rejected.
 pub(crate) fn interactions(
     stage: &TableStage<StagedInteraction>,
     customers: &Interner,
     out: &mut Vec<Rejection>,
-) -> Vec<(u32, u32)> {
+) -> Vec<u32> {
     let customer_of = resolve(&stage.keys.customer, customers);
-    validate_rows(
+    validate_keys(
         Table::Interactions,
         stage,
         row_id(stage),
-        |i, row| {
-            let customer = customer_of[row.customer as usize]
-                .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(row.customer)))?;
-            Ok((i as u32, customer))
+        |row| {
+            customer_of[row.customer as usize]
+                .ok_or_else(|| unknown_customer(stage.keys.customer.resolve(row.customer)))
         },
         out,
     )
