@@ -57,6 +57,19 @@ pub(crate) struct StageEvent {
 }
 
 impl StageEvent {
+    /// The event of `deal`, at `position` in `Dataset::deals`, reaching `stage`; `None`
+    /// when the deal has not reached it.
+    fn of(deal: &DealRow, position: u32, stage: DealStage) -> Option<StageEvent> {
+        let at = stage.at(deal)?;
+        Some(StageEvent {
+            secs: at.secs,
+            nanos: at.nanos,
+            position,
+            source: deal.source,
+            product_type: deal.product_type,
+        })
+    }
+
     /// When the deal reached the stage.
     #[inline]
     pub(crate) fn at(&self) -> Ts {
@@ -86,6 +99,19 @@ pub(crate) struct Win<'a> {
     pub(crate) revenue: Decimal,
 }
 
+/// The revenue of each event's deal (zero when it has none): `won_revenue` for `events`.
+fn revenues_of(deals: &[DealRow], events: &[StageEvent]) -> Vec<Decimal> {
+    events
+        .iter()
+        .map(|e| {
+            deals
+                .get(e.position as usize)
+                .and_then(|d| d.revenue)
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 impl DealIndex {
     /// Indexes `deals` (the dataset's deals, fewer than 2^32 of them: the builder checks).
     pub(crate) fn new(deals: &[DealRow]) -> DealIndex {
@@ -93,16 +119,7 @@ impl DealIndex {
             let mut events: Vec<StageEvent> = deals
                 .iter()
                 .zip(0u32..)
-                .filter_map(|(deal, position)| {
-                    let at = stage.at(deal)?;
-                    Some(StageEvent {
-                        secs: at.secs,
-                        nanos: at.nanos,
-                        position,
-                        source: deal.source,
-                        product_type: deal.product_type,
-                    })
-                })
+                .filter_map(|(deal, position)| StageEvent::of(deal, position, stage))
                 .collect();
             // Deals are sorted by created_at and stages follow it, so this is nearly
             // sorted already; the position breaks ties, keeping the order deterministic.
@@ -111,15 +128,7 @@ impl DealIndex {
             events
         };
         let won = sorted(DealStage::Won);
-        let won_revenue = won
-            .iter()
-            .map(|e| {
-                deals
-                    .get(e.position as usize)
-                    .and_then(|d| d.revenue)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let won_revenue = revenues_of(deals, &won);
         DealIndex {
             handed_over: sorted(DealStage::HandedOver),
             opportunity: sorted(DealStage::Opportunity),
@@ -169,17 +178,7 @@ impl DealIndex {
             }
             let mut fresh: Vec<StageEvent> = added
                 .iter()
-                .filter_map(|&p| {
-                    let deal = deals.get(p as usize)?;
-                    let at = stage.at(deal)?;
-                    Some(StageEvent {
-                        secs: at.secs,
-                        nanos: at.nanos,
-                        position: p,
-                        source: deal.source,
-                        product_type: deal.product_type,
-                    })
-                })
+                .filter_map(|&p| StageEvent::of(deals.get(p as usize)?, p, stage))
                 .collect();
             fresh.sort_unstable_by_key(|e| (e.at(), e.position));
             let at: Vec<usize> = fresh
@@ -189,15 +188,7 @@ impl DealIndex {
             let pieces = super::splice::insertions(events.len(), &at);
             super::splice::splice(events, &pieces, &fresh);
             if won {
-                let revenues: Vec<Decimal> = fresh
-                    .iter()
-                    .map(|e| {
-                        deals
-                            .get(e.position as usize)
-                            .and_then(|d| d.revenue)
-                            .unwrap_or_default()
-                    })
-                    .collect();
+                let revenues = revenues_of(deals, &fresh);
                 super::splice::splice(&mut self.won_revenue, &pieces, &revenues);
             }
         }
@@ -228,17 +219,7 @@ impl DealIndex {
             gone.sort_unstable();
             let mut fresh: Vec<StageEvent> = added
                 .iter()
-                .filter_map(|&p| {
-                    let deal = deals.get(p as usize)?;
-                    let at = stage.at(deal)?;
-                    Some(StageEvent {
-                        secs: at.secs,
-                        nanos: at.nanos,
-                        position: p,
-                        source: deal.source,
-                        product_type: deal.product_type,
-                    })
-                })
+                .filter_map(|&p| StageEvent::of(deals.get(p as usize)?, p, stage))
                 .collect();
             fresh.sort_unstable_by_key(|e| (e.at(), e.position));
             if gone.is_empty() && fresh.is_empty() {
@@ -249,15 +230,7 @@ impl DealIndex {
                 super::splice::replacement_pieces(events, &gone, &keys, |e| (e.at(), e.position));
             super::splice::splice(events, &pieces, &fresh);
             if won {
-                let revenues: Vec<Decimal> = fresh
-                    .iter()
-                    .map(|e| {
-                        deals
-                            .get(e.position as usize)
-                            .and_then(|d| d.revenue)
-                            .unwrap_or_default()
-                    })
-                    .collect();
+                let revenues = revenues_of(deals, &fresh);
                 super::splice::splice(&mut self.won_revenue, &pieces, &revenues);
             }
         }
