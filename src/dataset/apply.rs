@@ -845,13 +845,7 @@ impl Dataset {
             }
             self.ids.order_owner[key as usize] = load;
             batch_order_key[row as usize] = key;
-            let order = OrderRow {
-                created_at: o.created_at,
-                total: o.total,
-                status: o.status,
-                has_voucher: o.has_voucher,
-                social: o.fanpage.is_some(),
-            };
+            let order = o.row();
             let detail = OrderDetail {
                 cost_of_goods: o.cost_of_goods,
                 id: key,

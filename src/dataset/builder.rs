@@ -1242,13 +1242,7 @@ fn index_orders(
                     .order_staff
                     .get(o.staff, &mut warnings[Warning::UnknownStaff as usize]),
             };
-            let order = OrderRow {
-                created_at: o.created_at,
-                total: o.total,
-                status: o.status,
-                has_voucher: o.has_voucher,
-                social: o.fanpage.is_some(),
-            };
+            let order = o.row();
             (order, detail)
         },
     );

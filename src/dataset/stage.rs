@@ -334,6 +334,20 @@ pub(crate) struct StagedOrder {
     pub(crate) has_voucher: bool,
 }
 
+impl StagedOrder {
+    /// The order's indexed row (what reports read), as the build and `Dataset::apply`
+    /// store it.
+    pub(crate) fn row(&self) -> crate::dataset::index::OrderRow {
+        crate::dataset::index::OrderRow {
+            created_at: self.created_at,
+            total: self.total,
+            status: self.status,
+            has_voucher: self.has_voucher,
+            social: self.fanpage.is_some(),
+        }
+    }
+}
+
 /// An order line: `order` and `product` are keys in `keys.order` and `keys.product`.
 #[derive(Clone, Debug)]
 pub(crate) struct StagedLine {
