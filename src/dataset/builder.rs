@@ -415,6 +415,33 @@ fn place_released<S, A: Copy, B: Copy>(
     (a_out, b_out)
 }
 
+/// `items.iter().map(|&i| source[i as usize]).collect()`. With the `parallel` feature
+/// and more than one thread, the gather is split over rayon's pool: in a two-core build
+/// the interactions are gathered while the other thread has finished the customers and
+/// the marketing tables and would otherwise wait. The result is the same.
+fn gather<T: Copy + Send + Sync>(source: &[T], items: &[u32]) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    if rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        return items
+            .par_iter()
+            .with_min_len(1 << 16)
+            .map(|&i| source[i as usize])
+            .collect();
+    }
+    items.iter().map(|&i| source[i as usize]).collect()
+}
+
+/// `items.iter_mut().for_each(f)`, split over rayon's pool as [`gather`] is.
+fn for_each_mut<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Send + Sync) {
+    #[cfg(feature = "parallel")]
+    if rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        return items.par_iter_mut().with_min_len(1 << 16).for_each(f);
+    }
+    items.iter_mut().for_each(f)
+}
+
 /// Sorts one customer's run of already gathered rows, `rows` and `items` (each row's
 /// staged index) side by side, by `compare` on `(row, item)`. Exports usually list a
 /// customer's rows in time order already, so a run is first checked (one sequential
@@ -696,14 +723,20 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
                 &customer_by_load,
                 &references,
             );
-            let lines = index_lines(
-                line_rows,
-                products,
-                valid_lines,
-                position_of_slot,
-                orders.len(),
+            // The summaries read only the orders: with two threads, they run beside
+            // the lines once the other thread is done with the interactions' indexes.
+            let (lines, summaries) = join(
+                || {
+                    index_lines(
+                        line_rows,
+                        products,
+                        valid_lines,
+                        position_of_slot,
+                        orders.len(),
+                    )
+                },
+                || order_summaries(&order_runs, &orders),
             );
-            let summaries = order_summaries(&order_runs, &orders);
             (
                 (order_runs, orders, order_details, warnings),
                 lines,
@@ -1172,10 +1205,7 @@ fn index_interactions(
         .filter(|&c| c != validate::REJECTED)
         .collect();
     owner.shrink_to_fit();
-    let mut interactions: Vec<InteractionRow> = interaction_items
-        .iter()
-        .map(|&row| converted[row as usize])
-        .collect();
+    let mut interactions = gather(&converted, &interaction_items);
     drop(converted);
     for run in interaction_runs.windows(2) {
         let run = run[0] as usize..run[1] as usize;
@@ -1303,16 +1333,12 @@ fn index_lines(
 ) -> (Vec<u32>, Vec<LineRow>, Interner) {
     // Each accepted line's order position, where its slot was; then, where that was,
     // the line's own position; then the lines placed there (`place_released`).
-    let mut position_of_line: Vec<u32> = slot_of_line
-        .into_iter()
-        .map(|slot| {
-            if slot == validate::REJECTED {
-                slot
-            } else {
-                position_of_slot[slot as usize]
-            }
-        })
-        .collect();
+    let mut position_of_line = slot_of_line;
+    for_each_mut(&mut position_of_line, |slot| {
+        if *slot != validate::REJECTED {
+            *slot = position_of_slot[*slot as usize];
+        }
+    });
     drop(position_of_slot);
     let line_runs = run_positions(orders, &mut position_of_line);
     let accepted = line_runs.last().map_or(0, |&n| n as usize);
@@ -1812,5 +1838,25 @@ mod tests {
             out
         };
         assert_eq!(bytes(&a), bytes(&b));
+    }
+
+    /// The gather and the in-place map split over two threads (more rows than one piece
+    /// of the split takes) give what the sequential ones give: every item, in order.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn gather_and_for_each_mut_on_two_threads_do_what_one_thread_does() {
+        let source: Vec<u64> = (0..300_000u64).map(|i| i * 7_919 % 1_000_003).collect();
+        let items: Vec<u32> = (0..300_000u32).map(|i| (i * 31 + 7) % 300_000).collect();
+        let sequential: Vec<u64> = items.iter().map(|&i| source[i as usize]).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        assert_eq!(pool.install(|| gather(&source, &items)), sequential);
+        assert_eq!(gather(&source, &items[..5]), sequential[..5]);
+        let mut mapped = items.clone();
+        pool.install(|| for_each_mut(&mut mapped, |i| *i = i.wrapping_mul(3) ^ 1));
+        let expected: Vec<u32> = items.iter().map(|i| i.wrapping_mul(3) ^ 1).collect();
+        assert_eq!(mapped, expected);
     }
 }
