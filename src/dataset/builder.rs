@@ -575,15 +575,16 @@ fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
 /// 5. [`entities`], then [`references`] (every id interned into the reference tables
 ///    before any table is indexed) and [`customer_order`]; then
 ///    [`index_interactions`] beside [`customer_rows`] and [`index_deals_and_costs`]
-///    (with the deals' stage index); then [`index_orders`], [`index_lines`] and
-///    [`order_summaries`] beside [`interaction_summaries`] and the derived social and
-///    engagement indexes. Interactions and orders, the two large tables, are never
+///    (with the deals' stage index); then [`index_orders`], then [`index_lines`]
+///    beside [`order_summaries`], all beside [`interaction_summaries`] and the derived
+///    social and engagement indexes. Interactions and orders, the two large tables, are never
 ///    indexed at once, so their staged and indexed rows are never all held together
 ///    (the peak memory of a build on two threads stays near that of one).
 ///
 /// "Beside" is [`join`]: with the `parallel` feature the two sides run on two threads
 /// of rayon's pool (validation in stage 2 too, three groups of tables), without it one
-/// after the other. The sides share nothing mutable, every id is interned before they
+/// after the other. Where one side would leave the other thread waiting, its largest
+/// pass is split over the pool too ([`gather`], [`for_each_mut`]). The sides share nothing mutable, every id is interned before they
 /// start, and warnings are counted per side and added, so the dataset, its data quality
 /// and the order of its rejections are the same either way.
 ///
