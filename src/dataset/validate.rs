@@ -22,7 +22,7 @@ use crate::dataset::intern::{Interner, resolve};
 use crate::dataset::stage::{
     StagedCost, StagedDeal, StagedInteraction, StagedLine, StagedOrder, TableStage,
 };
-use crate::error::{Origin, Reason, Rejection, Table};
+use crate::error::{Reason, Rejection, Table};
 
 /// A rule's verdict on one row: the reason, the column at fault and a detail.
 pub(crate) type Problem = (Reason, &'static str, String);
@@ -33,16 +33,27 @@ fn problem(reason: Reason, column: &'static str, detail: String) -> Problem {
     (reason, column, detail)
 }
 
+/// The rejection of staged row `row` of `table` (its line, or `u32::MAX` when the stage
+/// keeps none, and whether it was read from CSV or pushed as a struct).
 #[cold]
 #[inline(never)]
-fn rejection(
+fn row_rejection<R>(
     table: Table,
-    line: u64,
-    id: Option<&str>,
+    stage: &TableStage<R>,
+    row: usize,
+    id: Option<String>,
     (reason, column, detail): Problem,
-    origin: Origin,
 ) -> Rejection {
-    Rejection::bounded(table, line, id, Some(column), reason, detail, origin)
+    let line = stage.lines.get(row).map_or(u32::MAX, |&line| line);
+    Rejection::bounded(
+        table,
+        u64::from(line),
+        id.as_deref(),
+        Some(column),
+        reason,
+        detail,
+        stage.origin(row),
+    )
 }
 
 /// `negative_amount`: a total, cost, amount, unit price or revenue below zero.
@@ -138,15 +149,7 @@ fn validate_keys<R>(
             Ok(key) => keys.push(key),
             Err(p) => {
                 keys.push(REJECTED);
-                let line = stage.lines.get(i).map_or(u32::MAX, |&line| line);
-                let origin = stage.origin(i);
-                out.push(rejection(
-                    table,
-                    u64::from(line),
-                    id(i).as_deref(),
-                    p,
-                    origin,
-                ));
+                out.push(row_rejection(table, stage, i, id(i), p));
             }
         }
     }
@@ -175,17 +178,7 @@ fn validate_rows<R, T>(
     for (i, row) in stage.rows.iter().enumerate() {
         match check(i, row) {
             Ok(t) => accepted.push(t),
-            Err(p) => {
-                let line = stage.lines.get(i).map_or(u32::MAX, |&line| line);
-                let origin = stage.origin(i);
-                out.push(rejection(
-                    table,
-                    u64::from(line),
-                    id(i).as_deref(),
-                    p,
-                    origin,
-                ));
-            }
+            Err(p) => out.push(row_rejection(table, stage, i, id(i), p)),
         }
     }
     accepted
