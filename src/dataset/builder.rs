@@ -415,6 +415,12 @@ fn place_released<S, A: Copy, B: Copy>(
     (a_out, b_out)
 }
 
+/// The fewest items a piece of [`gather`] or [`for_each_mut`] takes when split over
+/// rayon's pool (65,536), so that a piece's work outweighs handing it to another
+/// thread; tables smaller than two pieces stay on one.
+#[cfg(feature = "parallel")]
+const MIN_PIECE: usize = 1 << 16;
+
 /// `items.iter().map(|&i| source[i as usize]).collect()`. With the `parallel` feature
 /// and more than one thread, the gather is split over rayon's pool: in a two-core build
 /// the interactions are gathered while the other thread has finished the customers and
@@ -425,7 +431,7 @@ fn gather<T: Copy + Send + Sync>(source: &[T], items: &[u32]) -> Vec<T> {
         use rayon::prelude::*;
         return items
             .par_iter()
-            .with_min_len(1 << 16)
+            .with_min_len(MIN_PIECE)
             .map(|&i| source[i as usize])
             .collect();
     }
@@ -437,7 +443,7 @@ fn for_each_mut<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Send + Sync) {
     #[cfg(feature = "parallel")]
     if rayon::current_num_threads() > 1 {
         use rayon::prelude::*;
-        return items.par_iter_mut().with_min_len(1 << 16).for_each(f);
+        return items.par_iter_mut().with_min_len(MIN_PIECE).for_each(f);
     }
     items.iter_mut().for_each(f)
 }
@@ -577,16 +583,17 @@ fn merge_into(local: &Interner, global: &mut Interner) -> Vec<u32> {
 ///    [`index_interactions`] beside [`customer_rows`] and [`index_deals_and_costs`]
 ///    (with the deals' stage index); then [`index_orders`], then [`index_lines`]
 ///    beside [`order_summaries`], all beside [`interaction_summaries`] and the derived
-///    social and engagement indexes. Interactions and orders, the two large tables, are never
-///    indexed at once, so their staged and indexed rows are never all held together
-///    (the peak memory of a build on two threads stays near that of one).
+///    social and engagement indexes. Interactions and orders, the two large tables,
+///    are never indexed at once, so their staged and indexed rows are never all held
+///    together (the peak memory of a build on two threads stays near that of one).
 ///
 /// "Beside" is [`join`]: with the `parallel` feature the two sides run on two threads
 /// of rayon's pool (validation in stage 2 too, three groups of tables), without it one
 /// after the other. Where one side would leave the other thread waiting, its largest
-/// pass is split over the pool too ([`gather`], [`for_each_mut`]). The sides share nothing mutable, every id is interned before they
-/// start, and warnings are counted per side and added, so the dataset, its data quality
-/// and the order of its rejections are the same either way.
+/// pass is split over the pool too ([`gather`], [`for_each_mut`]). The sides share
+/// nothing mutable, every id is interned before they start, and warnings are counted
+/// per side and added, so the dataset, its data quality and the order of its
+/// rejections are the same either way.
 ///
 /// Indexing is by row indices and keys the stages and `validate` produced, always in
 /// range (see `validate`'s module docs). Each stage consumes what it is the last to
