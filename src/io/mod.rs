@@ -31,8 +31,8 @@ pub mod parquet_write;
 #[cfg(feature = "csv")]
 pub(crate) mod records;
 
-/// The longest CSV record (one row, its quoted line breaks included) that is read:
-/// 16 MiB. A longer one is rejected as a `parse_error` and the rest of its line skipped.
+/// The longest CSV record (one row: its fields' bytes, the commas between them and its
+/// quoted line breaks included) that is read: 16 MiB. A longer one is rejected as a `parse_error` and the rest of its line skipped.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// The most fields a CSV record may have: 65,536. A record with more is rejected as a

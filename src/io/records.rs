@@ -119,6 +119,15 @@ impl Record {
         self.data.push(b',');
     }
 
+    /// Ends the record's last field; past [`MAX_FIELDS`] the record is cut (its line is
+    /// read to the end already).
+    fn end_last_field(&mut self) {
+        self.end_field();
+        if self.ends.len() > MAX_FIELDS {
+            self.cut();
+        }
+    }
+
     /// Starts a record built field by field (Arrow rows), at row number `line`.
     #[cfg(feature = "arrow")]
     pub(crate) fn start(&mut self, line: u64) {
@@ -301,7 +310,7 @@ impl<R: Read> RecordReader<R> {
                     Quoted::Closed => {}
                     Quoted::Eof => {
                         record.unclosed_quote = true;
-                        record.end_field();
+                        record.end_last_field();
                         return Ok(true);
                     }
                     Quoted::TooLong => return self.too_long(record),
@@ -318,7 +327,7 @@ impl<R: Read> RecordReader<R> {
                 }
                 match self.peek()? {
                     None => {
-                        record.end_field();
+                        record.end_last_field();
                         return Ok(true);
                     }
                     Some(b',') => {
@@ -331,7 +340,7 @@ impl<R: Read> RecordReader<R> {
                     }
                     Some(b @ (b'\n' | b'\r')) => {
                         self.line_end(b)?;
-                        record.end_field();
+                        record.end_last_field();
                         return Ok(true);
                     }
                     Some(_) => {}
@@ -639,10 +648,24 @@ mod tests {
         assert_eq!(recs[0].1.len(), 2);
     }
 
-    /// Every record's (line, fields' bytes, unclosed, too long), read whole from memory
-    /// with the one-pass path on or off.
-    fn raw_records(data: &[u8], plain: bool) -> Vec<(u64, Vec<Vec<u8>>, bool, bool)> {
-        let mut reader = RecordReader::new(data);
+    /// Every record's (line, fields' bytes, unclosed, too long), read from memory at
+    /// most `read_size` bytes per `read` (so that the buffer ends anywhere), with the
+    /// one-pass path on or off.
+    fn raw_records(
+        data: &[u8],
+        read_size: usize,
+        plain: bool,
+    ) -> Vec<(u64, Vec<Vec<u8>>, bool, bool)> {
+        struct Pieces<'a>(&'a [u8], usize);
+        impl Read for Pieces<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut reader = RecordReader::new(Pieces(data, read_size));
         reader.plain = plain;
         let mut rec = Record::default();
         let mut out = Vec::new();
@@ -651,6 +674,14 @@ mod tests {
             out.push((rec.line, fields, rec.unclosed_quote, rec.too_long));
         }
         out
+    }
+
+    /// The one-pass path gives what the general path gives, read whole and in pieces.
+    fn assert_paths_agree(data: &[u8], read_sizes: &[usize]) {
+        let expected = raw_records(data, usize::MAX, false);
+        for &size in read_sizes {
+            assert_eq!(raw_records(data, size, true), expected, "reads of {size}");
+        }
     }
 
     #[test]
@@ -673,13 +704,40 @@ mod tests {
     #[test]
     fn the_one_pass_path_reads_what_the_general_path_reads() {
         let data = b"id,name,x\r\nKH1,An,\nKH2,\"B, b\",1\n\n,,\r\rKH3,a\"b,2\nlast,row";
-        assert_eq!(raw_records(data, true), raw_records(data, false));
-        // A record that runs past the 256 KiB buffer, and many fields.
+        assert_paths_agree(data, &[usize::MAX, 1, 2, 3, 5, 7, 8, 9, 13]);
+        // Records past the 256 KiB buffer, in every line-end style, many fields, and
+        // lines longer than the buffer (quoted and not).
         let mut long = b"id,v\n".to_vec();
         for i in 0..40_000 {
-            long.extend_from_slice(format!("KH{i},{}\n", "x,".repeat(i % 7)).as_bytes());
+            let end: &[u8] = [&b"\n"[..], b"\r\n", b"\r"][i % 3];
+            long.extend_from_slice(format!("KH{i},{}", "x,".repeat(i % 7)).as_bytes());
+            long.extend_from_slice(end);
+            if i % 10_000 == 0 {
+                long.extend_from_slice(&vec![b'y'; CHUNK + 10]);
+                long.extend_from_slice(b",\"");
+                long.extend_from_slice(&vec![b'z'; CHUNK + 10]);
+                long.extend_from_slice(b"\"\r\n");
+            }
         }
-        assert_eq!(raw_records(&long, true), raw_records(&long, false));
+        assert_paths_agree(&long, &[usize::MAX, 4093, 65_537, CHUNK - 1]);
+    }
+
+    #[test]
+    fn a_record_with_more_fields_than_the_limit_is_cut_on_either_path() {
+        for commas in [MAX_FIELDS - 1, MAX_FIELDS, MAX_FIELDS + 1] {
+            let mut data = b",".repeat(commas);
+            data.extend_from_slice(b"\nKH1,An\n");
+            let records = raw_records(&data, usize::MAX, true);
+            assert_eq!(records, raw_records(&data, usize::MAX, false));
+            let (_, fields, _, too_long) = &records[0];
+            // `commas + 1` fields: at most MAX_FIELDS are read.
+            assert_eq!(*too_long, commas >= MAX_FIELDS, "{commas} commas");
+            assert_eq!(fields.len(), (commas + 1).min(MAX_FIELDS));
+            assert_eq!(
+                records[1],
+                (2, vec![b"KH1".to_vec(), b"An".to_vec()], false, false)
+            );
+        }
     }
 
     proptest::proptest! {
@@ -687,10 +745,13 @@ mod tests {
         fn the_one_pass_path_agrees_on_random_text(
             bytes in proptest::collection::vec(
                 proptest::sample::select(vec![b'a', b'b', b',', b',', b'"', b'\n', b'\r', 0xc3, 0xa9]),
-                0..300,
-            )
+                0..600,
+            ),
+            read_size in 1usize..40,
         ) {
-            proptest::prop_assert_eq!(raw_records(&bytes, true), raw_records(&bytes, false));
+            let expected = raw_records(&bytes, usize::MAX, false);
+            proptest::prop_assert_eq!(raw_records(&bytes, usize::MAX, true), expected.clone());
+            proptest::prop_assert_eq!(raw_records(&bytes, read_size, true), expected);
         }
     }
 }

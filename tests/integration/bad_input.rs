@@ -457,6 +457,23 @@ DH1,KH1,2026-02-01T10:00:00+07:00,completed,100,x
 }
 
 #[test]
+fn a_character_split_by_a_comma_is_invalid_utf8_in_both_columns() {
+    // "é" is 0xc3 0xa9: a comma between its bytes leaves neither field valid UTF-8. The
+    // row is rejected naming the first column read, never accepted with the text lost.
+    let customers = b"\
+id,created_at,source,name,phone
+KH1,2026-01-01T00:00:00Z,pos,An\xc3,\xa9x
+KH2,2026-01-01T00:00:00Z,pos,B\xc3\xa9,0901
+";
+    let d = load(&[(Table::Customers, customers)], false).unwrap();
+    assert_eq!(
+        rejected_in(&d, Table::Customers),
+        [(2, Reason::ParseError, Some("name"))]
+    );
+    assert_eq!(counts(&d, Table::Customers), (2, 1, 1));
+}
+
+#[test]
 fn invalid_utf8_is_a_parse_error_of_the_column_that_holds_it() {
     let customers = b"\
 id,created_at,source,name,extra
