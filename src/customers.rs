@@ -1088,14 +1088,10 @@ impl Tally for ZaloTally {
     #[inline]
     fn add(&mut self, dataset: &Dataset, context: &Context, facts: &Facts<'_>) {
         // Interactions are sorted by time and the window is recent: only the run's tail
-        // from the window's start is read, and nothing for a customer whose last
-        // interaction is older (`Dataset::interactions_since`).
+        // from the window's start is read, newest first, and nothing for a customer whose
+        // last interaction is older (`Dataset::interactions_newest_since`).
         let (mut current, mut previous) = (false, false);
-        for interaction in dataset
-            .interactions_since(facts.customer, self.window.start)
-            .iter()
-            .rev()
-        {
+        for interaction in dataset.interactions_newest_since(facts.customer, self.window.start) {
             let at = interaction.at;
             if at >= self.window.end || at > context.as_of_ts {
                 continue;

@@ -307,6 +307,28 @@ impl Dataset {
         run.get(from..).unwrap_or_default()
     }
 
+    /// The same interactions as [`interactions_since`](Dataset::interactions_since),
+    /// newest first: read from the end of the run and stopped at the first older one, so
+    /// the tail is read once (finding the suffix's start and then walking it back reads
+    /// it twice).
+    #[inline]
+    pub(crate) fn interactions_newest_since(
+        &self,
+        idx: CustomerIdx,
+        since: Ts,
+    ) -> impl Iterator<Item = &InteractionRow> {
+        let recent = self
+            .last_interaction_secs
+            .get(idx.index())
+            .is_some_and(|&last| last >= since.secs);
+        let run = if recent {
+            self.interactions_of(idx)
+        } else {
+            &[]
+        };
+        run.iter().rev().take_while(move |i| i.at >= since)
+    }
+
     /// A customer's orders, sorted by (created_at, id); empty for an index past the end.
     #[inline]
     pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
@@ -402,6 +424,36 @@ mod tests {
         assert_eq!(d.staff().next().map(|s| s.id), Some("NV01".to_owned()));
         assert!(d.marketing_sources().contains(&"facebook_ads"));
         assert!(d.product_types().contains(&"course"));
+    }
+
+    #[test]
+    fn interactions_newest_since_is_the_suffix_reversed() {
+        let d = crate::sample::SampleOptions::new(300).dataset().unwrap();
+        let mut seen = 0;
+        for c in 0..d.customer_count() {
+            let c = CustomerIdx(c as u32);
+            let run = d.interactions_of(c);
+            // Before, at and after each interaction, and past every one.
+            let mut cuts: Vec<Ts> = run.iter().map(|i| i.at).collect();
+            cuts.extend(run.iter().map(|i| Ts::from_secs(i.at.secs + 1)));
+            cuts.push(Ts::MIN);
+            cuts.push(Ts::from_secs(i64::MAX));
+            for since in cuts {
+                let expected: Vec<Ts> = d
+                    .interactions_since(c, since)
+                    .iter()
+                    .rev()
+                    .map(|i| i.at)
+                    .collect();
+                let got: Vec<Ts> = d
+                    .interactions_newest_since(c, since)
+                    .map(|i| i.at)
+                    .collect();
+                assert_eq!(got, expected);
+                seen += got.len();
+            }
+        }
+        assert!(seen > 1000, "{seen}");
     }
 
     #[test]
