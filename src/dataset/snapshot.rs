@@ -56,12 +56,12 @@
 //! 256 KiB, touches each byte of the file once in memory, and faults in no page the
 //! dataset does not keep. Measured at 1M customers (1.05 GB file, criterion
 //! `benches/snapshot.rs`, medians, the same run as the CSV build, shared two-core
-//! machine under load): opening 0.93 s against 8.67 s for the CSV build (1/9.4; 0.83 s
-//! against 7.02 s, 1/8.4, in a quieter run), peak RSS 1.08 GB. What is left is mostly
-//! the kernel: on this machine (a VM whose freed pages go back to the host) handing out
-//! the dataset's 1.1 GB of fresh pages alone takes 0.45-0.5 s, about two thirds of a
-//! profile with the copy out of the page cache; the checksum and UTF-8 checks are
-//! about 5 % each, the decoding and the checks the rest.
+//! machine): opening 0.85 s against 5.43 s for the CSV build (1/6.4; the CSV build was
+//! 7.02 to 8.67 s before its reader took unquoted records in one pass), peak RSS
+//! 1.08 GB. What is left is mostly the kernel: on this machine (a VM whose freed pages
+//! go back to the host) handing out the dataset's 1.1 GB of fresh pages alone takes
+//! 0.45-0.5 s, about two thirds of a profile with the copy out of the page cache; the
+//! checksum and UTF-8 checks are about 5 % each, the decoding and the checks the rest.
 //!
 //! Decoding before the checksum is known is safe because every decoder checks every
 //! value it reads (see "Trust") and every allocation is bounded by the section's bytes;
@@ -72,10 +72,9 @@
 //! others refer to, then the file's two halves (about 520 MB each at 1M customers) at
 //! once, each thread from its own position with its own buffer (`pread`, so without a
 //! shared cursor), so that both the decoding and the page faults are shared by two
-//! cores: 0.44 s at 1M against 3.86 s for the two-core CSV build in the same run
-//! (1/8.9), 43 ms against 521 ms at 100k. The checks and errors are the same; an error
-//! in the first half is reported before one in the second, as reading in file order
-//! would. [`Dataset::read_snapshot`] (a stream) reads in file order on one thread.
+//! cores: 0.45 s at 1M against 3.01 s for the two-core CSV build in the same run
+//! (1/6.7). The checks and errors are the same; an error in the first half is reported
+//! before one in the second, as reading in file order would. [`Dataset::read_snapshot`] (a stream) reads in file order on one thread.
 //!
 //! **Derived indexes are stored, not rebuilt.** Per-customer summaries, the deal-stage,
 //! inbound and engagement indexes are a few percent of the file, and reading them is a
