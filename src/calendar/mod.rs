@@ -95,6 +95,40 @@ pub(crate) fn date_of_epoch_day(day: i64) -> Option<NaiveDate> {
         .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
+/// The year, month (1 to 12) and day (1 to 31) of an epoch day in the proleptic
+/// Gregorian calendar, as chrono counts them, by integer arithmetic alone (H. Hinnant's
+/// `civil_from_days`: 400-year eras of 146,097 days, years starting in March so that
+/// February's leap day comes last). [`date_of_epoch_day`] goes through chrono's
+/// year-cycle tables; this is for loops that need a month per row.
+pub(crate) fn civil_of_epoch_day(day: i64) -> (i64, u32, u32) {
+    // Days from 0000-03-01, the start of an era.
+    let z = day.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // 0..=146_096
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1
+    let mp = (5 * doy + 2) / 153; // 0..=11, March = 0
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    // OK because m is in 1..=12 and d in 1..=31.
+    (yoe + era * 400 + i64::from(m <= 2), m as u32, d as u32)
+}
+
+/// The month of an epoch day: its number (`year * 12 + month0`), its first epoch day and
+/// the first epoch day of the next month.
+pub(crate) fn month_of_epoch_day(day: i64) -> (i64, i64, i64) {
+    let (year, month, d) = civil_of_epoch_day(day);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let length = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let start = day - i64::from(d - 1);
+    (year * 12 + i64::from(month - 1), start, start + length)
+}
+
 /// A time zone with Monday weeks: where local dates, hours and weekdays are taken.
 ///
 /// Either a fixed offset (`+07:00`, the default: Vietnam) or an IANA zone with DST
@@ -641,6 +675,45 @@ mod tests {
             d(2022, 9, 10)
         );
         assert_eq!(cl.day_start(d(2022, 9, 11)).hour(), 4);
+    }
+
+    #[test]
+    fn civil_and_month_of_epoch_day_agree_with_chrono() {
+        use chrono::Datelike;
+        let check = |day: i64| {
+            let date = date_of_epoch_day(day).unwrap();
+            let (year, month, d) = civil_of_epoch_day(day);
+            assert_eq!(
+                (year, month, d),
+                (i64::from(date.year()), date.month(), date.day()),
+                "day {day}"
+            );
+            let start = first_of_month(date);
+            let next = add_months(start, 1).unwrap();
+            assert_eq!(
+                month_of_epoch_day(day),
+                (
+                    i64::from(date.year()) * 12 + i64::from(date.month0()),
+                    epoch_day(start),
+                    epoch_day(next)
+                ),
+                "day {day}"
+            );
+        };
+        // Every day of the years 0001 to 9999 (the instants a dataset holds), and a
+        // stretch before and after.
+        for day in epoch_day(d(1, 1, 1)) - 800..=epoch_day(d(9999, 12, 31)) + 800 {
+            check(day);
+        }
+        // Far out, both ways, where 400-year eras and negative years take over.
+        for day in (-90_000_000i64..90_000_000).step_by(9_973) {
+            check(day);
+        }
+        assert_eq!(civil_of_epoch_day(0), (1970, 1, 1));
+        assert_eq!(
+            month_of_epoch_day(epoch_day(d(2028, 2, 29))).2,
+            epoch_day(d(2028, 3, 1))
+        );
     }
 
     #[test]

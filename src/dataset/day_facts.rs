@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::Datelike;
 use rust_decimal::Decimal;
 
-use crate::calendar::{BusinessCalendar, date_of_epoch_day};
+use crate::calendar::{BusinessCalendar, date_of_epoch_day, month_of_epoch_day};
 use crate::dataset::index::{OrderRow, PurchaseTotals};
 use crate::money::{DecimalSum, mean_of_later_days};
 
@@ -191,12 +191,10 @@ impl ZoneDays {
                 count += 1;
                 day = d;
                 if !(month_from <= d && d < month_to) {
-                    let date = date_of_epoch_day(d)?;
-                    let start = date.with_day(1)?;
-                    let next = crate::calendar::add_months(start, 1)?;
-                    month_from = crate::calendar::epoch_day(start);
-                    month_to = crate::calendar::epoch_day(next);
-                    months.push((date.year() * 12 + date.month0() as i32, DecimalSum::new()));
+                    let (number, start, next) = month_of_epoch_day(d);
+                    month_from = start;
+                    month_to = next;
+                    months.push((i32::try_from(number).ok()?, DecimalSum::new()));
                 }
             }
             if count == 1 {
