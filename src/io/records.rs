@@ -7,10 +7,12 @@
 //! record reports line 1). This reader is small, makes no allocation per record (it
 //! reuses one buffer), reads a record without quotes in one pass (its commas and line
 //! end found eight bytes at a time, its bytes copied once; any other record takes the
-//! general path, field by field), and tolerates what shop exports contain: a UTF-8 BOM,
-//! CRLF, LF or lone CR line ends, mixed; an unclosed quote at the end of the file (the
-//! record is flagged so the row becomes a `parse_error`). Bytes are not checked for
-//! UTF-8 here: only the fields a table uses are, later.
+//! general path, field by field, and after 16 such records in a row the one-pass path
+//! rests for 1,024, so a file that quotes a field of every record pays no second scan
+//! per record), and tolerates what shop exports contain: a UTF-8 BOM, CRLF, LF or lone
+//! CR line ends, mixed; an unclosed quote at the end of the file (the record is flagged
+//! so the row becomes a `parse_error`). Bytes are not checked for UTF-8 here: only the
+//! fields a table uses are, later.
 //!
 //! Memory is bounded whatever the input: a record longer than
 //! [`MAX_RECORD_BYTES`] or with more than [`MAX_FIELDS`] fields is not kept; it is
@@ -160,7 +162,17 @@ pub(crate) struct RecordReader<R> {
     /// Whether [`RecordReader::plain_record`] may read a record (tests turn it off to
     /// compare it with the general path).
     plain: bool,
+    /// Records in a row that `plain_record` handed to the general path.
+    plain_misses: u32,
+    /// Records still to read with the general path alone, after [`PLAIN_MISSES`] misses
+    /// in a row (a file whose records all hold a quote: each miss was a wasted scan).
+    plain_pause: u32,
 }
+
+/// Misses in a row after which the one-pass path rests for [`PLAIN_PAUSE`] records.
+const PLAIN_MISSES: u32 = 16;
+/// Records read with the general path alone after [`PLAIN_MISSES`] misses in a row.
+const PLAIN_PAUSE: u32 = 1024;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -227,6 +239,8 @@ impl<R: Read> RecordReader<R> {
             started: false,
             consumed: 0,
             plain: true,
+            plain_misses: 0,
+            plain_pause: 0,
         }
     }
 
@@ -299,8 +313,19 @@ impl<R: Read> RecordReader<R> {
         if self.peek()?.is_none() {
             return Ok(false);
         }
-        if self.plain && self.plain_record(record)? {
-            return Ok(true);
+        if self.plain {
+            if self.plain_pause > 0 {
+                self.plain_pause -= 1;
+            } else if self.plain_record(record)? {
+                self.plain_misses = 0;
+                return Ok(true);
+            } else {
+                self.plain_misses += 1;
+                if self.plain_misses >= PLAIN_MISSES {
+                    self.plain_misses = 0;
+                    self.plain_pause = PLAIN_PAUSE;
+                }
+            }
         }
         loop {
             // At the start of a field.
@@ -720,6 +745,37 @@ mod tests {
             }
         }
         assert_paths_agree(&long, &[usize::MAX, 4093, 65_537, CHUNK - 1]);
+    }
+
+    #[test]
+    fn after_misses_in_a_row_the_one_pass_path_rests_and_comes_back() {
+        // Records that all end in a quoted field, then plain ones, then both mixed.
+        let mut data = b"id,note\n".to_vec();
+        for i in 0..3_000 {
+            data.extend_from_slice(format!("KH{i},\"a, b\"\n").as_bytes());
+        }
+        for i in 0..3_000 {
+            data.extend_from_slice(format!("KH{i},plain\r\n").as_bytes());
+        }
+        for i in 0..3_000 {
+            let note = if i % 3 == 0 { "\"q\"" } else { "p" };
+            data.extend_from_slice(format!("KH{i},{note}\n").as_bytes());
+        }
+        assert_paths_agree(&data, &[usize::MAX, 7, 4093]);
+        let mut reader = RecordReader::new(&data[..]);
+        let mut rec = Record::default();
+        for _ in 0..=PLAIN_MISSES {
+            assert!(reader.read_record(&mut rec).unwrap());
+        }
+        assert!(
+            reader.plain_pause > 0,
+            "resting after {PLAIN_MISSES} misses"
+        );
+        let mut plain_again = false;
+        while reader.read_record(&mut rec).unwrap() {
+            plain_again |= reader.plain_pause == 0 && reader.plain_misses == 0;
+        }
+        assert!(plain_again, "the one-pass path read records again");
     }
 
     #[test]
