@@ -124,6 +124,14 @@ impl<'a> Fields<'a> {
     fn raw(&self, k: usize) -> &'a [u8] {
         self.record.field(self.map[k])
     }
+
+    /// [`RowFields::text`] of a record that is not valid UTF-8 as a whole: field by
+    /// field (rare, so kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn text_of_record_not_utf8(&self, k: usize) -> Result<Option<&'a str>, FieldError> {
+        self.text_from(k, self.raw(k))
+    }
 }
 
 impl<'a> RowFields<'a> for Fields<'a> {
@@ -132,7 +140,7 @@ impl<'a> RowFields<'a> for Fields<'a> {
         self.names[k].name
     }
 
-    #[inline]
+    #[inline(always)]
     fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError> {
         if let Some(text) = self.text {
             return Ok(self
@@ -140,7 +148,7 @@ impl<'a> RowFields<'a> for Fields<'a> {
                 .field_str(text, self.map[k])
                 .filter(|s| !s.is_empty()));
         }
-        self.text_from(k, self.raw(k))
+        self.text_of_record_not_utf8(k)
     }
 
     #[inline]
