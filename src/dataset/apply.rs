@@ -81,9 +81,10 @@
 //! `parallel` feature, 47 to 53 ms at 1M (a probe of the same clone, warm-up and batch,
 //! load 2 to 3). Re-measured on a quiet moment after the CSV reader got faster: 49.5 ms
 //! on one core against 5.28 to 5.43 s for the one-core CSV build (0.9 %), and 43.9 ms
-//! with `parallel` against 3.01 to 3.18 s for the two-core build (1.4 %). At 1M, of about 52 ms timed phase by phase (medians of 9 runs, load 2
-//! to 3): 37 ms of `memmove`s (interactions and their keys 13, orders and their details
-//! 10, per-customer columns with the customer index 7, lines 5, run offsets 2), 12 ms
+//! with `parallel` against 3.01 to 3.18 s for the two-core build (1.4 %). At 1M, of
+//! about 52 ms timed phase by phase (medians of 9 runs, load 2 to 3): 37 ms of
+//! `memmove`s (interactions and their keys 13, orders and their details 10,
+//! per-customer columns with the customer index 7, lines 5, run offsets 2), 12 ms
 //! of index updates (engagement 5, inbound 4, deals 3: 2 of them the `memmove` of the
 //! stage events that replaced deals add), the rest validation, interning, rebuilding
 //! the touched customers and planning the pieces (3 ms). The first batch after a
