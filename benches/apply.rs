@@ -5,7 +5,8 @@
 //! `flock /tmp/bench.lock`). In the same group, for comparison: building the base
 //! (`apply/build/<n>`: from structs, pushing the rows then building, at 10k and 100k;
 //! `apply/build_staged/<n>`: from the rows already pushed into a builder, at every size),
-//! applying (`apply/changes/<n>`, staging the batch's rows included), and the full report
+//! applying (`apply/changes/<n>`, staging the batch's rows included), compacting the
+//! dead rows that batch leaves (`apply/compact/<n>`), and the full report
 //! after applying (`apply/report_applied/<n>`) next to the report on the same final data
 //! freshly built (`apply/report_fresh/<n>`).
 //!
@@ -328,6 +329,28 @@ fn apply(c: &mut Criterion) {
                     },
                     |mut dataset| {
                         dataset.apply(changes.builder()).unwrap();
+                        dataset
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
+        // Compacting what that batch leaves: the old runs of the customers whose orders
+        // or interactions it rebuilt are dead rows spread over the tables, so nearly
+        // every live run moves down once (what `apply` pays about once in a thousand
+        // such batches, when a table's dead rows pass an eighth of its live ones).
+        group.bench_with_input(
+            BenchmarkId::new("compact", customers),
+            &changes,
+            |b, changes| {
+                b.iter_batched(
+                    || {
+                        let mut dataset = base.clone();
+                        dataset.apply(changes.builder()).unwrap();
+                        dataset
+                    },
+                    |mut dataset| {
+                        dataset.compact();
                         dataset
                     },
                     BatchSize::LargeInput,

@@ -37,12 +37,14 @@
 //! In strict mode (the batch builder's [`strict`](DatasetBuilder::strict)), the first
 //! bad row is an error and the dataset is left unchanged; so is it for every other error.
 //!
-//! # Design: in place, moving only what follows a change
+//! # Design: in place; a rebuilt customer's rows go to the end of their table
 //!
-//! The dataset is a set of flat vectors (per-customer runs of orders and interactions
-//! delimited by offsets, deals and costs sorted by time) and indexes derived from them.
-//! Rebuilding any of them costs as much as the build; copying them (copy-on-write) costs a
-//! pass over every byte. `apply` edits them in place instead:
+//! The dataset is a set of flat vectors and indexes derived from them: per customer
+//! (in `(created_at, input order)` order) its row, a few summaries and its two runs, the
+//! start and length of its orders in the order table (each order with its details and
+//! its lines) and of its interactions in the interaction table; deals and costs sorted
+//! by time. Rebuilding any of them costs as much as the build; copying them
+//! (copy-on-write) costs a pass over every byte. `apply` edits them in place instead:
 //!
 //! 1. **Validate** the batch without touching the dataset (so that an error leaves it
 //!    as it was), resolving references through small interners of the ids the batch
@@ -51,18 +53,20 @@
 //!    changes an order, an order line or an interaction, and each new or replaced
 //!    customer, gets its runs rebuilt (its old rows minus those replaced, plus the
 //!    batch's, sorted as a build sorts them) and its per-customer summaries recomputed.
-//! 3. **Splice**: the customers' new order (`(created_at, input order)`: a new customer
-//!    or one whose `created_at` changed moves to its place) is a short list of pieces,
-//!    ranges of untouched customers and single rebuilt ones. Every per-customer and
-//!    per-row vector is rewritten from that list with one `memmove` per range
-//!    (`splice.rs`): the bytes after the first change move once, nothing is copied
-//!    twice, nothing is allocated but the growth. Run offsets move with their customers
-//!    (or orders) and are shifted as each block lands, and the customer index of each
-//!    customer that moved is updated then too (`splice::splice_visit`: the `memmove` in
-//!    32 KiB blocks, each fixed up while in the cache), so neither costs a second pass.
-//!    With the `parallel` feature, customers, orders and lines move on one thread while
-//!    interactions and their indexes move on another.
-//! 4. **Update the derived indexes incrementally**: when no kept deal changes position
+//! 3. **Append the changed runs**: a touched customer whose orders (or interactions)
+//!    changed gets its new run written at the end of the order (or interaction) table,
+//!    with the orders' details and lines, or the interactions' id keys; its old run stays
+//!    where it was, as dead rows that no customer's run covers. No other row moves. A
+//!    customer the batch touches only in its own row keeps its runs where they are.
+//! 4. **Splice the per-customer columns**: the customers' new order (a new customer or
+//!    one whose `created_at` changed moves to its place) is a short list of pieces,
+//!    ranges of untouched customers and single rebuilt ones. Every per-customer vector
+//!    (rows, runs, summaries) is rewritten from that list with one `memmove` per range
+//!    (`splice.rs`), and the customer index of each customer that moved is updated as its
+//!    block lands (`splice::splice_visit`: the `memmove` in 32 KiB blocks, each fixed up
+//!    while in the cache). With the `parallel` feature, the order side and the
+//!    interaction side move on two threads.
+//! 5. **Update the derived indexes incrementally**: when no kept deal changes position
 //!    (deals replaced where they are, new deals after every kept one), the deal stage
 //!    index removes and inserts only the changed deals' entries; otherwise it renumbers
 //!    the positions of the deals that moved. The inbound social index and the engagement
@@ -70,42 +74,35 @@
 //!    found by binary search, with one `memmove` per index from its first change
 //!    (`splice::replace_sorted`). Entries of the inbound index name their customer by
 //!    its `created_at`, not its index, so inserting customers renumbers none of them.
+//! 6. **Compact now and then**: when a table's dead rows pass an eighth of its live ones,
+//!    its live runs move down over the dead rows, in place, one `memmove` per run
+//!    (`apply/compact.rs`, or [`Dataset::compact`] on demand). So the dead rows never
+//!    cost more than an eighth of a table's memory, and a table is compacted once in
+//!    many batches: the bench batch below rebuilds the orders of the 100 customers whose
+//!    orders it replaces, and at 1M customers an eighth of the 2.9M orders is 367k dead
+//!    orders, hundreds of such batches.
 //!
-//! The cost therefore grows with the changes and with the bytes stored after the first
-//! change, not with a rebuild. Measured (benches/apply.rs, criterion medians, shared
-//! 2-core machine with other jobs running, load 1 to 4.5): 1,000 mixed changes take
-//! about 10 ms at 100k customers and 57.5 ms to 69 ms at 1M depending on the load
-//! (before the last changes, 62 ms to 78 ms in the same sessions), against 5.83 s to
-//! 6.4 s to build the 1M dataset from CSV on one core: about 1 % of it (0.9 % to 1.1 %
-//! in the same sessions; the staged build, `apply/build_staged`, is 4.5 s). With the
-//! `parallel` feature, 47 to 53 ms at 1M (a probe of the same clone, warm-up and batch,
-//! load 2 to 3). Re-measured on a quiet moment after the CSV reader got faster: 49.5 ms
-//! on one core against 5.28 to 5.43 s for the one-core CSV build (0.9 %), and 43.9 ms
-//! with `parallel` against 3.01 to 3.18 s for the two-core build (1.4 %). At 1M, of
-//! about 52 ms timed phase by phase (medians of 9 runs, load 2 to 3): 37 ms of
-//! `memmove`s (interactions and their keys 13, orders and their details 10,
-//! per-customer columns with the customer index 7, lines 5, run offsets 2), 12 ms
-//! of index updates (engagement 5, inbound 4, deals 3: 2 of them the `memmove` of the
-//! stage events that replaced deals add), the rest validation, interning, rebuilding
-//! the touched customers and planning the pieces (3 ms). The first batch after a
-//! build or a clone costs more (57 ms at 100k, 223 ms at 1M): every vector it grows is
-//! at its exact size and moves to fresh memory once, after which each keeps 1/32 of
-//! headroom. The report after a batch takes as long as on the same data built at once
-//! (at 1M, alternating the two in one process: 177 ms against 185 ms, and 197 ms
-//! against 184 ms in a busier run, within the noise of the machine).
+//! **Why a start and a length per customer, not shared offsets.** With offsets
+//! (`orders[offsets[c]..offsets[c + 1]]`), a customer's rows must sit between its
+//! neighbours', so rebuilding one customer near the start of the table moved every row
+//! after it: about 600 MB at 1M customers, 37 of the 52 ms a batch took. With a run per
+//! customer, what a batch moves is the per-customer columns (a hundred-odd bytes a customer)
+//! and the sorted indexes, whatever the number of rows. It costs 4 bytes more per
+//! customer and table (8 MB at 1M customers), and the rebuilt customers' rows are read
+//! from the end of their table; reports do not notice (below).
 //!
-//! What is left is the `memmove` of every row stored after the first change: with new
-//! customers created at random times (as in the bench), the first one lands near the
-//! start, and the per-customer columns, orders, order lines and interactions behind it
-//! all move (about 600 MB at 1M customers). Going below that needs a different layout
-//! of the runs: per-customer `(start, len)` spans instead of shared offsets, so that a
-//! rebuilt customer's rows are appended at the end of each table (the old place left as
-//! garbage, compacted now and then) and only the per-customer columns move. That
-//! changes what the build, the snapshot codec and the purchase-day facts read, so it
-//! is not done here. In the common case of a live service, new customers are the newest
-//! and go to the end; then only the rows after the first customer whose number of
-//! orders, lines or interactions changed move (a replacement that keeps them moves
-//! nothing).
+//! The cost therefore grows with the changes and with the customers (and index
+//! entries) stored after the first change, not with a rebuild or the rows.
+//! Measured (benches/apply.rs, criterion medians, shared two-core machine): 1,000 mixed
+//! changes at 1M customers take 22 to 24 ms on one core (49.5 ms with shared offsets,
+//! measured in a quiet moment), against 5.42 s for the one-core CSV build in the same
+//! session (0.4 %), and 22.7 to 23.1 ms with `parallel`, against 3.44 s for the
+//! two-core build (0.7 %). Compacting what that batch leaves (nearly every live run
+//! moving down) takes 63.5 ms. The first batch after a build or a clone costs more
+//! (77.5 ms on one core, 223 ms with shared offsets): every vector it grows is at its
+//! exact size and moves to fresh memory once, after which each keeps 1/32 of headroom.
+//! The report after a batch takes as long as on the same data built at once (168 ms
+//! against 176 ms, the same run).
 //!
 //! A service that serves reports while applying can keep the dataset in an
 //! `Arc<RwLock<Dataset>>` (readers wait only for the splice), or clone it for a
@@ -135,7 +132,7 @@ use crate::dataset::quality::DataQuality;
 use crate::dataset::social_index::{self, InboundEntry};
 use crate::dataset::splice::{self, Piece};
 use crate::dataset::stage::{Stage, TableStage};
-use crate::dataset::storage::{OptKey, Span};
+use crate::dataset::storage::{OptKey, Run, Span};
 use crate::dataset::validate;
 use crate::error::{Error, Rejection, Result, Table, Warning};
 
@@ -231,6 +228,44 @@ struct Touched {
 struct Runs {
     orders: Vec<(OrderRow, OrderDetail, Vec<LineRow>)>,
     interactions: Vec<(InteractionRow, u32)>,
+    /// Whether its orders or their lines differ from its old run (or it is new): the
+    /// run is then written anew at the end of the table.
+    orders_changed: bool,
+    interactions_changed: bool,
+    /// Lines of its old orders (which become dead with them when `orders_changed`).
+    old_lines: u64,
+}
+
+/// Rows gathered for the touched customers, in their new order.
+#[derive(Default)]
+struct FreshRows {
+    customers: Vec<CustomerRow>,
+    orders: Vec<OrderRow>,
+    details: Vec<OrderDetail>,
+    line_counts: Vec<u32>,
+    lines: Vec<LineRow>,
+    interactions: Vec<InteractionRow>,
+    keys: Vec<u32>,
+    order_runs: Vec<Run>,
+    interaction_runs: Vec<Run>,
+}
+
+/// Whether a run table of `len` rows, `dead` of them dead, is compacted: when the dead
+/// rows pass an eighth of the live ones. A batch's dead rows are those of the customers
+/// it rebuilds, so compaction (a pass over the table) comes once in many batches, and a
+/// table never holds more than about 1/8 of dead rows between batches.
+fn too_dead(len: usize, dead: u64) -> bool {
+    let live = (len as u64).saturating_sub(dead);
+    dead > live / 8
+}
+
+/// Appends `rows` to `v`, growing it by at least 1/32 when it must move (as
+/// `splice::grow_for`): a later batch then appends in place.
+fn append<T: Copy>(v: &mut Vec<T>, rows: &[T]) {
+    if v.capacity() - v.len() < rows.len() {
+        v.reserve_exact(rows.len().max(v.len() / 32));
+    }
+    v.extend_from_slice(rows);
 }
 
 /// One stretch of a rewritten table: old rows, or one fresh item by id.
@@ -277,74 +312,6 @@ fn plan(
         segs.push(Seg::Old(cursor..len));
     }
     segs
-}
-
-/// Rewrites run offsets `runs` (one per group plus one) in place for groups laid out as
-/// `pieces` (old group ranges, and fresh group ranges whose sizes are `fresh_counts`).
-/// The offsets move with the [`splice`](splice::splice_visit) of the groups and are
-/// fixed up as they land (shifted by their piece's displacement, or counted up for
-/// fresh groups): no fresh memory, no second pass, nothing before the first change read.
-fn splice_runs(runs: &mut Vec<u32>, pieces: &[Piece], fresh_counts: &[u32]) {
-    // What each piece adds to its old offsets (old pieces), or its first offset (fresh
-    // pieces), read before the splice overwrites them.
-    let mut shift = Vec::with_capacity(pieces.len());
-    let mut base = 0u32;
-    for piece in pieces {
-        match piece {
-            Piece::Old(r) => {
-                let start = runs.get(r.start).copied().unwrap_or(0);
-                let end = runs.get(r.end).copied().unwrap_or(0);
-                shift.push(base.wrapping_sub(start));
-                base = base.wrapping_add(end.wrapping_sub(start));
-            }
-            Piece::Fresh(r) => {
-                shift.push(base);
-                for &count in fresh_counts.get(r.clone()).unwrap_or_default() {
-                    base = base.wrapping_add(count);
-                }
-            }
-        }
-    }
-    runs.pop();
-    // Fresh groups' offsets are written by the visitor; zeros hold their places.
-    let fresh_groups: usize = pieces
-        .iter()
-        .filter(|p| matches!(p, Piece::Fresh(_)))
-        .map(Piece::len)
-        .sum();
-    let destinations: Vec<usize> = pieces
-        .iter()
-        .scan(0, |at, piece| {
-            let to = *at;
-            *at += piece.len();
-            Some(to)
-        })
-        .collect();
-    splice::splice_visit(runs, pieces, &vec![0; fresh_groups], |i, to, slots| {
-        let (Some(piece), Some(&shift)) = (pieces.get(i), shift.get(i)) else {
-            return;
-        };
-        match piece {
-            Piece::Old(_) => {
-                if shift != 0 {
-                    for x in slots {
-                        *x = x.wrapping_add(shift);
-                    }
-                }
-            }
-            Piece::Fresh(r) => {
-                // A fresh piece is visited whole.
-                let first = destinations.get(i).map_or(0, |&d| to - d);
-                let counts = fresh_counts.get(r.start + first..).unwrap_or_default();
-                let mut at = shift;
-                for (x, &count) in slots.iter_mut().zip(counts) {
-                    *x = at;
-                    at = at.wrapping_add(count);
-                }
-            }
-        }
-    });
-    runs.push(base);
 }
 
 /// Runs `a` and `b`: on two threads of rayon's pool with the `parallel` feature, one
@@ -534,6 +501,61 @@ impl Dataset {
         Ok(ApplySummary { tables, quality })
     }
 
+    /// Squeezes out, in place, the rows that batches of changes left behind: when
+    /// [`apply`](Dataset::apply) rebuilds a customer's orders or interactions, it
+    /// writes them anew at the end of their table, and the old ones stay where they
+    /// were, covered by no customer, until the table is compacted. `apply` compacts a
+    /// table by itself once its dead rows pass an eighth of its live ones; `compact`
+    /// does it now for every table, for example before [`save`](Dataset::save) (the
+    /// snapshot then holds no dead rows) or before a clone. A dataset built at once
+    /// has none, and then this does nothing.
+    ///
+    /// Reports, counts and snapshots are the same before and after. Cost: one
+    /// `memmove` of each live customer's run that lies after the first dead row, no
+    /// second copy of any table (benches/apply.rs, `apply/compact`).
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::{DatasetBuilder, sample::SampleOptions};
+    ///
+    /// let rows = SampleOptions::new(50).seed(4).rows();
+    /// let mut dataset = rows.builder().build()?;
+    /// // Replacing an order rebuilds its customer's orders at the end of the table.
+    /// let mut changes = DatasetBuilder::new();
+    /// changes.push_order(&rows.orders[0]);
+    /// dataset.apply(changes)?;
+    /// let (mut before, mut after) = (Vec::new(), Vec::new());
+    /// dataset.write_snapshot(&mut before)?;
+    /// let orders = dataset.order_count();
+    /// dataset.compact();
+    /// dataset.write_snapshot(&mut after)?;
+    /// assert_eq!(dataset.order_count(), orders);
+    /// // The old run of that customer's orders (and their lines) is gone.
+    /// assert!(after.len() < before.len());
+    /// # Ok::<(), crm_metrics::Error>(())
+    /// ```
+    pub fn compact(&mut self) {
+        if self.dead.orders > 0 || self.dead.lines > 0 {
+            compact::orders(
+                &mut self.order_runs,
+                &mut self.orders,
+                &mut self.order_details,
+                &mut self.line_runs,
+                &mut self.lines,
+            );
+            self.dead.orders = 0;
+            self.dead.lines = 0;
+        }
+        if self.dead.interactions > 0 {
+            compact::interactions(
+                &mut self.interaction_runs,
+                &mut self.interactions,
+                &mut self.ids.interaction_keys,
+            );
+            self.dead.interactions = 0;
+        }
+    }
+
     /// Drops whatever the dataset caches for reports, after [`apply`](Dataset::apply)
     /// changed the rows: the per-zone purchase-day facts start empty again (with a new
     /// cache id), so that a report never reads stale data. A cache added to the dataset
@@ -669,20 +691,35 @@ impl Dataset {
         })
     }
 
-    /// Refuses a batch after which a table would have 2^32 - 1 rows or more.
+    /// Refuses a batch after which a table would have 2^32 - 1 rows or more, or
+    /// after which the positions of a run table could reach 2^32 - 1: its rows, dead
+    /// ones included, plus the batch's, plus its live rows (all of which the batch
+    /// could rebuild at the end).
     fn check_room(&self, stage: &Stage) -> Result<()> {
         let sizes = [
+            (
+                Table::Orders,
+                self.orders.len().saturating_add(self.order_count()),
+                stage.orders.rows.len(),
+            ),
+            (
+                Table::OrderLines,
+                self.lines.len().saturating_add(self.order_line_count()),
+                stage.order_lines.rows.len(),
+            ),
+            (
+                Table::Interactions,
+                self.interactions
+                    .len()
+                    .saturating_add(self.interaction_count()),
+                stage.interactions.rows.len(),
+            ),
             (
                 Table::Customers,
                 self.customer_ids.len(),
                 stage.customers.rows.len(),
             ),
             (Table::Orders, self.order_ids.len(), stage.orders.rows.len()),
-            (
-                Table::OrderLines,
-                self.lines.len(),
-                stage.order_lines.rows.len(),
-            ),
             (Table::Deals, self.ids.deals.len(), stage.deals.rows.len()),
             (Table::Costs, self.costs.len(), stage.costs.rows.len()),
             (
@@ -1118,13 +1155,18 @@ impl Dataset {
         }
 
         // Old rows of the touched customers: kept ones, and the lines of replaced orders
-        // (which follow their order wherever it goes).
+        // (which follow their order wherever it goes). A customer whose orders (or
+        // interactions) the batch leaves as they were keeps its run where it is.
         let mut runs: Vec<Runs> = Vec::with_capacity(touched.len());
         let mut carried: HashMap<u32, Vec<LineRow>> = HashMap::new();
         let mut removed_inbound: Vec<InboundEntry> = Vec::new();
         let mut removed_engagement: Vec<engagement::Entry> = Vec::new();
         for t in &touched {
-            let mut run = Runs::default();
+            let mut run = Runs {
+                orders_changed: t.old_idx.is_none() || !t.orders.is_empty(),
+                interactions_changed: t.old_idx.is_none() || !t.interactions.is_empty(),
+                ..Runs::default()
+            };
             if let Some(q) = t.old_idx {
                 let idx = CustomerIdx(q as u32);
                 let first = self.first_order_position(idx);
@@ -1134,13 +1176,16 @@ impl Dataset {
                         continue;
                     };
                     let lines = self.lines_of(position).to_vec();
+                    run.old_lines += lines.len() as u64;
                     if removed_orders.contains(&detail.id) {
                         carried.insert(detail.id, lines);
+                        run.orders_changed = true;
                     } else {
+                        run.orders_changed |= new_lines.contains_key(&detail.id);
                         run.orders.push((*order, *detail, lines));
                     }
                 }
-                let first = self.interaction_runs.get(q).map_or(0, |&p| p as usize);
+                let first = self.interaction_runs.get(q).map_or(0, |r| r.start as usize);
                 let rows = self.interactions_of(idx);
                 let created_at = self
                     .customers
@@ -1157,7 +1202,9 @@ impl Dataset {
                         .get(first + p)
                         .copied()
                         .unwrap_or(u32::MAX);
-                    if !removed_interactions.contains(&key) {
+                    if removed_interactions.contains(&key) {
+                        run.interactions_changed = true;
+                    } else {
                         run.interactions.push((*row, key));
                     }
                 }
@@ -1217,85 +1264,92 @@ impl Dataset {
         let inserted: Vec<(usize, usize)> = inserted.iter().map(|&(_, at, r)| (at, r)).collect();
         let segs = plan(n_old, &removed, &inserted, &in_place);
 
-        // Fresh rows in the new order, and each table's pieces.
-        let mut fresh_customers = Vec::new();
-        let mut fresh_order_counts = Vec::new();
-        let mut fresh_interaction_counts = Vec::new();
-        let mut fresh_orders = Vec::new();
-        let mut fresh_details = Vec::new();
-        let mut fresh_line_counts = Vec::new();
-        let mut fresh_lines = Vec::new();
-        let mut fresh_interactions = Vec::new();
-        let mut fresh_keys = Vec::new();
-        let (mut customer_pieces, mut order_pieces, mut line_pieces, mut interaction_pieces) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // The touched customers in their new order: their rows (for their summaries),
+        // the rows appended to the run tables (the changed runs), and their runs.
+        let mut customer_pieces = Vec::new();
+        let mut fresh = FreshRows::default();
+        let mut appended = FreshRows::default();
+        let mut fresh_order_runs = Vec::new();
+        let mut fresh_interaction_runs = Vec::new();
         let mut added_inbound = Vec::new();
         let mut added_engagement = Vec::new();
-        let old_line_start =
-            |order: u32| self.line_runs.get(order as usize).copied().unwrap_or(0) as usize;
+        let mut dead = self.dead;
+        let (order_base, interaction_base) = (self.orders.len(), self.interactions.len());
         for seg in &segs {
             match seg {
-                Seg::Old(r) => {
-                    let (start, end) = (self.order_runs[r.start], self.order_runs[r.end]);
-                    push_piece(&mut customer_pieces, Piece::Old(r.clone()));
-                    push_piece(&mut order_pieces, Piece::Old(start as usize..end as usize));
-                    push_piece(
-                        &mut line_pieces,
-                        Piece::Old(old_line_start(start)..old_line_start(end)),
-                    );
-                    push_piece(
-                        &mut interaction_pieces,
-                        Piece::Old(
-                            self.interaction_runs[r.start] as usize
-                                ..self.interaction_runs[r.end] as usize,
-                        ),
-                    );
-                }
+                Seg::Old(r) => push_piece(&mut customer_pieces, Piece::Old(r.clone())),
                 &Seg::Fresh(r) => {
                     let (t, run) = (&touched[r], &runs[r]);
-                    let k = fresh_customers.len();
-                    fresh_customers.push(t.row);
+                    let k = fresh.customers.len();
+                    fresh.customers.push(t.row);
                     push_piece(&mut customer_pieces, Piece::Fresh(k..k + 1));
-                    let o = fresh_orders.len();
-                    let l = fresh_lines.len();
+                    let old = t.old_idx.map(|q| CustomerIdx(q as u32));
+                    let o = fresh.orders.len();
                     for (order, detail, lines) in &run.orders {
-                        fresh_orders.push(*order);
-                        fresh_details.push(*detail);
-                        fresh_line_counts.push(lines.len() as u32);
-                        fresh_lines.extend_from_slice(lines);
+                        fresh.orders.push(*order);
+                        fresh.details.push(*detail);
+                        fresh.line_counts.push(lines.len() as u32);
+                        fresh.lines.extend_from_slice(lines);
                     }
-                    fresh_order_counts.push(run.orders.len() as u32);
-                    push_piece(&mut order_pieces, Piece::Fresh(o..fresh_orders.len()));
-                    push_piece(&mut line_pieces, Piece::Fresh(l..fresh_lines.len()));
-                    let i = fresh_interactions.len();
-                    for &(row, key) in &run.interactions {
-                        fresh_interactions.push(row);
-                        fresh_keys.push(key);
+                    fresh.order_runs.push(Run {
+                        start: o as u32,
+                        len: (fresh.orders.len() - o) as u32,
+                    });
+                    fresh_order_runs.push(if run.orders_changed {
+                        if let Some(old) = old {
+                            dead.orders += self.orders_of(old).len() as u64;
+                            dead.lines += run.old_lines;
+                        }
+                        let start = order_base + appended.orders.len();
+                        for (order, detail, lines) in &run.orders {
+                            appended.orders.push(*order);
+                            appended.details.push(*detail);
+                            appended.line_counts.push(lines.len() as u32);
+                            appended.lines.extend_from_slice(lines);
+                        }
+                        Run {
+                            start: start as u32,
+                            len: run.orders.len() as u32,
+                        }
+                    } else {
+                        old.and_then(|q| self.order_runs.get(q.index()).copied())
+                            .unwrap_or_default()
+                    });
+                    let i = fresh.interactions.len();
+                    for &(row, _) in &run.interactions {
+                        fresh.interactions.push(row);
                         engagement::slots(&row, |slot| {
                             added_engagement.push((slot, row.at, t.row.created_at));
                         });
                     }
-                    fresh_interaction_counts.push(run.interactions.len() as u32);
-                    push_piece(
-                        &mut interaction_pieces,
-                        Piece::Fresh(i..fresh_interactions.len()),
-                    );
+                    fresh.interaction_runs.push(Run {
+                        start: i as u32,
+                        len: (fresh.interactions.len() - i) as u32,
+                    });
                     social_index::entries_of(
                         t.row.created_at,
-                        &fresh_interactions[i..],
+                        &fresh.interactions[i..],
                         &mut added_inbound,
                     );
+                    fresh_interaction_runs.push(if run.interactions_changed {
+                        if let Some(old) = old {
+                            dead.interactions += self.interactions_of(old).len() as u64;
+                        }
+                        let start = interaction_base + appended.interactions.len();
+                        for &(row, key) in &run.interactions {
+                            appended.interactions.push(row);
+                            appended.keys.push(key);
+                        }
+                        Run {
+                            start: start as u32,
+                            len: run.interactions.len() as u32,
+                        }
+                    } else {
+                        old.and_then(|q| self.interaction_runs.get(q.index()).copied())
+                            .unwrap_or_default()
+                    });
                 }
             }
-        }
-
-        let mut fresh_order_runs = vec![0u32];
-        for &c in &fresh_order_counts {
-            fresh_order_runs.push(fresh_order_runs.last().copied().unwrap_or(0) + c);
-        }
-        let mut fresh_interaction_runs = vec![0u32];
-        for &c in &fresh_interaction_counts {
-            fresh_interaction_runs.push(fresh_interaction_runs.last().copied().unwrap_or(0) + c);
         }
         let CustomerSummaries {
             last_order_secs,
@@ -1303,14 +1357,25 @@ impl Dataset {
             purchase_totals,
             first_social_message,
         } = customer_summaries(
-            &fresh_order_runs,
-            &fresh_orders,
-            &fresh_interaction_runs,
-            &fresh_interactions,
+            &fresh.order_runs,
+            &fresh.orders,
+            &fresh.interaction_runs,
+            &fresh.interactions,
+        );
+        self.dead = dead;
+        let compact_orders = too_dead(self.orders.len() + appended.orders.len(), dead.orders)
+            || too_dead(self.lines.len() + appended.lines.len(), dead.lines);
+        let compact_interactions = too_dead(
+            self.interactions.len() + appended.interactions.len(),
+            dead.interactions,
         );
 
-        // Two groups of disjoint vectors, about as long to move: customers, orders and
-        // lines, then interactions and the indexes of interactions.
+        // Two groups of disjoint vectors: customers, orders and lines, then interactions
+        // and the indexes of interactions.
+        let FreshRows {
+            customers: fresh_customers,
+            ..
+        } = fresh;
         join(
             || {
                 // Customers, and the index of each customer that moved or is fresh,
@@ -1337,42 +1402,62 @@ impl Dataset {
                     &last_order_secs,
                 );
                 splice::splice(
-                    &mut self.last_interaction_secs,
-                    &customer_pieces,
-                    &last_interaction_secs,
-                );
-                splice::splice(
                     &mut self.purchase_totals,
                     &customer_pieces,
                     &purchase_totals,
+                );
+                splice::splice(&mut self.order_runs, &customer_pieces, &fresh_order_runs);
+                append(&mut self.orders, &appended.orders);
+                append(&mut self.order_details, &appended.details);
+                append(&mut self.lines, &appended.lines);
+                let mut end = self.line_runs.last().copied().unwrap_or(0);
+                let ends: Vec<u32> = appended
+                    .line_counts
+                    .iter()
+                    .map(|&n| {
+                        end = end.wrapping_add(n);
+                        end
+                    })
+                    .collect();
+                append(&mut self.line_runs, &ends);
+                if compact_orders {
+                    compact::orders(
+                        &mut self.order_runs,
+                        &mut self.orders,
+                        &mut self.order_details,
+                        &mut self.line_runs,
+                        &mut self.lines,
+                    );
+                    self.dead.orders = 0;
+                    self.dead.lines = 0;
+                }
+            },
+            || {
+                splice::splice(
+                    &mut self.last_interaction_secs,
+                    &customer_pieces,
+                    &last_interaction_secs,
                 );
                 splice::splice(
                     &mut self.first_social_message,
                     &customer_pieces,
                     &first_social_message,
                 );
-                splice_runs(&mut self.order_runs, &customer_pieces, &fresh_order_counts);
-                splice::splice(&mut self.orders, &order_pieces, &fresh_orders);
-                splice::splice(&mut self.order_details, &order_pieces, &fresh_details);
-                splice::splice(&mut self.lines, &line_pieces, &fresh_lines);
-                splice_runs(&mut self.line_runs, &order_pieces, &fresh_line_counts);
-            },
-            || {
                 splice::splice(
-                    &mut self.interactions,
-                    &interaction_pieces,
-                    &fresh_interactions,
-                );
-                splice::splice(
-                    &mut self.ids.interaction_keys,
-                    &interaction_pieces,
-                    &fresh_keys,
-                );
-                splice_runs(
                     &mut self.interaction_runs,
                     &customer_pieces,
-                    &fresh_interaction_counts,
+                    &fresh_interaction_runs,
                 );
+                append(&mut self.interactions, &appended.interactions);
+                append(&mut self.ids.interaction_keys, &appended.keys);
+                if compact_interactions {
+                    compact::interactions(
+                        &mut self.interaction_runs,
+                        &mut self.interactions,
+                        &mut self.ids.interaction_keys,
+                    );
+                    self.dead.interactions = 0;
+                }
                 self.inbound.update(removed_inbound, added_inbound);
                 self.engagement.update(removed_engagement, added_engagement);
             },
@@ -1596,6 +1681,8 @@ impl Dataset {
         quality.rejections = merged;
     }
 }
+
+mod compact;
 
 #[cfg(test)]
 mod tests;

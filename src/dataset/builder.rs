@@ -12,7 +12,7 @@ use crate::dataset::stage::{
     Stage, StagedCampaign, StagedCost, StagedCustomer, StagedDeal, StagedFanpage,
     StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
-use crate::dataset::storage::OptKey;
+use crate::dataset::storage::{OptKey, Run};
 use crate::dataset::validate;
 use crate::error::{Error, Rejection, Result, Table, Warning};
 use crate::model::{Campaign, Cost, Customer, Deal, Fanpage, Interaction, Order, OrderLine, Staff};
@@ -295,6 +295,9 @@ fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
 /// runs by `group` of their key (`0..groups`), keeping input order within a run:
 /// returns the run offsets (`groups + 1` of them) and the staged row at each position.
 fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>, Vec<u32>) {
+    // Offsets (4 bytes a group) rather than runs (8) while the rows are placed: the
+    // groups are visited in the rows' order, at random, and the smaller array stays
+    // in cache better. `runs_of` turns them into runs in one sequential pass.
     let mut offsets = vec![0u32; groups + 1];
     let mut accepted = 0usize;
     for &key in keys {
@@ -317,6 +320,17 @@ fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>,
         }
     }
     (offsets, placed)
+}
+
+/// The runs that consecutive offsets (`offsets[i]..offsets[i + 1]`) delimit.
+fn runs_of(offsets: &[u32]) -> Vec<Run> {
+    offsets
+        .windows(2)
+        .map(|w| Run {
+            start: w[0],
+            len: w[1].saturating_sub(w[0]),
+        })
+        .collect()
 }
 
 /// [`runs`] without the rows: takes the group of each row ([`validate::REJECTED`] for
@@ -838,6 +852,7 @@ fn build(stage: Stage, strict: bool) -> Result<Dataset> {
         inbound,
         day_facts: Default::default(),
         ids,
+        dead: Default::default(),
     })
 }
 
@@ -1147,7 +1162,7 @@ fn index_customers(
 }
 
 /// Stage 5e. Takes the staged interactions, the accepted ones (with their customer
-/// keys) and each customer key's index; gives the runs per customer (`customers + 1` offsets), the rows, each run
+/// keys) and each customer key's index; gives the run of each customer, the rows, each run
 /// sorted by `(at, input order)`, the interner of reference ids, the warnings and the
 /// staged row of each indexed interaction (kept for `Dataset::apply`'s ids).
 /// Fanpage, staff and campaign ids are resolved through `references`; each that names
@@ -1158,17 +1173,19 @@ fn index_interactions(
     customer_by_load: &[CustomerIdx],
     references: &References,
 ) -> (
-    Vec<u32>,
+    Vec<Run>,
     Vec<InteractionRow>,
     Interner,
     Warnings,
     Vec<u32>,
     Vec<u32>,
 ) {
-    let (interaction_runs, mut interaction_items) =
+    let (interaction_offsets, mut interaction_items) =
         runs(customer_by_load.len(), &customer_of_row, |c| {
             customer_by_load[c as usize].index()
         });
+    let interaction_runs = runs_of(&interaction_offsets);
+    drop(interaction_offsets);
     // Each staged row (40 bytes) becomes its indexed row (32) in the same memory, in
     // one sequential pass, and the rest is released before the rows are gathered into
     // runs: the peak holds the smaller rows twice, not the staged ones beside them.
@@ -1215,8 +1232,8 @@ fn index_interactions(
     owner.shrink_to_fit();
     let mut interactions = gather(&converted, &interaction_items);
     drop(converted);
-    for run in interaction_runs.windows(2) {
-        let run = run[0] as usize..run[1] as usize;
+    for run in &interaction_runs {
+        let run = run.range();
         sort_run(
             &mut interactions[run.clone()],
             &mut interaction_items[run],
@@ -1245,16 +1262,18 @@ fn index_orders(
     customer_by_load: &[CustomerIdx],
     references: &References,
 ) -> (
-    Vec<u32>,
+    Vec<Run>,
     Vec<OrderRow>,
     Vec<OrderDetail>,
     Vec<u32>,
     Warnings,
 ) {
     let customer_of_row = &customer_of_row[..order_stage.rows.len()];
-    let (order_runs, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
+    let (order_offsets, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
         customer_by_load[c as usize].index()
     });
+    let order_runs = runs_of(&order_offsets);
+    drop(order_offsets);
     let accepted_orders = order_items.len();
     // Each staged row (64 bytes) becomes its order row and its details (32 each), placed
     // in runs by `place_released`: the staged rows are released as they are converted,
@@ -1291,8 +1310,8 @@ fn index_orders(
             .cmp(&b.created_at)
             .then_with(|| order_ids.resolve(ra).cmp(order_ids.resolve(rb)))
     };
-    for run in order_runs.windows(2) {
-        let run = run[0] as usize..run[1] as usize;
+    for run in &order_runs {
+        let run = run.range();
         let (rows, items) = (&mut orders[run.clone()], &mut order_items[run.clone()]);
         if !rows
             .windows(2)
@@ -1387,9 +1406,9 @@ pub(crate) struct CustomerSummaries {
 /// Stage 6. Takes the indexed orders and interactions with their runs per customer;
 /// gives the per-customer summaries reports read instead of walking the runs.
 pub(crate) fn customer_summaries(
-    order_runs: &[u32],
+    order_runs: &[Run],
     orders: &[OrderRow],
-    interaction_runs: &[u32],
+    interaction_runs: &[Run],
     interactions: &[InteractionRow],
 ) -> CustomerSummaries {
     let (last_order_secs, purchase_totals) = order_summaries(order_runs, orders);
@@ -1404,28 +1423,28 @@ pub(crate) fn customer_summaries(
 }
 
 /// Seconds of each run's last row, `i64::MIN` for an empty run.
-fn last_secs(runs: &[u32], at: impl Fn(usize) -> Ts) -> Vec<i64> {
-    runs.windows(2)
+fn last_secs<T>(runs: &[Run], rows: &[T], at: impl Fn(&T) -> Ts) -> Vec<i64> {
+    runs.iter()
         .map(|run| {
-            if run[1] > run[0] {
-                at(run[1] as usize - 1).secs
-            } else {
-                i64::MIN
-            }
+            rows.get(run.range())
+                .and_then(<[T]>::last)
+                .map_or(i64::MIN, |r| at(r).secs)
         })
         .collect()
 }
 
 /// The order half of [`customer_summaries`]: the last order's seconds and the
 /// completed orders' totals per customer.
-fn order_summaries(order_runs: &[u32], orders: &[OrderRow]) -> (Vec<i64>, Vec<PurchaseTotals>) {
-    let last_order_secs = last_secs(order_runs, |i| orders[i].created_at);
+fn order_summaries(order_runs: &[Run], orders: &[OrderRow]) -> (Vec<i64>, Vec<PurchaseTotals>) {
+    let last_order_secs = last_secs(order_runs, orders, |o| o.created_at);
     let purchase_totals = order_runs
-        .windows(2)
+        .iter()
         .map(|run| {
             let mut totals = PurchaseTotals::default();
             let mut spend = DecimalSum::new();
-            for o in orders[run[0] as usize..run[1] as usize]
+            for o in orders
+                .get(run.range())
+                .unwrap_or_default()
                 .iter()
                 .filter(|o| o.is_completed())
             {
@@ -1444,14 +1463,16 @@ fn order_summaries(order_runs: &[u32], orders: &[OrderRow]) -> (Vec<i64>, Vec<Pu
 /// The interaction half of [`customer_summaries`]: the last interaction's seconds and
 /// the first inbound social message or comment per customer.
 fn interaction_summaries(
-    interaction_runs: &[u32],
+    interaction_runs: &[Run],
     interactions: &[InteractionRow],
 ) -> (Vec<i64>, Vec<Option<Ts>>) {
-    let last_interaction_secs = last_secs(interaction_runs, |i| interactions[i].at);
+    let last_interaction_secs = last_secs(interaction_runs, interactions, |i| i.at);
     let first_social_message = interaction_runs
-        .windows(2)
+        .iter()
         .map(|run| {
-            interactions[run[0] as usize..run[1] as usize]
+            interactions
+                .get(run.range())
+                .unwrap_or_default()
                 .iter()
                 .find(|i| i.is_inbound() && i.kind.is_message_or_comment() && i.is_social())
                 .map(|i| i.at)

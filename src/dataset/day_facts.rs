@@ -275,24 +275,18 @@ pub(crate) fn unpack_amount(packed: i64) -> (i64, u32) {
 pub(crate) struct Purchases<'a> {
     /// Per customer.
     pub(crate) totals: &'a [PurchaseTotals],
-    /// Run offsets into `orders`, one per customer plus one.
-    pub(crate) order_runs: &'a [u32],
-    /// Orders, customer by customer, each run sorted by time.
+    /// Each customer's run of `orders`.
+    pub(crate) order_runs: &'a [crate::dataset::storage::Run],
+    /// Orders, each customer's run sorted by time.
     pub(crate) orders: &'a [OrderRow],
 }
 
 impl Purchases<'_> {
     /// Customer `c`'s orders; empty past the end.
     fn orders_of(&self, c: usize) -> &[OrderRow] {
-        match (
-            self.order_runs.get(c),
-            self.order_runs.get(c.wrapping_add(1)),
-        ) {
-            (Some(&start), Some(&end)) => self
-                .orders
-                .get(start as usize..end as usize)
-                .unwrap_or_default(),
-            _ => &[],
+        match self.order_runs.get(c) {
+            Some(run) => self.orders.get(run.range()).unwrap_or_default(),
+            None => &[],
         }
     }
 }

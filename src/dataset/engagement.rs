@@ -121,7 +121,7 @@ impl EngagementIndex {
     /// of campaign keys. Cost: one pass plus sorting the entries, `O(m log m)`.
     pub(crate) fn build(
         customers: &[CustomerRow],
-        runs: &[u32],
+        runs: &[crate::dataset::storage::Run],
         interactions: &[InteractionRow],
         campaign_keys: usize,
     ) -> EngagementIndex {
@@ -129,11 +129,8 @@ impl EngagementIndex {
             campaigns: vec![TimeIndex::default(); campaign_keys],
             ..EngagementIndex::default()
         };
-        for (customer, run) in customers.iter().zip(runs.windows(2)) {
-            let &[start, end] = run else { continue };
-            let rows = interactions
-                .get(start as usize..end as usize)
-                .unwrap_or_default();
+        for (customer, run) in customers.iter().zip(runs) {
+            let rows = interactions.get(run.range()).unwrap_or_default();
             let created_at = customer.created_at;
             for row in rows {
                 slots(row, |slot| {

@@ -12,7 +12,7 @@ use crate::dataset::index::{
 };
 use crate::dataset::intern::Interner;
 use crate::dataset::quality::DataQuality;
-use crate::dataset::storage::Span;
+use crate::dataset::storage::{Run, Span};
 use crate::dataset::{deal_index, engagement, social_index};
 use crate::model::{Campaign, Customer, Fanpage, Staff};
 
@@ -37,21 +37,26 @@ pub struct Dataset {
     /// Input position (customer id key) to `CustomerIdx`.
     pub(crate) customer_by_load: Vec<CustomerIdx>,
     pub(crate) customer_text: CustomerText,
-    /// Run offsets into `orders`, one per customer plus one.
-    pub(crate) order_runs: Vec<u32>,
-    /// Accepted orders, customer by customer, each run sorted by (created_at, id).
+    /// Each customer's run of `orders`. A build lays the runs out customer after
+    /// customer; [`Dataset::apply`] gives a rebuilt customer a new run at the end (see
+    /// [`DeadRows`]).
+    pub(crate) order_runs: Vec<Run>,
+    /// Orders, each customer's run sorted by (created_at, id). Rows no run covers are
+    /// dead ([`DeadRows`]).
     pub(crate) orders: Vec<OrderRow>,
     /// The rest of each order, at the same position as in `orders`.
     pub(crate) order_details: Vec<OrderDetail>,
     pub(crate) order_ids: Interner,
-    /// Run offsets into `lines`, one per order plus one.
+    /// Run offsets into `lines`, one per position of `orders` (dead ones included) plus
+    /// one: an order's lines are `line_runs[p]..line_runs[p + 1]`.
     pub(crate) line_runs: Vec<u32>,
     /// Accepted order lines, order by order, in input order.
     pub(crate) lines: Vec<LineRow>,
     pub(crate) products: Interner,
-    /// Run offsets into `interactions`, one per customer plus one.
-    pub(crate) interaction_runs: Vec<u32>,
-    /// Accepted interactions, customer by customer, each run sorted by (at, input order).
+    /// Each customer's run of `interactions`, as `order_runs`.
+    pub(crate) interaction_runs: Vec<Run>,
+    /// Interactions, each customer's run sorted by (at, input order); rows no run
+    /// covers are dead.
     pub(crate) interactions: Vec<InteractionRow>,
     /// Per customer: the seconds of its last order and last interaction (`i64::MIN`
     /// when none). Dense and small, so a fold skips the runs of customers with nothing
@@ -91,17 +96,36 @@ pub struct Dataset {
     /// Ids and owners of orders, deals and interactions, for [`Dataset::apply`]
     /// (reports never read them).
     pub(crate) ids: super::row_ids::RowIds,
+    /// Rows of `orders`, `lines` and `interactions` that no run covers any more.
+    pub(crate) dead: DeadRows,
 }
+
+/// How many rows of each run table no customer's run covers: the old runs of the
+/// customers [`Dataset::apply`] rebuilt at the end of the table. A build leaves none;
+/// `apply` compacts a table in place when its dead rows pass an eighth of its live ones
+/// (see `apply.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DeadRows {
+    pub(crate) orders: u64,
+    pub(crate) lines: u64,
+    pub(crate) interactions: u64,
+}
+
+crate::dataset::codec::fixed_record!(DeadRows {
+    orders: u64,
+    lines: u64,
+    interactions: u64,
+});
 
 impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dataset")
             .field("customers", &self.customers.len())
-            .field("orders", &self.orders.len())
-            .field("order_lines", &self.lines.len())
+            .field("orders", &self.order_count())
+            .field("order_lines", &self.order_line_count())
             .field("deals", &self.deals.len())
             .field("costs", &self.costs.len())
-            .field("interactions", &self.interactions.len())
+            .field("interactions", &self.interaction_count())
             .field("rejected", &self.quality.rejections.len())
             .finish()
     }
@@ -117,6 +141,21 @@ fn run_of<'a, T>(rows: &'a [T], runs: &[u32], i: usize) -> &'a [T] {
     }
 }
 
+/// Customer `i`'s rows of a run table: empty when `i` is past the end.
+#[inline]
+fn customer_run<'a, T>(rows: &'a [T], runs: &[Run], i: usize) -> &'a [T] {
+    match runs.get(i) {
+        Some(run) => rows.get(run.range()).unwrap_or_default(),
+        None => &[],
+    }
+}
+
+/// Rows of a table of `len` rows less its `dead` ones.
+#[inline]
+fn live(len: usize, dead: u64) -> usize {
+    len.saturating_sub(usize::try_from(dead).unwrap_or(usize::MAX))
+}
+
 impl Dataset {
     /// What validation accepted, rejected and warned about.
     pub fn quality(&self) -> &DataQuality {
@@ -130,12 +169,12 @@ impl Dataset {
 
     /// Accepted orders.
     pub fn order_count(&self) -> usize {
-        self.orders.len()
+        live(self.orders.len(), self.dead.orders)
     }
 
     /// Accepted order lines.
     pub fn order_line_count(&self) -> usize {
-        self.lines.len()
+        live(self.lines.len(), self.dead.lines)
     }
 
     /// Accepted deals.
@@ -150,7 +189,7 @@ impl Dataset {
 
     /// Accepted interactions.
     pub fn interaction_count(&self) -> usize {
-        self.interactions.len()
+        live(self.interactions.len(), self.dead.interactions)
     }
 
     /// The index of the accepted customer with this id. `O(1)` (a hash look-up).
@@ -332,13 +371,15 @@ impl Dataset {
     /// A customer's orders, sorted by (created_at, id); empty for an index past the end.
     #[inline]
     pub(crate) fn orders_of(&self, idx: CustomerIdx) -> &[OrderRow] {
-        run_of(&self.orders, &self.order_runs, idx.index())
+        customer_run(&self.orders, &self.order_runs, idx.index())
     }
 
     /// The position of a customer's first order in `orders` (0 for an index past the end).
     #[inline]
     pub(crate) fn first_order_position(&self, idx: CustomerIdx) -> usize {
-        self.order_runs.get(idx.index()).map_or(0, |&p| p as usize)
+        self.order_runs
+            .get(idx.index())
+            .map_or(0, |r| r.start as usize)
     }
 
     /// The lines of the order at `position` in `orders`, in input order; empty for a
@@ -352,7 +393,7 @@ impl Dataset {
     /// the end.
     #[inline]
     pub(crate) fn interactions_of(&self, idx: CustomerIdx) -> &[InteractionRow] {
-        run_of(&self.interactions, &self.interaction_runs, idx.index())
+        customer_run(&self.interactions, &self.interaction_runs, idx.index())
     }
 
     /// Heap memory held by the dataset, in bytes (an estimate from capacities).
@@ -363,10 +404,8 @@ impl Dataset {
             + self.customer_by_load.capacity() * 4
             + self.customer_text.arena.heap_bytes()
             + self.customer_text.rows.capacity() * size_of::<[Span; 7]>()
-            + (self.order_runs.capacity()
-                + self.line_runs.capacity()
-                + self.interaction_runs.capacity())
-                * 4
+            + (self.order_runs.capacity() + self.interaction_runs.capacity()) * size_of::<Run>()
+            + self.line_runs.capacity() * 4
             + self.orders.capacity() * size_of::<OrderRow>()
             + self.order_details.capacity() * size_of::<OrderDetail>()
             + self.order_ids.heap_bytes()

@@ -1,12 +1,12 @@
 //! Snapshots: a built [`Dataset`] saved to a file and opened again without re-reading,
 //! re-validating or re-indexing its rows ([`Dataset::save`], [`Dataset::open`]).
 //!
-//! # Format (version 3)
+//! # Format (version 4)
 //! Every number is little-endian.
 //! ```text
 //! offset  size        field
 //! 0       8           magic: 0x89 'C' 'R' 'M' '\r' '\n' 0x1a '\n'
-//! 8       4           format version (u32), 3
+//! 8       4           format version (u32), 4
 //! 12      4           number of sections (u32), at most 64
 //! 16      8           total file length in bytes (u64)
 //! 24      40 × count  section table: name (24 bytes, ASCII, zero-padded),
@@ -84,7 +84,7 @@
 //! built on its first look-up, which reports never make; [`Dataset::apply`] and
 //! look-ups by id do (see `intern.rs`). Ids in increasing order need no table at all.
 //!
-//! **Trust.** Every reference (a key into an interner, a run offset, a customer index, a
+//! **Trust.** Every reference (a key into an interner, a customer's run, a line offset, a customer index, a
 //! deal position) is checked against the length of what it points into, and every
 //! enum, `bool`, decimal, instant and date against its range, so no file makes opening
 //! or a later report panic. The sections are ordered so that this costs no second pass
@@ -93,9 +93,11 @@
 //! order lines, interactions, deals, costs) are checked against their lengths piece by
 //! piece as the rows are decoded, while they are in cache (a pass over the decoded
 //! dataset took 0.1 s at 1M customers, a tenth of opening). What needs a whole table
-//! (run offsets, the lengths of parallel tables, the indexes) is checked once the last
-//! section is read. A file forged with matching checksums
-//! can still hold wrong numbers, as a forged CSV file can.
+//! (the runs, the line offsets, the lengths of parallel tables, the dead-row counts, the
+//! indexes) is checked once the last section is read. A file forged with matching
+//! checksums can still hold wrong numbers, as a forged CSV file can: two customers'
+//! runs may overlap, which reads in bounds and which compaction undoes by emptying the
+//! later run.
 //!
 //! **Adding a field** to `Dataset` is one line in the `dataset_sections!` list below (a new section);
 //! adding a field to a row type is one line in its `fixed_record!`. Both are exhaustive
@@ -119,6 +121,7 @@ use crate::dataset::index::{
     InteractionRow, LineRow, OrderDetail, OrderRow, PurchaseTotals,
 };
 use crate::dataset::quality::{DataQuality, TableCounts};
+use crate::dataset::storage::Run;
 use crate::error::{Error, Origin, Reason, Rejection, Result, Table};
 use crate::model::{Channel, Direction, Gender, InteractionKind, OrderStatus, Source};
 
@@ -131,10 +134,12 @@ pub const MAGIC: [u8; 8] = [0x89, b'C', b'R', b'M', b'\r', b'\n', 0x1a, b'\n'];
 /// customer by its creation instant instead of its position (so inserting customers
 /// renumbers nothing), 32 bytes an entry instead of 24; 3, the sections reordered so
 /// that the tables rows refer to come first (their references are checked as they are
-/// decoded). A file of another version is
+/// decoded); 4, each customer's orders and interactions are a run of its own (start
+/// and length, so that applied batches append runs instead of moving rows), and a
+/// section counts the dead rows the runs leave. A file of another version is
 /// [`Error::SnapshotVersion`], never read as this one: build the dataset again from its
 /// data files and save it anew.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Most sections a header may list.
 const MAX_SECTIONS: usize = 64;
@@ -475,6 +480,7 @@ dataset_sections!(
         inbound,
         engagement,
         ids,
+        dead,
     ],
 );
 
@@ -579,6 +585,16 @@ impl<'r, R: Read> Sections<'r, R> {
 
 /// Runs `offsets` split `rows` rows into `groups` groups: `groups + 1` offsets from 0 to
 /// `rows`, never decreasing.
+/// Whether each of `groups` customers' runs lies within a table of `rows` rows (runs
+/// may leave dead rows between them, and a forged file's runs may overlap: reading
+/// them is still in bounds, and compaction skips an overlapping run).
+fn customer_runs_ok(runs: &[Run], groups: usize, rows: usize) -> bool {
+    runs.len() == groups
+        && runs.iter().fold(true, |ok, r| {
+            ok & (r.start as usize + r.len as usize <= rows)
+        })
+}
+
 fn runs_ok(offsets: &[u32], groups: usize, rows: usize) -> bool {
     offsets.len() == groups + 1
         && offsets.first() == Some(&0)
@@ -604,13 +620,16 @@ fn check_references(d: &Dataset) -> std::result::Result<(), (&'static str, Bad)>
     const LEN: Bad = "its length differs from the table it describes";
     const REF: Bad = "a reference points past the end of what it refers to";
     const RUNS: Bad = "its run offsets do not cover the rows in order";
+    const CUSTOMER_RUNS: Bad =
+        "a run passes the end of its table, or its length differs from the customers'";
+    const DEAD: Bad = "it counts more dead rows than a table holds";
     fail(d.customer_ids.len() == n, "customer_ids", LEN)?;
     fail(d.customer_by_load.len() == n, "customer_by_load", LEN)?;
     fail(d.customer_text.rows.len() == n, "customer_text", LEN)?;
     fail(
-        runs_ok(&d.order_runs, n, d.orders.len()),
+        customer_runs_ok(&d.order_runs, n, d.orders.len()),
         "order_runs",
-        RUNS,
+        CUSTOMER_RUNS,
     )?;
     fail(
         d.order_details.len() == d.orders.len(),
@@ -623,9 +642,16 @@ fn check_references(d: &Dataset) -> std::result::Result<(), (&'static str, Bad)>
         RUNS,
     )?;
     fail(
-        runs_ok(&d.interaction_runs, n, d.interactions.len()),
+        customer_runs_ok(&d.interaction_runs, n, d.interactions.len()),
         "interaction_runs",
-        RUNS,
+        CUSTOMER_RUNS,
+    )?;
+    fail(
+        d.dead.orders <= d.orders.len() as u64
+            && d.dead.lines <= d.lines.len() as u64
+            && d.dead.interactions <= d.interactions.len() as u64,
+        "dead",
+        DEAD,
     )?;
     fail(d.last_order_secs.len() == n, "last_order_secs", LEN)?;
     fail(
@@ -1179,6 +1205,68 @@ mod tests {
         let mut bytes = Vec::new();
         edge.write_snapshot(&mut bytes).unwrap();
         assert!(Dataset::read_snapshot(bytes.as_slice()).is_ok());
+    }
+
+    /// Runs past the end of their table, a run table of the wrong length and more dead
+    /// rows than a table holds are named as damage; runs that overlap (which no build
+    /// or batch makes) open, report and compact without a panic.
+    #[test]
+    fn forged_runs_and_dead_counts_are_refused_or_harmless() {
+        use crate::dataset::storage::Run;
+        let base = crate::sample::SampleOptions::new(60)
+            .seed(5)
+            .dataset()
+            .unwrap();
+        type Forge = fn(&mut Dataset);
+        let forgeries: [(&str, Forge); 5] = [
+            ("order_runs", |d| {
+                let end = d.orders.len() as u32;
+                d.order_runs[3] = Run { start: end, len: 1 };
+            }),
+            ("order_runs", |d| {
+                d.order_runs.pop();
+            }),
+            ("interaction_runs", |d| {
+                d.interaction_runs[0] = Run {
+                    start: u32::MAX,
+                    len: u32::MAX,
+                };
+            }),
+            ("dead", |d| d.dead.lines = d.lines.len() as u64 + 1),
+            ("dead", |d| d.dead.interactions = u64::MAX),
+        ];
+        for (section, forge) in forgeries {
+            let mut forged = base.clone();
+            forge(&mut forged);
+            let mut bytes = Vec::new();
+            forged.write_snapshot(&mut bytes).unwrap();
+            match Dataset::read_snapshot(bytes.as_slice()) {
+                Err(Error::SnapshotCorrupt { section: found, .. }) => assert_eq!(found, section),
+                other => panic!("{section}: {:?}", other.map(|_| ())),
+            }
+        }
+
+        // Customer 1's runs overlap customer 0's: in bounds, so the file opens.
+        let mut forged = base.clone();
+        let (a, b) = (forged.order_runs[0], forged.interaction_runs[0]);
+        assert!(a.len > 0 && b.len > 0);
+        forged.order_runs[1] = a;
+        forged.interaction_runs[1] = b;
+        forged.dead.orders = 1;
+        forged.dead.interactions = 1;
+        let mut bytes = Vec::new();
+        forged.write_snapshot(&mut bytes).unwrap();
+        let mut opened = Dataset::read_snapshot(bytes.as_slice()).unwrap();
+        let as_of =
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 15, 3, 0, 0).unwrap();
+        let options = crate::ReportOptions::new(as_of);
+        crate::report::report(&opened, &options).unwrap();
+        opened.compact();
+        // Compaction keeps the first of two overlapping runs and empties the other.
+        assert_eq!(opened.order_runs[1].len, 0);
+        assert_eq!(opened.interaction_runs[1].len, 0);
+        assert_eq!(opened.orders_of(CustomerIdx(0)).len(), a.len as usize);
+        crate::report::report(&opened, &options).unwrap();
     }
 
     #[test]

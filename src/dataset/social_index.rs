@@ -44,14 +44,12 @@ impl InboundIndex {
     /// customer `i`'s, as in [`Dataset`](super::Dataset)).
     pub(crate) fn build(
         customers: &[CustomerRow],
-        runs: &[u32],
+        runs: &[crate::dataset::storage::Run],
         interactions: &[InteractionRow],
     ) -> InboundIndex {
         let mut entries = Vec::new();
-        for (customer, run) in customers.iter().zip(runs.windows(2)) {
-            let rows = interactions
-                .get(run[0] as usize..run[1] as usize)
-                .unwrap_or_default();
+        for (customer, run) in customers.iter().zip(runs) {
+            let rows = interactions.get(run.range()).unwrap_or_default();
             entries_of(customer.created_at, rows, &mut entries);
         }
         // Customers' runs are each sorted by time: nearly sorted already.

@@ -38,6 +38,25 @@ impl Span {
     }
 }
 
+/// A customer's rows in a row table (its orders, or its interactions): `len` rows from
+/// position `start`. Each customer has its own run, so that [`Dataset::apply`](super::Dataset::apply)
+/// can give a customer a new run at the end of the table without moving anyone else's;
+/// the rows a run no longer covers are dead until the table is compacted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+impl Run {
+    /// The run's positions (`start..start + len`, computed without overflow).
+    #[inline]
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+}
+
 /// Text in one `String` (at most 4 GiB per table), addressed by [`Span`]s.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Arena {
@@ -83,6 +102,11 @@ impl super::codec::Fixed for OptKey {
 }
 
 crate::dataset::codec::fixed_record!(Span {
+    start: u32,
+    len: u32,
+});
+
+crate::dataset::codec::fixed_record!(Run {
     start: u32,
     len: u32,
 });

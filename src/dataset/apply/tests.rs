@@ -16,7 +16,8 @@ fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()
 }
 
-/// Every derived index equals the one a build derives from the dataset's rows.
+/// Every derived index equals the one a build derives from the dataset's rows, the
+/// customers' runs are disjoint, and the dead rows are those no run covers.
 fn assert_consistent(d: &Dataset) {
     assert_eq!(d.deal_index, DealIndex::new(&d.deals));
     assert_eq!(
@@ -45,19 +46,33 @@ fn assert_consistent(d: &Dataset) {
         format!("{:?}", s.purchase_totals),
         format!("{:?}", d.purchase_totals)
     );
+    let mut order_covered = vec![false; d.orders.len()];
+    let mut interaction_covered = vec![false; d.interactions.len()];
+    let mut live_lines = 0;
     for (idx, row) in d.customers.iter().enumerate() {
         assert_eq!(d.customer_by_load[row.load as usize].index(), idx);
-        for detail in &d.order_details[d.order_runs[idx] as usize..d.order_runs[idx + 1] as usize] {
-            assert_eq!(d.ids.order_owner[detail.id as usize], row.load);
+        for p in d.order_runs[idx].range() {
+            assert!(!order_covered[p], "two runs cover order position {p}");
+            order_covered[p] = true;
+            live_lines += d.lines_of(p).len();
+            assert_eq!(d.ids.order_owner[d.order_details[p].id as usize], row.load);
         }
-        let keys = &d.ids.interaction_keys
-            [d.interaction_runs[idx] as usize..d.interaction_runs[idx + 1] as usize];
-        for &key in keys {
+        for p in d.interaction_runs[idx].range() {
+            assert!(!interaction_covered[p], "two runs cover interaction {p}");
+            interaction_covered[p] = true;
+            let key = d.ids.interaction_keys[p];
             assert_eq!(d.ids.interaction_owner[key as usize], row.load);
         }
     }
+    let live = |covered: &[bool]| covered.iter().filter(|&&c| c).count();
+    assert_eq!(d.order_count(), live(&order_covered));
+    assert_eq!(d.interaction_count(), live(&interaction_covered));
+    assert_eq!(d.order_line_count(), live_lines);
     assert!(d.customers.is_sorted_by_key(|c| (c.created_at, c.load)));
     assert_eq!(d.line_runs.len(), d.orders.len() + 1);
+    assert_eq!(d.line_runs.last().copied(), Some(d.lines.len() as u32));
+    assert!(d.line_runs.is_sorted());
+    assert_eq!(d.ids.interaction_keys.len(), d.interactions.len());
     assert_eq!(d.ids.deal_keys.len(), d.deals.len());
 }
 
@@ -285,4 +300,73 @@ fn deals_replaced_where_they_are_and_added_last_keep_the_other_index_entries() {
     d.apply(changes).unwrap();
     assert_consistent(&d);
     assert_eq!(d.deal_count(), 5);
+}
+
+/// Batch after batch, the rebuilt customers' old runs pile up as dead rows until a
+/// table's dead rows pass an eighth of its live ones; then it is compacted. At every
+/// step the dataset is consistent, and at the end its reports (and a snapshot of it)
+/// equal a build of the final rows.
+#[test]
+fn dead_rows_pile_up_batch_after_batch_until_compaction_squeezes_them_out() {
+    use crate::ReportOptions;
+    use crate::sample::SampleOptions;
+    let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    let mut rows = SampleOptions::new(150).seed(3).as_of(as_of).rows();
+    let mut d = rows.builder().build().unwrap();
+    assert_eq!(d.dead, super::super::frozen::DeadRows::default());
+    let (mut piled_up, mut compacted) = ([false; 2], [false; 2]);
+    for batch in 0..40 {
+        let mut changes = DatasetBuilder::new();
+        for k in 0..2 {
+            let i = (batch * 37 + k * 11) % rows.orders.len();
+            rows.orders[i].total += Decimal::ONE;
+            changes.push_order(&rows.orders[i]);
+        }
+        let i = (batch * 53) % rows.interactions.len();
+        rows.interactions[i].at += chrono::Duration::seconds(1);
+        changes.push_interaction(&rows.interactions[i]);
+        let before = d.dead;
+        d.apply(changes).unwrap();
+        assert_consistent(&d);
+        for (k, (now, was)) in [
+            (d.dead.orders, before.orders),
+            (d.dead.interactions, before.interactions),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            piled_up[k] |= now > was;
+            compacted[k] |= now < was;
+        }
+        assert!(d.dead.orders * 8 <= d.order_count() as u64);
+        assert!(d.dead.interactions * 8 <= d.interaction_count() as u64);
+    }
+    assert_eq!((piled_up, compacted), ([true; 2], [true; 2]));
+
+    let fresh = rows.builder().build().unwrap();
+    assert_eq!(
+        (d.order_count(), d.order_line_count(), d.interaction_count()),
+        (
+            fresh.order_count(),
+            fresh.order_line_count(),
+            fresh.interaction_count()
+        )
+    );
+    let options = ReportOptions::new(as_of);
+    let fresh_quality = crate::report::report(&fresh, &options)
+        .unwrap()
+        .data_quality;
+    // The applied dataset's quality also counts the batches' rows.
+    let without_quality = |d: &Dataset| {
+        let mut r = crate::report::report(d, &options).unwrap();
+        r.data_quality = fresh_quality.clone();
+        r
+    };
+    let want = without_quality(&fresh);
+    assert_eq!(without_quality(&d), want);
+    let mut bytes = Vec::new();
+    d.write_snapshot(&mut bytes).unwrap();
+    let again = Dataset::read_snapshot(&bytes[..]).unwrap();
+    assert_eq!(again.dead, d.dead);
+    assert_eq!(without_quality(&again), want);
 }
