@@ -54,9 +54,10 @@
 //! byte is named as damage). The file is read unbuffered: the section buffer is the
 //! only copy between the kernel and the dataset. So opening holds the dataset plus
 //! 256 KiB, touches each byte of the file once in memory, and faults in no page the
-//! dataset does not keep. Measured at 1M customers (1.05 GB file, criterion
+//! dataset does not keep. Measured at 1M customers (1.06 GB file, criterion
 //! `benches/snapshot.rs`, medians, the same run as the CSV build, shared two-core
-//! machine): opening 0.85 s against 5.43 s for the CSV build (1/6.4; the CSV build was
+//! machine): opening 0.85 s against 5.43 s for the CSV build (1/6.4; 0.81 s against
+//! 6.17 s in a busier run, after format 4 added 8 MB of runs; the CSV build was
 //! 7.02 to 8.67 s before its reader took unquoted records in one pass), peak RSS
 //! 1.08 GB. What is left is mostly the kernel: on this machine (a VM whose freed pages
 //! go back to the host) handing out the dataset's 1.1 GB of fresh pages alone takes
