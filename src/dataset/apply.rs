@@ -693,33 +693,42 @@ impl Dataset {
 
     /// Refuses a batch after which a table would have 2^32 - 1 rows or more, or
     /// after which the positions of a run table could reach 2^32 - 1: its rows, dead
-    /// ones included, plus the batch's, plus its live rows (all of which the batch
-    /// could rebuild at the end).
+    /// ones included, plus the batch's, plus (when the batch has rows of that side:
+    /// orders or lines for the order table and its lines, interactions for the
+    /// interaction table) its live rows, all of which the batch could rebuild at the
+    /// end. A batch of customer rows alone appends no rows to either.
     fn check_room(&self, stage: &Stage) -> Result<()> {
+        let order_side = !stage.orders.rows.is_empty() || !stage.order_lines.rows.is_empty();
+        let interaction_side = !stage.interactions.rows.is_empty();
+        let rebuilt = |side: bool, live: usize| if side { live } else { 0 };
         let sizes = [
-            (
-                Table::Orders,
-                self.orders.len().saturating_add(self.order_count()),
-                stage.orders.rows.len(),
-            ),
-            (
-                Table::OrderLines,
-                self.lines.len().saturating_add(self.order_line_count()),
-                stage.order_lines.rows.len(),
-            ),
-            (
-                Table::Interactions,
-                self.interactions
-                    .len()
-                    .saturating_add(self.interaction_count()),
-                stage.interactions.rows.len(),
-            ),
             (
                 Table::Customers,
                 self.customer_ids.len(),
                 stage.customers.rows.len(),
             ),
             (Table::Orders, self.order_ids.len(), stage.orders.rows.len()),
+            (
+                Table::Orders,
+                self.orders
+                    .len()
+                    .saturating_add(rebuilt(order_side, self.order_count())),
+                stage.orders.rows.len(),
+            ),
+            (
+                Table::OrderLines,
+                self.lines
+                    .len()
+                    .saturating_add(rebuilt(order_side, self.order_line_count())),
+                stage.order_lines.rows.len(),
+            ),
+            (
+                Table::Interactions,
+                self.interactions
+                    .len()
+                    .saturating_add(rebuilt(interaction_side, self.interaction_count())),
+                stage.interactions.rows.len(),
+            ),
             (Table::Deals, self.ids.deals.len(), stage.deals.rows.len()),
             (Table::Costs, self.costs.len(), stage.costs.rows.len()),
             (

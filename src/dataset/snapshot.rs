@@ -596,6 +596,24 @@ fn customer_runs_ok(runs: &[Run], groups: usize, rows: usize) -> bool {
         })
 }
 
+/// Whether each table's dead rows plus the rows its runs cover are its length (the
+/// lines of an order being those of its position, for the orders the runs cover). Run
+/// and line offsets must already be in bounds. Most overlapping runs fail this too.
+fn dead_rows_ok(d: &Dataset) -> bool {
+    let covered = |runs: &[Run]| runs.iter().map(|r| u64::from(r.len)).sum::<u64>();
+    let lines = d.order_runs.iter().fold(0u64, |sum, r| {
+        let (start, end) = (r.start as usize, r.start as usize + r.len as usize);
+        match (d.line_runs.get(start), d.line_runs.get(end)) {
+            (Some(&a), Some(&b)) => sum.saturating_add(u64::from(b.saturating_sub(a))),
+            _ => u64::MAX,
+        }
+    });
+    covered(&d.order_runs).checked_add(d.dead.orders) == Some(d.orders.len() as u64)
+        && lines.checked_add(d.dead.lines) == Some(d.lines.len() as u64)
+        && covered(&d.interaction_runs).checked_add(d.dead.interactions)
+            == Some(d.interactions.len() as u64)
+}
+
 fn runs_ok(offsets: &[u32], groups: usize, rows: usize) -> bool {
     offsets.len() == groups + 1
         && offsets.first() == Some(&0)
@@ -623,7 +641,7 @@ fn check_references(d: &Dataset) -> std::result::Result<(), (&'static str, Bad)>
     const RUNS: Bad = "its run offsets do not cover the rows in order";
     const CUSTOMER_RUNS: Bad =
         "a run passes the end of its table, or its length differs from the customers'";
-    const DEAD: Bad = "it counts more dead rows than a table holds";
+    const DEAD: Bad = "its dead rows and the rows the runs cover do not add up to the tables";
     fail(d.customer_ids.len() == n, "customer_ids", LEN)?;
     fail(d.customer_by_load.len() == n, "customer_by_load", LEN)?;
     fail(d.customer_text.rows.len() == n, "customer_text", LEN)?;
@@ -647,13 +665,7 @@ fn check_references(d: &Dataset) -> std::result::Result<(), (&'static str, Bad)>
         "interaction_runs",
         CUSTOMER_RUNS,
     )?;
-    fail(
-        d.dead.orders <= d.orders.len() as u64
-            && d.dead.lines <= d.lines.len() as u64
-            && d.dead.interactions <= d.interactions.len() as u64,
-        "dead",
-        DEAD,
-    )?;
+    fail(dead_rows_ok(d), "dead", DEAD)?;
     fail(d.last_order_secs.len() == n, "last_order_secs", LEN)?;
     fail(
         d.last_interaction_secs.len() == n,
@@ -1233,7 +1245,7 @@ mod tests {
                     len: u32::MAX,
                 };
             }),
-            ("dead", |d| d.dead.lines = d.lines.len() as u64 + 1),
+            ("dead", |d| d.dead.lines = 1),
             ("dead", |d| d.dead.interactions = u64::MAX),
         ];
         for (section, forge) in forgeries {
@@ -1247,14 +1259,42 @@ mod tests {
             }
         }
 
-        // Customer 1's runs overlap customer 0's: in bounds, so the file opens.
+        // A customer's runs overlap another's, with dead counts that add up: in bounds,
+        // so the file opens. Customer `c` gets the first order and interaction of a
+        // later customer `e` as its runs; its own rows become dead.
         let mut forged = base.clone();
-        let (a, b) = (forged.order_runs[0], forged.interaction_runs[0]);
-        assert!(a.len > 0 && b.len > 0);
-        forged.order_runs[1] = a;
-        forged.interaction_runs[1] = b;
-        forged.dead.orders = 1;
-        forged.dead.interactions = 1;
+        let lines = |d: &Dataset, run: Run| run.range().map(|p| d.lines_of(p).len()).sum::<usize>();
+        let n = base.customers.len();
+        let (c, e) = (0..n)
+            .flat_map(|c| (c + 1..n).map(move |e| (c, e)))
+            .find(|&(c, e)| {
+                let (oc, oe) = (base.order_runs[c], base.order_runs[e]);
+                oc.len >= 1
+                    && oe.len >= 2
+                    && base.interaction_runs[c].len >= 1
+                    && base.interaction_runs[e].len >= 2
+                    && lines(
+                        &base,
+                        Run {
+                            start: oe.start,
+                            len: 1,
+                        },
+                    ) <= lines(&base, oc)
+            })
+            .unwrap();
+        let (a, b) = (forged.order_runs[e], forged.interaction_runs[e]);
+        let first = Run {
+            start: a.start,
+            len: 1,
+        };
+        forged.dead.orders = u64::from(forged.order_runs[c].len) - 1;
+        forged.dead.interactions = u64::from(forged.interaction_runs[c].len) - 1;
+        forged.dead.lines = (lines(&forged, forged.order_runs[c]) - lines(&forged, first)) as u64;
+        forged.order_runs[c] = first;
+        forged.interaction_runs[c] = Run {
+            start: b.start,
+            len: 1,
+        };
         let mut bytes = Vec::new();
         forged.write_snapshot(&mut bytes).unwrap();
         let mut opened = Dataset::read_snapshot(bytes.as_slice()).unwrap();
@@ -1263,11 +1303,23 @@ mod tests {
         let options = crate::ReportOptions::new(as_of);
         crate::report::report(&opened, &options).unwrap();
         opened.compact();
-        // Compaction keeps the first of two overlapping runs and empties the other.
-        assert_eq!(opened.order_runs[1].len, 0);
-        assert_eq!(opened.interaction_runs[1].len, 0);
-        assert_eq!(opened.orders_of(CustomerIdx(0)).len(), a.len as usize);
+        // Compaction keeps, of two runs that start together, the first customer's.
+        assert_eq!(opened.order_runs[c].len, 1);
+        assert_eq!(opened.interaction_runs[c].len, 1);
+        assert_eq!(opened.order_runs[e].len, 0);
+        assert_eq!(opened.interaction_runs[e].len, 0);
         crate::report::report(&opened, &options).unwrap();
+        // A dead count that does not add up is refused.
+        forged.dead.orders += 1;
+        let mut bytes = Vec::new();
+        forged.write_snapshot(&mut bytes).unwrap();
+        assert!(matches!(
+            Dataset::read_snapshot(bytes.as_slice()),
+            Err(Error::SnapshotCorrupt {
+                section: "dead",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -12,10 +12,11 @@ use crate::dataset::index::{InteractionRow, LineRow, OrderDetail, OrderRow};
 use crate::dataset::storage::Run;
 
 /// The customers whose runs are not empty, by the position of their run (an empty run
-/// is set to start at 0). A run that
-/// overlaps an earlier one (which no build or batch makes; only a forged snapshot
-/// could) or passes the end of the table is emptied, so that the moves below stay in
-/// bounds and never overwrite a row not yet moved.
+/// is set to start at 0). A run that overlaps an earlier one (which no build or batch
+/// makes; only a forged snapshot could) or passes the end of the table is emptied, so
+/// that the moves below stay in bounds and never overwrite a row not yet moved. The
+/// customer keeps its other data (summaries), so its reports may change: a forged
+/// file's numbers are not trusted, only kept from panicking.
 fn by_position(runs: &mut [Run], rows: usize) -> Vec<u32> {
     let mut order = Vec::with_capacity(runs.len());
     for (c, run) in (0..).zip(runs.iter_mut()) {
@@ -26,7 +27,9 @@ fn by_position(runs: &mut [Run], rows: usize) -> Vec<u32> {
             run.start = 0;
         }
     }
-    order.sort_unstable_by_key(|&c| runs.get(c as usize).map(|r| r.start));
+    // By start, then by customer: of two runs that start together, the first
+    // customer's is kept.
+    order.sort_unstable_by_key(|&c| (runs.get(c as usize).map(|r| r.start), c));
     let mut end = 0;
     order.retain(|&c| {
         let Some(run) = runs.get_mut(c as usize) else {

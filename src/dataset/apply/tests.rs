@@ -370,3 +370,199 @@ fn dead_rows_pile_up_batch_after_batch_until_compaction_squeezes_them_out() {
     assert_eq!(again.dead, d.dead);
     assert_eq!(without_quality(&again), want);
 }
+
+/// Most changes in one random batch.
+const OPS: usize = 12;
+
+/// Random batches on a small generated dataset (from a review by a helper session):
+/// new customers with orders, lines and interactions; orders replaced, moved between
+/// customers and re-timed; new lines on existing orders; interactions replaced with
+/// new times and owners; customers replaced with a new `created_at`; now and then an
+/// explicit [`Dataset::compact`]. After every batch the dataset is consistent (dead
+/// counts included); at the end its counts, its report, its snapshot and the
+/// snapshot compacted equal a fresh build of the final rows. Returns how many batches
+/// compacted the order side and the interaction side by themselves.
+fn random_batches(n: usize, seed: u64, batches: usize, compact_every: usize) -> [usize; 2] {
+    use crate::ReportOptions;
+    use crate::sample::SampleOptions;
+    let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    let mut rows = SampleOptions::new(n).seed(seed).as_of(as_of).rows();
+    let mut d = rows.builder().build().unwrap();
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut rnd = move |m: usize| -> usize {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % m.max(1)
+    };
+    let mut fresh_id = 0usize;
+    let mut compactions = [0; 2];
+    for batch in 0..batches {
+        let mut changes = DatasetBuilder::new();
+        let ops = 1 + rnd(OPS);
+        let mut used_o = std::collections::HashSet::new();
+        let mut used_i = std::collections::HashSet::new();
+        let mut used_c = std::collections::HashSet::new();
+        for _ in 0..ops {
+            match rnd(6) {
+                0 => {
+                    // New customer with an order, a line and an interaction.
+                    let mut c = rows.customers[rnd(rows.customers.len())].clone();
+                    fresh_id += 1;
+                    c.id = format!("NEWC{fresh_id}");
+                    c.created_at -= chrono::Duration::days(rnd(100) as i64);
+                    changes.push_customer(&c);
+                    rows.customers.push(c.clone());
+                    used_c.insert(c.id.clone());
+                    if rnd(2) == 0 && !rows.orders.is_empty() {
+                        let mut o = rows.orders[rnd(rows.orders.len())].clone();
+                        o.id = format!("NEWO{fresh_id}");
+                        o.customer_id = c.id.clone();
+                        changes.push_order(&o);
+                        rows.orders.push(o.clone());
+                        used_o.insert(o.id.clone());
+                        if !rows.order_lines.is_empty() {
+                            let mut l = rows.order_lines[rnd(rows.order_lines.len())].clone();
+                            l.order_id = o.id.clone();
+                            changes.push_order_line(&l);
+                            rows.order_lines.push(l);
+                        }
+                    }
+                    if rnd(2) == 0 && !rows.interactions.is_empty() {
+                        let mut i = rows.interactions[rnd(rows.interactions.len())].clone();
+                        i.id = format!("NEWI{fresh_id}");
+                        i.customer_id = c.id.clone();
+                        changes.push_interaction(&i);
+                        rows.interactions.push(i.clone());
+                        used_i.insert(i.id.clone());
+                    }
+                }
+                1 => {
+                    // Replace an order, maybe moving it to another customer.
+                    let k = rnd(rows.orders.len());
+                    if !used_o.insert(rows.orders[k].id.clone()) {
+                        continue;
+                    }
+                    if rnd(2) == 0 {
+                        rows.orders[k].customer_id =
+                            rows.customers[rnd(rows.customers.len())].id.clone();
+                    }
+                    rows.orders[k].created_at += chrono::Duration::hours(rnd(48) as i64 - 24);
+                    rows.orders[k].total += Decimal::ONE;
+                    changes.push_order(&rows.orders[k]);
+                }
+                2 => {
+                    // New lines on an existing order (not replaced in this batch).
+                    let k = rnd(rows.orders.len());
+                    let mut l = rows.order_lines[rnd(rows.order_lines.len())].clone();
+                    l.order_id = rows.orders[k].id.clone();
+                    changes.push_order_line(&l);
+                    rows.order_lines.push(l);
+                }
+                3 => {
+                    // Replace an interaction with a new time, maybe a new owner.
+                    let k = rnd(rows.interactions.len());
+                    if !used_i.insert(rows.interactions[k].id.clone()) {
+                        continue;
+                    }
+                    if rnd(2) == 0 {
+                        rows.interactions[k].customer_id =
+                            rows.customers[rnd(rows.customers.len())].id.clone();
+                    }
+                    rows.interactions[k].at += chrono::Duration::hours(rnd(48) as i64 - 24);
+                    changes.push_interaction(&rows.interactions[k]);
+                }
+                4 => {
+                    // Replace a customer with a new created_at.
+                    let k = rnd(rows.customers.len());
+                    if !used_c.insert(rows.customers[k].id.clone()) {
+                        continue;
+                    }
+                    rows.customers[k].created_at += chrono::Duration::days(rnd(20) as i64 - 10);
+                    changes.push_customer(&rows.customers[k]);
+                }
+                _ => {
+                    // New interaction for an existing customer.
+                    let mut i = rows.interactions[rnd(rows.interactions.len())].clone();
+                    fresh_id += 1;
+                    i.id = format!("NEWI{fresh_id}");
+                    i.customer_id = rows.customers[rnd(rows.customers.len())].id.clone();
+                    changes.push_interaction(&i);
+                    rows.interactions.push(i.clone());
+                    used_i.insert(i.id.clone());
+                }
+            }
+        }
+        let before = d.dead;
+        let s = d.apply(changes).unwrap();
+        compactions[0] += usize::from(d.dead.orders < before.orders);
+        compactions[1] += usize::from(d.dead.interactions < before.interactions);
+        assert!(
+            s.quality.rejections.is_empty(),
+            "batch {batch}: {:?}",
+            s.quality.rejections
+        );
+        assert_consistent(&d);
+        if compact_every > 0 && batch % compact_every == compact_every - 1 {
+            d.compact();
+            assert_consistent(&d);
+        }
+    }
+    let fresh = rows.builder().build().unwrap();
+    assert_eq!(
+        (
+            d.customer_count(),
+            d.order_count(),
+            d.order_line_count(),
+            d.interaction_count()
+        ),
+        (
+            fresh.customer_count(),
+            fresh.order_count(),
+            fresh.order_line_count(),
+            fresh.interaction_count()
+        )
+    );
+    let options = ReportOptions::new(as_of);
+    let fresh_quality = crate::report::report(&fresh, &options)
+        .unwrap()
+        .data_quality;
+    let without_quality = |d: &Dataset| {
+        let mut r = crate::report::report(d, &options).unwrap();
+        r.data_quality = fresh_quality.clone();
+        r
+    };
+    let want = without_quality(&fresh);
+    assert_eq!(without_quality(&d), want);
+    let mut bytes = Vec::new();
+    d.write_snapshot(&mut bytes).unwrap();
+    let mut again = Dataset::read_snapshot(&bytes[..]).unwrap();
+    assert_eq!(again.dead, d.dead);
+    assert_eq!(without_quality(&again), want);
+    again.compact();
+    assert_consistent(&again);
+    assert_eq!(without_quality(&again), want);
+    compactions
+}
+
+#[test]
+fn random_batches_equal_a_build_of_the_final_rows() {
+    let mut compactions = [0; 2];
+    let mut add = |c: [usize; 2]| {
+        compactions[0] += c[0];
+        compactions[1] += c[1];
+    };
+    for seed in 0..6u64 {
+        add(random_batches(40 + 10 * seed as usize, seed, 40, 0));
+    }
+    for seed in 100..103u64 {
+        add(random_batches(50, seed, 40, 7));
+    }
+    for seed in 1000..1012u64 {
+        let every = if seed % 3 == 0 { 5 } else { 0 };
+        add(random_batches(6 + (seed as usize % 5), seed, 30, every));
+    }
+    assert!(compactions[0] > 0 && compactions[1] > 0, "{compactions:?}");
+}
