@@ -95,14 +95,15 @@
 //! entries) stored after the first change, not with a rebuild or the rows.
 //! Measured (benches/apply.rs, criterion medians, shared two-core machine): 1,000 mixed
 //! changes at 1M customers take 22 to 24 ms on one core (49.5 ms with shared offsets,
-//! measured in a quiet moment), against 5.42 s for the one-core CSV build in the same
-//! session (0.4 %), and 22.7 to 23.1 ms with `parallel`, against 3.44 s for the
-//! two-core build (0.7 %). Compacting what that batch leaves (nearly every live run
-//! moving down) takes 63.5 ms. The first batch after a build or a clone costs more
-//! (77.5 ms on one core, 223 ms with shared offsets): every vector it grows is at its
-//! exact size and moves to fresh memory once, after which each keeps 1/32 of headroom.
-//! The report after a batch takes as long as on the same data built at once (168 ms
-//! against 176 ms, the same run).
+//! measured in a quiet moment), against 5.42 to 5.53 s for the one-core CSV build in
+//! the same sessions (0.4 %), and 22.7 to 23.6 ms with `parallel`, against 3.37 to
+//! 3.44 s for the two-core build (0.7 %). Compacting what that batch leaves (nearly
+//! every live run moving down) takes 63.5 to 75 ms. The first batch after a build or a
+//! clone costs more (77.5 to 80 ms on one core, 223 ms with shared offsets; 118 to
+//! 120 ms with `parallel`): every vector it grows is at its exact size and moves to
+//! fresh memory once, after which each keeps 1/32 of headroom. The report after a batch
+//! takes as long as on the same data built at once (168 against 176 ms, and 174 against
+//! 178 ms, in two runs).
 //!
 //! A service that serves reports while applying can keep the dataset in an
 //! `Arc<RwLock<Dataset>>` (readers wait only for the splice), or clone it for a

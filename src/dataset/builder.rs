@@ -293,44 +293,40 @@ fn check_size<R>(table: Table, stage: &TableStage<R>) -> Result<()> {
 
 /// Counting sort of the staged rows that have a key (not [`validate::REJECTED`]) into
 /// runs by `group` of their key (`0..groups`), keeping input order within a run:
-/// returns the run offsets (`groups + 1` of them) and the staged row at each position.
-fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<u32>, Vec<u32>) {
-    // Offsets (4 bytes a group) rather than runs (8) while the rows are placed: the
-    // groups are visited in the rows' order, at random, and the smaller array stays
-    // in cache better. `runs_of` turns them into runs in one sequential pass.
-    let mut offsets = vec![0u32; groups + 1];
+/// returns each group's run (the runs follow each other in group order) and the staged
+/// row at each position.
+///
+/// The runs are counted and filled in place: no offsets beside them, no copy of them,
+/// nothing freed at the end. A version that kept `u32` offsets (half the bytes in the
+/// random-access loops) and turned them into runs afterwards was as fast but left the
+/// dashboard's peak at 1M customers 23 MB higher, through the allocator's reaction to
+/// the freed offsets (1,194,144 kB against 1,170,876 kB, `setarch -R`).
+fn runs(groups: usize, keys: &[u32], group: impl Fn(u32) -> usize) -> (Vec<Run>, Vec<u32>) {
+    // Each run's length, then its start; the lengths count up again as rows are placed.
+    let mut runs = vec![Run::default(); groups];
     let mut accepted = 0usize;
     for &key in keys {
         if key != validate::REJECTED {
-            offsets[group(key) + 1] += 1;
+            runs[group(key)].len += 1;
             accepted += 1;
         }
     }
-    for i in 0..groups {
-        offsets[i + 1] += offsets[i];
+    let mut start = 0u32;
+    for run in &mut runs {
+        run.start = start;
+        start += run.len;
+        run.len = 0;
     }
-    let mut next = offsets.clone();
     // Every position is written exactly once below; the zeros only size the vector.
     let mut placed = vec![0u32; accepted];
     for (row, &key) in keys.iter().enumerate() {
         if key != validate::REJECTED {
-            let slot = &mut next[group(key)];
-            placed[*slot as usize] = row as u32;
-            *slot += 1;
+            let run = &mut runs[group(key)];
+            placed[(run.start + run.len) as usize] = row as u32;
+            run.len += 1;
         }
     }
-    (offsets, placed)
-}
-
-/// The runs that consecutive offsets (`offsets[i]..offsets[i + 1]`) delimit.
-fn runs_of(offsets: &[u32]) -> Vec<Run> {
-    offsets
-        .windows(2)
-        .map(|w| Run {
-            start: w[0],
-            len: w[1].saturating_sub(w[0]),
-        })
-        .collect()
+    (runs, placed)
 }
 
 /// [`runs`] without the rows: takes the group of each row ([`validate::REJECTED`] for
@@ -1180,12 +1176,10 @@ fn index_interactions(
     Vec<u32>,
     Vec<u32>,
 ) {
-    let (interaction_offsets, mut interaction_items) =
+    let (interaction_runs, mut interaction_items) =
         runs(customer_by_load.len(), &customer_of_row, |c| {
             customer_by_load[c as usize].index()
         });
-    let interaction_runs = runs_of(&interaction_offsets);
-    drop(interaction_offsets);
     // Each staged row (40 bytes) becomes its indexed row (32) in the same memory, in
     // one sequential pass, and the rest is released before the rows are gathered into
     // runs: the peak holds the smaller rows twice, not the staged ones beside them.
@@ -1269,11 +1263,9 @@ fn index_orders(
     Warnings,
 ) {
     let customer_of_row = &customer_of_row[..order_stage.rows.len()];
-    let (order_offsets, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
+    let (order_runs, mut order_items) = runs(customer_by_load.len(), customer_of_row, |c| {
         customer_by_load[c as usize].index()
     });
-    let order_runs = runs_of(&order_offsets);
-    drop(order_offsets);
     let accepted_orders = order_items.len();
     // Each staged row (64 bytes) becomes its order row and its details (32 each), placed
     // in runs by `place_released`: the staged rows are released as they are converted,
