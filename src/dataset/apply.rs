@@ -537,24 +537,34 @@ impl Dataset {
     /// ```
     pub fn compact(&mut self) {
         if self.dead.orders > 0 || self.dead.lines > 0 {
-            compact::orders(
-                &mut self.order_runs,
-                &mut self.orders,
-                &mut self.order_details,
-                &mut self.line_runs,
-                &mut self.lines,
-            );
-            self.dead.orders = 0;
-            self.dead.lines = 0;
+            self.compact_orders();
         }
         if self.dead.interactions > 0 {
-            compact::interactions(
-                &mut self.interaction_runs,
-                &mut self.interactions,
-                &mut self.ids.interaction_keys,
-            );
-            self.dead.interactions = 0;
+            self.compact_interactions();
         }
+    }
+
+    /// Squeezes the dead rows out of the orders, their details and their lines.
+    fn compact_orders(&mut self) {
+        compact::orders(
+            &mut self.order_runs,
+            &mut self.orders,
+            &mut self.order_details,
+            &mut self.line_runs,
+            &mut self.lines,
+        );
+        self.dead.orders = 0;
+        self.dead.lines = 0;
+    }
+
+    /// Squeezes the dead rows out of the interactions and their id keys.
+    fn compact_interactions(&mut self) {
+        compact::interactions(
+            &mut self.interaction_runs,
+            &mut self.interactions,
+            &mut self.ids.interaction_keys,
+        );
+        self.dead.interactions = 0;
     }
 
     /// Drops whatever the dataset caches for reports, after [`apply`](Dataset::apply)
@@ -1430,17 +1440,6 @@ impl Dataset {
                     })
                     .collect();
                 append(&mut self.line_runs, &ends);
-                if compact_orders {
-                    compact::orders(
-                        &mut self.order_runs,
-                        &mut self.orders,
-                        &mut self.order_details,
-                        &mut self.line_runs,
-                        &mut self.lines,
-                    );
-                    self.dead.orders = 0;
-                    self.dead.lines = 0;
-                }
             },
             || {
                 splice::splice(
@@ -1460,18 +1459,17 @@ impl Dataset {
                 );
                 append(&mut self.interactions, &appended.interactions);
                 append(&mut self.ids.interaction_keys, &appended.keys);
-                if compact_interactions {
-                    compact::interactions(
-                        &mut self.interaction_runs,
-                        &mut self.interactions,
-                        &mut self.ids.interaction_keys,
-                    );
-                    self.dead.interactions = 0;
-                }
                 self.inbound.update(removed_inbound, added_inbound);
                 self.engagement.update(removed_engagement, added_engagement);
             },
         );
+        // Rare (once in many batches), so one side after the other.
+        if compact_orders {
+            self.compact_orders();
+        }
+        if compact_interactions {
+            self.compact_interactions();
+        }
     }
 
     /// Deals: replaced ones leave their place, new and replacing ones go to theirs in

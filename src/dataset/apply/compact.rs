@@ -148,6 +148,20 @@ mod tests {
         }
     }
 
+    fn interaction(n: i64) -> InteractionRow {
+        InteractionRow {
+            at: Ts::from_secs(n),
+            fanpage: OptKey::NONE,
+            staff: OptKey::NONE,
+            campaign: OptKey::NONE,
+            ref_id: OptKey::NONE,
+            channel: Channel::Zalo,
+            kind: InteractionKind::Message,
+            direction: Direction::Inbound,
+            automated: false,
+        }
+    }
+
     fn run(start: u32, len: u32) -> Run {
         Run { start, len }
     }
@@ -193,19 +207,7 @@ mod tests {
         // Customer 0's run was rebuilt at the end (positions 5, 6); customer 1's run is
         // at 1..3; positions 0, 3 and 4 are dead.
         let mut runs = vec![run(5, 2), run(1, 2)];
-        let mut rows: Vec<InteractionRow> = (0..7)
-            .map(|n| InteractionRow {
-                at: Ts::from_secs(n),
-                fanpage: OptKey::NONE,
-                staff: OptKey::NONE,
-                campaign: OptKey::NONE,
-                ref_id: OptKey::NONE,
-                channel: Channel::Zalo,
-                kind: InteractionKind::Message,
-                direction: Direction::Inbound,
-                automated: false,
-            })
-            .collect();
+        let mut rows: Vec<InteractionRow> = (0..7).map(interaction).collect();
         let mut keys: Vec<u32> = (100..107).collect();
         super::interactions(&mut runs, &mut rows, &mut keys);
         assert_eq!(runs, [run(2, 2), run(0, 2)]);
@@ -219,22 +221,8 @@ mod tests {
         // What only a forged snapshot could hold: run 1 overlaps run 0, run 2 passes
         // the end.
         let mut runs = vec![run(0, 3), run(2, 2), run(4, 9)];
-        let mut rows: Vec<InteractionRow> = Vec::new();
+        let mut rows: Vec<InteractionRow> = (0..6).map(interaction).collect();
         let mut keys: Vec<u32> = (0..6).collect();
-        rows.resize(
-            6,
-            InteractionRow {
-                at: Ts::from_secs(0),
-                fanpage: OptKey::NONE,
-                staff: OptKey::NONE,
-                campaign: OptKey::NONE,
-                ref_id: OptKey::NONE,
-                channel: Channel::Zalo,
-                kind: InteractionKind::Message,
-                direction: Direction::Inbound,
-                automated: false,
-            },
-        );
         super::interactions(&mut runs, &mut rows, &mut keys);
         assert_eq!(runs, [run(0, 3), run(0, 0), run(0, 0)]);
         assert_eq!(keys, [0, 1, 2]);

@@ -308,7 +308,6 @@ fn deals_replaced_where_they_are_and_added_last_keep_the_other_index_entries() {
 /// equal a build of the final rows.
 #[test]
 fn dead_rows_pile_up_batch_after_batch_until_compaction_squeezes_them_out() {
-    use crate::ReportOptions;
     use crate::sample::SampleOptions;
     let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
     let mut rows = SampleOptions::new(150).seed(3).as_of(as_of).rows();
@@ -343,31 +342,40 @@ fn dead_rows_pile_up_batch_after_batch_until_compaction_squeezes_them_out() {
     }
     assert_eq!((piled_up, compacted), ([true; 2], [true; 2]));
 
-    let fresh = rows.builder().build().unwrap();
-    assert_eq!(
-        (d.order_count(), d.order_line_count(), d.interaction_count()),
+    assert_like_a_build(&d, &rows.builder().build().unwrap(), as_of);
+}
+
+/// `d` (after batches) holds what `fresh` (a build of the final rows) holds: the same
+/// counts and reports (but for data quality, which counts the batches' rows too), also
+/// after a snapshot round trip (which keeps the dead rows) and a compaction.
+fn assert_like_a_build(d: &Dataset, fresh: &Dataset, as_of: DateTime<Utc>) {
+    let counts = |d: &Dataset| {
         (
-            fresh.order_count(),
-            fresh.order_line_count(),
-            fresh.interaction_count()
+            d.customer_count(),
+            d.order_count(),
+            d.order_line_count(),
+            d.interaction_count(),
         )
-    );
-    let options = ReportOptions::new(as_of);
-    let fresh_quality = crate::report::report(&fresh, &options)
-        .unwrap()
-        .data_quality;
-    // The applied dataset's quality also counts the batches' rows.
+    };
+    assert_eq!(counts(d), counts(fresh));
+    let options = crate::ReportOptions::new(as_of);
+    let fresh_quality = crate::report::report(fresh, &options).unwrap().data_quality;
     let without_quality = |d: &Dataset| {
         let mut r = crate::report::report(d, &options).unwrap();
         r.data_quality = fresh_quality.clone();
         r
     };
-    let want = without_quality(&fresh);
-    assert_eq!(without_quality(&d), want);
+    let want = without_quality(fresh);
+    assert_eq!(without_quality(d), want);
     let mut bytes = Vec::new();
     d.write_snapshot(&mut bytes).unwrap();
-    let again = Dataset::read_snapshot(&bytes[..]).unwrap();
+    let mut again = Dataset::read_snapshot(&bytes[..]).unwrap();
     assert_eq!(again.dead, d.dead);
+    assert_eq!(without_quality(&again), want);
+    again.compact();
+    assert_consistent(&again);
+    assert_eq!(again.dead, super::super::frozen::DeadRows::default());
+    assert_eq!(counts(&again), counts(fresh));
     assert_eq!(without_quality(&again), want);
 }
 
@@ -383,7 +391,6 @@ const OPS: usize = 12;
 /// snapshot compacted equal a fresh build of the final rows. Returns how many batches
 /// compacted the order side and the interaction side by themselves.
 fn random_batches(n: usize, seed: u64, batches: usize, compact_every: usize) -> [usize; 2] {
-    use crate::ReportOptions;
     use crate::sample::SampleOptions;
     let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
     let mut rows = SampleOptions::new(n).seed(seed).as_of(as_of).rows();
@@ -510,40 +517,7 @@ fn random_batches(n: usize, seed: u64, batches: usize, compact_every: usize) -> 
             assert_consistent(&d);
         }
     }
-    let fresh = rows.builder().build().unwrap();
-    assert_eq!(
-        (
-            d.customer_count(),
-            d.order_count(),
-            d.order_line_count(),
-            d.interaction_count()
-        ),
-        (
-            fresh.customer_count(),
-            fresh.order_count(),
-            fresh.order_line_count(),
-            fresh.interaction_count()
-        )
-    );
-    let options = ReportOptions::new(as_of);
-    let fresh_quality = crate::report::report(&fresh, &options)
-        .unwrap()
-        .data_quality;
-    let without_quality = |d: &Dataset| {
-        let mut r = crate::report::report(d, &options).unwrap();
-        r.data_quality = fresh_quality.clone();
-        r
-    };
-    let want = without_quality(&fresh);
-    assert_eq!(without_quality(&d), want);
-    let mut bytes = Vec::new();
-    d.write_snapshot(&mut bytes).unwrap();
-    let mut again = Dataset::read_snapshot(&bytes[..]).unwrap();
-    assert_eq!(again.dead, d.dead);
-    assert_eq!(without_quality(&again), want);
-    again.compact();
-    assert_consistent(&again);
-    assert_eq!(without_quality(&again), want);
+    assert_like_a_build(&d, &rows.builder().build().unwrap(), as_of);
     compactions
 }
 
