@@ -237,7 +237,9 @@ struct Runs {
     old_lines: u64,
 }
 
-/// Rows gathered for the touched customers, in their new order.
+/// Rows gathered for the touched customers, in their new order: all their rows and
+/// runs for their summaries (`fresh`), or the rows of their changed runs to append
+/// (`appended`, whose runs are not used).
 #[derive(Default)]
 struct FreshRows {
     customers: Vec<CustomerRow>,
@@ -1305,12 +1307,10 @@ impl Dataset {
                     push_piece(&mut customer_pieces, Piece::Fresh(k..k + 1));
                     let old = t.old_idx.map(|q| CustomerIdx(q as u32));
                     let o = fresh.orders.len();
-                    for (order, detail, lines) in &run.orders {
-                        fresh.orders.push(*order);
-                        fresh.details.push(*detail);
-                        fresh.line_counts.push(lines.len() as u32);
-                        fresh.lines.extend_from_slice(lines);
-                    }
+                    // Only the rows the summaries read; the changed runs are appended below.
+                    fresh
+                        .orders
+                        .extend(run.orders.iter().map(|(order, _, _)| *order));
                     fresh.order_runs.push(Run {
                         start: o as u32,
                         len: (fresh.orders.len() - o) as u32,
