@@ -551,21 +551,44 @@ fn check_output(flag: &str, out: &Path, inputs: &[PathBuf]) -> Result<(), String
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed over
+/// What [`write_output`] writes.
+enum Output<'a> {
+    /// These bytes.
+    Bytes(&'a [u8]),
+    /// A snapshot of this dataset, streamed section by section.
+    Snapshot(&'a crm_metrics::Dataset),
+}
+
+impl Output<'_> {
+    /// Writes to `file`; `seekable` when it is a regular file, which lets a snapshot be
+    /// written in one pass (its header last).
+    fn write_to(&self, file: &mut std::fs::File, seekable: bool) -> std::io::Result<()> {
+        let snapshot = |result: crm_metrics::Result<()>| result.map_err(std::io::Error::other);
+        match self {
+            Output::Bytes(bytes) => file.write_all(bytes)?,
+            Output::Snapshot(dataset) if seekable => {
+                snapshot(dataset.write_snapshot_seekable(&mut *file))?
+            }
+            Output::Snapshot(dataset) => snapshot(
+                dataset.write_snapshot(std::io::BufWriter::with_capacity(1 << 20, &mut *file)),
+            )?,
+        }
+        file.flush()
+    }
+}
+
+/// Writes `output` to `path` through a temporary file in the same folder, renamed over
 /// `path` once complete, so that a failed write leaves an existing file intact; the
 /// temporary file is removed on failure. A path that exists and is not a regular file
 /// (`/dev/null`, a pipe) is written directly.
-fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_output(flag: &str, path: &Path, output: Output<'_>) -> Result<(), String> {
     let failed = |e: std::io::Error| format!("{flag} {}: writing failed: {e}", shown(path));
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(failed)?;
-        return file
-            .write_all(bytes)
-            .and_then(|()| file.flush())
-            .map_err(failed);
+        return output.write_to(&mut file, false).map_err(failed);
     }
     // Through a symbolic link (`/dev/stdout` to a file, a link to the latest report):
     // replace the file it points to, never the link.
@@ -587,7 +610,7 @@ fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
             .write(true)
             .create_new(true)
             .open(&temp)?;
-        file.write_all(bytes)?;
+        output.write_to(&mut file, true)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&temp, path)
@@ -653,12 +676,8 @@ fn run(args: &Args) -> Result<(), String> {
     let loaded = load(args, &options)?;
     if let Some(path) = &args.save_snapshot {
         // Like --out: never one of the inputs, written to a temporary file and renamed.
-        let mut bytes = Vec::new();
-        loaded
-            .dataset
-            .write_snapshot(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        write_output("--save-snapshot", path, &bytes)?;
+        // Streamed section by section: never the whole file in memory.
+        write_output("--save-snapshot", path, Output::Snapshot(&loaded.dataset))?;
     }
     let mut times = Vec::with_capacity(args.repeat as usize);
     let mut report: Option<Report> = None;
@@ -680,7 +699,7 @@ fn run(args: &Args) -> Result<(), String> {
         let mut bytes = Vec::new();
         crm_metrics::rfm::write_csv(&rows, &mut bytes, path).map_err(|e| e.to_string())?;
         check_output("--rfm-out", path, &inputs(args))?;
-        write_output("--rfm-out", path, &bytes)?;
+        write_output("--rfm-out", path, Output::Bytes(&bytes))?;
     }
     #[cfg(feature = "parquet")]
     if let (Some(out), Some(dir)) = (&args.export_parquet, &args.data_dir) {
@@ -729,7 +748,7 @@ fn run(args: &Args) -> Result<(), String> {
         Some(path) => {
             // Checked again just before writing: the folder may have changed meanwhile.
             check_output("--out", path, &inputs(args))?;
-            write_output("--out", path, output.as_bytes())?;
+            write_output("--out", path, Output::Bytes(output.as_bytes()))?;
             if args.format == Format::Html && std::io::stderr().is_terminal() {
                 eprintln!(
                     "dashboard: wrote {} ({} KB): open it in a browser",

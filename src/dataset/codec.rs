@@ -183,13 +183,87 @@ pub(crate) trait Fixed: Sized {
 
 /// A value with a variable encoded size.
 pub(crate) trait Codec: Sized {
-    fn encode(&self, out: &mut Vec<u8>);
+    /// Appends the value's bytes to `out`; a large value calls [`Out::spill`] as it
+    /// goes, so that it streams out a chunk at a time.
+    fn encode(&self, out: &mut Out<'_>);
     fn decode(input: &mut Input<'_>) -> std::result::Result<Self, Bad>;
 }
 
 /// Bytes of the buffer a section streams through: small enough to stay in the CPU's
 /// cache between the read that fills it, the checksum and the decoding.
 pub(crate) const CHUNK: usize = 1 << 18;
+
+/// Where a section's bytes go as they are encoded: a buffer that is handed to a sink
+/// (a checksum, a file) whenever it holds [`CHUNK`] bytes or more, and emptied. So
+/// saving, like opening, holds a quarter of a megabyte beside the dataset, never a
+/// section or the whole file. The first error of the sink is kept and returned by
+/// [`Out::finish`]; later bytes are dropped.
+pub(crate) struct Out<'s> {
+    bytes: Vec<u8>,
+    sink: &'s mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    error: Option<std::io::Error>,
+}
+
+impl<'s> Out<'s> {
+    /// An output to `sink` through `buffer` (emptied; reused for its capacity).
+    pub(crate) fn new(
+        mut buffer: Vec<u8>,
+        sink: &'s mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Out<'s> {
+        buffer.clear();
+        Out {
+            bytes: buffer,
+            sink,
+            error: None,
+        }
+    }
+
+    /// The buffer, to append to.
+    #[inline]
+    pub(crate) fn bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// Hands the buffer to the sink once it holds a chunk.
+    #[inline]
+    pub(crate) fn spill(&mut self) {
+        if self.bytes.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && !self.bytes.is_empty()
+            && let Err(e) = (self.sink)(&self.bytes)
+        {
+            self.error = Some(e);
+        }
+        self.bytes.clear();
+    }
+
+    /// Hands the rest to the sink; gives the buffer back for reuse, and the sink's
+    /// first error.
+    pub(crate) fn finish(mut self) -> (Vec<u8>, std::io::Result<()>) {
+        self.flush();
+        let result = self.error.take().map_or(Ok(()), Err);
+        (std::mem::take(&mut self.bytes), result)
+    }
+}
+
+/// The bytes of `value` (tests; saving streams them through [`Out`]).
+#[cfg(test)]
+pub(crate) fn to_bytes<T: Codec>(value: &T) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut sink = |bytes: &[u8]| {
+        all.extend_from_slice(bytes);
+        Ok(())
+    };
+    let mut out = Out::new(Vec::new(), &mut sink);
+    value.encode(&mut out);
+    out.finish().1.expect("a vector takes every byte");
+    all
+}
 
 /// Reservations for a length read from a file whose size is not known are capped at
 /// this many bytes; the vector then grows with the bytes that really arrive.
@@ -356,8 +430,8 @@ impl<'r> Input<'r> {
 }
 
 impl<T: Fixed> Codec for T {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.put(out);
+    fn encode(&self, out: &mut Out<'_>) {
+        self.put(out.bytes());
     }
     fn decode(input: &mut Input<'_>) -> std::result::Result<T, Bad> {
         T::get(input.take(T::SIZE)?).ok_or(BAD_VALUE)
@@ -366,11 +440,15 @@ impl<T: Fixed> Codec for T {
 
 /// A table: its length, then its rows as fixed-size records.
 impl<T: Fixed> Codec for Vec<T> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        (self.len() as u64).put(out);
-        out.reserve(self.len() * T::SIZE);
-        for row in self {
-            row.put(out);
+    fn encode(&self, out: &mut Out<'_>) {
+        (self.len() as u64).put(out.bytes());
+        for rows in self.chunks(CHUNK / T::SIZE.max(1) + 1) {
+            let bytes = out.bytes();
+            bytes.reserve(rows.len() * T::SIZE);
+            for row in rows {
+                row.put(bytes);
+            }
+            out.spill();
         }
     }
     fn decode(input: &mut Input<'_>) -> std::result::Result<Vec<T>, Bad> {
@@ -400,9 +478,12 @@ impl<T: Fixed> Codec for Vec<T> {
 }
 
 impl Codec for String {
-    fn encode(&self, out: &mut Vec<u8>) {
-        (self.len() as u64).put(out);
-        out.extend_from_slice(self.as_bytes());
+    fn encode(&self, out: &mut Out<'_>) {
+        (self.len() as u64).put(out.bytes());
+        for piece in self.as_bytes().chunks(CHUNK) {
+            out.bytes().extend_from_slice(piece);
+            out.spill();
+        }
     }
     /// Checked and copied piece by piece while each piece is in cache (after the read
     /// into the buffer and the checksum), rather than in one pass over the whole text
@@ -441,8 +522,8 @@ impl Codec for String {
 }
 
 impl Codec for Option<String> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.is_some().put(out);
+    fn encode(&self, out: &mut Out<'_>) {
+        self.is_some().put(out.bytes());
         if let Some(text) = self {
             text.encode(out);
         }
@@ -457,10 +538,11 @@ impl Codec for Option<String> {
 }
 
 /// A table of variable-size rows: a count, then each row.
-pub(crate) fn encode_rows<T: Codec>(rows: &[T], out: &mut Vec<u8>) {
-    (rows.len() as u64).put(out);
+pub(crate) fn encode_rows<T: Codec>(rows: &[T], out: &mut Out<'_>) {
+    (rows.len() as u64).put(out.bytes());
     for row in rows {
         row.encode(out);
+        out.spill();
     }
 }
 
@@ -479,7 +561,7 @@ pub(crate) fn decode_rows<T: Codec>(input: &mut Input<'_>) -> std::result::Resul
 macro_rules! codec_vec {
     ($($ty:ty),* $(,)?) => {$(
         impl $crate::dataset::codec::Codec for Vec<$ty> {
-            fn encode(&self, out: &mut Vec<u8>) {
+            fn encode(&self, out: &mut $crate::dataset::codec::Out<'_>) {
                 $crate::dataset::codec::encode_rows(self, out);
             }
             fn decode(
@@ -545,7 +627,7 @@ pub(crate) use fixed_record;
 macro_rules! codec_record {
     ($ty:ident { $($field:ident: $fty:ty),* $(,)? }) => {
         impl $crate::dataset::codec::Codec for $ty {
-            fn encode(&self, out: &mut Vec<u8>) {
+            fn encode(&self, out: &mut $crate::dataset::codec::Out<'_>) {
                 let $ty { $($field),* } = self;
                 $( <$fty as $crate::dataset::codec::Codec>::encode($field, out); )*
             }
@@ -847,9 +929,8 @@ mod tests {
         let rows: Vec<(u32, i64)> = (0..(CHUNK / 6) as u32)
             .map(|i| (i, -i64::from(i)))
             .collect();
-        let mut bytes = Vec::new();
-        text.encode(&mut bytes);
-        rows.encode(&mut bytes);
+        let mut bytes = to_bytes(&text);
+        bytes.extend(to_bytes(&rows));
         for step in [1, 5, 4096, CHUNK - 1, usize::MAX] {
             let (value, left, sum) = decode::<Both>(&bytes, bytes.len(), step, false);
             let Both {
@@ -878,10 +959,58 @@ mod tests {
         }
     }
 
+    /// Encoding streams: the sink gets pieces of one to two chunks (the last may be
+    /// shorter), which put together are the value's bytes, and the buffer stays small.
+    #[test]
+    fn out_hands_the_sink_pieces_of_about_a_chunk() {
+        let rows: Vec<u64> = (0..CHUNK as u64).collect();
+        let text = "é".repeat(CHUNK * 3 / 2);
+        let (mut pieces, mut all) = (Vec::new(), Vec::new());
+        let mut sink = |bytes: &[u8]| {
+            pieces.push(bytes.len());
+            all.extend_from_slice(bytes);
+            Ok(())
+        };
+        let mut out = Out::new(Vec::new(), &mut sink);
+        rows.encode(&mut out);
+        text.encode(&mut out);
+        let (buffer, result) = out.finish();
+        result.unwrap();
+        assert!(buffer.is_empty() && buffer.capacity() <= 4 * CHUNK);
+        let mut expected = (CHUNK as u64).to_le_bytes().to_vec();
+        for i in 0..CHUNK as u64 {
+            expected.extend_from_slice(&i.to_le_bytes());
+        }
+        expected.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        expected.extend_from_slice(text.as_bytes());
+        assert!(all == expected);
+        let (last, full) = pieces.split_last().unwrap();
+        assert!(full.len() >= 8, "{pieces:?}");
+        assert!(
+            full.iter().all(|&n| (CHUNK..=2 * CHUNK).contains(&n)),
+            "{pieces:?}"
+        );
+        assert!(*last <= 2 * CHUNK);
+    }
+
+    /// The sink's first error is kept; nothing more reaches it.
+    #[test]
+    fn out_keeps_the_first_error_of_its_sink() {
+        let mut calls = 0;
+        let mut sink = |_: &[u8]| {
+            calls += 1;
+            Err(std::io::Error::other("full"))
+        };
+        let mut out = Out::new(Vec::new(), &mut sink);
+        vec![1u32; CHUNK].encode(&mut out);
+        let (_, result) = out.finish();
+        assert_eq!(result.unwrap_err().to_string(), "full");
+        assert_eq!(calls, 1);
+    }
+
     #[test]
     fn a_section_that_ends_early_or_fails_says_why() {
-        let mut bytes = Vec::new();
-        vec![7u32; 1000].encode(&mut bytes);
+        let bytes = to_bytes(&vec![7u32; 1000]);
         let cut = &bytes[..bytes.len() - 10];
         let (value, _, sum) = decode::<Vec<u32>>(cut, bytes.len(), 100, false);
         assert_eq!(value, Err(SHORT));
@@ -889,8 +1018,7 @@ mod tests {
         let (value, _, sum) = decode::<Vec<u32>>(cut, bytes.len(), 100, true);
         assert_eq!(value, Err(SHORT));
         assert!(matches!(sum, Err(Stop::Io(_))));
-        let mut text = Vec::new();
-        "x".repeat(CHUNK * 2).encode(&mut text);
+        let text = to_bytes(&"x".repeat(CHUNK * 2));
         let (value, _, sum) = decode::<String>(&text[..CHUNK], text.len(), 4096, false);
         assert_eq!(value, Err(SHORT));
         assert!(matches!(sum, Err(Stop::Truncated)));

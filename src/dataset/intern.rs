@@ -241,7 +241,7 @@ fn intern_hashed(
 /// unsorted one builds its hash table (whose hasher is seeded per process) when it is
 /// first used, not here.
 impl super::codec::Codec for Interner {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut super::codec::Out<'_>) {
         // `table`, `hasher` and `last` are rebuilt or reset: they are caches.
         let Interner {
             text,
@@ -477,9 +477,8 @@ mod tests {
 
     /// An interner read back from its snapshot bytes.
     fn reread(interner: &Interner) -> Interner {
-        use crate::dataset::codec::{Codec, Input};
-        let mut bytes = Vec::new();
-        interner.encode(&mut bytes);
+        use crate::dataset::codec::{Codec, Input, to_bytes};
+        let bytes = to_bytes(interner);
         let mut reader = bytes.as_slice();
         let mut input = Input::new(&mut reader, Vec::new(), bytes.len() as u64, true);
         let decoded = Interner::decode(&mut input).unwrap();

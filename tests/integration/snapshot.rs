@@ -80,6 +80,82 @@ fn save_and_open_a_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A writer that takes `room` bytes, then fails (a full disk, a closed socket).
+struct FailingAfter {
+    room: usize,
+    written: std::io::Cursor<Vec<u8>>,
+}
+
+impl std::io::Write for FailingAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::other("no space left"));
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        self.written.write(&buf[..n])
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for FailingAfter {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.written.seek(to)
+    }
+}
+
+/// Sections larger than the quarter-megabyte buffer they stream through on the way
+/// out: both ways of writing give the same bytes, which open to the same dataset; a
+/// writer that fails anywhere (in the header, in a section, at its last byte) is an
+/// `Io` error from either way, never a panic.
+#[test]
+fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
+    let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    let built = SampleOptions::new(8_000)
+        .seed(5)
+        .as_of(as_of)
+        .dataset()
+        .unwrap();
+    let once = bytes_of(&built);
+    assert!(once.len() > 4 << 20, "several chunks: {}", once.len());
+    let mut seekable = std::io::Cursor::new(Vec::new());
+    built.write_snapshot_seekable(&mut seekable).unwrap();
+    assert!(seekable.get_ref() == &once);
+    assert_eq!(seekable.position(), once.len() as u64);
+    let options = ReportOptions::new(as_of).period(Preset::LastMonth);
+    assert_eq!(
+        report_json(&Dataset::read_snapshot(once.as_slice()).unwrap(), &options),
+        report_json(&built, &options)
+    );
+    for room in [0, 7, 500, 300_000, once.len() / 2, once.len() - 1] {
+        let failing = || FailingAfter {
+            room,
+            written: std::io::Cursor::new(Vec::new()),
+        };
+        let mut writer = failing();
+        assert!(
+            matches!(built.write_snapshot(&mut writer), Err(Error::Io { .. })),
+            "room {room}"
+        );
+        let mut writer = failing();
+        assert!(
+            matches!(
+                built.write_snapshot_seekable(&mut writer),
+                Err(Error::Io { .. })
+            ),
+            "room {room}"
+        );
+    }
+    let mut exact = FailingAfter {
+        room: once.len(),
+        written: std::io::Cursor::new(Vec::new()),
+    };
+    built.write_snapshot(&mut exact).unwrap();
+    assert!(exact.written.get_ref() == &once);
+}
+
 fn option_sets(as_of: chrono::DateTime<Utc>) -> Vec<ReportOptions> {
     vec![
         ReportOptions::new(as_of),
