@@ -1108,11 +1108,13 @@ impl Dataset {
     /// into a dataset that gives the same reports, without reading CSV again.
     ///
     /// The file is written in place; to never leave a half-written file under `path`,
-    /// write to a temporary file beside it and rename it (as the dashboard does).
-    /// Memory: the sections are encoded and written one at a time through one reused
-    /// buffer, so saving holds the dataset plus its largest section (the interactions,
-    /// about a fifth of the file), not the whole file. The header, which holds each
-    /// section's length and checksum, is written last over a blank one.
+    /// write to a temporary file beside it and rename it (as the dashboard does). The
+    /// header, which holds each section's length and checksum, is written last over a
+    /// blank one, so a file whose writing stopped midway opens as
+    /// [`Error::NotASnapshot`].
+    ///
+    /// Memory: the sections stream out through one reused buffer of about 256 KiB, so
+    /// saving holds the dataset plus that buffer, never a section or the whole file.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
@@ -1166,7 +1168,9 @@ impl Dataset {
     /// `Cursor<Vec<u8>>`), from its current position: the bytes
     /// [`Dataset::write_snapshot`] writes, with each section encoded once (the header
     /// is written last, over a blank one). [`Dataset::save`] writes a file this way.
-    /// The writer is left at the end of the snapshot.
+    /// The writer is left at the end of the snapshot. A file opened for appending
+    /// cannot be written this way (its writes ignore the seek back to the header): use
+    /// [`Dataset::write_snapshot`] for it.
     ///
     /// # Errors
     /// [`Error::Io`] (its path reads `snapshot`) when writing or seeking fails.

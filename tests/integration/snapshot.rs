@@ -109,7 +109,8 @@ impl std::io::Seek for FailingAfter {
 /// Sections larger than the quarter-megabyte buffer they stream through on the way
 /// out: both ways of writing give the same bytes, which open to the same dataset; a
 /// writer that fails anywhere (in the header, in a section, at its last byte) is an
-/// `Io` error from either way, never a panic.
+/// `Io` error from either way, never a panic, and what the seekable way leaves behind
+/// opens as "not a snapshot".
 #[test]
 fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
     let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
@@ -144,6 +145,14 @@ fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
             matches!(
                 built.write_snapshot_seekable(&mut writer),
                 Err(Error::Io { .. })
+            ),
+            "room {room}"
+        );
+        // The header is written last: what a stopped save leaves is not a snapshot.
+        assert!(
+            matches!(
+                Dataset::read_snapshot(writer.written.get_ref().as_slice()),
+                Err(Error::NotASnapshot { .. })
             ),
             "room {room}"
         );
