@@ -1,5 +1,6 @@
 //! Snapshot benches, in one run next to the CSV build they replace:
-//! `snapshot/save/<customers>` (a `Dataset` to snapshot bytes in memory),
+//! `snapshot/save/<customers>` (`Dataset::save` to a file beside the snapshot,
+//! `snapshot-<customers>.saved.crmsnap`, removed afterwards),
 //! `snapshot/csv_build/<customers>` (a folder of CSV files to a `Dataset`) and
 //! `snapshot/open/<customers>` (a snapshot file to a `Dataset`, `Dataset::open`),
 //! throughput in bytes of the snapshot and of the CSV folder. 10k and 100k customers,

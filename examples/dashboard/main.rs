@@ -563,7 +563,13 @@ impl Output<'_> {
     /// Writes to `file`; `seekable` when it is a regular file, which lets a snapshot be
     /// written in one pass (its header last).
     fn write_to(&self, file: &mut std::fs::File, seekable: bool) -> std::io::Result<()> {
-        let snapshot = |result: crm_metrics::Result<()>| result.map_err(std::io::Error::other);
+        // A failed write keeps its own error (and kind: a full disk, a closed pipe).
+        let snapshot = |result: crm_metrics::Result<()>| {
+            result.map_err(|e| match e {
+                crm_metrics::Error::Io { source, .. } => source,
+                other => std::io::Error::other(other),
+            })
+        };
         match self {
             Output::Bytes(bytes) => file.write_all(bytes)?,
             Output::Snapshot(dataset) if seekable => {

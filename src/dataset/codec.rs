@@ -194,9 +194,10 @@ pub(crate) trait Codec: Sized {
 pub(crate) const CHUNK: usize = 1 << 18;
 
 /// Where a section's bytes go as they are encoded: a buffer that is handed to a sink
-/// (a checksum, a file) whenever it holds [`CHUNK`] bytes or more, and emptied. So
-/// saving, like opening, holds a quarter of a megabyte beside the dataset, never a
-/// section or the whole file. The first error of the sink is kept and returned by
+/// (a checksum, a file) whenever it holds [`CHUNK`] bytes or more, and emptied. Large
+/// values fill it up to the chunk (a table up to one row past it, see [`Out::room`]),
+/// so it never holds much more than a chunk: saving, like opening, holds a quarter of a
+/// megabyte beside the dataset, never a section or the whole file. The first error of the sink is kept and returned by
 /// [`Out::finish`]; later bytes are dropped.
 pub(crate) struct Out<'s> {
     bytes: Vec<u8>,
@@ -222,6 +223,12 @@ impl<'s> Out<'s> {
     #[inline]
     pub(crate) fn bytes(&mut self) -> &mut Vec<u8> {
         &mut self.bytes
+    }
+
+    /// Bytes the buffer can take before it holds a chunk.
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        CHUNK.saturating_sub(self.bytes.len())
     }
 
     /// Hands the buffer to the sink once it holds a chunk.
@@ -442,13 +449,19 @@ impl<T: Fixed> Codec for T {
 impl<T: Fixed> Codec for Vec<T> {
     fn encode(&self, out: &mut Out<'_>) {
         (self.len() as u64).put(out.bytes());
-        for rows in self.chunks(CHUNK / T::SIZE.max(1) + 1) {
+        let mut left = self.as_slice();
+        while !left.is_empty() {
+            // Up to the chunk's end and one row over it, so that the buffer never
+            // holds more than a chunk and a row.
+            let room = out.room() / T::SIZE.max(1) + 1;
+            let (rows, rest) = left.split_at(room.min(left.len()));
             let bytes = out.bytes();
             bytes.reserve(rows.len() * T::SIZE);
             for row in rows {
                 row.put(bytes);
             }
             out.spill();
+            left = rest;
         }
     }
     fn decode(input: &mut Input<'_>) -> std::result::Result<Vec<T>, Bad> {
@@ -480,9 +493,12 @@ impl<T: Fixed> Codec for Vec<T> {
 impl Codec for String {
     fn encode(&self, out: &mut Out<'_>) {
         (self.len() as u64).put(out.bytes());
-        for piece in self.as_bytes().chunks(CHUNK) {
+        let mut left = self.as_bytes();
+        while !left.is_empty() {
+            let (piece, rest) = left.split_at(out.room().max(1).min(left.len()));
             out.bytes().extend_from_slice(piece);
             out.spill();
+            left = rest;
         }
     }
     /// Checked and copied piece by piece while each piece is in cache (after the read
@@ -959,8 +975,9 @@ mod tests {
         }
     }
 
-    /// Encoding streams: the sink gets pieces of one to two chunks (the last may be
-    /// shorter), which put together are the value's bytes, and the buffer stays small.
+    /// Encoding streams: the sink gets pieces of a chunk and at most one row more (the
+    /// last may be shorter), which put together are the value's bytes, and the buffer
+    /// never grows much past a chunk.
     #[test]
     fn out_hands_the_sink_pieces_of_about_a_chunk() {
         let rows: Vec<u64> = (0..CHUNK as u64).collect();
@@ -976,7 +993,7 @@ mod tests {
         text.encode(&mut out);
         let (buffer, result) = out.finish();
         result.unwrap();
-        assert!(buffer.is_empty() && buffer.capacity() <= 4 * CHUNK);
+        assert!(buffer.is_empty() && buffer.capacity() <= 2 * CHUNK);
         let mut expected = (CHUNK as u64).to_le_bytes().to_vec();
         for i in 0..CHUNK as u64 {
             expected.extend_from_slice(&i.to_le_bytes());
@@ -985,12 +1002,12 @@ mod tests {
         expected.extend_from_slice(text.as_bytes());
         assert!(all == expected);
         let (last, full) = pieces.split_last().unwrap();
-        assert!(full.len() >= 8, "{pieces:?}");
+        assert_eq!(full.len(), 10, "{pieces:?}");
         assert!(
-            full.iter().all(|&n| (CHUNK..=2 * CHUNK).contains(&n)),
+            full.iter().all(|&n| (CHUNK..=CHUNK + 8).contains(&n)),
             "{pieces:?}"
         );
-        assert!(*last <= 2 * CHUNK);
+        assert!(*last <= CHUNK + 8);
     }
 
     /// The sink's first error is kept; nothing more reaches it.

@@ -77,8 +77,8 @@
 //! seek back and write the header; [`Dataset::write_snapshot`], whose writer cannot
 //! seek, encodes the sections twice, once for the header and once to write them. Either
 //! way saving holds the dataset plus a quarter of a megabyte. At 1M customers the
-//! dashboard's peak RSS when it saves is that of a build alone (1,195.5 MB against
-//! 1,196.0 MB); building the whole file in memory first had taken it to 3.26 GB.
+//! dashboard's peak RSS when it saves is that of a build alone (1,195.4 MB against
+//! 1,195.9 MB); building the whole file in memory first had taken it to 3.26 GB.
 //!
 //! **Two threads with `parallel`.** [`Dataset::open`] then reads the small tables the
 //! others refer to, then the file's two halves (about 520 MB each at 1M customers) at
@@ -397,7 +397,7 @@ macro_rules! dataset_sections {
         ) -> std::io::Result<Vec<(&'static str, u64, u64)>> {
             let Dataset { $($($field),*),*, day_facts: _ } = dataset;
             let mut entries = Vec::with_capacity(SECTION_NAMES.len());
-            let mut buffer = Vec::with_capacity(2 * CHUNK);
+            let mut buffer = Vec::with_capacity(CHUNK + 256);
             $($(
                 entries.push(encode_section(stringify!($field), $field, &mut buffer, sink)?);
             )*)*
@@ -1110,8 +1110,8 @@ impl Dataset {
     /// The file is written in place; to never leave a half-written file under `path`,
     /// write to a temporary file beside it and rename it (as the dashboard does). The
     /// header, which holds each section's length and checksum, is written last over a
-    /// blank one, so a file whose writing stopped midway opens as
-    /// [`Error::NotASnapshot`].
+    /// blank one, so a file whose writing stopped before it opens as
+    /// [`Error::NotASnapshot`] (and one that stopped within it, as another error).
     ///
     /// Memory: the sections stream out through one reused buffer of about 256 KiB, so
     /// saving holds the dataset plus that buffer, never a section or the whole file.
@@ -1144,7 +1144,7 @@ impl Dataset {
     /// Writes a snapshot of the dataset to `writer` (a file, a socket, a `Vec<u8>`):
     /// the bytes [`Dataset::save`] writes. The writer need not seek, so each section is
     /// encoded twice (once for the header's lengths and checksums, once to be written);
-    /// memory is the dataset plus its largest section, as for `save`.
+    /// as for `save`, the bytes stream out through one buffer of about 256 KiB.
     ///
     /// # Errors
     /// [`Error::Io`] (its path reads `snapshot`) when writing fails.

@@ -80,14 +80,27 @@ fn save_and_open_a_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A writer that takes `room` bytes, then fails (a full disk, a closed socket).
+/// A writer that takes `room` bytes, then fails (a full disk, a closed socket); it
+/// records the largest write it was asked for.
 struct FailingAfter {
     room: usize,
     written: std::io::Cursor<Vec<u8>>,
+    largest: usize,
+}
+
+impl FailingAfter {
+    fn new(room: usize) -> FailingAfter {
+        FailingAfter {
+            room,
+            written: std::io::Cursor::new(Vec::new()),
+            largest: 0,
+        }
+    }
 }
 
 impl std::io::Write for FailingAfter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.largest = self.largest.max(buf.len());
         if self.room == 0 {
             return Err(std::io::Error::other("no space left"));
         }
@@ -131,10 +144,7 @@ fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
         report_json(&built, &options)
     );
     for room in [0, 7, 500, 300_000, once.len() / 2, once.len() - 1] {
-        let failing = || FailingAfter {
-            room,
-            written: std::io::Cursor::new(Vec::new()),
-        };
+        let failing = || FailingAfter::new(room);
         let mut writer = failing();
         assert!(
             matches!(built.write_snapshot(&mut writer), Err(Error::Io { .. })),
@@ -148,7 +158,8 @@ fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
             ),
             "room {room}"
         );
-        // The header is written last: what a stopped save leaves is not a snapshot.
+        // The header is written last: what a save stopped before it leaves is not a
+        // snapshot.
         assert!(
             matches!(
                 Dataset::read_snapshot(writer.written.get_ref().as_slice()),
@@ -157,12 +168,50 @@ fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
             "room {room}"
         );
     }
-    let mut exact = FailingAfter {
-        room: once.len(),
-        written: std::io::Cursor::new(Vec::new()),
-    };
+    // Stopped while the header is written over the blank one: still an error.
+    let mut writer = FailingAfter::new(once.len() + 10);
+    assert!(built.write_snapshot_seekable(&mut writer).is_err());
+    assert!(Dataset::read_snapshot(writer.written.get_ref().as_slice()).is_err());
+    // Both ways stream: no write is much over the 256 KiB buffer, in a file of MBs.
+    let mut exact = FailingAfter::new(once.len());
     built.write_snapshot(&mut exact).unwrap();
     assert!(exact.written.get_ref() == &once);
+    let mut seekable = FailingAfter::new(2 * once.len());
+    built.write_snapshot_seekable(&mut seekable).unwrap();
+    for largest in [exact.largest, seekable.largest] {
+        assert!(largest <= (256 << 10) + 64, "{largest}");
+    }
+}
+
+/// A file written by the first writer of format 4 (`tests/fixtures/snapshot-v4.crmsnap`,
+/// see the README there) opens to the dataset it was saved from, and today's writer
+/// writes the very same bytes: the format has not changed under its version number.
+#[test]
+fn a_format_4_file_of_an_earlier_writer_opens_and_is_written_again_byte_for_byte() {
+    let stored = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshot-v4.crmsnap"),
+    )
+    .unwrap();
+    let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    let built = SampleOptions::new(30)
+        .seed(11)
+        .as_of(as_of)
+        .history_days(120)
+        .bad_rate(0.1)
+        .dataset()
+        .unwrap();
+    assert!(!built.quality().is_clean());
+    let opened = Dataset::read_snapshot(stored.as_slice()).unwrap();
+    assert_eq!(opened.quality(), built.quality());
+    let options = ReportOptions::new(as_of).period(Preset::LastMonth);
+    assert_eq!(
+        report_json(&opened, &options),
+        report_json(&built, &options)
+    );
+    assert!(bytes_of(&built) == stored, "the writer's bytes changed");
+    let mut seekable = std::io::Cursor::new(Vec::new());
+    opened.write_snapshot_seekable(&mut seekable).unwrap();
+    assert!(seekable.into_inner() == stored);
 }
 
 fn option_sets(as_of: chrono::DateTime<Utc>) -> Vec<ReportOptions> {
