@@ -84,6 +84,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a file failed (a snapshot, a CSV or Parquet export): a full disk, a
+    /// closed pipe, a folder that cannot be created. What was written may be partial.
+    #[error("writing {}: {source}", escape_path(path))]
+    Write {
+        /// The file or folder that could not be written (`snapshot` for a writer
+        /// given to [`Dataset::write_snapshot`](crate::Dataset::write_snapshot)).
+        path: PathBuf,
+        /// The operating system's error (or the encoder's, wrapped).
+        #[source]
+        source: std::io::Error,
+    },
     /// A time zone is neither a `±hh:mm` offset nor an IANA name known to `chrono-tz`
     /// (the name is case-sensitive: `Asia/Ho_Chi_Minh`). Pass an offset such as `+07:00`
     /// or a name from the IANA time zone database.
@@ -786,6 +797,11 @@ mod tests {
             e.to_string(),
             "reading data\\n/\\u{1b}[2Jcustomers.csv: boom"
         );
+        let e = Error::Write {
+            path: PathBuf::from("out\n.crmsnap"),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(e.to_string(), "writing out\\n.crmsnap: disk full");
         let e = Error::InvalidArgument("bad\nvalue".into());
         assert_eq!(e.to_string(), "bad\\nvalue");
         let e = Error::UnknownCustomer {

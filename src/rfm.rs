@@ -1238,7 +1238,7 @@ pub fn summary(dataset: &Dataset, options: &ReportOptions) -> Result<Vec<RfmRow>
 /// a comma, a quote or a line break. No rows: the header alone.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails (named `path` in the error).
+/// [`Error::Write`] when writing fails (named `path` in the error).
 ///
 /// # Example
 /// ```
@@ -1264,7 +1264,7 @@ pub fn write_csv(
 ) -> Result<()> {
     let mut out = std::io::BufWriter::new(out);
     let path = path.into();
-    let io = |source| Error::Io {
+    let io = |source| Error::Write {
         path: path.clone(),
         source,
     };

@@ -127,12 +127,12 @@ impl SampleOptions {
     /// parse errors.
     ///
     /// # Errors
-    /// [`Error::Io`] when a file cannot be written.
+    /// [`Error::Write`] when a file cannot be written.
     pub fn write_csv(&self, dir: impl AsRef<Path>) -> Result<CsvSummary> {
         let dir = dir.as_ref();
         let io = |path: &Path| {
             let path = path.to_owned();
-            move |source| Error::Io { path, source }
+            move |source| Error::Write { path, source }
         };
         fs::create_dir_all(dir).map_err(io(dir))?;
         let mut sink = CsvSink::create(dir, self.bad_rate, self.seed ^ 0x5eed_c0de)?;
@@ -1056,13 +1056,13 @@ impl CsvSink {
         for table in Table::ALL {
             let header = table.header();
             let path = dir.join(format!("{}.csv", table.name()));
-            let file = File::create(&path).map_err(|source| Error::Io {
+            let file = File::create(&path).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
             })?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             if let Err(source) = writeln!(w, "{header}") {
-                return Err(Error::Io { path, source });
+                return Err(Error::Write { path, source });
             }
             writers.push((w, path));
         }
@@ -1117,7 +1117,7 @@ impl CsvSink {
         if self.error.is_none() {
             let (w, path) = &mut self.writers[t];
             if let Err(source) = w.write_all(&self.buf) {
-                self.error = Some(Error::Io {
+                self.error = Some(Error::Write {
                     path: path.clone(),
                     source,
                 });
@@ -1134,7 +1134,7 @@ impl CsvSink {
             bytes: [0; 9],
         };
         for (t, (w, path)) in self.writers.into_iter().enumerate() {
-            let file = w.into_inner().map_err(|e| Error::Io {
+            let file = w.into_inner().map_err(|e| Error::Write {
                 path: path.clone(),
                 source: e.into_error(),
             })?;

@@ -566,7 +566,7 @@ impl Output<'_> {
         // A failed write keeps its own error (and kind: a full disk, a closed pipe).
         let snapshot = |result: crm_metrics::Result<()>| {
             result.map_err(|e| match e {
-                crm_metrics::Error::Io { source, .. } => source,
+                crm_metrics::Error::Write { source, .. } => source,
                 other => std::io::Error::other(other),
             })
         };

@@ -1063,7 +1063,7 @@ fn encode_header(entries: &[(&'static str, u64, u64)]) -> Vec<u8> {
 
 /// The error of a failed write.
 fn write_error(path: Option<&Path>) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
+    move |source| Error::Write {
         path: source_name(path),
         source,
     }
@@ -1117,7 +1117,7 @@ impl Dataset {
     /// saving holds the dataset plus that buffer, never a section or the whole file.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`Error::Write`] when the file cannot be created or written.
     ///
     /// # Example
     /// ```
@@ -1134,10 +1134,7 @@ impl Dataset {
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let file = std::fs::File::create(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let file = std::fs::File::create(path).map_err(write_error(Some(path)))?;
         save_to(self, file, Some(path))
     }
 
@@ -1147,7 +1144,7 @@ impl Dataset {
     /// as for `save`, the bytes stream out through one buffer of about 256 KiB.
     ///
     /// # Errors
-    /// [`Error::Io`] (its path reads `snapshot`) when writing fails.
+    /// [`Error::Write`] (its path reads `snapshot`) when writing fails.
     ///
     /// # Example
     /// ```
@@ -1173,7 +1170,7 @@ impl Dataset {
     /// [`Dataset::write_snapshot`] for it.
     ///
     /// # Errors
-    /// [`Error::Io`] (its path reads `snapshot`) when writing or seeking fails.
+    /// [`Error::Write`] (its path reads `snapshot`) when writing or seeking fails.
     ///
     /// # Example
     /// ```

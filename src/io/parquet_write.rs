@@ -329,8 +329,16 @@ fn io_error(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
     }
 }
 
+/// The error of a failed write of `path`.
+fn write_io_error(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
 fn write_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
-    move |e| Error::Io {
+    move |e| Error::Write {
         path: path.to_owned(),
         source: io::Error::other(e),
     }
@@ -374,7 +382,7 @@ fn scan(
 /// # Errors
 /// * [`Error::MissingFile`] for a missing required CSV file; header errors as for
 ///   [`DatasetBuilder::read_csv_dir`](crate::DatasetBuilder::read_csv_dir).
-/// * [`Error::Io`] when reading or writing fails.
+/// * [`Error::Io`] when reading fails, [`Error::Write`] when writing does.
 pub fn write_parquet_dir(
     csv_dir: &Path,
     out_dir: &Path,
@@ -382,7 +390,7 @@ pub fn write_parquet_dir(
     rows: Rows<'_>,
     columns: Columns,
 ) -> Result<()> {
-    std::fs::create_dir_all(out_dir).map_err(io_error(out_dir))?;
+    std::fs::create_dir_all(out_dir).map_err(write_io_error(out_dir))?;
     for &table in &Table::ALL {
         let path = csv_path(csv_dir, table);
         if !path.exists() {
@@ -452,7 +460,7 @@ fn write_table(
             .map(|(&k, out)| Field::new(names[k].name, out.data_type(), true))
             .collect::<Vec<_>>(),
     ));
-    let file = File::create(out).map_err(io_error(out))?;
+    let file = File::create(out).map_err(write_io_error(out))?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
@@ -468,7 +476,7 @@ fn write_table(
     let mut failed: Option<Error> = None;
     let flush = |builders: &mut Vec<Builder>, writer: &mut ArrowWriter<File>| -> Result<()> {
         let arrays: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Io {
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Write {
             path: out.to_owned(),
             source: io::Error::other(e),
         })?;

@@ -121,8 +121,8 @@ impl std::io::Seek for FailingAfter {
 
 /// Sections larger than the quarter-megabyte buffer they stream through on the way
 /// out: both ways of writing give the same bytes, which open to the same dataset; a
-/// writer that fails anywhere (in the header, in a section, at its last byte) is an
-/// `Io` error from either way, never a panic, and what the seekable way leaves behind
+/// writer that fails anywhere (in the header, in a section, at its last byte) is a
+/// `Write` error from either way, never a panic, and what the seekable way leaves behind
 /// opens as "not a snapshot".
 #[test]
 fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
@@ -147,14 +147,14 @@ fn sections_stream_out_in_pieces_and_a_failing_writer_is_an_error() {
         let failing = || FailingAfter::new(room);
         let mut writer = failing();
         assert!(
-            matches!(built.write_snapshot(&mut writer), Err(Error::Io { .. })),
+            matches!(built.write_snapshot(&mut writer), Err(Error::Write { .. })),
             "room {room}"
         );
         let mut writer = failing();
         assert!(
             matches!(
                 built.write_snapshot_seekable(&mut writer),
-                Err(Error::Io { .. })
+                Err(Error::Write { .. })
             ),
             "room {room}"
         );
@@ -212,6 +212,31 @@ fn a_format_4_file_of_an_earlier_writer_opens_and_is_written_again_byte_for_byte
     let mut seekable = std::io::Cursor::new(Vec::new());
     opened.write_snapshot_seekable(&mut seekable).unwrap();
     assert!(seekable.into_inner() == stored);
+}
+
+/// Every way the crate writes files names a failure as a write, with the path: a
+/// snapshot, the generated sample's CSV folder, the RFM export.
+#[test]
+fn failed_writes_are_write_errors_naming_the_path() {
+    let dir = std::env::temp_dir().join(format!("crm-write-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let as_of = Utc.with_ymd_and_hms(2026, 11, 15, 3, 0, 0).unwrap();
+    let sample = SampleOptions::new(20).seed(2).as_of(as_of);
+    let dataset = sample.dataset().unwrap();
+    let under_a_file = blocker.join("x.crmsnap");
+    let err = dataset.save(&under_a_file).unwrap_err();
+    assert!(matches!(err, Error::Write { .. }), "{err}");
+    assert!(err.to_string().starts_with("writing "), "{err}");
+    assert!(err.to_string().contains("x.crmsnap"), "{err}");
+    let err = sample.write_csv(blocker.join("csv")).unwrap_err();
+    assert!(matches!(err, Error::Write { .. }), "{err}");
+    let rows = crm_metrics::rfm::summary(&dataset, &ReportOptions::new(as_of)).unwrap();
+    let err = crm_metrics::rfm::write_csv(&rows, FailingAfter::new(0), "rfm.csv").unwrap_err();
+    assert!(matches!(err, Error::Write { .. }), "{err}");
+    assert!(err.to_string().starts_with("writing rfm.csv: "), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn option_sets(as_of: chrono::DateTime<Utc>) -> Vec<ReportOptions> {
