@@ -159,6 +159,8 @@ impl DatasetBuilder {
     /// waiting one after another: with millions of rows whose strings are spread over
     /// the heap, staging is bound by those reads.
     pub fn push_customers<'a>(&mut self, rows: impl IntoIterator<Item = &'a Customer>) {
+        let rows = rows.into_iter();
+        self.stage.customers.reserve(rows.size_hint().0);
         in_batches(
             rows,
             |c| {
@@ -173,6 +175,8 @@ impl DatasetBuilder {
     /// Adds order rows ([`push_customers`](DatasetBuilder::push_customers) says why in
     /// batches).
     pub fn push_orders<'a>(&mut self, rows: impl IntoIterator<Item = &'a Order>) {
+        let rows = rows.into_iter();
+        self.stage.orders.reserve(rows.size_hint().0);
         in_batches(
             rows,
             |o| {
@@ -189,6 +193,8 @@ impl DatasetBuilder {
     /// Adds order lines, in order ([`push_customers`](DatasetBuilder::push_customers)
     /// says why in batches).
     pub fn push_order_lines<'a>(&mut self, rows: impl IntoIterator<Item = &'a OrderLine>) {
+        let rows = rows.into_iter();
+        self.stage.order_lines.reserve(rows.size_hint().0);
         in_batches(
             rows,
             |l| first_byte(&l.order_id) ^ first_byte(&l.product_id),
@@ -199,6 +205,8 @@ impl DatasetBuilder {
     /// Adds interaction rows ([`push_customers`](DatasetBuilder::push_customers) says
     /// why in batches).
     pub fn push_interactions<'a>(&mut self, rows: impl IntoIterator<Item = &'a Interaction>) {
+        let rows = rows.into_iter();
+        self.stage.interactions.reserve(rows.size_hint().0);
         in_batches(
             rows,
             |i| {
@@ -215,6 +223,8 @@ impl DatasetBuilder {
     /// Adds deal rows ([`push_customers`](DatasetBuilder::push_customers) says why in
     /// batches).
     pub fn push_deals<'a>(&mut self, rows: impl IntoIterator<Item = &'a Deal>) {
+        let rows = rows.into_iter();
+        self.stage.deals.reserve(rows.size_hint().0);
         in_batches(
             rows,
             |d| {

@@ -174,7 +174,6 @@ impl<R> TableStage<R> {
     }
 
     /// Reserves room for about `rows` more rows, with their ids.
-    #[cfg(feature = "csv")]
     pub(crate) fn reserve(&mut self, rows: usize)
     where
         R: Staged,
