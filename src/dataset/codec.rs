@@ -505,36 +505,49 @@ impl Codec for String {
     /// into the buffer and the checksum), rather than in one pass over the whole text
     /// once it is in memory: text is most of a snapshot's bytes.
     fn decode(input: &mut Input<'_>) -> std::result::Result<String, Bad> {
-        const NOT_UTF8: Bad = "text is not UTF-8";
-        let n = input.count(1)?;
-        let mut text = String::with_capacity(input.capacity(n, 1));
-        let (mut left, mut need) = (n, 1);
-        while left > 0 {
-            let bytes = input.available(need.min(left))?;
-            let k = left.min(bytes.len());
-            // When more text follows, the piece ends before a character the buffer
-            // may hold only the start of (a lead byte within its last three bytes).
-            let mut cut = k;
-            if k < left {
-                for back in 1..=k.min(3) {
-                    match bytes[k - back] {
-                        0..0x80 => break,
-                        0x80..0xC0 => {}
-                        _ => {
-                            cut = k - back;
-                            break;
-                        }
+        decode_text(input, |_| {})
+    }
+}
+
+/// [`String::decode`](Codec::decode), calling `arrived` with the text decoded so far
+/// after each piece, while the piece is in cache: a caller checks what refers into the
+/// text (an interner's key offsets) as it arrives instead of in a second pass over the
+/// whole text. The text it sees always ends at a character boundary of the final text.
+/// `arrived` is not called for an empty text.
+pub(crate) fn decode_text(
+    input: &mut Input<'_>,
+    mut arrived: impl FnMut(&str),
+) -> std::result::Result<String, Bad> {
+    const NOT_UTF8: Bad = "text is not UTF-8";
+    let n = input.count(1)?;
+    let mut text = String::with_capacity(input.capacity(n, 1));
+    let (mut left, mut need) = (n, 1);
+    while left > 0 {
+        let bytes = input.available(need.min(left))?;
+        let k = left.min(bytes.len());
+        // When more text follows, the piece ends before a character the buffer
+        // may hold only the start of (a lead byte within its last three bytes).
+        let mut cut = k;
+        if k < left {
+            for back in 1..=k.min(3) {
+                match bytes[k - back] {
+                    0..0x80 => break,
+                    0x80..0xC0 => {}
+                    _ => {
+                        cut = k - back;
+                        break;
                     }
                 }
             }
-            text.push_str(std::str::from_utf8(&bytes[..cut]).map_err(|_| NOT_UTF8)?);
-            input.advance(cut);
-            left -= cut;
-            // Nothing whole in the buffer: ask for more than it holds.
-            need = if cut == 0 { k + 1 } else { 1 };
         }
-        Ok(text)
+        text.push_str(std::str::from_utf8(&bytes[..cut]).map_err(|_| NOT_UTF8)?);
+        arrived(&text);
+        input.advance(cut);
+        left -= cut;
+        // Nothing whole in the buffer: ask for more than it holds.
+        need = if cut == 0 { k + 1 } else { 1 };
     }
+    Ok(text)
 }
 
 impl Codec for Option<String> {
