@@ -78,7 +78,6 @@ impl Interner {
     }
 
     /// Makes room for `keys` more keys of about `bytes_per_key` bytes each.
-    #[cfg(feature = "csv")]
     pub(crate) fn reserve(&mut self, keys: usize, bytes_per_key: usize) {
         self.ends.reserve(keys);
         self.text.reserve(keys.saturating_mul(bytes_per_key));

@@ -280,13 +280,11 @@ impl<R> TableStage<R> {
 }
 
 /// A staged row type, knowing its table.
-#[cfg(feature = "csv")]
 pub(crate) trait Staged {
     /// The row's table.
     const TABLE: Table;
 }
 
-#[cfg(feature = "csv")]
 macro_rules! staged {
     ($($row:ident => $table:ident),* $(,)?) => {
         $(impl Staged for $row {
@@ -295,7 +293,6 @@ macro_rules! staged {
     };
 }
 
-#[cfg(feature = "csv")]
 staged! {
     StagedCustomer => Customers,
     StagedOrder => Orders,
