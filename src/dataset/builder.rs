@@ -1574,6 +1574,43 @@ mod tests {
         )
     }
 
+    /// Rows that announce far more of themselves than they hold (a size hint the
+    /// pushes reserve for): the reservation is skipped, nothing panics, and the dataset
+    /// is the one the same rows give one at a time.
+    #[test]
+    fn pushes_survive_an_iterator_that_announces_too_many_rows() {
+        struct Boastful<I>(I);
+        impl<I: Iterator> Iterator for Boastful<I> {
+            type Item = I::Item;
+            fn next(&mut self) -> Option<I::Item> {
+                self.0.next()
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                (usize::MAX / 2, None)
+            }
+        }
+        let rows = crate::sample::SampleOptions::new(20)
+            .seed(3)
+            .bad_rate(0.1)
+            .rows();
+        let mut b = DatasetBuilder::new();
+        b.push_customers(Boastful(rows.customers.iter()));
+        b.push_orders(Boastful(rows.orders.iter()));
+        b.push_order_lines(Boastful(rows.order_lines.iter()));
+        b.push_deals(Boastful(rows.deals.iter()));
+        b.push_interactions(Boastful(rows.interactions.iter()));
+        rows.costs.iter().for_each(|r| b.push_cost(r));
+        rows.campaigns.iter().for_each(|r| b.push_campaign(r));
+        rows.staff.iter().for_each(|r| b.push_staff(r));
+        rows.fanpages.iter().for_each(|r| b.push_fanpage(r));
+        let boasted = b.build().unwrap();
+        let plain = rows.builder().build().unwrap();
+        assert_eq!(boasted.customer_count(), plain.customer_count());
+        assert_eq!(boasted.order_count(), plain.order_count());
+        assert_eq!(boasted.interaction_count(), plain.interaction_count());
+        assert_eq!(boasted.quality(), plain.quality());
+    }
+
     #[test]
     fn stage_data_quality_joins_both_kinds_of_rejection_in_file_order() {
         use crate::error::Reason;

@@ -512,8 +512,10 @@ impl Codec for String {
 /// [`String::decode`](Codec::decode), calling `arrived` with the text decoded so far
 /// after each piece, while the piece is in cache: a caller checks what refers into the
 /// text (an interner's key offsets) as it arrives instead of in a second pass over the
-/// whole text. The text it sees always ends at a character boundary of the final text.
-/// `arrived` is not called for an empty text.
+/// whole text. The text it sees always ends at a character boundary of the final text
+/// (each piece is valid UTF-8 on its own). It may see the same text more than once (a
+/// piece cut to nothing before a character split by the buffer), and is not called
+/// at all for an empty text.
 pub(crate) fn decode_text(
     input: &mut Input<'_>,
     mut arrived: impl FnMut(&str),

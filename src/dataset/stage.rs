@@ -173,18 +173,20 @@ impl<R> TableStage<R> {
         }
     }
 
-    /// Reserves room for about `rows` more rows, with their ids.
+    /// Reserves room for about `rows` more rows, with their ids. The count is an
+    /// estimate (a file's size, an iterator's size hint), so a reservation the allocator
+    /// refuses is skipped rather than a panic: the rows then grow as they come.
     pub(crate) fn reserve(&mut self, rows: usize)
     where
         R: Staged,
     {
-        self.rows.reserve(rows);
+        let _ = self.rows.try_reserve(rows);
         // The tables whose rows validation can reject keep their lines apart.
         if matches!(
             R::TABLE,
             Table::Orders | Table::OrderLines | Table::Deals | Table::Costs | Table::Interactions
         ) {
-            self.lines.reserve(rows);
+            let _ = self.lines.try_reserve(rows);
         }
         if R::TABLE.has_id() {
             self.ids.reserve(rows, 12);
