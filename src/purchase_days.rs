@@ -12,16 +12,15 @@
 //! distinct purchase days are counted by watching the day change, in one pass and with
 //! no allocation.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::calendar::{BusinessCalendar, Period, Ts, epoch_day, first_of_month, sub_months};
 use crate::dataset::{
-    CustomerIdx, Dataset, DayRow, MASK_MONTHS, Purchases, ZoneDays, month_number, unpack_amount,
+    CustomerIdx, Dataset, DayRow, MASK_MONTHS, ZoneDays, month_number, unpack_amount,
 };
 use crate::error::{Error, Result};
+use crate::fold::purchases::ZoneHandle;
 use crate::fold::{Fold, fold_customers};
 use crate::money::{DecimalSum, mean_of_later_days};
 
@@ -643,33 +642,6 @@ impl Purchaser for CustomerDays {
         if let Some(spend) = self.month_spend.get(i) {
             sum.merge(spend);
         }
-    }
-}
-
-/// A fold's handle on the dataset's purchase-day facts of its zone: fetched on the
-/// first customer, fetched again when a customer of another dataset comes.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ZoneHandle(Option<Arc<ZoneDays>>);
-
-impl ZoneHandle {
-    /// The facts of `dataset` in `calendar`'s zone.
-    #[inline]
-    pub(crate) fn get(&mut self, dataset: &Dataset, calendar: &BusinessCalendar) -> &ZoneDays {
-        let fresh = self
-            .0
-            .as_ref()
-            .is_some_and(|zone| zone.owner == dataset.day_facts.id);
-        if !fresh {
-            self.0 = None;
-        }
-        self.0.get_or_insert_with(|| {
-            let data = Purchases {
-                totals: &dataset.purchase_totals,
-                order_runs: &dataset.order_runs,
-                orders: &dataset.orders,
-            };
-            dataset.day_facts.get(&data, calendar)
-        })
     }
 }
 

@@ -108,13 +108,19 @@ impl ZoneDays {
             return true;
         }
         // The range lies strictly between the first and last days: the inner days.
-        let start = row.inner_run as usize;
-        let inner = self
-            .inner_days
-            .get(start..start + row.days.saturating_sub(2) as usize)
-            .unwrap_or_default();
+        let inner = self.inner_days_of(row);
         let at = inner.partition_point(|&d| i64::from(d) < from);
         inner.get(at).is_some_and(|&d| i64::from(d) <= to)
+    }
+
+    /// The purchase days of a row strictly between its first and its last, in order
+    /// (`days - 2` of them; none with fewer than three days).
+    #[inline]
+    pub(crate) fn inner_days_of(&self, row: &DayRow) -> &[i32] {
+        let start = row.inner_run as usize;
+        self.inner_days
+            .get(start..start + row.days.saturating_sub(2) as usize)
+            .unwrap_or_default()
     }
 
     /// The month spends of a row, lowest month bit first, packed ([`unpack_amount`]

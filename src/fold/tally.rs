@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::dataset::{CustomerIdx, CustomerRow, Dataset};
 use crate::error::Result;
 use crate::fold::fold_with;
-use crate::fold::purchases::PurchaseSummary;
+use crate::fold::purchases::{PurchaseSummary, ZoneHandle};
 use crate::money::{DecimalSum, ratio};
 use crate::options::Context;
 
@@ -81,6 +81,10 @@ pub(crate) struct TallyFold<T> {
     /// Scratch for the customer being added; not part of the state.
     #[cfg_attr(feature = "serde", serde(skip))]
     summary: PurchaseSummary,
+    /// The dataset's purchase-day facts in the report's zone, when the state was told to
+    /// read them ([`read_days`](TallyFold::read_days)); not part of the state.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    days: Option<ZoneHandle>,
     tally: T,
 }
 
@@ -89,8 +93,20 @@ impl<T: Tally> TallyFold<T> {
         TallyFold {
             context: context.clone(),
             summary: PurchaseSummary::default(),
+            days: None,
             tally,
         }
+    }
+
+    /// Lets the state fill a customer's purchase summary from the dataset's purchase
+    /// totals and purchase-day facts instead of reading its orders, where they give the
+    /// same summary ([`PurchaseSummary::fill_from_days`]): for most customers, those
+    /// without a purchase in the period or after `as_of`. The facts are computed once
+    /// per dataset and zone, on first use, so this pays when another part of the same
+    /// report needs them too (the full report's lifecycle, cohorts and RFM). The result
+    /// is the same either way.
+    pub(crate) fn read_days(&mut self) {
+        self.days = Some(ZoneHandle::default());
     }
 
     /// The context the state was made in.
@@ -111,8 +127,15 @@ impl<T: Tally> TallyFold<T> {
         if T::PURCHASES && T::TOTALS_ONLY && !T::GAPS {
             self.summary.fill_totals(dataset, &self.context, customer);
         } else if T::PURCHASES || T::GAPS {
-            self.summary
-                .scan(dataset.orders_of(customer), &self.context, T::GAPS);
+            let filled = self.days.as_mut().is_some_and(|days| {
+                let zone = days.get(dataset, &self.context.calendar);
+                self.summary
+                    .fill_from_days(dataset, &self.context, zone, customer, T::GAPS)
+            });
+            if !filled {
+                self.summary
+                    .scan(dataset.orders_of(customer), &self.context, T::GAPS);
+            }
         }
         let facts = Facts {
             customer,

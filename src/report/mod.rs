@@ -180,8 +180,10 @@ fn assemble(dataset: &Dataset, options: &ReportOptions, with_beyond: bool) -> Re
     };
     // The customer-based sections in one pass over the customers: each customer's
     // row, purchase totals, orders and interactions are read from memory once, its
-    // purchases scanned once for both the customers and the customer picture sections,
-    // and its purchase-day facts read for lifecycle, cohorts and RFM. Equal to calling
+    // purchases summarized once for both the customers and the customer picture
+    // sections, and its purchase-day facts read for lifecycle, cohorts and RFM; those
+    // facts also give the purchase summary of a customer with no purchase in the
+    // period or after `as_of`, whose orders are then not read at all. Equal to calling
     // each section's `section` (tested).
     let existing = dataset.existing(context.as_of_ts);
     let empty = CustomerSections::new(dataset, &context, options, with_beyond)?;
@@ -232,15 +234,20 @@ impl CustomerSections {
         )?;
         let mut social = social::Partial::with_context(context);
         social.add_pages(dataset);
+        let mut purchases =
+            TallyFold::new(context, (customers::CustomersTally::new(context), picture));
         let beyond = if with_beyond {
             let mut beyond = beyond::Beyond::with_options(options)?;
             beyond.fetch_zone(dataset);
+            // The purchase-day facts lifecycle, cohorts and RFM read also give most
+            // customers' purchase summaries without reading their orders.
+            purchases.read_days();
             Some(beyond)
         } else {
             None
         };
         Ok(CustomerSections {
-            purchases: TallyFold::new(context, (customers::CustomersTally::new(context), picture)),
+            purchases,
             social,
             beyond,
         })
@@ -270,11 +277,13 @@ impl Fold for CustomerSections {
             &context,
             &customer_picture::PictureOptions::default(),
         )?;
+        let mut purchases = TallyFold::new(
+            &context,
+            (customers::CustomersTally::new(&context), picture),
+        );
+        purchases.read_days();
         Ok(CustomerSections {
-            purchases: TallyFold::new(
-                &context,
-                (customers::CustomersTally::new(&context), picture),
-            ),
+            purchases,
             social: social::Partial::with_context(&context),
             beyond: Some(beyond::Beyond::with_options(options)?),
         })
