@@ -416,6 +416,96 @@ mod tests {
     use crate::ReportOptions;
     use crate::calendar::Preset;
 
+    /// Worked by hand: purchases on 1 March 09:00 and 18:00 and 11 March 09:00 (+07:00),
+    /// 100,000 + 50,000 + 70,000, one with a voucher; report `as_of` 15 November, period
+    /// November, so all are up to `as_of` and before the period. Three purchases on two
+    /// distinct days: one `same_day` gap (two on 1 March) and one gap of 10 days
+    /// (`1_week`, 7-13), spend 220,000, first day 1 March, last day 11 March, none in the
+    /// period. In a period that holds 11 March the facts do not say how many fall in it:
+    /// refused, the orders are scanned.
+    #[test]
+    fn filling_from_the_days_by_hand() {
+        use chrono::DateTime;
+        use rust_decimal::Decimal;
+
+        use crate::DatasetBuilder;
+        use crate::model::{Customer, Order, OrderStatus, Source};
+
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let mut shop = DatasetBuilder::new();
+        shop.push_customer(&Customer::new(
+            "KH1",
+            at("2026-01-05T10:00:00+07:00"),
+            Source::Pos,
+        ));
+        let mut first = Order::new(
+            "DH1",
+            "KH1",
+            at("2026-03-01T09:00:00+07:00"),
+            OrderStatus::Completed,
+            Decimal::from(100_000),
+        );
+        first.voucher_code = Some("SALE".to_owned());
+        shop.push_order(&first);
+        for (id, when, total) in [
+            ("DH2", "2026-03-01T18:00:00+07:00", 50_000),
+            ("DH3", "2026-03-11T09:00:00+07:00", 70_000),
+        ] {
+            shop.push_order(&Order::new(
+                id,
+                "KH1",
+                at(when),
+                OrderStatus::Completed,
+                Decimal::from(total),
+            ));
+        }
+        let dataset = shop.build().unwrap();
+        let kh1 = dataset.customer_idx("KH1").unwrap();
+        let context = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+            .period(Preset::ThisMonth)
+            .resolve()
+            .unwrap();
+        let mut zone = ZoneHandle::default();
+        let days = zone.get(&dataset, &context.calendar);
+        let mut summary = PurchaseSummary::default();
+        assert!(summary.fill_from_days(&dataset, &context, days, kh1, true));
+        assert_eq!(summary.purchases(), 3);
+        assert_eq!(summary.voucher_purchases(), 1);
+        assert_eq!(summary.period_purchases(), 0);
+        assert_eq!(summary.spend().unwrap(), Decimal::from(220_000));
+        assert_eq!(
+            summary.first_purchase_on().unwrap().to_string(),
+            "2026-03-01"
+        );
+        assert_eq!(
+            summary.last_purchase_on().unwrap().to_string(),
+            "2026-03-11"
+        );
+        assert_eq!(summary.gaps(CycleBucket::SameDay), 1);
+        assert_eq!(summary.gaps(CycleBucket::OneWeek), 1);
+        assert_eq!(
+            CycleBucket::ALL
+                .iter()
+                .map(|&b| summary.gaps(b))
+                .sum::<u64>(),
+            2
+        );
+        // March holds the last purchase: the facts are refused and the summary kept.
+        let march = ReportOptions::new(at("2026-11-15T10:00:00+07:00"))
+            .period(
+                crate::calendar::Period::new(
+                    "2026-03-01".parse().unwrap(),
+                    "2026-03-31".parse().unwrap(),
+                )
+                .unwrap(),
+            )
+            .resolve()
+            .unwrap();
+        let kept = summary;
+        assert!(!summary.fill_from_days(&dataset, &march, days, kh1, true));
+        assert_eq!(summary, kept);
+    }
+
     /// Wherever the totals and purchase-day facts fill a summary, it is the scan's, to
     /// the last field; elsewhere the summary is left as it was. Over zones with and
     /// without DST (Santiago turns its clocks back at midnight, so local days can go
