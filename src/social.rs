@@ -883,16 +883,17 @@ fn selects_order(context: &Context, dataset: &Dataset, detail: &OrderDetail) -> 
         .is_some_and(|key| selects_page(context, dataset, key))
 }
 
-/// `Some(CURRENT)`, `Some(PREVIOUS)` or `None` for an instant.
+/// The ranges an instant falls in: `CURRENT`, `PREVIOUS`, both (a comparison range
+/// may overlap the period: `year_ago` of `this_year` shares a day or two with it, and a
+/// custom range can share any part) or neither. An event counts in each.
 #[inline]
-fn period_of(context: &Context, at: Ts) -> Option<usize> {
-    if context.in_current(at) {
-        Some(CURRENT)
-    } else if context.in_previous(at) {
-        Some(PREVIOUS)
-    } else {
-        None
-    }
+fn periods_of(context: &Context, at: Ts) -> impl Iterator<Item = usize> {
+    [
+        (CURRENT, context.in_current(at)),
+        (PREVIOUS, context.in_previous(at)),
+    ]
+    .into_iter()
+    .filter_map(|(period, within)| within.then_some(period))
 }
 
 impl Counts {
@@ -963,7 +964,7 @@ impl Fold for Partial {
         // Interactions. First contact: all time up to as_of, on the selected pages.
         let first_contact = if context.fanpages.is_empty() {
             // Every page: the dataset knows each customer's first one (any `as_of`:
-            // if it is after `as_of` there is none up to `as_of`, and `period_of` says so).
+            // if it is after `as_of` there is none up to `as_of`, and `periods_of` says so).
             dataset
                 .first_social_message
                 .get(customer.index())
@@ -981,7 +982,10 @@ impl Fold for Partial {
                 })
                 .map(|i| i.at)
         };
-        if let Some(period) = first_contact.and_then(|at| period_of(context, at)) {
+        for period in first_contact
+            .into_iter()
+            .flat_map(|at| periods_of(context, at))
+        {
             counts.new_customers[period] += 1;
         }
         let interactions = dataset.interactions_since(customer, window_start);
@@ -999,42 +1003,41 @@ impl Fold for Partial {
             if !selects_interaction(context, dataset, i) {
                 continue;
             }
-            let Some(period) = period_of(context, i.at) else {
-                continue;
-            };
             let message = i.kind.is_message_or_comment();
-            if i.is_inbound() {
-                if message {
-                    reached[period] = true;
-                    counts.reached[period] += 1;
-                }
-                if period == CURRENT {
-                    let (day, hour) = context.calendar.local_day_hour(i.at);
-                    let hour = hour as usize;
+            for period in periods_of(context, i.at) {
+                if i.is_inbound() {
                     if message {
-                        let row = usize::try_from(day - context.first_day).ok();
-                        if let Some(count) = row.and_then(|r| counts.reach_daily.get_mut(r)) {
-                            *count += 1;
+                        reached[period] = true;
+                        counts.reached[period] += 1;
+                    }
+                    if period == CURRENT {
+                        let (day, hour) = context.calendar.local_day_hour(i.at);
+                        let hour = hour as usize;
+                        if message {
+                            let row = usize::try_from(day - context.first_day).ok();
+                            if let Some(count) = row.and_then(|r| counts.reach_daily.get_mut(r)) {
+                                *count += 1;
+                            }
+                            if let Some(count) = counts.reach_by_hour.get_mut(hour) {
+                                *count += 1;
+                            }
                         }
-                        if let Some(count) = counts.reach_by_hour.get_mut(hour) {
+                        if let Some(count) = counts
+                            .weekday_hour
+                            .get_mut(weekday_index(day))
+                            .and_then(|row| row.get_mut(hour))
+                        {
                             *count += 1;
                         }
                     }
-                    if let Some(count) = counts
-                        .weekday_hour
-                        .get_mut(weekday_index(day))
-                        .and_then(|row| row.get_mut(hour))
+                } else if message {
+                    cared[period] = true;
+                    if period == CURRENT
+                        && !i.automated
+                        && let Some(staff) = i.staff.get()
                     {
-                        *count += 1;
+                        scratch.cared_by.push(staff);
                     }
-                }
-            } else if message {
-                cared[period] = true;
-                if period == CURRENT
-                    && !i.automated
-                    && let Some(staff) = i.staff.get()
-                {
-                    scratch.cared_by.push(staff);
                 }
             }
         }
@@ -1055,37 +1058,36 @@ impl Fold for Partial {
             if !selects_order(context, dataset, detail) {
                 continue;
             }
-            let Some(period) = period_of(context, o.created_at) else {
-                continue;
-            };
             let staff = detail.staff.get();
-            if period == CURRENT
-                && let Some(tally) = staff.and_then(|s| counts.staff_mut(slots, dataset, s))
-            {
-                tally.listed = true;
-            }
-            if !o.is_placed() {
-                counts.cancelled_orders[period] += 1;
-                continue;
-            }
-            counts.orders[period] += 1;
-            counts.revenue[period].add(o.total);
-            match detail.cost_of_goods {
-                Some(cost) => {
-                    counts.gross_profit[period].add(o.total);
-                    counts.gross_profit[period].add(-cost);
+            for period in periods_of(context, o.created_at) {
+                if period == CURRENT
+                    && let Some(tally) = staff.and_then(|s| counts.staff_mut(slots, dataset, s))
+                {
+                    tally.listed = true;
                 }
-                None if period == CURRENT => counts.orders_missing_cost += 1,
-                None => {}
-            }
-            if period == CURRENT {
-                ordered = true;
-                delivered |= o.is_completed();
-                if let Some(s) = staff {
-                    if let Some(tally) = counts.staff_mut(slots, dataset, s) {
-                        tally.revenue.add(o.total);
+                if !o.is_placed() {
+                    counts.cancelled_orders[period] += 1;
+                    continue;
+                }
+                counts.orders[period] += 1;
+                counts.revenue[period].add(o.total);
+                match detail.cost_of_goods {
+                    Some(cost) => {
+                        counts.gross_profit[period].add(o.total);
+                        counts.gross_profit[period].add(-cost);
                     }
-                    scratch.ordered_through.push(s);
+                    None if period == CURRENT => counts.orders_missing_cost += 1,
+                    None => {}
+                }
+                if period == CURRENT {
+                    ordered = true;
+                    delivered |= o.is_completed();
+                    if let Some(s) = staff {
+                        if let Some(tally) = counts.staff_mut(slots, dataset, s) {
+                            tally.revenue.add(o.total);
+                        }
+                        scratch.ordered_through.push(s);
+                    }
                 }
             }
         }
@@ -1689,6 +1691,93 @@ mod tests {
         let s = section(&dataset, &some).unwrap();
         assert_eq!((s.activated_pages, s.linked_accounts), (0, 3)); // FP2 only is accepted
         assert_eq!((s.orders.current, s.revenue.current), (1, d("30.5"))); // O3 on FP_GONE
+    }
+
+    /// `this_year` on 2026-01-15 against `year_ago`: the comparison range is
+    /// 2025-01-02..=2026-01-01, so New Year's Day is in both ranges, and what happens
+    /// on it counts in both (worked by hand below).
+    #[test]
+    fn an_event_in_the_period_and_the_comparison_range_counts_in_both() {
+        use crate::calendar::{Compare, Preset};
+        let mut data = Data::new();
+        use OrderStatus::*;
+        data.customer("M1", "2025-01-01T00:00:00+07:00")
+            .customer("M2", "2025-01-01T00:00:00+07:00")
+            // M1: first message in March 2025 (comparison range only), then New Year's
+            // Day: a message, a reply by NV1 and an order (both ranges).
+            .inbound("M1", "2025-03-01T09:00:00+07:00", "FP1")
+            .order(
+                "X0",
+                "M1",
+                "2025-06-01T10:00:00+07:00",
+                Cancelled,
+                "70",
+                None,
+                Some("FP1"),
+                None,
+            )
+            .inbound("M1", "2026-01-01T09:00:00+07:00", "FP1")
+            .reply("M1", "2026-01-01T09:05:00+07:00", Some("NV1"), false)
+            .order(
+                "X1",
+                "M1",
+                "2026-01-01T10:00:00+07:00",
+                Completed,
+                "100",
+                Some("60"),
+                Some("FP1"),
+                Some("NV1"),
+            )
+            // M2: first message on New Year's Day (new in both ranges), no reply.
+            .inbound("M2", "2026-01-01T08:00:00+07:00", "FP1");
+        let dataset = data.build();
+        let context = ReportOptions::new(utc("2026-01-15T12:00:00+07:00"))
+            .period(Preset::ThisYear)
+            .compare(Compare::YearAgo)
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            context.previous,
+            Period::new(day("2025-01-02"), day("2026-01-01")).unwrap()
+        );
+        let s = section(&dataset, &context).unwrap();
+        let both = |c: &Comparison<u64>| (c.current, c.previous);
+        // Inbound messages: Jan 1 twice (M1, M2) in both; Mar 1 in the comparison only.
+        assert_eq!(both(&s.reached), (2, 3));
+        assert_eq!(both(&s.reached_customers), (2, 2));
+        // Only M1 got a reply, on Jan 1.
+        assert_eq!(both(&s.cared), (1, 1));
+        // First messages: M2 on Jan 1 (both), M1 on Mar 1 (comparison only).
+        assert_eq!(both(&s.new_customers), (1, 2));
+        // X1 on Jan 1 in both; the cancelled X0 in June 2025 in the comparison only.
+        assert_eq!(both(&s.orders), (1, 1));
+        assert_eq!(both(&s.cancelled_orders), (0, 1));
+        assert_eq!(
+            (s.revenue.current, s.revenue.previous),
+            (d("100"), d("100"))
+        );
+        assert_eq!(
+            (s.gross_profit.current, s.gross_profit.previous),
+            (d("40"), d("40"))
+        );
+        assert_eq!(s.revenue.delta, Some(Decimal::ZERO));
+        // The period's own lists are unchanged: the funnel, staff, daily reach.
+        assert_eq!(
+            (
+                s.funnel.reached,
+                s.funnel.cared,
+                s.funnel.ordered,
+                s.funnel.delivered
+            ),
+            (2, 1, 1, 1)
+        );
+        let nv1 = &s.top_staff[0];
+        assert_eq!(
+            (nv1.customers_cared, nv1.ordered_customers, nv1.revenue),
+            (1, 1, d("100"))
+        );
+        assert_eq!(s.reach_daily[0].count, 2);
+        assert_eq!(s.reach_daily.iter().map(|r| r.count).sum::<u64>(), 2);
     }
 
     #[test]
