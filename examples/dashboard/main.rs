@@ -192,8 +192,7 @@ fn shown(path: &Path) -> String {
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("--{flag} {text:?} is not a date YYYY-MM-DD"))
+    crm_metrics::calendar::parse_date(text).map_err(|e| format!("--{flag} {e}"))
 }
 
 fn options(args: &Args) -> Result<ReportOptions, String> {

@@ -41,7 +41,7 @@ pub(crate) use compare::serialize_name as serialize_compare_name;
 pub use compare::{Compare, comparison_range};
 pub(crate) use instant::{DAY, Ts};
 pub use months::{add_months, first_of_month, last_of_month, sub_months};
-pub use period::{MAX_PERIOD_DAYS, Period};
+pub use period::{MAX_PERIOD_DAYS, Period, parse_date};
 pub use preset::{PeriodSpec, Preset};
 
 use crate::error::{Error, Result};

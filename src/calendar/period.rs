@@ -15,7 +15,8 @@ pub const MAX_PERIOD_DAYS: u32 = 36_525;
 /// Invariant: `start <= end`, and at most [`MAX_PERIOD_DAYS`] days. In a [`BusinessCalendar`](super::BusinessCalendar) it
 /// covers the instants `[start 00:00 local, (end + 1 day) 00:00 local)`
 /// ([`BusinessCalendar::range`](super::BusinessCalendar::range)).
-/// Serializes as `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`.
+/// Serializes as `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`, and deserializes dates
+/// written exactly so ([`parse_date`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawPeriod")]
 pub struct Period {
@@ -25,8 +26,63 @@ pub struct Period {
 
 #[derive(Deserialize)]
 struct RawPeriod {
+    #[serde(deserialize_with = "strict_date")]
     start: NaiveDate,
+    #[serde(deserialize_with = "strict_date")]
     end: NaiveDate,
+}
+
+/// A date in JSON, as [`parse_date`] reads it.
+fn strict_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    parse_date(&text).map_err(serde::de::Error::custom)
+}
+
+/// Reads a date written exactly `YYYY-MM-DD`: four digits of year, two of month, two of
+/// day, a real calendar date; nothing around it. The grammar of dates in the data files,
+/// for dates typed by a person (a command line's custom period or comparison range) or
+/// stored in a saved view, so that they accept what the data does. `2026-1-1`,
+/// `+2026-01-01`, ` 2026-01-01` and `20260101` are refused (chrono's own parser takes
+/// the first two).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] saying what is wrong with `text`.
+///
+/// # Example
+/// ```
+/// use chrono::NaiveDate;
+/// use crm_metrics::calendar::parse_date;
+///
+/// assert_eq!(parse_date("2028-02-29")?, NaiveDate::from_ymd_opt(2028, 2, 29).unwrap());
+/// assert!(parse_date("2026-1-1").is_err());
+/// assert!(parse_date("2026-02-29").is_err()); // not a leap year
+/// # Ok::<(), crm_metrics::Error>(())
+/// ```
+pub fn parse_date(text: &str) -> Result<NaiveDate> {
+    let invalid = |problem: &str| {
+        Error::InvalidArgument(format!(
+            "{:?} is not a date YYYY-MM-DD: {problem}",
+            crate::error::clip(text, 32).as_ref()
+        ))
+    };
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(invalid("expected four digits, two and two, joined by '-'"));
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'))
+    };
+    // OK because four digits fit in i32.
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+        .ok_or_else(|| invalid("not a real calendar date"))
 }
 
 impl TryFrom<RawPeriod> for Period {
@@ -117,6 +173,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_are_exactly_yyyy_mm_dd_as_in_the_data() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(parse_date("2028-02-29").unwrap(), d(2028, 2, 29));
+        assert_eq!(parse_date("0001-01-01").unwrap(), d(1, 1, 1));
+        assert_eq!(parse_date("9999-12-31").unwrap(), d(9999, 12, 31));
+        for bad in [
+            "2026-1-01",
+            "2026-01-1",
+            "+2026-01-01",
+            " 2026-01-01",
+            "2026-01-01 ",
+            "20260101",
+            "2026/01/01",
+            "2026-01-0\u{661}", // an Arabic-Indic digit
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-32",
+            "",
+            "-001-01-01",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad:?}");
+        }
+        // A saved view or a report's JSON: the same grammar.
+        let json = |start: &str| format!(r#"{{"start":"{start}","end":"2026-12-31"}}"#);
+        let p: Period = serde_json::from_str(&json("2026-01-01")).unwrap();
+        assert_eq!(p.start(), d(2026, 1, 1));
+        for bad in ["2026-1-1", "+2026-01-01"] {
+            let e = serde_json::from_str::<Period>(&json(bad)).unwrap_err();
+            assert!(e.to_string().contains("is not a date YYYY-MM-DD"), "{e}");
+        }
+    }
+
+    #[test]
     fn at_most_one_hundred_years() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         // 1926-01-01 .. 2025-12-31: 100 years with 25 leap days (1928 .. 2024, 2000
@@ -134,10 +224,14 @@ mod tests {
             err.to_string().contains("the longest period is 36525 days"),
             "{err}"
         );
-        // ±50,000 years, as a saved view could send.
-        let json = r#"{"start": "-50000-01-01", "end": "+50000-12-31"}"#;
+        // Years 0001 to 9999, as a saved view could send (±50,000 years is not even
+        // read: not YYYY-MM-DD).
+        let json = r#"{"start": "0001-01-01", "end": "9999-12-31"}"#;
         let err = serde_json::from_str::<Period>(json).unwrap_err();
         assert!(err.to_string().contains("the longest period"), "{err}");
+        let json = r#"{"start": "-50000-01-01", "end": "+50000-12-31"}"#;
+        let err = serde_json::from_str::<Period>(json).unwrap_err();
+        assert!(err.to_string().contains("is not a date"), "{err}");
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn dashboard(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn dashboard_rejects_bad_comparison_arguments_with_one_line() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["--compare-from", "2025-10-01"],
             "--compare-from needs --compare-to",
@@ -135,7 +135,23 @@ fn dashboard_rejects_bad_comparison_arguments_with_one_line() {
         ),
         (
             &["--compare-from", "2025-10-01", "--compare-to", "2025/10/31"],
-            "--compare-to \"2025/10/31\" is not a date YYYY-MM-DD",
+            "--compare-to \"2025/10/31\" is not a date YYYY-MM-DD: expected four digits, \
+             two and two, joined by '-'",
+        ),
+        // Exactly YYYY-MM-DD, as in the data: chrono's own parser takes these two.
+        (
+            &["--compare-from", "2025-10-1", "--compare-to", "2025-10-31"],
+            "--compare-from \"2025-10-1\" is not a date YYYY-MM-DD: expected four digits, \
+             two and two, joined by '-'",
+        ),
+        (
+            &["--from", "+2026-11-01", "--to", "2026-11-30"],
+            "--from \"+2026-11-01\" is not a date YYYY-MM-DD: expected four digits, two \
+             and two, joined by '-'",
+        ),
+        (
+            &["--compare-from", "2025-02-29", "--compare-to", "2025-10-31"],
+            "--compare-from \"2025-02-29\" is not a date YYYY-MM-DD: not a real calendar date",
         ),
     ];
     for (args, message) in cases {
