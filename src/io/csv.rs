@@ -625,14 +625,24 @@ fn shape_rejection(
     } else if record.unclosed_quote {
         "a quoted field is never closed before the end of the file".to_owned()
     } else {
-        let hint = if record.len() > width {
-            " (an unquoted comma inside a value splits it, e.g. a thousands separator in \
-             1,250,000: write plain digits or quote the value)"
+        let extra = if record.len() > width {
+            // No header column is at fault: say where the fields without one start.
+            let first = width + 1;
+            let fields = if record.len() == first {
+                format!("field {first} has")
+            } else {
+                format!("fields {first} to {} have", record.len())
+            };
+            format!(
+                ": {fields} no column (an unquoted comma inside a value splits it: \
+                 write numbers in plain digits, 1250000 not 1,250,000, and quote a text \
+                 that holds a comma)"
+            )
         } else {
-            ""
+            String::new()
         };
         format!(
-            "the record has {} fields, the header has {width}{hint}",
+            "the record has {} fields, the header has {width}{extra}",
             record.len()
         )
     };

@@ -451,9 +451,24 @@ DH1,KH1,2026-02-01T10:00:00+07:00,completed,100,x
     assert_eq!(details[0], "the record has 4 fields, the header has 6");
     assert_eq!(
         details[2],
-        "the record has 7 fields, the header has 6 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
+        "the record has 7 fields, the header has 6: field 7 has no column (an unquoted comma inside a value splits it: write numbers in plain digits, 1250000 not 1,250,000, and quote a text that holds a comma)"
     );
     assert_eq!(d.quality().rejections()[3].id.as_deref(), Some("DH5"));
+    // Two fields too many: both positions are named.
+    let orders = b"id,customer_id,created_at,status,total\n\
+        DH1,KH1,2026-02-01T10:00:00+07:00,completed,1,250,000\n";
+    let d = load(
+        &[(Table::Customers, customers), (Table::Orders, orders)],
+        false,
+    )
+    .unwrap();
+    assert!(
+        d.quality().rejections()[0]
+            .detail
+            .starts_with("the record has 7 fields, the header has 5: fields 6 to 7 have no column"),
+        "{:?}",
+        d.quality().rejections()[0].detail
+    );
 }
 
 #[test]
@@ -1095,7 +1110,7 @@ fn strict_mode_stops_at_the_first_bad_row_naming_table_line_and_column() {
     );
     assert_eq!(
         err.to_string(),
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)"
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5: field 6 has no column (an unquoted comma inside a value splits it: write numbers in plain digits, 1250000 not 1,250,000, and quote a text that holds a comma)"
     );
     // A record with too few fields names the first missing column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00\n";
@@ -1203,7 +1218,7 @@ fn dashboard_exits_2_with_one_line_on_strict_bad_rows_and_on_overflow() {
     assert!(stdout.is_empty());
     assert_one_line(
         &stderr,
-        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5 (an unquoted comma inside a value splits it, e.g. a thousands separator in 1,250,000: write plain digits or quote the value)",
+        "orders.csv line 3: parse_error: the record has 6 fields, the header has 5: field 6 has no column (an unquoted comma inside a value splits it: write numbers in plain digits, 1250000 not 1,250,000, and quote a text that holds a comma)",
     );
     // A bad value: the message also names the column.
     let orders = b"id,customer_id,created_at,status,total\nDH1,KH1,2026-02-01T10:00:00+07:00,completed,1e3\n";
