@@ -26,34 +26,43 @@ pub enum Error {
     /// to get every bad row in `data_quality` instead.
     #[error("{0}")]
     Rejected(Box<Rejection>),
-    /// A required input file (`customers.csv` or `orders.csv`) is not in the folder.
-    /// Optional files may be missing; they are read as empty tables.
-    #[error("{table}.csv is missing: it is a required file")]
+    /// A required input file (`customers.csv` or `orders.csv`, or their `.parquet`
+    /// files) is not in the folder. Optional files may be missing; they are read as
+    /// empty tables.
+    #[error("{} is missing: it is a required file", .input.name(*.table))]
     MissingFile {
         /// The table whose file is missing.
         table: Table,
+        /// The kind of folder read.
+        input: InputKind,
     },
-    /// A required column is not in a file's header. Add the column, even with empty
-    /// values where the column is optional (docs/input-format.md lists the columns).
-    #[error("{table}.csv: missing required column {column}")]
+    /// A required column is not in a file's header (or an Arrow batch's schema). Add
+    /// the column, even with empty values where the column is optional
+    /// (docs/input-format.md lists the columns).
+    #[error("{}: missing required column {column}", .input.name(*.table))]
     MissingColumn {
         /// The file's table.
         table: Table,
         /// The required column.
         column: &'static str,
+        /// What the table was read from.
+        input: InputKind,
     },
     /// A column of the table appears twice in a file's header (names are matched
     /// ignoring case, surrounding spaces, and hyphens or inner spaces read as `_`, so
     /// `Created At` and `created_at` are the same column), so it is ambiguous which to
     /// read. Rename or drop one of them. (Unknown extra columns may repeat freely.)
     #[error(
-        "{table}.csv: column {column} appears more than once in the header (names are matched ignoring case, spaces and hyphens)"
+        "{}: column {column} appears more than once in the header (names are matched ignoring case, spaces and hyphens)",
+        .input.name(*.table)
     )]
     DuplicateColumn {
         /// The file's table.
         table: Table,
         /// The repeated column.
         column: &'static str,
+        /// What the table was read from.
+        input: InputKind,
     },
     /// A file's header holds none of the table's required columns but contains a `;` or
     /// a tab: the file was saved with another separator (spreadsheets in many locales
@@ -556,6 +565,37 @@ impl Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// What a table was read from, so that an error names it as the user knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// A CSV file, `<table>.csv`.
+    Csv,
+    /// A Parquet file, `<table>.parquet` (feature `parquet`).
+    Parquet,
+    /// Arrow record batches given to the builder (feature `arrow`).
+    ArrowBatch,
+}
+
+impl InputKind {
+    /// The table's input as a message names it: `orders.csv`, `orders.parquet` or
+    /// `the orders batch`.
+    ///
+    /// # Example
+    /// ```
+    /// use crm_metrics::{InputKind, Table};
+    ///
+    /// assert_eq!(InputKind::Parquet.name(Table::Orders), "orders.parquet");
+    /// ```
+    pub fn name(self, table: Table) -> String {
+        match self {
+            InputKind::Csv => format!("{table}.csv"),
+            InputKind::Parquet => format!("{table}.parquet"),
+            InputKind::ArrowBatch => format!("the {table} batch"),
+        }
     }
 }
 

@@ -140,7 +140,7 @@ pub use dataset::{
     ApplySummary, CustomerIdx, DataQuality, DataQualitySection, Dataset, DatasetBuilder,
     RejectionSummary, TableChanges, TableCounts, TablesMap,
 };
-pub use error::{Error, Origin, Reason, Rejection, Result, Table, Warning};
+pub use error::{Error, InputKind, Origin, Reason, Rejection, Result, Table, Warning};
 pub use options::{Context, ReportOptions};
 pub use report::{Report, report};
 

@@ -32,10 +32,38 @@ pub fn set_money_decimals(decimals: u32) {
 pub struct Meta {
     /// The data folder, or a description of the generated sample.
     pub source: String,
+    /// The extension of the data files read (`.csv`, `.parquet`), which the data
+    /// quality tables add to each table's name; none for a snapshot or the sample.
+    pub files: Option<&'static str>,
     /// Reading and validating the data (shown in the header when known).
     pub load_time: Option<Duration>,
     /// Filters in effect, as `("marketing sources", "facebook_ads, zalo_ads")`.
     pub filters: Vec<(String, String)>,
+}
+
+/// A table as the data quality tables name it: its file (`orders.csv`) when the data
+/// came from files, else its name.
+pub fn table_label(table: crm_metrics::Table, meta: &Meta) -> String {
+    format!("{table}{}", meta.files.unwrap_or(""))
+}
+
+/// Where a rejected row was, in its own terms: `orders.csv` and `line 7` for a CSV
+/// record; `orders.parquet` (when the data came from Parquet files, else `orders`) and
+/// `row 7` for a row of a Parquet file, an Arrow batch or a generated sample.
+pub fn rejection_place(r: &crm_metrics::dataset::RejectedRow, meta: &Meta) -> (String, String) {
+    match r.origin {
+        crm_metrics::Origin::PushedRow => {
+            let file = match meta.files {
+                Some(".parquet") => table_label(r.table, meta),
+                _ => r.table.to_string(),
+            };
+            (file, format!("row {}", count(r.line)))
+        }
+        _ => (
+            format!("{}.csv", r.table),
+            format!("line {}", count(r.line)),
+        ),
+    }
 }
 
 /// The filters of `options` that are in effect, for the report's header:

@@ -268,6 +268,9 @@ fn compare(args: &Args) -> Result<Compare, String> {
 struct Loaded {
     dataset: Dataset,
     source: String,
+    /// The data files' extension (`.csv`, `.parquet`); none for a snapshot or the
+    /// generated sample.
+    files: Option<&'static str>,
     load: Duration,
     build: Duration,
 }
@@ -288,11 +291,12 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
         return Ok(Loaded {
             dataset,
             source: format!("{} (snapshot)", shown(path)),
+            files: None,
             load,
             build: started.elapsed() - load,
         });
     }
-    let (builder, source) = match &args.data_dir {
+    let (builder, source, files) = match &args.data_dir {
         Some(dir) if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) => {
             return Err(format!(
                 "{}: neither a folder of data files nor a crm-metrics snapshot",
@@ -303,7 +307,8 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
             let mut builder = DatasetBuilder::new()
                 .strict(args.strict)
                 .time_zone(options.calendar.clone());
-            if holds_parquet(dir)? {
+            let parquet = holds_parquet(dir)?;
+            if parquet {
                 #[cfg(feature = "parquet")]
                 builder.read_parquet_dir(dir).map_err(|e| e.to_string())?;
             } else if std::io::stderr().is_terminal() {
@@ -318,7 +323,8 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
             } else {
                 builder.read_csv_dir(dir).map_err(|e| e.to_string())?;
             }
-            (builder, shown(dir))
+            let files = if parquet { ".parquet" } else { ".csv" };
+            (builder, shown(dir), Some(files))
         }
         None => {
             let mut builder = DatasetBuilder::new().strict(args.strict);
@@ -330,6 +336,7 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
                 builder,
                 "a generated sample shop (pass a folder of CSV files to see your own data)"
                     .to_owned(),
+                None,
             )
         }
     };
@@ -343,6 +350,7 @@ fn load(args: &Args, options: &ReportOptions) -> Result<Loaded, String> {
     Ok(Loaded {
         dataset,
         source,
+        files,
         load,
         build: started.elapsed() - load,
     })
@@ -727,6 +735,7 @@ fn run(args: &Args) -> Result<(), String> {
     format::set_money_decimals(args.money_decimals);
     let meta = format::Meta {
         source: loaded.source.clone(),
+        files: loaded.files,
         load_time: Some(loaded.load + loaded.build),
         filters: filters(&options, args),
     };

@@ -382,6 +382,12 @@ pub struct RejectedRow {
     pub reason: Reason,
     /// Free text for people.
     pub detail: String,
+    /// What `line` counts: a CSV file's physical line, or a row's position among the
+    /// rows of its table (Parquet, Arrow, pushed structs). Not written to the JSON,
+    /// whose `line` is the number alone; read back from JSON it is
+    /// [`Origin::CsvLine`](crate::Origin::CsvLine).
+    #[serde(skip)]
+    pub origin: crate::Origin,
 }
 
 impl From<&Rejection> for RejectedRow {
@@ -396,6 +402,7 @@ impl From<&Rejection> for RejectedRow {
             id: r.id.clone(),
             reason: r.reason,
             detail,
+            origin: r.origin,
         }
     }
 }

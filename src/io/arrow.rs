@@ -73,7 +73,7 @@ use crate::dataset::{
     LineFields, OrderFields, Staged, StagedCost, StagedCustomer, StagedDeal, StagedInteraction,
     StagedLine, StagedOrder, TableStage,
 };
-use crate::error::{Error, Result, Table};
+use crate::error::{Error, InputKind, Result, Table};
 use crate::io::csv::{self, RowFields, Slot, header_name};
 use crate::io::records::Record;
 use crate::model::{Channel, Direction, InteractionKind, OrderStatus};
@@ -87,7 +87,11 @@ const MONEY: &[&str] = &["total", "cost_of_goods", "unit_price", "revenue", "amo
 /// # Errors
 /// [`Error::DuplicateColumn`], [`Error::MissingColumn`], as for a CSV header, and
 /// [`Error::ColumnType`] for a column of a type it cannot be read from.
-pub(crate) fn map_schema(table: Table, schema: &Schema) -> Result<Vec<Option<usize>>> {
+pub(crate) fn map_schema(
+    table: Table,
+    schema: &Schema,
+    input: InputKind,
+) -> Result<Vec<Option<usize>>> {
     let names = table.columns();
     let mut map = vec![None; names.len()];
     for (i, field) in schema.fields().iter().enumerate() {
@@ -97,6 +101,7 @@ pub(crate) fn map_schema(table: Table, schema: &Schema) -> Result<Vec<Option<usi
                 return Err(Error::DuplicateColumn {
                     table,
                     column: names[k].name,
+                    input,
                 });
             }
             check_type(table, names[k].name, field.data_type())?;
@@ -107,6 +112,7 @@ pub(crate) fn map_schema(table: Table, schema: &Schema) -> Result<Vec<Option<usi
         return Err(Error::MissingColumn {
             table,
             column: names[k].name,
+            input,
         });
     }
     Ok(map)
@@ -1525,7 +1531,7 @@ pub(crate) fn push_batch_into(
     batch: &RecordBatch,
     zone: &BusinessCalendar,
 ) -> Result<()> {
-    let map = map_schema(table, &batch.schema())?;
+    let map = map_schema(table, &batch.schema(), InputKind::ArrowBatch)?;
     let view = Batch::new(table, batch, &map, zone);
     let rows = batch.num_rows();
     match slot {
@@ -1627,7 +1633,7 @@ impl DatasetBuilder {
     /// compared with in tests.
     #[cfg(test)]
     pub(crate) fn push_batch_as_text(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
-        let map = map_schema(table, &batch.schema())?;
+        let map = map_schema(table, &batch.schema(), InputKind::ArrowBatch)?;
         let columns: Vec<Option<Column<'_>>> = map
             .iter()
             .map(|i| i.map(|i| Column::new(batch.column(i).as_ref())))

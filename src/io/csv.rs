@@ -19,7 +19,7 @@ use crate::dataset::{
     LineFields, OrderFields, Staged, StagedCampaign, StagedCost, StagedCustomer, StagedDeal,
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
-use crate::error::{Error, Reason, Rejection, Result, Table};
+use crate::error::{Error, InputKind, Reason, Rejection, Result, Table};
 use crate::io::records::{Record, RecordReader};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
@@ -444,6 +444,7 @@ pub(crate) fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<us
                     return Err(Error::DuplicateColumn {
                         table,
                         column: names[k].name,
+                        input: InputKind::Csv,
                     });
                 }
                 map[k] = i;
@@ -471,6 +472,7 @@ pub(crate) fn header_map(table: Table, header: Option<&Record>) -> Result<Vec<us
         return Err(Error::MissingColumn {
             table,
             column: names[k].name,
+            input: InputKind::Csv,
         });
     }
     Ok(map)
@@ -735,10 +737,12 @@ impl DatasetBuilder {
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
-                Ok(super::open_table_file(dir, table, &path)?.map(|file| {
-                    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    (file, path, bytes)
-                }))
+                Ok(
+                    super::open_table_file(dir, table, &path, InputKind::Csv)?.map(|file| {
+                        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+                        (file, path, bytes)
+                    }),
+                )
             })
             .collect();
         let zone = &self.zone;

@@ -98,6 +98,7 @@ pub(crate) fn open_table_file(
     dir: &std::path::Path,
     table: crate::Table,
     path: &std::path::Path,
+    input: crate::InputKind,
 ) -> crate::Result<Option<std::fs::File>> {
     use crate::Error;
     match file::open_regular(path) {
@@ -111,7 +112,7 @@ pub(crate) fn open_table_file(
                     source: e,
                 })
             } else {
-                Err(Error::MissingFile { table })
+                Err(Error::MissingFile { table, input })
             }
         }
         Err(e) => Err(e),

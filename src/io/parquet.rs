@@ -23,7 +23,7 @@ use parquet::arrow::arrow_reader::{
 
 use crate::calendar::BusinessCalendar;
 use crate::dataset::DatasetBuilder;
-use crate::error::{Error, Result, Table};
+use crate::error::{Error, InputKind, Result, Table};
 use crate::io::arrow::{map_schema, push_batch_into};
 use crate::io::csv::Slot;
 
@@ -99,7 +99,10 @@ impl DatasetBuilder {
             .iter()
             .map(|&table| {
                 let path = table_path(dir, table);
-                Ok(super::open_table_file(dir, table, &path)?.map(|file| (file, path)))
+                Ok(
+                    super::open_table_file(dir, table, &path, InputKind::Parquet)?
+                        .map(|file| (file, path)),
+                )
             })
             .collect();
         let zone = &self.zone;
@@ -157,9 +160,21 @@ fn read_into(
     path: &Path,
     zone: &BusinessCalendar,
 ) -> Result<()> {
+    // An empty (0-byte) file is an empty table, as an empty CSV file is: nothing for an
+    // optional table, a missing column for a required one (it has no schema).
+    if file.metadata().is_ok_and(|m| m.len() == 0) {
+        return match table.columns().iter().find(|c| c.required) {
+            Some(column) if table.is_required() => Err(Error::MissingColumn {
+                table,
+                column: column.name,
+                input: InputKind::Parquet,
+            }),
+            _ => Ok(()),
+        };
+    }
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| invalid(path, e))?;
-    let map = map_schema(table, metadata.schema())?;
+    let map = map_schema(table, metadata.schema(), InputKind::Parquet)?;
     // Room for the rows the file declares, at once (see `TableStage::try_reserve_exact`:
     // a file declaring more rows than it holds costs address space, not memory).
     // The ids' room is bounded by one row per byte of the file (an id takes more).

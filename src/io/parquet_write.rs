@@ -395,7 +395,10 @@ pub fn write_parquet_dir(
         let path = csv_path(csv_dir, table);
         if !path.exists() {
             if table.is_required() {
-                return Err(Error::MissingFile { table });
+                return Err(Error::MissingFile {
+                    table,
+                    input: crate::InputKind::Csv,
+                });
             }
             continue;
         }

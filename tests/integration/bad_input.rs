@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use crm_metrics::calendar::{Period, Preset};
-use crm_metrics::{Dataset, DatasetBuilder, Error, Reason, ReportOptions, Table, Warning};
+use crm_metrics::{
+    Dataset, DatasetBuilder, Error, InputKind, Reason, ReportOptions, Table, Warning,
+};
 use serde_json::{Value, json};
 
 /// Builds from CSV bytes given per table; customers and orders default to a header only.
@@ -664,7 +666,8 @@ fn duplicate_header_names() {
         err,
         Error::DuplicateColumn {
             table: Table::Orders,
-            column: "total"
+            column: "total",
+            input: InputKind::Csv
         }
     ));
     // Names are compared after trimming spaces.

@@ -55,6 +55,7 @@ fn fixture_report(name: &str) -> (Report, format::Meta) {
     let report = crm_metrics::report(dataset_in(case_tz(&args)), &options).expect("fixture report");
     let meta = format::Meta {
         source: "tests/fixtures/small/data".to_owned(),
+        files: Some(".csv"),
         load_time: Some(Duration::from_millis(12)),
         filters: format::filters(&options),
     };
@@ -275,12 +276,36 @@ fn hostile_report() -> Report {
 
 /// Names, ids, sources, product ids and types, notes and rejection details from data
 /// appear escaped, and the page holds no script but its own.
+/// A rejected row is placed in its input's terms: a CSV record by file and line, a row
+/// of a Parquet file (or of a batch or the sample) by table and row number.
+#[test]
+fn rejected_rows_are_placed_by_line_or_by_row() {
+    let (mut report, mut meta) = fixture_report("default_this_month");
+    let first = report.data_quality.rejected[0].clone();
+    let at_line = format!("{}.csv line {}", first.table, first.line);
+    assert!(text::render(&report, &meta).contains(&at_line));
+    report.data_quality.rejected[0].origin = crm_metrics::Origin::PushedRow;
+    meta.files = Some(".parquet");
+    let at_row = format!("{}.parquet row {}", first.table, first.line);
+    let text = text::render(&report, &meta);
+    assert!(text.contains(&at_row), "{text}");
+    assert!(text.contains(&format!("  {}.parquet ", first.table)));
+    let page = html::render(&report, &meta);
+    assert!(page.contains(&format!("row {}", first.line)));
+    assert!(page.contains(&format!("{}.parquet", first.table)));
+    // A snapshot or the sample names tables alone.
+    meta.files = None;
+    let text = text::render(&report, &meta);
+    assert!(text.contains(&format!("{} row {}", first.table, first.line)));
+}
+
 #[test]
 fn html_escapes_every_data_string() {
     let report = hostile_report();
     assert!(report.profile.is_some());
     let meta = format::Meta {
         source: "<folder>".into(),
+        files: Some(".csv"),
         load_time: None,
         filters: vec![("marketing sources".into(), "ads<script>x</script>".into())],
     };

@@ -402,7 +402,7 @@ fn check_folder(files: &[Option<Vec<u8>>], seed: u64) -> Result<usize, TestCaseE
             Err(
                 Error::MissingColumn { table, .. }
                 | Error::DuplicateColumn { table, .. }
-                | Error::MissingFile { table },
+                | Error::MissingFile { table, .. },
             ),
             Some(bad),
         ) => {

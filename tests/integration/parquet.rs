@@ -18,7 +18,9 @@ use arrow_schema::DataType;
 use chrono::{TimeZone, Utc};
 use crm_metrics::calendar::BusinessCalendar;
 use crm_metrics::io::parquet_write::{Columns, Rows, write_parquet_dir};
-use crm_metrics::{Dataset, DatasetBuilder, Error, Origin, Reason, ReportOptions, Table};
+use crm_metrics::{
+    Dataset, DatasetBuilder, Error, InputKind, Origin, Reason, ReportOptions, Table,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -584,10 +586,15 @@ fn a_missing_required_column_is_an_error() {
             err,
             Error::MissingColumn {
                 column: "created_at",
+                input: InputKind::ArrowBatch,
                 ..
             }
         ),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the customers batch: missing required column created_at"
     );
 }
 
@@ -600,10 +607,15 @@ fn a_parquet_folder_without_customers_is_a_missing_file() {
         matches!(
             err,
             Error::MissingFile {
-                table: Table::Customers
+                table: Table::Customers,
+                input: InputKind::Parquet
             }
         ),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "customers.parquet is missing: it is a required file"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -786,6 +798,43 @@ fn a_null_in_each_typed_column_is_an_empty_value() {
     assert_eq!(kh1.birth_date, None);
 }
 
+/// An empty (0-byte) Parquet file is an empty table, as an empty CSV file is: nothing
+/// for an optional table, a missing column for a required one.
+#[test]
+fn an_empty_parquet_file_is_an_empty_table() {
+    let dir = temp_dir("empty");
+    let write = |table: &str, batch: &RecordBatch| {
+        let file = File::create(dir.join(format!("{table}.parquet"))).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(batch).unwrap();
+        writer.close().unwrap();
+    };
+    write("customers", &customers());
+    write(
+        "orders",
+        &batch(vec![
+            ("id", text(&[Some("DH1")])),
+            ("customer_id", text(&[Some("KH1")])),
+            ("created_at", text(&[Some("2026-11-02T10:00:00+07:00")])),
+            ("status", text(&[Some("completed")])),
+            ("total", text(&[Some("100")])),
+        ]),
+    );
+    File::create(dir.join("staff.parquet")).unwrap();
+    let dataset = from_parquet(&dir, "+07:00");
+    assert_eq!(dataset.order_count(), 1);
+    let staff = dataset.quality().table(Table::Staff);
+    assert_eq!((staff.read, staff.rejected), (0, 0));
+    // A required table's empty file has no schema: a missing column, named as Parquet.
+    File::create(dir.join("orders.parquet")).unwrap();
+    let err = DatasetBuilder::new().read_parquet_dir(&dir).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "orders.parquet: missing required column id"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// With several files at fault, the error is the first in table order (the files are
 /// read concurrently with the `parallel` feature).
 #[test]
@@ -820,10 +869,15 @@ fn errors_in_a_parquet_folder_come_in_table_order() {
             err,
             Error::MissingColumn {
                 table: Table::Customers,
-                column: "created_at"
+                column: "created_at",
+                input: InputKind::Parquet
             }
         ),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "customers.parquet: missing required column created_at"
     );
     write("customers", &customers());
     let err = DatasetBuilder::new().read_parquet_dir(&dir).unwrap_err();
@@ -831,7 +885,8 @@ fn errors_in_a_parquet_folder_come_in_table_order() {
         matches!(
             err,
             Error::MissingFile {
-                table: Table::Orders
+                table: Table::Orders,
+                input: InputKind::Parquet
             }
         ),
         "{err}"

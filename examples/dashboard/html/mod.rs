@@ -88,7 +88,7 @@ pub fn render(report: &Report, meta: &Meta) -> String {
             profile::render(&frame, profile),
         ));
     }
-    sections.push(("data-quality", "Data quality", data_quality(report)));
+    sections.push(("data-quality", "Data quality", data_quality(report, meta)));
 
     let mut out = String::with_capacity(256 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -581,13 +581,13 @@ pub const ACCENT: &str = "#4f46e5";
 /// A second colour for two-series charts.
 pub const SECOND: &str = "#f59e0b";
 
-fn data_quality(report: &Report) -> String {
+fn data_quality(report: &Report, meta: &Meta) -> String {
     let q = &report.data_quality;
     let mut cards = String::new();
     let rows: Vec<svg::BarRow> = crm_metrics::Table::ALL
         .iter()
         .map(|t| svg::BarRow {
-            label: format!("{}.csv", t.name()),
+            label: super::format::table_label(*t, meta),
             note: String::new(),
         })
         .collect();
@@ -675,17 +675,18 @@ fn data_quality(report: &Report) -> String {
                 .iter()
                 .take(SHOWN)
                 .map(|r| {
+                    let (file, place) = super::format::rejection_place(r, meta);
                     vec![
-                        Cell::Text(format!("{}.csv", r.table.name())),
-                        Cell::Num(count(r.line)),
+                        Cell::Text(file),
+                        Cell::Text(place),
                         Cell::Text(r.id.clone().unwrap_or_default()),
                         Cell::Text(r.detail.clone()),
                     ]
                 })
                 .collect();
             let mut body = table(
-                &["file", "line", "id", "detail"],
-                &[false, true, false, false],
+                &["file or table", "line or row", "id", "detail"],
+                &[false, false, false, false],
                 &rows,
             );
             if total > rows.len() as u64 {

@@ -84,7 +84,7 @@ pub fn render(report: &Report, meta: &Meta) -> String {
     if let Some(profile) = &report.profile {
         profile::render(&mut out, &frame, profile);
     }
-    data_quality(&mut out, report);
+    data_quality(&mut out, report, meta);
     let _ = writeln!(
         out,
         "\ncharts: --format html --out report.html · every number: --format json · options: --help"
@@ -112,14 +112,14 @@ pub fn line(out: &mut String, text: &str) {
     );
 }
 
-fn data_quality(out: &mut String, report: &Report) {
+fn data_quality(out: &mut String, report: &Report, meta: &Meta) {
     let q = &report.data_quality;
     title(out, "DATA QUALITY", "what was read, accepted and rejected");
     let mut table = TextTable::new(&["table", "read", "accepted", "rejected"]);
     for table_name in crm_metrics::Table::ALL {
         let c = q.tables.0[table_name as usize];
         table.row(vec![
-            format!("{}.csv", table_name.name()),
+            super::format::table_label(table_name, meta),
             count(c.read),
             count(c.accepted),
             count(c.rejected),
@@ -193,7 +193,8 @@ fn data_quality(out: &mut String, report: &Report) {
                 let id =
                     r.id.as_ref()
                         .map_or(String::new(), |id| format!(", id {id}"));
-                let head = format!("{}.csv line {}{id}: ", r.table.name(), count(r.line));
+                let (file, place) = super::format::rejection_place(r, meta);
+                let head = format!("{file} {place}{id}: ");
                 wrap_words(out, "    ", &format!("{head}{}", r.detail));
             }
         }
