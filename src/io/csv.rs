@@ -20,7 +20,7 @@ use crate::dataset::{
     StagedFanpage, StagedInteraction, StagedLine, StagedOrder, StagedStaff, TableStage,
 };
 use crate::error::{Error, InputKind, Reason, Rejection, Result, Table};
-use crate::io::records::{Record, RecordReader};
+use crate::io::records::{Record, RecordReader, View};
 use crate::io::{MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::model::{Channel, Column, Direction, Gender, InteractionKind, OrderStatus, Source};
 
@@ -109,9 +109,8 @@ pub(crate) trait RowFields<'a> {
 
 /// A record seen through a table's header: field `k` of the table's column list.
 pub(crate) struct Fields<'a> {
-    record: &'a Record,
-    /// The whole record as text, when it is valid UTF-8.
-    text: Option<&'a str>,
+    /// The record, with its text when it is valid UTF-8.
+    record: View<'a>,
     /// For each documented column, its position in the record (`usize::MAX`: not in the file).
     map: &'a [usize],
     names: &'static [Column],
@@ -142,11 +141,8 @@ impl<'a> RowFields<'a> for Fields<'a> {
 
     #[inline(always)]
     fn text(&self, k: usize) -> Result<Option<&'a str>, FieldError> {
-        if let Some(text) = self.text {
-            return Ok(self
-                .record
-                .field_str(text, self.map[k])
-                .filter(|s| !s.is_empty()));
+        if self.record.as_str().is_some() {
+            return Ok(self.record.field_str(self.map[k]).filter(|s| !s.is_empty()));
         }
         self.text_of_record_not_utf8(k)
     }
@@ -536,9 +532,9 @@ fn read_table<R: Read, T: Staged>(
     let names = table.columns();
     let id_column = table.has_id().then_some(map[0]);
     let mut reported = 0;
-    while reader.read_record(&mut record).map_err(io_error)? {
-        if reader.bytes_read() >= reported + PROGRESS_STEP {
-            reported = reader.bytes_read();
+    let each = |record: View<'_>, bytes_read: u64| {
+        if bytes_read >= reported + PROGRESS_STEP {
+            reported = bytes_read;
             reserve.more(stage, reported);
             progress(Progress {
                 table,
@@ -547,12 +543,11 @@ fn read_table<R: Read, T: Staged>(
             });
         }
         if record.is_blank() {
-            continue;
+            return;
         }
         let line = record.line;
         let fields = Fields {
-            text: record.as_str(),
-            record: &record,
+            record,
             map: &map,
             names,
             zone,
@@ -570,7 +565,10 @@ fn read_table<R: Read, T: Staged>(
         } else if let Err(e) = parse(&fields, line, stage) {
             stage.reject(table, line, id().as_deref(), e);
         }
-    }
+    };
+    reader
+        .for_each_record(&mut record, each)
+        .map_err(io_error)?;
     progress(Progress {
         table,
         bytes_read: reader.bytes_read(),
@@ -586,7 +584,7 @@ fn read_table<R: Read, T: Staged>(
 /// header column is at fault then).
 #[cold]
 fn shape_column(
-    record: &Record,
+    record: &View<'_>,
     width: usize,
     map: &[usize],
     names: &'static [Column],
@@ -615,7 +613,7 @@ fn shape_column(
 #[cold]
 fn shape_rejection(
     table: Table,
-    record: &Record,
+    record: &View<'_>,
     width: usize,
     column: Option<&'static str>,
     id: Option<std::borrow::Cow<'_, str>>,
@@ -852,8 +850,7 @@ fn push_rows<T: Staged>(
         record.start(line);
         let bad = fill(i, &mut record);
         let fields = Fields {
-            text: record.as_str(),
-            record: &record,
+            record: record.view(),
             map: &map,
             names,
             zone,
