@@ -851,6 +851,18 @@ mod tests {
         assert_eq!(recs[0].1.len(), 2);
     }
 
+    /// A source giving at most `.1` bytes per `read`.
+    struct Pieces<'a>(&'a [u8], usize);
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(self.1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// Every record's (line, fields' bytes, unclosed, too long), read from memory at
     /// most `read_size` bytes per `read` (so that the buffer ends anywhere), with the
     /// one-pass path on or off.
@@ -859,15 +871,6 @@ mod tests {
         read_size: usize,
         plain: bool,
     ) -> Vec<(u64, Vec<Vec<u8>>, bool, bool)> {
-        struct Pieces<'a>(&'a [u8], usize);
-        impl Read for Pieces<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut reader = RecordReader::new(Pieces(data, read_size));
         reader.plain = plain;
         let mut rec = Record::default();
@@ -883,15 +886,6 @@ mod tests {
     /// the first record (as the tables read their header first); also checks that each
     /// view's text is there exactly when its bytes are UTF-8, and is those bytes.
     fn bulk_records(data: &[u8], read_size: usize) -> Vec<(u64, Vec<Vec<u8>>, bool, bool)> {
-        struct Pieces<'a>(&'a [u8], usize);
-        impl Read for Pieces<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut reader = RecordReader::new(Pieces(data, read_size));
         let mut rec = Record::default();
         let mut out = Vec::new();
