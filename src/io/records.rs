@@ -11,8 +11,12 @@
 //! rests for 1,024, so a file that quotes a field of every record pays no second scan
 //! per record), and tolerates what shop exports contain: a UTF-8 BOM, CRLF, LF or lone
 //! CR line ends, mixed; an unclosed quote at the end of the file (the record is flagged
-//! so the row becomes a `parse_error`). Bytes are not checked for UTF-8 here: only the
-//! fields a table uses are, later.
+//! so the row becomes a `parse_error`). A table reads its records with
+//! [`RecordReader::for_each_record`], which takes the whole lines of the buffer in bulk:
+//! checked for UTF-8 at once, their records without quotes are handed over as text
+//! borrowed from the buffer ([`View`]), neither copied nor checked again. A record read
+//! otherwise is checked as a whole when the table reads it ([`Record::view`]); a record
+//! that is not UTF-8 is not an error here: only the fields a table uses are, later.
 //!
 //! Memory is bounded whatever the input: a record longer than
 //! [`MAX_RECORD_BYTES`] or with more than [`MAX_FIELDS`] fields is not kept; it is
@@ -117,11 +121,7 @@ impl Record {
     /// The bytes of field `i`; empty when out of range.
     #[inline]
     pub(crate) fn field(&self, i: usize) -> &[u8] {
-        let Some(&end) = self.ends.get(i) else {
-            return &[];
-        };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
-        &self.data[start..end]
+        self.view_with(None).field(i)
     }
 
     /// The record's bytes as text, when they are valid UTF-8 (one check per record

@@ -798,17 +798,20 @@ fn a_null_in_each_typed_column_is_an_empty_value() {
     assert_eq!(kh1.birth_date, None);
 }
 
+/// Writes `batch` as `<dir>/<table>.parquet`.
+fn write_table(dir: &Path, table: &str, batch: &RecordBatch) {
+    let file = File::create(dir.join(format!("{table}.parquet"))).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
 /// An empty (0-byte) Parquet file is an empty table, as an empty CSV file is: nothing
 /// for an optional table, a missing column for a required one.
 #[test]
 fn an_empty_parquet_file_is_an_empty_table() {
     let dir = temp_dir("empty");
-    let write = |table: &str, batch: &RecordBatch| {
-        let file = File::create(dir.join(format!("{table}.parquet"))).unwrap();
-        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-        writer.write(batch).unwrap();
-        writer.close().unwrap();
-    };
+    let write = |table: &str, batch: &RecordBatch| write_table(&dir, table, batch);
     write("customers", &customers());
     write(
         "orders",
@@ -840,12 +843,7 @@ fn an_empty_parquet_file_is_an_empty_table() {
 #[test]
 fn errors_in_a_parquet_folder_come_in_table_order() {
     let dir = temp_dir("order");
-    let write = |table: &str, batch: &RecordBatch| {
-        let file = File::create(dir.join(format!("{table}.parquet"))).unwrap();
-        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-        writer.write(batch).unwrap();
-        writer.close().unwrap();
-    };
+    let write = |table: &str, batch: &RecordBatch| write_table(&dir, table, batch);
     // customers lacks created_at; orders is missing; deals has a float revenue.
     write(
         "customers",
