@@ -364,6 +364,13 @@ fn apply_changes(
     dataset: &mut Dataset,
 ) -> Result<(), String> {
     for dir in &args.apply {
+        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(format!(
+                "--apply {}: not a folder (a batch of changes is a folder of CSV or Parquet \
+                 files, as DATA_DIR is)",
+                shown(dir)
+            ));
+        }
         let mut changes = DatasetBuilder::new()
             .strict(args.strict)
             .time_zone(options.calendar.clone());

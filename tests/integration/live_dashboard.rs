@@ -166,5 +166,22 @@ fn a_file_that_is_neither_a_folder_nor_a_snapshot_is_named() {
             .ends_with("picture.png: neither a folder of data files nor a crm-metrics snapshot"),
         "{stderr}"
     );
+    // A batch of changes is a folder, whatever the file is (a snapshot too).
+    let snap = dir.join("shop.snap");
+    let (code, _, stderr) = dashboard(&fixture_dir(), &["--save-snapshot", snap.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for file in [&file, &snap] {
+        let (code, stdout, stderr) =
+            dashboard(&fixture_dir(), &["--apply", file.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.trim_end().ends_with(
+                ": not a folder (a batch of changes is a folder of CSV or Parquet files, as \
+                 DATA_DIR is)"
+            ),
+            "{stderr}"
+        );
+    }
     let _ = fs::remove_dir_all(&dir);
 }
